@@ -1,0 +1,15 @@
+package org.anthropicproxy.sse;
+
+/**
+ * One dispatched server-sent event.
+ *
+ * @param event the {@code event:} field, or {@code null} when the event had none
+ * @param data  the {@code data:} lines joined with {@code \n} (empty when there were none)
+ */
+public record SseEvent(String event, String data) {
+
+    /** The event name the client acts on: SSE says a missing name means {@code message}. */
+    public String name() {
+        return event == null ? "message" : event;
+    }
+}
