@@ -25,6 +25,8 @@ public final class SseParser {
     private int lineStart;     // start of the current (incomplete) line
     private int eventStart;    // start of the current event's bytes (for the size limit and partial detection)
     private boolean pendingCr; // last byte examined was CR: a following LF belongs to the same line end
+    private long base;         // absolute stream offset of buf[0]
+    private long boundary;     // absolute offset just after the last blank line (an event boundary)
 
     private String eventName;
     private StringBuilder data;
@@ -48,6 +50,14 @@ public final class SseParser {
         System.arraycopy(bytes, off, buf, len, n);
         len += n;
         process();
+    }
+
+    /**
+     * Absolute offset (bytes fed so far count from 0) just past the last blank line seen. Everything before it forms
+     * complete events, so a forwarder that writes only up to here never hands a client half an event.
+     */
+    public long boundary() {
+        return boundary;
     }
 
     /** True when bytes of an event arrived but the event was never terminated by a blank line. */
@@ -151,6 +161,7 @@ public final class SseParser {
         data = null;
         sawField = false;
         eventStart = scan;
+        boundary = base + scan;
         if (ev != null) {
             listener.accept(ev);
         }
@@ -172,6 +183,7 @@ public final class SseParser {
         }
         System.arraycopy(buf, keep, buf, 0, len - keep);
         len -= keep;
+        base += keep;
         scan -= keep;
         lineStart -= keep;
         eventStart -= keep;

@@ -65,6 +65,17 @@ class SseParserTest {
     }
 
     @Test
+    void boundaryMarksTheEndOfTheLastCompleteEvent() {
+        SseParser p = new SseParser(e -> { });
+        byte[] first = "event: a\ndata: 1\n\n".getBytes(StandardCharsets.UTF_8);
+        p.feed(first);
+        p.feed("event: b\nda".getBytes(StandardCharsets.UTF_8));
+        assertThat(p.boundary()).isEqualTo(first.length);
+        p.feed("ta: 2\n\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(p.boundary()).isEqualTo(first.length + "event: b\ndata: 2\n\n".length());
+    }
+
+    @Test
     void oversizedEventFailsInsteadOfBufferingForever() {
         SseParser p = new SseParser(e -> { }, 1024);
         byte[] chunk = ("data: " + "x".repeat(2000)).getBytes(StandardCharsets.UTF_8);

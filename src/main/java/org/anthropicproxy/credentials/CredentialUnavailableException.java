@@ -1,0 +1,7 @@
+package org.anthropicproxy.credentials;
+
+public final class CredentialUnavailableException extends Exception {
+    public CredentialUnavailableException(String message) {
+        super(message);
+    }
+}

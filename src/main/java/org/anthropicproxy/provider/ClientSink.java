@@ -1,0 +1,26 @@
+package org.anthropicproxy.provider;
+
+import java.io.IOException;
+import org.eclipse.jetty.http.HttpFields;
+
+/**
+ * Where a provider writes its answer to the client. Nothing reaches the client before {@link #respond} or
+ * {@link #startStream}; until then a provider may still give up and let the chain try the next one.
+ * Every write is flushed: streams are never buffered whole.
+ */
+public interface ClientSink {
+
+    boolean committed();
+
+    /** A complete, non-streaming response. */
+    void respond(int status, HttpFields headers, byte[] body) throws IOException;
+
+    /** Commits status and headers of an event stream. */
+    void startStream(int status, HttpFields headers) throws IOException;
+
+    /** Writes bytes that end on an SSE event boundary, and flushes them. */
+    void writeEvents(byte[] bytes, int off, int len) throws IOException;
+
+    /** Writes one event built by the proxy ({@code event: type\ndata: json\n\n}) and flushes it. */
+    void writeEvent(String type, String json) throws IOException;
+}

@@ -1,0 +1,202 @@
+package org.anthropicproxy.provider;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.anthropicproxy.config.ServerSettings;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The one upstream HTTP client. Tuned for a proxy: no default User-Agent or gzip (the client's own headers go
+ * upstream), Nagle off, far more than Jetty's default 64 connections per destination (an agent fleet streams many
+ * long responses to one host), idle pooled connections closed before common upstream limits.
+ */
+public final class UpstreamHttp implements AutoCloseable {
+
+    private final HttpClient client;
+    private final ServerSettings settings;
+
+    public UpstreamHttp(ServerSettings settings) {
+        this.settings = settings;
+        ClientConnector connector = new ClientConnector();
+        connector.setConnectTimeout(settings.connectTimeout());
+        connector.setIdleTimeout(settings.upstreamIdleConnection());
+        connector.setTCPNoDelay(true);
+        QueuedThreadPool pool = new QueuedThreadPool();
+        pool.setName("upstream");
+        pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        connector.setExecutor(pool);
+        client = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
+        client.setExecutor(pool);
+        client.setUserAgentField(null);
+        client.setFollowRedirects(false);
+        client.setMaxConnectionsPerDestination(4096);
+        client.setMaxRequestsQueuedPerDestination(65536);
+        client.setIdleTimeout(settings.upstreamIdleConnection().toMillis());
+        client.setConnectTimeout(settings.connectTimeout().toMillis());
+        client.getContentDecoderFactories().clear();
+        try {
+            client.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the upstream HTTP client", e);
+        }
+    }
+
+    /** An upstream response whose headers arrived; the body is read as a blocking stream. */
+    public static final class Exchange implements AutoCloseable {
+        private final Request request;
+        private final Response response;
+        private final InputStream body;
+
+        Exchange(Request request, Response response, InputStream body) {
+            this.request = request;
+            this.response = response;
+            this.body = body;
+        }
+
+        public int status() {
+            return response.getStatus();
+        }
+
+        public HttpFields headers() {
+            return response.getHeaders();
+        }
+
+        public String contentType() {
+            String ct = response.getHeaders().get("content-type");
+            return ct == null ? "" : ct.toLowerCase(Locale.ROOT);
+        }
+
+        public InputStream body() {
+            return body;
+        }
+
+        /** Reads at most {@code limit} bytes of the body (error bodies, non-stream answers). */
+        public byte[] readBody(int limit) throws IOException {
+            return body.readNBytes(limit);
+        }
+
+        public Map<String, List<String>> headerMap() {
+            Map<String, List<String>> m = new LinkedHashMap<>();
+            for (HttpField f : response.getHeaders()) {
+                m.computeIfAbsent(f.getLowerCaseName(), k -> new ArrayList<>()).add(f.getValue());
+            }
+            return m;
+        }
+
+        /** Cancels the upstream request now (client gone, or failover): the connection is not reused. */
+        public void abort(Throwable cause) {
+            request.abort(cause);
+        }
+
+        @Override
+        public void close() {
+            try {
+                body.close();
+            } catch (IOException ignored) {
+                // closing a finished or aborted stream has nothing left to report
+            }
+        }
+    }
+
+    /** Thrown when the upstream gave no response headers: refused, reset, or too slow. */
+    public static final class NoAnswerException extends Exception {
+        private final boolean timeout;
+
+        NoAnswerException(String message, boolean timeout, Throwable cause) {
+            super(message, cause, false, false);
+            this.timeout = timeout;
+        }
+
+        public boolean timeout() {
+            return timeout;
+        }
+    }
+
+    public Exchange post(URI uri, HttpFields headers, byte[] body) throws NoAnswerException, InterruptedException {
+        Request req = client.newRequest(uri)
+                .method("POST")
+                .headers(h -> {
+                    h.clear();
+                    h.add(headers);
+                })
+                .idleTimeout(settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .timeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .body(new BytesRequestContent(contentType(headers), body));
+        return send(req, uri);
+    }
+
+    public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {
+        Request req = client.newRequest(uri)
+                .method("GET")
+                .headers(h -> {
+                    h.clear();
+                    h.add(headers);
+                })
+                .timeout(settings.headersTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        return send(req, uri);
+    }
+
+    private Exchange send(Request req, URI uri) throws NoAnswerException, InterruptedException {
+        InputStreamResponseListener listener = new InputStreamResponseListener();
+        req.send(listener);
+        Duration wait = settings.headersTimeout();
+        try {
+            Response response = listener.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            return new Exchange(req, response, listener.getInputStream());
+        } catch (TimeoutException e) {
+            req.abort(e);
+            throw new NoAnswerException("upstream " + hostOf(uri) + " sent no response headers within "
+                    + wait.toSeconds() + " s", true, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            boolean timeout = cause instanceof TimeoutException;
+            throw new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
+        } catch (InterruptedException e) {
+            req.abort(e);
+            throw e;
+        }
+    }
+
+    private static String contentType(HttpFields headers) {
+        String ct = headers.get("content-type");
+        return ct == null ? "application/json" : ct;
+    }
+
+    static String hostOf(URI uri) {
+        return uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+    }
+
+    private static String describe(Throwable t) {
+        String m = t.getMessage();
+        String name = t.getClass().getSimpleName();
+        return m == null || m.isBlank() ? name : name + ": " + m;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.stop();
+        } catch (Exception ignored) {
+            // shutting down: connections are going away regardless
+        }
+    }
+}

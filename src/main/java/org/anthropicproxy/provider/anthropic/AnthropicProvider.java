@@ -1,0 +1,266 @@
+package org.anthropicproxy.provider.anthropic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import org.anthropicproxy.config.ProviderSettings;
+import org.anthropicproxy.credentials.Credential;
+import org.anthropicproxy.credentials.CredentialSource;
+import org.anthropicproxy.credentials.CredentialStatus;
+import org.anthropicproxy.credentials.CredentialUnavailableException;
+import org.anthropicproxy.json.BodySplice;
+import org.anthropicproxy.json.ErrorBody;
+import org.anthropicproxy.json.Json;
+import org.anthropicproxy.json.MessagesRequestScan;
+import org.anthropicproxy.provider.Call;
+import org.anthropicproxy.provider.ClientSink;
+import org.anthropicproxy.provider.HeaderPolicy;
+import org.anthropicproxy.provider.ModelMapper;
+import org.anthropicproxy.provider.Outcome;
+import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.UpstreamError;
+import org.anthropicproxy.provider.UpstreamHttp;
+import org.anthropicproxy.provider.Usage;
+import org.eclipse.jetty.http.HttpFields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Anthropic-format upstream: the request goes up with only {@code model} rewritten (and, if configured, the billing
+ * header line removed from the system prompt); the answer comes back as the upstream sent it.
+ */
+public final class AnthropicProvider implements Provider {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AnthropicProvider.class);
+    private static final int MAX_ERROR_BODY = 1024 * 1024;
+    private static final int MAX_RESPONSE_BODY = 64 * 1024 * 1024;
+
+    private final ProviderSettings settings;
+    private final ModelMapper models;
+    private final CredentialSource credentials;
+    private final UpstreamHttp http;
+    private final HttpFields jsonResponseHeaders = HttpFields.build().put("content-type", "application/json").asImmutable();
+
+    public AnthropicProvider(ProviderSettings settings, CredentialSource credentials, UpstreamHttp http) {
+        this.settings = settings;
+        this.models = new ModelMapper(settings.models());
+        this.credentials = credentials;
+        this.http = http;
+    }
+
+    @Override
+    public String name() {
+        return settings.name();
+    }
+
+    @Override
+    public String kind() {
+        return ProviderSettings.ANTHROPIC;
+    }
+
+    @Override
+    public ModelMapper models() {
+        return models;
+    }
+
+    @Override
+    public Outcome messages(Call call, ClientSink client) {
+        return forward(call, client, settings.messagesPath(), call.stream());
+    }
+
+    @Override
+    public Outcome countTokens(Call call, ClientSink client) {
+        return forward(call, client, settings.countTokensPath(), false);
+    }
+
+    private Outcome forward(Call call, ClientSink client, String path, boolean stream) {
+        String upstreamModel = models.map(call.clientModel());
+        byte[] body = rewrite(call, upstreamModel);
+        URI uri = settings.resolve(path + (call.query() == null || call.query().isEmpty() ? "" : "?" + call.query()));
+
+        Credential credential;
+        try {
+            credential = credentials.current();
+        } catch (CredentialUnavailableException e) {
+            return noCredential(e, upstreamModel);
+        }
+        UpstreamHttp.Exchange ex;
+        try {
+            ex = http.post(uri, headers(call, credential), body);
+            if (ex.status() == 401) {
+                ex.close();
+                try {
+                    credential = credentials.refreshAfterRejection(credential);
+                } catch (CredentialUnavailableException e) {
+                    return noCredential(e, upstreamModel);
+                }
+                ex = http.post(uri, headers(call, credential), body);
+            }
+        } catch (UpstreamHttp.NoAnswerException e) {
+            int status = e.timeout() ? 504 : 502;
+            String message = org.anthropicproxy.provider.SecretRedactor.redact(e.getMessage());
+            return new Outcome.Failed(UpstreamError.noAnswer(message), upstreamModel,
+                    c -> c.respond(status, jsonResponseHeaders, ErrorBody.bytes("api_error", message)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome.ClientGone(upstreamModel);
+        }
+        try (UpstreamHttp.Exchange exchange = ex) {
+            if (exchange.status() >= 400) {
+                return httpError(exchange, upstreamModel);
+            }
+            if (stream && exchange.contentType().startsWith("text/event-stream")) {
+                return relay(call, client, exchange, upstreamModel);
+            }
+            return whole(client, exchange, upstreamModel);
+        }
+    }
+
+    private Outcome relay(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel) {
+        HttpFields headers = HeaderPolicy.downstream(ex.headers());
+        StreamRelay relay = new StreamRelay(client, headers, call.holdUntilContent());
+        StreamRelay.Result result = relay.relay(ex.body());
+        switch (result) {
+            case COMPLETED:
+                return new Outcome.Served(200, upstreamModel, relay.usage(), null);
+            case FAILED_BEFORE_CONTENT: {
+                ex.abort(new IOException("failing over"));
+                byte[] held = relay.heldBytes();
+                UpstreamError err = new UpstreamError(200, ex.headerMap(), relay.errorJson(), false);
+                return new Outcome.Failed(err, upstreamModel, c -> {
+                    c.startStream(200, headers);
+                    c.writeEvents(held, 0, held.length);
+                });
+            }
+            case CLIENT_GONE:
+                ex.abort(new IOException("client disconnected"));
+                return new Outcome.ClientGone(upstreamModel);
+            default:
+                ex.abort(new IOException("stream ended"));
+                return new Outcome.Served(200, upstreamModel, relay.usage(), relay.errorJson());
+        }
+    }
+
+    private Outcome whole(ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel) {
+        byte[] body;
+        try {
+            body = ex.readBody(MAX_RESPONSE_BODY);
+        } catch (IOException e) {
+            String m = "upstream connection failed while reading the response: " + e.getClass().getSimpleName();
+            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
+                    c -> c.respond(502, jsonResponseHeaders, ErrorBody.bytes("api_error", m)));
+        }
+        HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
+        Usage usage = Usage.NONE;
+        if (ex.contentType().contains("json")) {
+            try {
+                JsonNode root = Json.MAPPER.readTree(body);
+                if (settings.unwrapEnvelope() && "success".equals(root.path("type").asText()) && root.path("data").isObject()) {
+                    root = root.get("data");
+                    body = Json.MAPPER.writeValueAsBytes(root);
+                }
+                usage = usageOf(root.path("usage"));
+            } catch (IOException notJson) {
+                // passed through as the upstream sent it
+            }
+        }
+        try {
+            client.respond(ex.status(), headers, body);
+            return new Outcome.Served(ex.status(), upstreamModel, usage, null);
+        } catch (IOException e) {
+            return new Outcome.ClientGone(upstreamModel);
+        }
+    }
+
+    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel) {
+        byte[] body;
+        try {
+            body = ex.readBody(MAX_ERROR_BODY);
+        } catch (IOException e) {
+            body = new byte[0];
+        }
+        int status = ex.status();
+        HttpFields headers = HeaderPolicy.downstream(ex.headers());
+        byte[] replay = body;
+        UpstreamError err = new UpstreamError(status, ex.headerMap(), new String(body, StandardCharsets.UTF_8), false);
+        return new Outcome.Failed(err, upstreamModel, c -> c.respond(status, headers, replay));
+    }
+
+    private Outcome noCredential(CredentialUnavailableException e, String upstreamModel) {
+        String message = "provider '" + name() + "': " + e.getMessage();
+        LOG.warn("no credential for provider {}: {}", name(), e.getMessage());
+        return new Outcome.Failed(new UpstreamError(401, java.util.Map.of(), ErrorBody.json("authentication_error", message), false),
+                upstreamModel, c -> c.respond(401, jsonResponseHeaders, ErrorBody.bytes("authentication_error", message)));
+    }
+
+    private byte[] rewrite(Call call, String upstreamModel) {
+        byte[] body = call.body();
+        MessagesRequestScan scan = call.scan();
+        byte[] system = null;
+        if (settings.stripBillingHeader() && scan.systemSpan() != null) {
+            system = BillingHeaderFilter.filter(body, scan.systemSpan().start(), scan.systemSpan().end());
+        }
+        boolean modelChanged = !upstreamModel.equals(call.clientModel());
+        if (system != null && modelChanged) {
+            return BodySplice.replace(body, scan.modelSpan(), BodySplice.jsonString(upstreamModel), scan.systemSpan(), system);
+        }
+        if (system != null) {
+            return BodySplice.replace(body, scan.systemSpan(), system);
+        }
+        if (modelChanged) {
+            return BodySplice.replace(body, scan.modelSpan(), BodySplice.jsonString(upstreamModel));
+        }
+        return body;
+    }
+
+    private HttpFields headers(Call call, Credential credential) {
+        HttpFields.Mutable h = HeaderPolicy.upstream(call.headers(), settings.headers());
+        if (!h.contains("anthropic-version")) {
+            h.put("anthropic-version", "2023-06-01");
+        }
+        if (!h.contains("content-type")) {
+            h.put("content-type", "application/json");
+        }
+        if (credential != null && credential.secret() != null && !credential.secret().isEmpty()) {
+            h.put("x-api-key", credential.secret());
+        }
+        return h;
+    }
+
+    static Usage usageOf(JsonNode u) {
+        if (!u.isObject()) {
+            return Usage.NONE;
+        }
+        return new Usage(u.path("input_tokens").asLong(), u.path("output_tokens").asLong(),
+                u.path("cache_read_input_tokens").asLong(), u.path("cache_creation_input_tokens").asLong());
+    }
+
+    @Override
+    public ObjectNode health() {
+        ObjectNode n = Json.object();
+        n.put("name", name());
+        n.put("kind", kind());
+        n.put("base_url", settings.baseUrl().toString());
+        CredentialStatus cs = credentials.status();
+        ObjectNode c = n.putObject("credential");
+        c.put("source", cs.source());
+        c.put("available", cs.available());
+        if (cs.expiresAt() != null) {
+            c.put("expires_at", cs.expiresAt().toString());
+        }
+        if (cs.lastRefreshAt() != null) {
+            c.put("last_refresh_at", cs.lastRefreshAt().toString());
+        }
+        if (cs.lastRefreshOutcome() != null) {
+            c.put("last_refresh", cs.lastRefreshOutcome());
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        credentials.close();
+    }
+}

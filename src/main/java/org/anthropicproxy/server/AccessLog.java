@@ -1,0 +1,54 @@
+package org.anthropicproxy.server;
+
+import org.anthropicproxy.provider.Usage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One line per request, grep-friendly key=value pairs; never a header value or body. */
+final class AccessLog {
+
+    private static final Logger LOG = LoggerFactory.getLogger("access");
+
+    record Entry(String requestId, String method, String path, String clientModel, String provider,
+                 String upstreamModel, int status, boolean stream, long ttfbMicros, long totalMicros,
+                 Usage usage, int failovers, String note) {
+    }
+
+    void log(Entry e) {
+        if (!LOG.isInfoEnabled()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(200);
+        sb.append(e.method()).append(' ').append(e.path());
+        if (e.clientModel() != null) {
+            sb.append(" model=").append(e.clientModel()).append(" -> ")
+                    .append(e.provider() == null ? "-" : e.provider()).append('/')
+                    .append(e.upstreamModel() == null ? "-" : e.upstreamModel());
+        }
+        sb.append(" status=").append(e.status())
+                .append(" stream=").append(e.stream())
+                .append(" ttfb_ms=").append(ms(e.ttfbMicros()))
+                .append(" total_ms=").append(ms(e.totalMicros()));
+        Usage u = e.usage();
+        if (u != null && u != Usage.NONE) {
+            sb.append(" in=").append(u.inputTokens()).append(" out=").append(u.outputTokens())
+                    .append(" cache_read=").append(u.cacheReadTokens())
+                    .append(" cache_write=").append(u.cacheWriteTokens());
+        }
+        if (e.failovers() > 0) {
+            sb.append(" failovers=").append(e.failovers());
+        }
+        if (e.note() != null) {
+            sb.append(" note=\"").append(e.note().replace('"', '\'')).append('"');
+        }
+        sb.append(" req=").append(e.requestId());
+        LOG.info(sb.toString());
+    }
+
+    private static String ms(long micros) {
+        if (micros < 0) {
+            return "-";
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f", micros / 1000.0);
+    }
+}

@@ -1,0 +1,257 @@
+package org.anthropicproxy.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.anthropicproxy.config.ServerSettings;
+import org.anthropicproxy.json.ErrorBody;
+import org.anthropicproxy.json.InvalidRequestException;
+import org.anthropicproxy.json.Json;
+import org.anthropicproxy.json.MessagesRequestScan;
+import org.anthropicproxy.provider.Call;
+import org.anthropicproxy.provider.Outcome;
+import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.Router;
+import org.anthropicproxy.provider.Usage;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Routes every request; runs on a virtual thread per request and blocks freely. */
+final class ProxyHandler extends Handler.Abstract {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
+    private static final Set<String> MESSAGES = Set.of("/v1/messages", "/messages");
+    private static final Set<String> COUNT_TOKENS = Set.of("/v1/messages/count_tokens", "/messages/count_tokens");
+    private static final Set<String> MODELS = Set.of("/v1/models", "/models");
+
+    private final Router router;
+    private final ServerSettings settings;
+    private final Pinger pinger;
+    private final AccessLog accessLog = new AccessLog();
+    private final long startedMillis = System.currentTimeMillis();
+    private final AdminRoutes admin;
+
+    ProxyHandler(Router router, ServerSettings settings, Pinger pinger, AdminRoutes admin) {
+        super(InvocationType.BLOCKING);
+        this.router = router;
+        this.settings = settings;
+        this.pinger = pinger;
+        this.admin = admin;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long start = System.nanoTime();
+        String requestId = RequestIds.next();
+        String method = request.getMethod();
+        String path = request.getHttpURI().getPath();
+        JettyClientSink sink = new JettyClientSink(response);
+        Served served = null;
+        try {
+            served = route(request, sink, requestId, method, path);
+        } catch (Throwable t) {
+            LOG.error("request {} {} {} failed inside the proxy", requestId, method, path, t);
+            if (!sink.committed()) {
+                try {
+                    sink.respond(500, jsonHeaders(), ErrorBody.bytes("api_error", "internal proxy error (request " + requestId + ")"));
+                } catch (IOException ignored) {
+                    // client gone as well
+                }
+            }
+        } finally {
+            pinger.remove(sink);
+            sink.finish();
+            callback.succeeded();
+        }
+        if (served != null) {
+            long total = (System.nanoTime() - start) / 1000;
+            long ttfb = sink.firstByteNanos() == 0 ? -1 : (sink.firstByteNanos() - start) / 1000;
+            accessLog.log(new AccessLog.Entry(requestId, method, path, served.clientModel, served.provider,
+                    served.upstreamModel, sink.status(), sink.streaming(), ttfb, total, served.usage,
+                    served.failovers, served.note));
+        }
+        return true;
+    }
+
+    private record Served(String clientModel, String provider, String upstreamModel, Usage usage, int failovers, String note) {
+        static Served plain() {
+            return new Served(null, null, null, null, 0, null);
+        }
+
+        static Served note(String note) {
+            return new Served(null, null, null, null, 0, note);
+        }
+    }
+
+    private Served route(Request request, JettyClientSink sink, String requestId, String method, String path) throws IOException {
+        if (MESSAGES.contains(path)) {
+            return method.equals("POST") ? messages(request, sink, requestId, path, false) : wrongMethod(sink, method, path, "POST");
+        }
+        if (COUNT_TOKENS.contains(path)) {
+            return method.equals("POST") ? messages(request, sink, requestId, path, true) : wrongMethod(sink, method, path, "POST");
+        }
+        if (MODELS.contains(path)) {
+            return method.equals("GET") ? json(sink, 200, models()) : wrongMethod(sink, method, path, "GET");
+        }
+        if (path.startsWith("/v1/models/") || path.startsWith("/models/")) {
+            return method.equals("GET") ? model(sink, path.substring(path.lastIndexOf('/') + 1)) : wrongMethod(sink, method, path, "GET");
+        }
+        if (path.equals("/health")) {
+            return method.equals("GET") || method.equals("HEAD") ? json(sink, 200, health()) : wrongMethod(sink, method, path, "GET");
+        }
+        if (path.equals("/") || path.equals("/api/hello")) {
+            if (method.equals("GET") || method.equals("HEAD")) {
+                ObjectNode ok = Json.object().put("status", "ok").put("service", "anthropic-proxy");
+                return json(sink, 200, ok);
+            }
+            return wrongMethod(sink, method, path, "GET, HEAD");
+        }
+        if (path.equals("/api/event_logging/batch")) {
+            // Claude Code telemetry: acknowledged and dropped, never forwarded upstream
+            return method.equals("POST") ? json(sink, 200, Json.object().put("success", true)) : wrongMethod(sink, method, path, "POST");
+        }
+        AdminRoutes.Route adminRoute = admin.find(path);
+        if (adminRoute != null) {
+            if (!adminRoute.method().equals(method)) {
+                return wrongMethod(sink, method, path, adminRoute.method());
+            }
+            AdminRoutes.Answer a = adminRoute.handler().handle(request);
+            sink.respond(a.status(), HttpFields.build().put("content-type", a.contentType()), a.body());
+            return Served.plain();
+        }
+        error(sink, 404, "not_found_error", "Not found: " + method + " " + path);
+        return Served.note("no such route");
+    }
+
+    private Served messages(Request request, JettyClientSink sink, String requestId, String path, boolean countTokens) throws IOException {
+        byte[] body = readBody(request, sink);
+        if (body == null) {
+            return Served.note("body too large");
+        }
+        MessagesRequestScan scan;
+        try {
+            scan = MessagesRequestScan.scan(body, !countTokens);
+        } catch (InvalidRequestException e) {
+            error(sink, 400, "invalid_request_error", e.getMessage());
+            return Served.note(e.getMessage());
+        }
+        Call call = new Call(requestId, path, request.getHttpURI().getQuery(), request.getHeaders(), body, scan, false);
+        if (scan.stream() && !countTokens) {
+            pinger.add(sink);
+        }
+        Router.Result r = countTokens ? router.countTokens(call, sink) : router.messages(call, sink);
+        Outcome o = r.outcome();
+        return switch (o) {
+            case Outcome.Served s -> new Served(scan.model(), r.provider(), s.upstreamModel(), s.usage(), r.failovers(), s.streamError());
+            case Outcome.Failed f -> new Served(scan.model(), r.provider(), f.upstreamModel(), null, r.failovers(), null);
+            case Outcome.ClientGone g -> new Served(scan.model(), r.provider(), g.upstreamModel(), null, r.failovers(), "client disconnected");
+        };
+    }
+
+    /** The body, or null after answering 413 when it is over the limit. */
+    private byte[] readBody(Request request, JettyClientSink sink) throws IOException {
+        long max = settings.maxBodyBytes();
+        long declared = request.getLength();
+        if (declared > max) {
+            error(sink, 413, "request_too_large", "Request body is " + declared + " bytes; the limit is " + max + " bytes");
+            return null;
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            if (body.length > max) {
+                error(sink, 413, "request_too_large", "Request body exceeds the limit of " + max + " bytes");
+                return null;
+            }
+            return body;
+        }
+    }
+
+    private ObjectNode models() {
+        ObjectNode root = Json.object();
+        ArrayNode data = root.putArray("data");
+        List<String> seen = new ArrayList<>();
+        for (Provider p : router.providersInUse()) {
+            for (String id : p.models().advertisedNames()) {
+                if (!seen.contains(id)) {
+                    seen.add(id);
+                    data.add(modelNode(id, p.name()));
+                }
+            }
+        }
+        root.put("has_more", false);
+        root.put("first_id", seen.isEmpty() ? null : seen.get(0));
+        root.put("last_id", seen.isEmpty() ? null : seen.get(seen.size() - 1));
+        return root;
+    }
+
+    private Served model(JettyClientSink sink, String id) throws IOException {
+        for (Provider p : router.providersInUse()) {
+            if (p.models().advertisedNames().contains(id)) {
+                return json(sink, 200, modelNode(id, p.name()));
+            }
+        }
+        error(sink, 404, "not_found_error", "model: " + id + " is not served by this proxy");
+        return Served.plain();
+    }
+
+    private static ObjectNode modelNode(String id, String provider) {
+        ObjectNode m = Json.object();
+        m.put("type", "model");
+        m.put("id", id);
+        m.put("display_name", id + " (" + provider + ")");
+        m.put("created_at", "2025-01-01T00:00:00Z");
+        return m;
+    }
+
+    private ObjectNode health() {
+        ObjectNode h = Json.object();
+        h.put("status", "healthy");
+        h.put("version", Version.VERSION);
+        h.put("build_time", Version.BUILD_TIME);
+        h.put("uptime_seconds", (System.currentTimeMillis() - startedMillis) / 1000);
+        ArrayNode route = h.putArray("route");
+        router.route().forEach(route::add);
+        List<Provider> inUse = router.providersInUse();
+        Provider first = inUse.get(0);
+        h.put("provider", first.name());
+        h.put("kind", first.kind());
+        ArrayNode ps = h.putArray("providers");
+        inUse.forEach(p -> ps.add(p.health()));
+        h.put("open_streams", pinger.openStreams());
+        admin.decorateHealth(h);
+        return h;
+    }
+
+    private static Served json(JettyClientSink sink, int status, ObjectNode body) throws IOException {
+        sink.respond(status, jsonHeaders(), Json.bytes(body));
+        return Served.plain();
+    }
+
+    private static Served wrongMethod(JettyClientSink sink, String method, String path, String allowed) throws IOException {
+        HttpFields.Mutable h = jsonHeaders();
+        h.put("allow", allowed);
+        sink.respond(405, h, ErrorBody.bytes("not_found_error", "Method " + method + " not allowed on " + path + " (use " + allowed + ")"));
+        return Served.note("method not allowed");
+    }
+
+    static void error(JettyClientSink sink, int status, String type, String message) throws IOException {
+        sink.respond(status, jsonHeaders(), ErrorBody.bytes(type, message));
+    }
+
+    static HttpFields.Mutable jsonHeaders() {
+        return HttpFields.build().put("content-type", "application/json");
+    }
+}

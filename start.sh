@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Starts anthropic-proxy: builds the jar when it is missing or older than the sources, finds a JDK >= 21,
+# and runs the proxy with the arguments given (./start.sh --port 9000 --provider native).
+set -euo pipefail
+cd "$(dirname "$0")"
+JAR=target/anthropic-proxy.jar
+
+java_major() { # prints the major version of the java binary $1, or nothing
+  "$1" -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}'
+}
+
+find_java() {
+  local candidates=()
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME/bin/java")
+  for d in /usr/lib/jvm/*; do [ -x "$d/bin/java" ] && candidates+=("$d/bin/java"); done
+  command -v java >/dev/null 2>&1 && candidates+=("$(command -v java)")
+  local best="" best_v=0 v
+  for j in "${candidates[@]}"; do
+    v=$(java_major "$j" 2>/dev/null || true)
+    if [ -n "$v" ] && [ "$v" -ge 21 ] && [ "$v" -gt "$best_v" ]; then best="$j"; best_v="$v"; fi
+  done
+  [ -n "$best" ] && echo "$best"
+}
+
+JAVA=$(find_java || true)
+if [ -z "$JAVA" ]; then
+  echo "anthropic-proxy needs Java 21 or newer: install one (e.g. 'apt-get install openjdk-21-jdk' or Temurin from https://adoptium.net) or set JAVA_HOME." >&2
+  exit 1
+fi
+export JAVA_HOME="$(dirname "$(dirname "$JAVA")")"
+
+if [ ! -f "$JAR" ] || [ -n "$(find src pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
+  echo "building $JAR ..." >&2
+  ./mvnw -q -B -DskipTests package >&2
+fi
+
+# Measured flags (see README "Performance"): small serial GC heap, compact headers on JDK 24+, class-data sharing.
+JVM_OPTS=(-XX:+UseSerialGC -Xmx512m -XX:TieredStopAtLevel=4 -Xshare:auto)
+if [ "$("$JAVA" -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1 && echo ok)" = ok ]; then
+  JVM_OPTS+=(-XX:+UseCompactObjectHeaders)
+fi
+exec "$JAVA" "${JVM_OPTS[@]}" ${ANTHROPIC_PROXY_JAVA_OPTS:-} -jar "$JAR" "$@"
