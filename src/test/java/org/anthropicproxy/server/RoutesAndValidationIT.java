@@ -1,0 +1,114 @@
+package org.anthropicproxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import org.anthropicproxy.testkit.ProxyHarness;
+import org.anthropicproxy.testkit.UpstreamScript;
+import org.anthropicproxy.testkit.UpstreamSimulator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RoutesAndValidationIT {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static UpstreamSimulator upstream;
+    private static ProxyHarness proxy;
+
+    @BeforeAll
+    static void start() {
+        upstream = new UpstreamSimulator(r -> UpstreamScript.json(200, "{\"type\":\"message\",\"content\":[]}"));
+        proxy = ProxyHarness.start("""
+                server: {max_body_bytes: 4096}
+                providers:
+                  sim: {kind: anthropic, base_url: "%s", api_key: very-secret-upstream-key}
+                route: [sim]
+                """.formatted(upstream.baseUrl()));
+    }
+
+    @AfterAll
+    static void stop() {
+        proxy.close();
+        upstream.close();
+    }
+
+    private static JsonNode error(HttpResponse<String> r, int status, String type) throws Exception {
+        assertThat(r.statusCode()).isEqualTo(status);
+        JsonNode n = MAPPER.readTree(r.body());
+        assertThat(n.get("type").asText()).isEqualTo("error");
+        assertThat(n.at("/error/type").asText()).isEqualTo(type);
+        return n;
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "not json at all|request body is not valid JSON",
+            "[1,2]|must be a JSON object",
+            "{\"max_tokens\":1,\"messages\":[]}|model: Field required",
+            "{\"model\":7,\"max_tokens\":1,\"messages\":[]}|model: Input should be a valid string",
+            "{\"model\":\"m\",\"messages\":[]}|max_tokens: Field required",
+            "{\"model\":\"m\",\"max_tokens\":\"10\",\"messages\":[]}|max_tokens: Input should be a valid integer",
+            "{\"model\":\"m\",\"max_tokens\":10}|messages: Field required",
+            "{\"model\":\"m\",\"max_tokens\":10,\"messages\":{}}|messages: Input should be a valid list",
+            "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"stream\":\"yes\"}|stream: Input should be a valid boolean",
+            "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} trailing|not valid JSON",
+    })
+    void badRequestsAreAnthropicShaped400sNamingTheField(String body, String message) throws Exception {
+        int before = upstream.received().size();
+        JsonNode n = error(proxy.post("/v1/messages", body, "content-type", "application/json"), 400, "invalid_request_error");
+        assertThat(n.at("/error/message").asText()).contains(message);
+        assertThat(upstream.received()).hasSize(before);
+    }
+
+    @Test
+    void oversizedBodyIs413() throws Exception {
+        String big = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(5000) + "\"}]}";
+        error(proxy.post("/v1/messages", big), 413, "request_too_large");
+    }
+
+    @Test
+    void unknownFieldsPassThroughUntouched() {
+        String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"brand_new_block\",\"x\":1}]}],\"future_field\":{\"a\":[1,2]}}";
+        HttpResponse<String> r = proxy.post("/v1/messages", body);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(upstream.last().bodyText()).isEqualTo(body);
+    }
+
+    @Test
+    void unknownPathIs404AndWrongMethodIs405() throws Exception {
+        error(proxy.get("/v1/nothing-here"), 404, "not_found_error");
+        HttpResponse<String> r = proxy.get("/v1/messages");
+        error(r, 405, "not_found_error");
+        assertThat(r.headers().firstValue("allow")).contains("POST");
+    }
+
+    @Test
+    void claudeCodeProbesAndTelemetryAreAnswered() throws Exception {
+        assertThat(proxy.request("HEAD", "/").statusCode()).isEqualTo(200);
+        assertThat(proxy.get("/").statusCode()).isEqualTo(200);
+        HttpResponse<String> t = proxy.post("/api/event_logging/batch", "{\"events\":[]}");
+        assertThat(t.statusCode()).isEqualTo(200);
+        assertThat(MAPPER.readTree(t.body()).get("success").asBoolean()).isTrue();
+    }
+
+    @Test
+    void healthDescribesTheProviderButNeverTheSecret() throws Exception {
+        HttpResponse<String> r = proxy.get("/health");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode h = MAPPER.readTree(r.body());
+        assertThat(h.get("status").asText()).isEqualTo("healthy");
+        assertThat(h.get("provider").asText()).isEqualTo("sim");
+        assertThat(h.get("kind").asText()).isEqualTo("anthropic");
+        assertThat(h.get("version").asText()).isNotBlank();
+        assertThat(h.at("/providers/0/base_url").asText()).isEqualTo(upstream.baseUrl());
+        assertThat(r.body()).doesNotContain("very-secret-upstream-key");
+    }
+}
