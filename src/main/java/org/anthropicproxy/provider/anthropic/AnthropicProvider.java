@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
 import org.anthropicproxy.credentials.CredentialSource;
-import org.anthropicproxy.credentials.CredentialStatus;
 import org.anthropicproxy.credentials.CredentialUnavailableException;
 import org.anthropicproxy.json.BodySplice;
 import org.anthropicproxy.json.ErrorBody;
@@ -16,6 +15,7 @@ import org.anthropicproxy.json.Json;
 import org.anthropicproxy.json.MessagesRequestScan;
 import org.anthropicproxy.provider.Call;
 import org.anthropicproxy.provider.ClientSink;
+import org.anthropicproxy.provider.Failures;
 import org.anthropicproxy.provider.HeaderPolicy;
 import org.anthropicproxy.provider.ModelMapper;
 import org.anthropicproxy.provider.Outcome;
@@ -24,8 +24,6 @@ import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.Usage;
 import org.eclipse.jetty.http.HttpFields;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Anthropic-format upstream: the request goes up with only {@code model} rewritten (and, if configured, the billing
@@ -33,7 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AnthropicProvider implements Provider {
 
-    private static final Logger LOG = LoggerFactory.getLogger(AnthropicProvider.class);
     private static final int MAX_ERROR_BODY = 1024 * 1024;
     private static final int MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
@@ -41,7 +38,6 @@ public final class AnthropicProvider implements Provider {
     private final ModelMapper models;
     private final CredentialSource credentials;
     private final UpstreamHttp http;
-    private final HttpFields jsonResponseHeaders = HttpFields.build().put("content-type", "application/json").asImmutable();
 
     public AnthropicProvider(ProviderSettings settings, CredentialSource credentials, UpstreamHttp http) {
         this.settings = settings;
@@ -84,7 +80,7 @@ public final class AnthropicProvider implements Provider {
         try {
             credential = credentials.current();
         } catch (CredentialUnavailableException e) {
-            return noCredential(e, upstreamModel);
+            return Failures.noCredential(name(), e, upstreamModel);
         }
         UpstreamHttp.Exchange ex;
         try {
@@ -94,15 +90,12 @@ public final class AnthropicProvider implements Provider {
                 try {
                     credential = credentials.refreshAfterRejection(credential);
                 } catch (CredentialUnavailableException e) {
-                    return noCredential(e, upstreamModel);
+                    return Failures.noCredential(name(), e, upstreamModel);
                 }
                 ex = http.post(uri, headers(call, credential), body);
             }
         } catch (UpstreamHttp.NoAnswerException e) {
-            int status = e.timeout() ? 504 : 502;
-            String message = org.anthropicproxy.provider.SecretRedactor.redact(e.getMessage());
-            return new Outcome.Failed(UpstreamError.noAnswer(message), upstreamModel,
-                    c -> c.respond(status, jsonResponseHeaders, ErrorBody.bytes("api_error", message)));
+            return Failures.noAnswer(e, upstreamModel);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(upstreamModel);
@@ -150,7 +143,7 @@ public final class AnthropicProvider implements Provider {
         } catch (IOException e) {
             String m = "upstream connection failed while reading the response: " + e.getClass().getSimpleName();
             return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
-                    c -> c.respond(502, jsonResponseHeaders, ErrorBody.bytes("api_error", m)));
+                    c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
         }
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
         Usage usage = Usage.NONE;
@@ -186,13 +179,6 @@ public final class AnthropicProvider implements Provider {
         byte[] replay = body;
         UpstreamError err = new UpstreamError(status, ex.headerMap(), new String(body, StandardCharsets.UTF_8), false);
         return new Outcome.Failed(err, upstreamModel, c -> c.respond(status, headers, replay));
-    }
-
-    private Outcome noCredential(CredentialUnavailableException e, String upstreamModel) {
-        String message = "provider '" + name() + "': " + e.getMessage();
-        LOG.warn("no credential for provider {}: {}", name(), e.getMessage());
-        return new Outcome.Failed(new UpstreamError(401, java.util.Map.of(), ErrorBody.json("authentication_error", message), false),
-                upstreamModel, c -> c.respond(401, jsonResponseHeaders, ErrorBody.bytes("authentication_error", message)));
     }
 
     private byte[] rewrite(Call call, String upstreamModel) {
@@ -239,24 +225,7 @@ public final class AnthropicProvider implements Provider {
 
     @Override
     public ObjectNode health() {
-        ObjectNode n = Json.object();
-        n.put("name", name());
-        n.put("kind", kind());
-        n.put("base_url", settings.baseUrl().toString());
-        CredentialStatus cs = credentials.status();
-        ObjectNode c = n.putObject("credential");
-        c.put("source", cs.source());
-        c.put("available", cs.available());
-        if (cs.expiresAt() != null) {
-            c.put("expires_at", cs.expiresAt().toString());
-        }
-        if (cs.lastRefreshAt() != null) {
-            c.put("last_refresh_at", cs.lastRefreshAt().toString());
-        }
-        if (cs.lastRefreshOutcome() != null) {
-            c.put("last_refresh", cs.lastRefreshOutcome());
-        }
-        return n;
+        return Failures.health(name(), kind(), settings.baseUrl().toString(), credentials.status());
     }
 
     @Override

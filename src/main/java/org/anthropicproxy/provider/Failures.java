@@ -1,0 +1,63 @@
+package org.anthropicproxy.provider;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.anthropicproxy.credentials.CredentialStatus;
+import org.anthropicproxy.credentials.CredentialUnavailableException;
+import org.anthropicproxy.json.ErrorBody;
+import org.anthropicproxy.json.Json;
+import org.eclipse.jetty.http.HttpFields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Outcomes every provider kind produces the same way, and the health block they share. */
+public final class Failures {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
+    public static final HttpFields JSON = HttpFields.build().put("content-type", "application/json").asImmutable();
+
+    private Failures() {
+    }
+
+    /** No answer from the upstream: 504 when it was too slow, else 502. */
+    public static Outcome.Failed noAnswer(UpstreamHttp.NoAnswerException e, String upstreamModel) {
+        int status = e.timeout() ? 504 : 502;
+        String message = SecretRedactor.redact(e.getMessage());
+        return new Outcome.Failed(UpstreamError.noAnswer(message), upstreamModel,
+                c -> c.respond(status, JSON, ErrorBody.bytes(e.timeout() ? "timeout_error" : "api_error", message)));
+    }
+
+    /** An error the proxy itself answers (request cannot be mapped, no credential): never a reason to fail over. */
+    public static Outcome.Failed local(int status, String type, String message, String upstreamModel) {
+        byte[] body = ErrorBody.bytes(type, message);
+        return new Outcome.Failed(new UpstreamError(status, Map.of(), new String(body, StandardCharsets.UTF_8), false),
+                upstreamModel, c -> c.respond(status, JSON, body));
+    }
+
+    public static Outcome.Failed noCredential(String provider, CredentialUnavailableException e, String upstreamModel) {
+        LOG.warn("no credential for provider {}: {}", provider, e.getMessage());
+        return local(401, "authentication_error", "provider '" + provider + "': " + e.getMessage(), upstreamModel);
+    }
+
+    public static ObjectNode health(String name, String kind, String baseUrl, CredentialStatus cs) {
+        ObjectNode n = Json.object();
+        n.put("name", name);
+        n.put("kind", kind);
+        n.put("base_url", baseUrl);
+        ObjectNode c = n.putObject("credential");
+        c.put("source", cs.source());
+        c.put("available", cs.available());
+        if (cs.expiresAt() != null) {
+            c.put("expires_at", cs.expiresAt().toString());
+            c.put("expires_in_seconds", Math.max(0, cs.expiresAt().getEpochSecond() - java.time.Instant.now().getEpochSecond()));
+        }
+        if (cs.lastRefreshAt() != null) {
+            c.put("last_refresh_at", cs.lastRefreshAt().toString());
+        }
+        if (cs.lastRefreshOutcome() != null) {
+            c.put("last_refresh", cs.lastRefreshOutcome());
+        }
+        return n;
+    }
+}
