@@ -230,8 +230,8 @@ final class RefreshingFileSource implements CredentialSource {
         loaded = next;
         failures = 0;
         nextAttemptAt = null;
-        lastRefreshOutcome = "ok";
         save(next);
+        lastRefreshOutcome = "ok";
         log.info("refreshed the credential from {}; it now expires at {}", shown(l.path()),
                 refreshed.expiresAt() == null ? "never" : refreshed.expiresAt());
         scheduleRefresh();

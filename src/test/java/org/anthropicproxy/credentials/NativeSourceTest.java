@@ -411,8 +411,7 @@ class NativeSourceTest {
                 Instant.now().plus(Duration.ofMinutes(4)).truncatedTo(ChronoUnit.MILLIS)));
         try (CredentialSource s = CredentialSources.create(settings(QUIET), Map.of(), home, Clock.systemUTC())) {
             assertThat(await(Duration.ofSeconds(10), () -> sim.nativeCalls() == 1)).isTrue();
-            assertThat(await(Duration.ofSeconds(5),
-                    () -> s.status().lastRefreshOutcome() != null)).isTrue();
+            assertThat(await(Duration.ofSeconds(5), () -> "ok".equals(s.status().lastRefreshOutcome()))).isTrue();
             assertThat(s.current().secret()).isEqualTo(sim.accessToken(1));
             assertThat(read(nativeConfig(home)).get("accessToken").asText()).isEqualTo(sim.accessToken(1));
         }
