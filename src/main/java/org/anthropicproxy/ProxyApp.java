@@ -7,7 +7,9 @@ import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.config.ProxyConfig;
 import org.anthropicproxy.credentials.CredentialSource;
-import org.anthropicproxy.credentials.FixedCredentialSource;
+import java.nio.file.Path;
+import org.anthropicproxy.credentials.CredentialSettings;
+import org.anthropicproxy.credentials.CredentialSources;
 import org.anthropicproxy.provider.FailoverPolicy;
 import org.anthropicproxy.provider.Provider;
 import org.anthropicproxy.provider.Router;
@@ -35,9 +37,9 @@ public final class ProxyApp implements AutoCloseable {
         Map<String, Provider> providers = new LinkedHashMap<>();
         try {
             for (String name : config.route()) {
-                providers.computeIfAbsent(name, n -> build(config.provider(n), env, http));
+                providers.computeIfAbsent(name, n -> build(config.provider(n), config.source(), env, http));
             }
-            config.modelRoutes().forEach(r -> r.chain().forEach(n -> providers.computeIfAbsent(n, x -> build(config.provider(x), env, http))));
+            config.modelRoutes().forEach(r -> r.chain().forEach(n -> providers.computeIfAbsent(n, x -> build(config.provider(x), config.source(), env, http))));
         } catch (RuntimeException e) {
             providers.values().forEach(Provider::close);
             http.close();
@@ -56,20 +58,28 @@ public final class ProxyApp implements AutoCloseable {
         return new ProxyApp(config, http, server);
     }
 
-    private static Provider build(ProviderSettings s, Map<String, String> env, UpstreamHttp http) {
-        CredentialSource credentials = credentials(s, env);
+    private static Provider build(ProviderSettings s, String where, Map<String, String> env, UpstreamHttp http) {
+        CredentialSource credentials = credentials(s, where, env);
         return switch (s.kind()) {
             case ProviderSettings.ANTHROPIC -> new AnthropicProvider(s, credentials, http);
             default -> throw new ConfigException("providers." + s.name() + ".kind: " + s.kind() + " is not supported yet");
         };
     }
 
-    private static CredentialSource credentials(ProviderSettings s, Map<String, String> env) {
-        if (s.apiKey() != null) {
-            return new FixedCredentialSource(s.apiKey(), "providers." + s.name() + ".api_key");
+    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env) {
+        CredentialSettings settings;
+        try {
+            if (s.apiKey() != null) {
+                settings = CredentialSettings.ofStaticToken(s.apiKey());
+            } else if (!s.auth().isEmpty()) {
+                settings = CredentialSettings.fromMap(s.auth(), "providers." + s.name() + " (in " + where + ")");
+            } else {
+                settings = CredentialSettings.defaults(CredentialSettings.NONE);
+            }
+            return CredentialSources.create(settings, env, Path.of(System.getProperty("user.home")), Clock.systemUTC());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
-        String token = env.get("CODEBUDDY_OAUTH_TOKEN");
-        return new FixedCredentialSource(token, "env CODEBUDDY_OAUTH_TOKEN");
     }
 
     public int port() {
