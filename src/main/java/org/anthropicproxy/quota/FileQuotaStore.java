@@ -149,9 +149,16 @@ public final class FileQuotaStore implements QuotaStore {
 
     private void load() {
         if (!Files.exists(file)) return;
+        if (Files.isDirectory(file)) throw new IllegalArgumentException("quota file " + file + " is a directory");
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            // unreadable (permissions, I/O error) is a setup problem, not a corrupt file: say so instead of moving it
+            throw new UncheckedIOException("cannot read quota file " + file + ": " + e.getMessage(), e);
+        }
         JsonNode root;
         try {
-            byte[] bytes = Files.readAllBytes(file);
             root = JSON.readTree(bytes);
         } catch (IOException | RuntimeException e) {
             setAside("does not parse: " + e.getMessage());

@@ -183,6 +183,15 @@ class FileQuotaStoreTest {
     }
 
     @Test
+    void aDirectoryInPlaceOfTheFileIsAClearError() throws IOException {
+        Path file = dir.resolve("quota_state.json");
+        Files.createDirectories(file);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FileQuotaStore(file))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is a directory");
+        assertThat(file).isDirectory();
+    }
+
+    @Test
     void strayTempFilesFromACrashAreDeleted() throws IOException {
         Path file = dir.resolve("quota_state.json");
         Path stray = dir.resolve("quota_state.json.tmp-12345");
