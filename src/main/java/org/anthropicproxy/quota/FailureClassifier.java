@@ -119,10 +119,17 @@ public final class FailureClassifier {
 
         Optional<Duration> retryAfter = headers.retryAfter(now);
         List<Instant> relative = body.relativeWaits().stream().map(now::plus).toList();
-        Optional<Instant> namedReset = earliestFuture(now, body.resetTimes(clock.getZone()), headers.resetTimes(now), relative);
+        List<Instant> bodyTimes = body.resetTimes(clock.getZone());
+        List<Instant> headerTimes = headers.resetTimes(now);
+        Optional<Instant> namedReset = earliestFuture(now, bodyTimes, headerTimes, relative);
 
         if (hasQuotaMarker(body)) {
-            Optional<Instant> resetAt = namedReset.or(() -> retryAfter.filter(d -> !d.isZero()).map(now::plus));
+            // For a hard quota only a time that speaks about the quota counts: the body's, else the latest rate-limit
+            // header reset (the per-minute ones end first), else a retry-after too long to be a mere rate limit. A short
+            // retry-after from a gateway would otherwise bring an exhausted provider back every minute.
+            Optional<Instant> resetAt = earliestFuture(now, bodyTimes, relative)
+                    .or(() -> latestFuture(now, headerTimes))
+                    .or(() -> retryAfter.filter(d -> d.compareTo(settings.maxRateLimitCooldown()) > 0).map(now::plus));
             return new QuotaExhausted(resetAt, "quota exhausted: " + reason);
         }
         if (status == 402) return new QuotaExhausted(namedReset, "billing: " + reason);
@@ -201,6 +208,11 @@ public final class FailureClassifier {
             }
         }
         return Optional.ofNullable(best);
+    }
+
+    private static Optional<Instant> latestFuture(Instant now, List<Instant> times) {
+        Instant latest = now.plus(Durations.MAX_PLAUSIBLE);
+        return times.stream().filter(i -> i.isAfter(now)).map(i -> i.isAfter(latest) ? latest : i).max(Instant::compareTo);
     }
 
     private static String reason(int status, Body body) {

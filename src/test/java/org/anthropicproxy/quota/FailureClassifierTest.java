@@ -140,6 +140,22 @@ class FailureClassifierTest {
     }
 
     @Test
+    void aShortRetryAfterDoesNotEndAHardQuota() {
+        var c = (QuotaExhausted) classifier.classify(new UpstreamFailure(429, headers("retry-after", "60"), CODEBUDDY_14018));
+        assertThat(c.resetAt()).isEmpty();
+        var longWait = (QuotaExhausted) classifier.classify(new UpstreamFailure(429, headers("retry-after", "86400"), CODEBUDDY_14018));
+        assertThat(longWait.resetAt()).contains(NOW.plusSeconds(86400));
+    }
+
+    @Test
+    void hardQuotaTakesTheLatestRateLimitHeaderReset() {
+        var c = (QuotaExhausted) classifier.classify(new UpstreamFailure(429,
+                headers("anthropic-ratelimit-tokens-reset", "2026-09-15T04:51:00Z",
+                        "anthropic-ratelimit-unified-reset", "2026-09-21T00:00:00Z"), SEED_NATIVE_EN));
+        assertThat(c.resetAt()).contains(Instant.parse("2026-09-21T00:00:00Z"));
+    }
+
+    @Test
     void retryAfterSecondsAndMillis() {
         var s = (RateLimited) classifier.classify(new UpstreamFailure(429, headers("retry-after", "17"), ANTHROPIC_429));
         assertThat(s.retryAfter()).isEqualTo(Duration.ofSeconds(17));
