@@ -1,0 +1,287 @@
+package org.anthropicproxy.quota;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Quota state in one JSON file, compatible with the seed's {@code quota_state.json} (schema v2).
+ *
+ * <p>Layout: {@code {"version": 2, "<provider>": {"quota_exhausted", "exhausted_at", "reset_at", "last_error",
+ * "request_count", "last_request_at", "cooldown_until", "cooldown_reason"}, ...}}. The seed kept one provider under
+ * {@code native_api}; on reading, {@code native_api} becomes provider {@code native} (unless the file also has a
+ * {@code native} entry, which wins). We write {@code native} only, so migration is one-way: the seed wrote naive local
+ * timestamps that it compares with naive {@code datetime.now()}, and a mirrored entry with our UTC timestamps would
+ * crash it rather than help it. Naive timestamps found in a seed file are read in the system's default zone, as the
+ * seed wrote them. We write UTC timestamps with a {@code Z}.
+ *
+ * <p>Every change is written atomically: a temp file in the same directory, {@code FileChannel.force}, then an
+ * {@code ATOMIC_MOVE} rename over the file (and a best-effort directory fsync). A process killed at any moment leaves
+ * either the old or the new file, and at most a stray temp file, which the next start deletes. A file that does not
+ * parse at start is renamed aside to {@code <name>.corrupt-<timestamp>} with a WARN and a fresh state begins. A failed
+ * write is logged and the state stays in memory; the next change writes it again.
+ *
+ * <p>Thread-safe within one JVM; not meant to be shared by several processes (use Redis for that).
+ */
+public final class FileQuotaStore implements QuotaStore {
+    private static final Logger log = LoggerFactory.getLogger(FileQuotaStore.class);
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final String SEED_NATIVE_KEY = "native_api";
+    private static final String NATIVE = "native";
+    private static final DateTimeFormatter SUFFIX = DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private final Path file;
+    private final Object lock = new Object();
+    private final Map<String, ProviderState> states = new LinkedHashMap<>();
+
+    public FileQuotaStore(Path file) {
+        this.file = file.toAbsolutePath().normalize();
+        try {
+            Path dir = this.file.getParent();
+            if (dir != null) Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the directory of quota file " + this.file + ": " + e.getMessage(), e);
+        }
+        deleteStrayTempFiles();
+        load();
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public ProviderState get(String provider) {
+        synchronized (lock) {
+            return states.getOrDefault(provider, ProviderState.EMPTY);
+        }
+    }
+
+    @Override
+    public Map<String, ProviderState> all() {
+        synchronized (lock) {
+            return Map.copyOf(states);
+        }
+    }
+
+    @Override
+    public void markExhausted(String provider, Instant at, Instant resetAt, String error) {
+        update(provider, s -> s.exhausted(at, resetAt, error));
+    }
+
+    @Override
+    public void markCooldown(String provider, Instant until, String reason) {
+        update(provider, s -> s.coolingDownUntil(until, reason));
+    }
+
+    @Override
+    public void recordRequest(String provider, Instant at) {
+        update(provider, s -> s.requested(at));
+    }
+
+    @Override
+    public void recordError(String provider, String error) {
+        update(provider, s -> s.withLastError(error));
+    }
+
+    @Override
+    public boolean clearExpired(String provider, Instant now) {
+        synchronized (lock) {
+            ProviderState s = states.get(provider);
+            if (s == null || !s.hasExpiredAt(now)) return false;
+            states.put(provider, s.clearedExpired(now));
+            persist();
+            return true;
+        }
+    }
+
+    @Override
+    public void reset(String provider) {
+        update(provider, ProviderState::cleared);
+    }
+
+    @Override
+    public void resetAll() {
+        synchronized (lock) {
+            states.replaceAll((name, s) -> s.cleared());
+            persist();
+        }
+    }
+
+    @Override
+    public void close() {
+        // every change is already on disk
+    }
+
+    private void update(String provider, UnaryOperator<ProviderState> change) {
+        if (provider == null || provider.isBlank() || provider.equals("version")) {
+            throw new IllegalArgumentException("invalid provider name '" + provider + "'");
+        }
+        synchronized (lock) {
+            states.put(provider, change.apply(states.getOrDefault(provider, ProviderState.EMPTY)));
+            persist();
+        }
+    }
+
+    // ---- reading ----
+
+    private void load() {
+        if (!Files.exists(file)) return;
+        if (Files.isDirectory(file)) throw new IllegalArgumentException("quota file " + file + " is a directory");
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            // unreadable (permissions, I/O error) is a setup problem, not a corrupt file: say so instead of moving it
+            throw new UncheckedIOException("cannot read quota file " + file + ": " + e.getMessage(), e);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (IOException | RuntimeException e) {
+            setAside("does not parse: " + e.getMessage());
+            return;
+        }
+        if (root == null || !root.isObject()) {
+            setAside("is not a JSON object");
+            return;
+        }
+        ZoneId seedZone = ZoneId.systemDefault();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
+            String key = e.getKey();
+            if (key.equals("version") || !e.getValue().isObject()) continue;
+            String provider = key.equals(SEED_NATIVE_KEY) ? NATIVE : key;
+            if (key.equals(SEED_NATIVE_KEY) && root.has(NATIVE)) continue;
+            states.put(provider, read(e.getValue(), seedZone));
+        }
+        log.debug("loaded quota state for {} provider(s) from {}", states.size(), file);
+    }
+
+    private static ProviderState read(JsonNode n, ZoneId zone) {
+        JsonNode ex = n.get("quota_exhausted");
+        boolean exhausted = ex != null && (ex.asBoolean(false) || "true".equalsIgnoreCase(ex.asText()));
+        JsonNode count = n.get("request_count");
+        long requests = count == null ? 0 : Math.max(0, count.asLong(0));
+        return new ProviderState(exhausted, time(n, "exhausted_at", zone), time(n, "reset_at", zone),
+                text(n, "last_error"), requests, time(n, "last_request_at", zone),
+                time(n, "cooldown_until", zone), text(n, "cooldown_reason"));
+    }
+
+    private static Instant time(JsonNode n, String field, ZoneId zone) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) return null;
+        if (v.isNumber()) return Timestamps.epoch(v.asLong());
+        return Timestamps.parse(v.asText(), zone);
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.isValueNode() ? v.asText() : v.toString();
+    }
+
+    private void setAside(String why) {
+        Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + SUFFIX.format(Instant.now()));
+        for (int i = 1; Files.exists(aside); i++) {
+            aside = file.resolveSibling(file.getFileName() + ".corrupt-" + SUFFIX.format(Instant.now()) + "-" + i);
+        }
+        try {
+            Files.move(file, aside);
+            log.warn("quota state file {} {}; moved it to {} and starting with a fresh state", file, why, aside);
+        } catch (IOException e) {
+            log.warn("quota state file {} {}; could not move it aside ({}), starting with a fresh state that will "
+                    + "overwrite it", file, why, e.toString());
+        }
+    }
+
+    private void deleteStrayTempFiles() {
+        Path dir = file.getParent();
+        if (dir == null || !Files.isDirectory(dir)) return;
+        try (DirectoryStream<Path> stray = Files.newDirectoryStream(dir, file.getFileName() + ".tmp-*")) {
+            for (Path p : stray) {
+                Files.deleteIfExists(p);
+                log.debug("deleted stray temp file {}", p);
+            }
+        } catch (IOException e) {
+            log.debug("could not clean temp files next to {}: {}", file, e.toString());
+        }
+    }
+
+    // ---- writing (under lock) ----
+
+    private void persist() {
+        try {
+            writeAtomically(render());
+        } catch (IOException | RuntimeException e) {
+            log.warn("could not write quota state file {}: {} (state kept in memory, retried on the next change)",
+                    file, e.toString());
+        }
+    }
+
+    private byte[] render() throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 2);
+        for (Map.Entry<String, ProviderState> e : states.entrySet()) {
+            ProviderState s = e.getValue();
+            ObjectNode n = root.putObject(e.getKey());
+            n.put("quota_exhausted", s.quotaExhausted());
+            n.put("exhausted_at", Timestamps.format(s.exhaustedAt()));
+            n.put("reset_at", Timestamps.format(s.resetAt()));
+            n.put("last_error", s.lastError());
+            n.put("request_count", s.requestCount());
+            n.put("last_request_at", Timestamps.format(s.lastRequestAt()));
+            n.put("cooldown_until", Timestamps.format(s.cooldownUntil()));
+            n.put("cooldown_reason", s.cooldownReason());
+        }
+        return JSON.writeValueAsBytes(root);
+    }
+
+    private void writeAtomically(byte[] bytes) throws IOException {
+        Path dir = file.getParent();
+        Path tmp = Files.createTempFile(dir, file.getFileName() + ".tmp-", "");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) ch.write(buf);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        syncDirectory(dir);
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | RuntimeException e) {
+            // not supported on every platform; the rename itself is atomic
+        }
+    }
+}
