@@ -1,72 +1,172 @@
 package org.anthropicproxy;
 
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.ZoneId;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import org.anthropicproxy.config.ConfigException;
+import org.anthropicproxy.config.ModelRoute;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.config.ProxyConfig;
-import org.anthropicproxy.credentials.CredentialSource;
-import java.nio.file.Path;
 import org.anthropicproxy.credentials.CredentialSettings;
+import org.anthropicproxy.credentials.CredentialSource;
 import org.anthropicproxy.credentials.CredentialSources;
-import org.anthropicproxy.provider.FailoverPolicy;
+import org.anthropicproxy.json.ErrorBody;
+import org.anthropicproxy.json.Json;
 import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.QuotaFailoverPolicy;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.anthropic.AnthropicProvider;
+import org.anthropicproxy.provider.openai.OpenAiDialect;
+import org.anthropicproxy.provider.openai.OpenAiProvider;
+import org.anthropicproxy.quota.ClassifierSettings;
+import org.anthropicproxy.quota.FailureClassifier;
+import org.anthropicproxy.quota.QuotaService;
+import org.anthropicproxy.quota.QuotaStoreException;
+import org.anthropicproxy.quota.QuotaStores;
+import org.anthropicproxy.quota.ResetSchedule;
 import org.anthropicproxy.server.AdminRoutes;
 import org.anthropicproxy.server.ProxyServer;
+import org.eclipse.jetty.util.Fields;
 
 /** The composition root: turns a {@link ProxyConfig} into a running server and owns everything it started. */
 public final class ProxyApp implements AutoCloseable {
 
     private final ProxyConfig config;
     private final UpstreamHttp http;
+    private final QuotaService quota;
     private final ProxyServer server;
 
-    private ProxyApp(ProxyConfig config, UpstreamHttp http, ProxyServer server) {
+    private ProxyApp(ProxyConfig config, UpstreamHttp http, QuotaService quota, ProxyServer server) {
         this.config = config;
         this.http = http;
+        this.quota = quota;
         this.server = server;
     }
 
-    /** Builds and starts; a {@link ConfigException} for anything the user must fix. */
     public static ProxyApp start(ProxyConfig config, Map<String, String> env) throws Exception {
+        return start(config, env, Clock.systemDefaultZone());
+    }
+
+    /** Builds and starts; a {@link ConfigException} for anything the user must fix. */
+    public static ProxyApp start(ProxyConfig config, Map<String, String> env, Clock clock) throws Exception {
+        Set<String> names = new LinkedHashSet<>(config.route());
+        config.modelRoutes().stream().map(ModelRoute::chain).forEach(names::addAll);
+
+        ZoneId zone = clock.getZone();
+        ResetSchedule defaultSchedule = schedule(config.resetSchedule(), "reset_schedule", config.source(), zone);
+        Map<String, ResetSchedule> schedules = new LinkedHashMap<>();
+        Map<String, FailureClassifier> classifiers = new LinkedHashMap<>();
+        for (String name : names) {
+            Map<String, Object> q = new LinkedHashMap<>(config.provider(name).quota());
+            Object reset = q.remove("reset");
+            if (reset != null) {
+                schedules.put(name, schedule(String.valueOf(reset), "providers." + name + ".quota.reset", config.source(), zone));
+            }
+            try {
+                ClassifierSettings cs = q.isEmpty() ? ClassifierSettings.defaults()
+                        : ClassifierSettings.fromMap(q, "providers." + name + ".quota (in " + config.source() + ")");
+                classifiers.put(name, new FailureClassifier(cs, clock));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage());
+            }
+        }
+        QuotaService quota;
+        try {
+            quota = new QuotaService(QuotaStores.open(config.quotaStore()), clock, schedules, defaultSchedule);
+        } catch (QuotaStoreException | IllegalArgumentException e) {
+            throw new ConfigException("quota store " + config.quotaStore() + ": " + e.getMessage());
+        }
+
         UpstreamHttp http = new UpstreamHttp(config.server());
         Map<String, Provider> providers = new LinkedHashMap<>();
         try {
-            for (String name : config.route()) {
-                providers.computeIfAbsent(name, n -> build(config.provider(n), config.source(), env, http));
+            for (String name : names) {
+                providers.put(name, build(config.provider(name), config.source(), env, http, clock));
             }
-            config.modelRoutes().forEach(r -> r.chain().forEach(n -> providers.computeIfAbsent(n, x -> build(config.provider(x), config.source(), env, http))));
         } catch (RuntimeException e) {
             providers.values().forEach(Provider::close);
             http.close();
+            quota.close();
             throw e;
         }
         Router router = new Router(providers, config.route(), config.modelRoutes(),
-                providers.size() > 1 ? FailoverPolicy.NONE : FailoverPolicy.NONE, Clock.systemUTC());
-        ProxyServer server = new ProxyServer(config.server(), router, new AdminRoutes());
+                new QuotaFailoverPolicy(quota, classifiers), clock);
+        ProxyServer server = new ProxyServer(config.server(), router, adminRoutes(quota, router));
         try {
             server.start();
         } catch (Exception e) {
             server.close();
             http.close();
+            quota.close();
             throw e;
         }
-        return new ProxyApp(config, http, server);
+        quota.startScheduler();
+        return new ProxyApp(config, http, quota, server);
     }
 
-    private static Provider build(ProviderSettings s, String where, Map<String, String> env, UpstreamHttp http) {
-        CredentialSource credentials = credentials(s, where, env);
+    private static AdminRoutes adminRoutes(QuotaService quota, Router router) {
+        AdminRoutes admin = new AdminRoutes();
+        admin.add("GET", "/v1/quota", request -> json(200, Json.bytes(quota.view(router.route()))));
+        admin.add("POST", "/v1/quota/reset", request -> {
+            Fields query = org.eclipse.jetty.server.Request.extractQueryParameters(request);
+            String provider = query.getValue("provider");
+            if (provider == null) {
+                quota.resetAll();
+            } else if (router.provider(provider) == null) {
+                return json(404, ErrorBody.bytes("not_found_error", "provider: no provider named '" + provider + "' in use"));
+            } else {
+                quota.reset(provider);
+            }
+            return json(200, Json.bytes(quota.view(router.route())));
+        });
+        admin.health(h -> h.set("quota", quota.view(router.route())));
+        return admin;
+    }
+
+    private static AdminRoutes.Answer json(int status, byte[] body) {
+        return new AdminRoutes.Answer(status, "application/json", body);
+    }
+
+    private static ResetSchedule schedule(String spec, String key, String where, ZoneId zone) {
+        try {
+            return ResetSchedule.parse(spec, zone);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key + ": " + e.getMessage() + " (in " + where + ")");
+        }
+    }
+
+    private static Provider build(ProviderSettings s, String where, Map<String, String> env, UpstreamHttp http, Clock clock) {
+        CredentialSource credentials = credentials(s, where, env, clock);
         return switch (s.kind()) {
-            case ProviderSettings.ANTHROPIC -> new AnthropicProvider(s, credentials, http);
-            default -> throw new ConfigException("providers." + s.name() + ".kind: " + s.kind() + " is not supported yet");
+            case ProviderSettings.OPENAI -> new OpenAiProvider(s, dialect(s, where), credentials, http);
+            default -> new AnthropicProvider(s, credentials, http);
         };
     }
 
-    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env) {
+    private static OpenAiDialect dialect(ProviderSettings s, String where) {
+        Map<String, Object> d = new LinkedHashMap<>(s.dialect());
+        Object preset = d.remove("preset");
+        OpenAiDialect base;
+        if (preset == null || "default".equals(preset)) {
+            base = OpenAiDialect.defaults();
+        } else if ("codebuddy".equals(preset)) {
+            base = OpenAiDialect.codebuddy();
+        } else {
+            throw new ConfigException("providers." + s.name() + ".dialect.preset: '" + preset + "' is not default or codebuddy (in " + where + ")");
+        }
+        try {
+            return OpenAiDialect.fromMap(d, base, "providers." + s.name() + ".dialect (in " + where + ")");
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Clock clock) {
         CredentialSettings settings;
         try {
             if (s.apiKey() != null) {
@@ -76,7 +176,7 @@ public final class ProxyApp implements AutoCloseable {
             } else {
                 settings = CredentialSettings.defaults(CredentialSettings.NONE);
             }
-            return CredentialSources.create(settings, env, Path.of(System.getProperty("user.home")), Clock.systemUTC());
+            return CredentialSources.create(settings, env, Path.of(System.getProperty("user.home")), clock);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -90,9 +190,14 @@ public final class ProxyApp implements AutoCloseable {
         return config;
     }
 
+    public QuotaService quota() {
+        return quota;
+    }
+
     @Override
     public void close() {
         server.close();
         http.close();
+        quota.close();
     }
 }

@@ -94,7 +94,8 @@ public final class Router implements AutoCloseable {
         List<String> chain = chainFor(call.clientModel());
         List<String> usable = new ArrayList<>(chain.size());
         for (String name : chain) {
-            if (policy.unavailableUntil(name).isEmpty()) {
+            if (chain.size() == 1 || policy.unavailableUntil(name).isEmpty()) {
+                // a lone provider is always tried: refusing it would only turn its own error into ours
                 usable.add(name);
             }
         }

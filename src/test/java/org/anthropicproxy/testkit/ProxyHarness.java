@@ -30,13 +30,17 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public static ProxyHarness start(String yaml, Map<String, String> env, CliOverrides cli) {
+        return start(yaml, env, cli, java.time.Clock.systemDefaultZone());
+    }
+
+    public static ProxyHarness start(String yaml, Map<String, String> env, CliOverrides cli, java.time.Clock clock) {
         try {
             Path file = Files.createTempFile("proxy-config", ".yaml");
             Files.writeString(file, yaml);
             CliOverrides withPort = new CliOverrides(cli.host(), cli.port() == null ? 0 : cli.port(), cli.provider(),
                     cli.logFile(), cli.logLevel(), cli.quotaFile());
             ProxyConfig cfg = new ConfigLoader(env).load(file, withPort);
-            return new ProxyHarness(ProxyApp.start(cfg, env));
+            return new ProxyHarness(ProxyApp.start(cfg, env, clock));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (Exception e) {
