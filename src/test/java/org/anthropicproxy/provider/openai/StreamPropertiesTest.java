@@ -40,7 +40,7 @@ class StreamPropertiesTest {
         });
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 5000)
     void anyRechunkingGivesTheSameMessage(@ForAll("rechunked") Tuple.Tuple2<String, int[]> c) {
         StreamHarness h = StreamHarness.run(BYTES.get(c.get1()), c.get2());
         AnthropicStreamGrammar.strict().assertValid(h.events());
@@ -70,7 +70,7 @@ class StreamPropertiesTest {
         return Arbitraries.oneOf(truncated, mutated, garbage, random);
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 5000)
     void damagedInputNeverThrowsAndEndsValid(@ForAll("damaged") byte[] body, @ForAll("splitsFor") int[] splits) {
         StreamHarness h = new StreamHarness(List.of("STOP"));
         try {
