@@ -1,26 +1,32 @@
 package org.anthropicproxy.testkit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
-/** The protocol fixtures of ../shared/research/fixtures (recorded or documented wire data). */
+/** Reads the shared research fixtures ({@code ../shared/research/fixtures}, else {@code /work/shared/research/fixtures}). */
 public final class Fixtures {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path ROOT = locate();
 
     private Fixtures() {
     }
 
     private static Path locate() {
-        for (Path p : new Path[] {Path.of("../shared/research/fixtures"), Path.of("/work/shared/research/fixtures")}) {
+        for (Path p : List.of(Path.of("../shared/research/fixtures"), Path.of("/work/shared/research/fixtures"))) {
             if (Files.isDirectory(p)) {
-                return p.toAbsolutePath().normalize();
+                return p;
             }
         }
-        throw new IllegalStateException("research fixtures not found at ../shared/research/fixtures");
+        throw new IllegalStateException("research fixtures not found (../shared/research/fixtures or /work/shared/research/fixtures)");
     }
 
     public static Path root() {
@@ -28,7 +34,11 @@ public final class Fixtures {
     }
 
     public static Path path(String relative) {
-        return ROOT.resolve(relative);
+        Path p = ROOT.resolve(relative);
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("no fixture " + p);
+        }
+        return p;
     }
 
     public static byte[] bytes(String relative) {
@@ -41,5 +51,26 @@ public final class Fixtures {
 
     public static String text(String relative) {
         return new String(bytes(relative), StandardCharsets.UTF_8);
+    }
+
+    public static JsonNode json(String relative) {
+        try {
+            return JSON.readTree(bytes(relative));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static ObjectNode object(String relative) {
+        return (ObjectNode) json(relative);
+    }
+
+    /** Relative names ({@code dir/file}) of the files in {@code dir} ending with {@code suffix}, sorted. */
+    public static List<String> list(String dir, String suffix) {
+        try (Stream<Path> s = Files.list(ROOT.resolve(dir))) {
+            return s.map(p -> dir + "/" + p.getFileName()).filter(n -> n.endsWith(suffix)).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -37,8 +37,10 @@ public final class ProxyHarness implements AutoCloseable {
         try {
             Path file = Files.createTempFile("proxy-config", ".yaml");
             Files.writeString(file, yaml);
+            String quota = cli.quotaFile() != null ? cli.quotaFile()
+                    : Files.createTempDirectory("proxy-quota").resolve("quota_state.json").toString();
             CliOverrides withPort = new CliOverrides(cli.host(), cli.port() == null ? 0 : cli.port(), cli.provider(),
-                    cli.logFile(), cli.logLevel(), cli.quotaFile());
+                    cli.logFile(), cli.logLevel(), quota);
             ProxyConfig cfg = new ConfigLoader(env).load(file, withPort);
             return new ProxyHarness(ProxyApp.start(cfg, env, clock));
         } catch (IOException e) {

@@ -1,0 +1,338 @@
+package org.anthropicproxy.provider.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.anthropicproxy.config.ProviderSettings;
+import org.anthropicproxy.credentials.Credential;
+import org.anthropicproxy.credentials.CredentialSource;
+import org.anthropicproxy.credentials.CredentialUnavailableException;
+import org.anthropicproxy.json.ErrorBody;
+import org.anthropicproxy.json.Json;
+import org.anthropicproxy.provider.Call;
+import org.anthropicproxy.provider.ClientSink;
+import org.anthropicproxy.provider.Failures;
+import org.anthropicproxy.provider.ModelMapper;
+import org.anthropicproxy.provider.Outcome;
+import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.UpstreamError;
+import org.anthropicproxy.provider.UpstreamHttp;
+import org.anthropicproxy.provider.Usage;
+import org.anthropicproxy.sse.SseException;
+import org.anthropicproxy.sse.SseParser;
+import org.eclipse.jetty.http.HttpFields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An OpenAI Chat Completions upstream behind the Anthropic API: requests mapped by {@link RequestMapper}, answers by
+ * {@link ResponseMapper} or, for streams, {@link StreamTranslator}. A dialect that only streams serves non-stream
+ * clients by accumulating the translated stream.
+ */
+public final class OpenAiProvider implements Provider {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAiProvider.class);
+    private static final int MAX_ERROR_BODY = 1024 * 1024;
+    private static final int MAX_RESPONSE_BODY = 64 * 1024 * 1024;
+    private static final HttpFields JSON = Failures.JSON;
+
+    private final ProviderSettings settings;
+    private final OpenAiDialect dialect;
+    private final ModelMapper models;
+    private final CredentialSource credentials;
+    private final UpstreamHttp http;
+    private final RequestMapper requestMapper;
+    private final ResponseMapper responseMapper;
+    private final URI chatUri;
+
+    public OpenAiProvider(ProviderSettings settings, OpenAiDialect dialect, CredentialSource credentials, UpstreamHttp http) {
+        this.settings = settings;
+        this.dialect = dialect;
+        this.models = new ModelMapper(settings.models());
+        this.credentials = credentials;
+        this.http = http;
+        this.requestMapper = new RequestMapper(dialect);
+        this.responseMapper = new ResponseMapper(dialect);
+        this.chatUri = settings.resolve(settings.chatPath());
+    }
+
+    @Override
+    public String name() {
+        return settings.name();
+    }
+
+    @Override
+    public String kind() {
+        return ProviderSettings.OPENAI;
+    }
+
+    @Override
+    public ModelMapper models() {
+        return models;
+    }
+
+    @Override
+    public Outcome countTokens(Call call, ClientSink client) {
+        String upstreamModel = models.map(call.clientModel());
+        try {
+            JsonNode req = Json.MAPPER.readTree(call.body());
+            long n = TokenCounter.shared().countRequest(req);
+            client.respond(200, JSON, Json.bytes(Json.object().put("input_tokens", n)));
+            return new Outcome.Served(200, upstreamModel, Usage.NONE, null);
+        } catch (IOException e) {
+            return new Outcome.ClientGone(upstreamModel);
+        }
+    }
+
+    @Override
+    public Outcome messages(Call call, ClientSink client) {
+        String upstreamModel = models.map(call.clientModel());
+        MappedRequest mapped;
+        try {
+            ObjectNode anthropic = (ObjectNode) Json.MAPPER.readTree(call.body());
+            mapped = requestMapper.map(anthropic, upstreamModel);
+        } catch (UnsupportedFeatureException e) {
+            return Failures.local(400, "invalid_request_error", e.getMessage(), upstreamModel);
+        } catch (IOException | ClassCastException e) {
+            return Failures.local(400, "invalid_request_error", "request body is not valid JSON", upstreamModel);
+        }
+        if (!mapped.notes().isEmpty() && LOG.isDebugEnabled()) {
+            LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
+        }
+        byte[] body = Json.bytes(mapped.body());
+
+        Credential credential;
+        try {
+            credential = credentials.current();
+        } catch (CredentialUnavailableException e) {
+            return Failures.noCredential(name(), e, upstreamModel);
+        }
+        UpstreamHttp.Exchange ex;
+        try {
+            ex = http.post(chatUri, headers(credential, mapped.upstreamStreams()), body);
+            if (ex.status() == 401) {
+                ex.close();
+                try {
+                    credential = credentials.refreshAfterRejection(credential);
+                } catch (CredentialUnavailableException e) {
+                    return Failures.noCredential(name(), e, upstreamModel);
+                }
+                ex = http.post(chatUri, headers(credential, mapped.upstreamStreams()), body);
+            }
+        } catch (UpstreamHttp.NoAnswerException e) {
+            return Failures.noAnswer(e, upstreamModel);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome.ClientGone(upstreamModel);
+        }
+        try (UpstreamHttp.Exchange exchange = ex) {
+            if (exchange.status() >= 400) {
+                return httpError(exchange, upstreamModel);
+            }
+            if (mapped.upstreamStreams()) {
+                return call.stream()
+                        ? stream(call, client, exchange, mapped, upstreamModel)
+                        : aggregate(call, client, exchange, mapped, upstreamModel);
+            }
+            return whole(call, client, exchange, mapped, upstreamModel);
+        }
+    }
+
+    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped) {
+        int estimate = (int) Math.min(Integer.MAX_VALUE, estimateInput(call));
+        return new StreamTranslator(sink, call.clientModel(), mapped.toolNames(), mapped.stopSequences(), dialect,
+                "msg_" + call.requestId().substring(call.requestId().lastIndexOf('_') + 1), estimate);
+    }
+
+    private static long estimateInput(Call call) {
+        // Claude Code seeds its context meter from message_start: a rough figure now, the exact one in message_delta
+        return call.body().length / 4;
+    }
+
+    private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+        HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, call.holdUntilContent());
+        StreamTranslator t = translator(sink, call, mapped);
+        if (!call.holdUntilContent()) {
+            t.start();
+            sink.flush();
+        }
+        String[] lastErrorChunk = new String[1];
+        pump(ex, t, data -> {
+            if (data.startsWith("{\"error\"") || data.contains("\"error\":{")) {
+                lastErrorChunk[0] = data;
+            }
+        }, sink::flush);
+        if (sink.failedInvisibly()) {
+            ex.abort(new IOException("failing over"));
+            String raw = lastErrorChunk[0] != null ? lastErrorChunk[0] : sink.errorBeforeContent();
+            UpstreamError err = new UpstreamError(200, ex.headerMap(), raw, false);
+            byte[] held = sink.pendingBytes();
+            return new Outcome.Failed(err, upstreamModel, c -> {
+                c.startStream(200, HttpFields.EMPTY);
+                c.writeEvents(held, 0, held.length);
+            });
+        }
+        if (!sink.release() || sink.clientGone()) {
+            ex.abort(new IOException("client disconnected"));
+            return new Outcome.ClientGone(upstreamModel);
+        }
+        return new Outcome.Served(200, upstreamModel, usage(t), t.finished() && sink.errorBeforeContent() == null ? null : streamError(sink));
+    }
+
+    private static String streamError(HoldingEventSink sink) {
+        return sink.errorBeforeContent();
+    }
+
+    private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+        AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
+        StreamTranslator t = translator(acc, call, mapped);
+        String[] lastErrorChunk = new String[1];
+        pump(ex, t, data -> {
+            if (data.contains("\"error\"")) {
+                lastErrorChunk[0] = data;
+            }
+        }, () -> true);
+        Optional<ObjectNode> error = acc.error();
+        if (error.isPresent()) {
+            ObjectNode e = error.get();
+            String type = e.path("error").path("type").asText("api_error");
+            int status = statusFor(type);
+            byte[] bytes = Json.bytes(e);
+            String raw = lastErrorChunk[0] != null ? lastErrorChunk[0] : e.toString();
+            return new Outcome.Failed(new UpstreamError(status, ex.headerMap(), raw, false), upstreamModel,
+                    c -> c.respond(status, JSON, bytes));
+        }
+        try {
+            client.respond(200, JSON, Json.bytes(acc.message()));
+            return new Outcome.Served(200, upstreamModel, usage(t), null);
+        } catch (IOException e) {
+            return new Outcome.ClientGone(upstreamModel);
+        }
+    }
+
+    private void pump(UpstreamHttp.Exchange ex, StreamTranslator t, java.util.function.Consumer<String> watch,
+                      java.util.function.BooleanSupplier afterRead) {
+        SseParser parser = new SseParser(e -> {
+            watch.accept(e.data());
+            t.onData(e.data());
+        });
+        byte[] buf = new byte[16 * 1024];
+        InputStream in = ex.body();
+        try {
+            int n;
+            while (!t.finished() && (n = in.read(buf)) >= 0) {
+                parser.feed(buf, 0, n);
+                if (!afterRead.getAsBoolean()) {
+                    return;
+                }
+            }
+            t.onUpstreamEnd();
+        } catch (SseException e) {
+            t.onUpstreamFailure("invalid event stream: " + e.getMessage());
+        } catch (IOException e) {
+            t.onUpstreamFailure(e.getClass().getSimpleName());
+        }
+        afterRead.getAsBoolean();
+    }
+
+    private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+        try {
+            byte[] raw = ex.readBody(MAX_RESPONSE_BODY);
+            JsonNode completion = Json.MAPPER.readTree(raw);
+            if (completion == null || !completion.isObject() || completion.has("error") && !completion.has("choices")) {
+                String body = new String(raw, StandardCharsets.UTF_8);
+                AnthropicError e = ErrorMapper.map(502, ex.headerMap(), body);
+                return new Outcome.Failed(new UpstreamError(502, ex.headerMap(), body, false), upstreamModel,
+                        c -> c.respond(e.status(), JSON, e.toJson().getBytes(StandardCharsets.UTF_8)));
+            }
+            ObjectNode message = responseMapper.toAnthropic(completion, call.clientModel(), mapped.toolNames(), mapped.stopSequences());
+            client.respond(200, JSON, Json.bytes(message));
+            JsonNode u = message.path("usage");
+            return new Outcome.Served(200, upstreamModel, new Usage(u.path("input_tokens").asLong(),
+                    u.path("output_tokens").asLong(), u.path("cache_read_input_tokens").asLong(),
+                    u.path("cache_creation_input_tokens").asLong()), null);
+        } catch (IOException e) {
+            String m = "upstream sent an unreadable response: " + e.getClass().getSimpleName();
+            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel, c -> c.respond(502, JSON, ErrorBody.bytes("api_error", m)));
+        }
+    }
+
+    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel) {
+        byte[] body;
+        try {
+            body = ex.readBody(MAX_ERROR_BODY);
+        } catch (IOException e) {
+            body = new byte[0];
+        }
+        String text = new String(body, StandardCharsets.UTF_8);
+        Map<String, List<String>> headers = ex.headerMap();
+        AnthropicError mapped = ErrorMapper.map(ex.status(), headers, text);
+        HttpFields.Mutable h = HttpFields.build().put("content-type", "application/json");
+        mapped.retryAfterSeconds().ifPresent(s -> h.put("retry-after", Long.toString(s)));
+        byte[] out = mapped.toJson().getBytes(StandardCharsets.UTF_8);
+        return new Outcome.Failed(new UpstreamError(ex.status(), headers, text, false), upstreamModel,
+                c -> c.respond(mapped.status(), h, out));
+    }
+
+
+
+    private HttpFields headers(Credential credential, boolean stream) {
+        HttpFields.Mutable h = HttpFields.build();
+        h.put("content-type", "application/json");
+        h.put("accept", stream ? "text/event-stream" : "application/json");
+        if (credential != null && credential.secret() != null && !credential.secret().isEmpty()) {
+            h.put("authorization", "Bearer " + credential.secret());
+        }
+        if (credential != null && credential.account() != null) {
+            Map<String, String> a = credential.account();
+            putIf(h, "X-User-Id", a.get("uid"));
+            putIf(h, "X-Enterprise-Id", a.get("enterpriseId"));
+            putIf(h, "X-Tenant-Id", a.getOrDefault("tenantId", a.get("enterpriseId")));
+            putIf(h, "X-Domain", a.get("domain"));
+        }
+        settings.headers().forEach(h::put);
+        return h;
+    }
+
+    private static void putIf(HttpFields.Mutable h, String name, String value) {
+        if (value != null && !value.isEmpty()) {
+            h.put(name, value);
+        }
+    }
+
+    private static Usage usage(StreamTranslator t) {
+        return t.usage();
+    }
+
+    private static int statusFor(String type) {
+        return switch (type) {
+            case "invalid_request_error" -> 400;
+            case "authentication_error" -> 401;
+            case "permission_error" -> 403;
+            case "not_found_error" -> 404;
+            case "request_too_large" -> 413;
+            case "rate_limit_error" -> 429;
+            case "overloaded_error" -> 529;
+            case "timeout_error" -> 504;
+            default -> 502;
+        };
+    }
+
+    @Override
+    public ObjectNode health() {
+        ObjectNode n = Failures.health(name(), kind(), settings.baseUrl().toString(), credentials.status());
+        n.put("force_stream", dialect.forceStream());
+        return n;
+    }
+
+    @Override
+    public void close() {
+        credentials.close();
+    }
+}
