@@ -30,11 +30,14 @@ import org.anthropicproxy.quota.QuotaStoreException;
 import org.anthropicproxy.quota.QuotaStores;
 import org.anthropicproxy.quota.ResetSchedule;
 import org.anthropicproxy.server.AdminRoutes;
+import org.anthropicproxy.server.ClientAuth;
 import org.anthropicproxy.server.ProxyServer;
 import org.eclipse.jetty.util.Fields;
 
 /** The composition root: turns a {@link ProxyConfig} into a running server and owns everything it started. */
 public final class ProxyApp implements AutoCloseable {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyApp.class);
 
     private final ProxyConfig config;
     private final UpstreamHttp http;
@@ -96,7 +99,22 @@ public final class ProxyApp implements AutoCloseable {
         }
         Router router = new Router(providers, config.route(), config.modelRoutes(),
                 new QuotaFailoverPolicy(quota, classifiers), clock);
-        ProxyServer server = new ProxyServer(config.server(), router, adminRoutes(quota, router));
+        ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
+        AdminRoutes admin = adminRoutes(quota, router);
+        if (!auth.enabled() && !isLoopback(config.server().host())) {
+            if (!config.allowUnauthenticated()) {
+                quota.close();
+                providers.values().forEach(Provider::close);
+                http.close();
+                throw new ConfigException("refusing to listen on " + config.server().host() + " without client keys: "
+                        + "anyone who can reach it could spend your upstream quota. Set client_keys (and admin_keys) in "
+                        + "the config, listen on 127.0.0.1, or pass --allow-unauthenticated");
+            }
+            LOG.warn("listening on {} WITHOUT client keys (--allow-unauthenticated): anyone who can reach it can use it",
+                    config.server().host());
+            admin.health(h -> h.put("warning", "unauthenticated on a non-loopback address"));
+        }
+        ProxyServer server = new ProxyServer(config.server(), router, admin, auth);
         try {
             server.start();
         } catch (Exception e) {
@@ -126,6 +144,17 @@ public final class ProxyApp implements AutoCloseable {
         });
         admin.health(h -> h.set("quota", quota.view(router.route())));
         return admin;
+    }
+
+    static boolean isLoopback(String host) {
+        if (host.equals("localhost")) {
+            return true;
+        }
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static AdminRoutes.Answer json(int status, byte[] body) {

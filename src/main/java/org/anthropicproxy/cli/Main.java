@@ -43,6 +43,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--quota-file", paramLabel = "FILE|URI", description = "Quota state: a JSON file (default quota_state.json) or redis://host:port")
     String quotaFile;
 
+    @Option(names = "--allow-unauthenticated", description = "Listen on a non-loopback address without client keys (not recommended)")
+    boolean allowUnauthenticated;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -69,7 +72,7 @@ public final class Main implements Callable<Integer> {
             Path home = Path.of(System.getProperty("user.home"));
             Path file = config != null ? config : ConfigLoader.defaultConfigFile(home);
             cfg = new ConfigLoader(System.getenv()).load(file,
-                    new CliOverrides(host, port, provider, logFile, logLevel, quotaFile));
+                    new CliOverrides(host, port, provider, logFile, logLevel, quotaFile, allowUnauthenticated));
         } catch (ConfigException e) {
             System.err.println("anthropic-proxy: " + e.getMessage());
             return EXIT_USAGE;

@@ -123,7 +123,7 @@ public final class ConfigLoader {
         List<String> adminKeys = root.containsKey("admin_keys") ? r.stringList(root.get("admin_keys"), "admin_keys") : List.of();
 
         return new ProxyConfig(where, server, Map.copyOf(providers), List.copyOf(route), List.copyOf(modelRoutes),
-                quota, reset, logFile, logLevel, clientKeys, adminKeys);
+                quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated());
     }
 
     private static List<String> routeFor(String name, Map<String, ProviderSettings> providers, String where) {

@@ -15,7 +15,8 @@ public record ProxyConfig(
         String logFile,
         String logLevel,
         List<String> clientKeys,
-        List<String> adminKeys) {
+        List<String> adminKeys,
+        boolean allowUnauthenticated) {
 
     public ProviderSettings provider(String name) {
         ProviderSettings p = providers.get(name);

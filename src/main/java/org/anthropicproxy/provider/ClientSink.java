@@ -21,6 +21,12 @@ public interface ClientSink {
     /** Writes bytes that end on an SSE event boundary, and flushes them. */
     void writeEvents(byte[] bytes, int off, int len) throws IOException;
 
+    /**
+     * Registers what to do when the client disconnects while the provider is blocked reading its upstream (cancel
+     * the upstream request), so a vanished client frees the upstream at once rather than at the next write.
+     */
+    void onClientGone(Runnable action);
+
     /** Writes one event built by the proxy ({@code event: type\ndata: json\n\n}) and flushes it. */
     void writeEvent(String type, String json) throws IOException;
 }

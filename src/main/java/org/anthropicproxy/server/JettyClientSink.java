@@ -27,6 +27,7 @@ final class JettyClientSink implements ClientSink {
     private volatile long lastWriteNanos;
     private volatile long firstByteNanos;
     private int status;
+    private volatile Runnable onClientGone;
 
     JettyClientSink(Response response) {
         this.response = response;
@@ -94,6 +95,41 @@ final class JettyClientSink implements ClientSink {
         writeEvents(b, 0, b.length);
     }
 
+    @Override
+    public void onClientGone(Runnable action) {
+        this.onClientGone = action;
+        if (failed) {
+            action.run();
+        }
+    }
+
+    /** The connection failed under us (client closed it, or shutdown): stop writing and cancel the upstream. */
+    void clientGone() {
+        failed = true;
+        Runnable r = onClientGone;
+        if (r != null) {
+            r.run();
+        }
+    }
+
+    /** Ends an open stream with an {@code error} event (shutdown grace expired), then cancels its upstream. */
+    void abortStream(String type, String message) {
+        if (!streaming || failed) {
+            return;
+        }
+        lock.lock();
+        try {
+            byte[] b = ("event: error\ndata: " + org.anthropicproxy.json.ErrorBody.json(type, message) + "\n\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            write(false, ByteBuffer.wrap(b));
+        } catch (IOException ignored) {
+            // already gone
+        } finally {
+            lock.unlock();
+        }
+        clientGone();
+    }
+
     /** Sends a ping when the stream has been silent for {@code idleNanos}; false once the client is gone. */
     boolean pingIfIdle(long now, long idleNanos) {
         if (!streaming || failed || now - lastWriteNanos < idleNanos) {
@@ -147,7 +183,7 @@ final class JettyClientSink implements ClientSink {
             response.write(last, buffer, cb);
             cb.block();
         } catch (IOException | RuntimeException e) {
-            failed = true;
+            clientGone();
             throw e instanceof IOException io ? io : new IOException(e);
         }
         long now = System.nanoTime();

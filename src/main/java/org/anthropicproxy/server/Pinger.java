@@ -36,6 +36,13 @@ final class Pinger implements AutoCloseable {
         streams.remove(sink);
     }
 
+    /** Ends every open stream with an error event (shutdown grace expired). */
+    void abortAll(String message) {
+        for (JettyClientSink s : streams) {
+            s.abortStream("overloaded_error", message);
+        }
+    }
+
     int openStreams() {
         return streams.size();
     }

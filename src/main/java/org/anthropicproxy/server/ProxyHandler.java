@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import org.anthropicproxy.config.ServerSettings;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.InvalidRequestException;
@@ -36,6 +37,7 @@ final class ProxyHandler extends Handler.Abstract {
     private static final Set<String> MESSAGES = Set.of("/v1/messages", "/messages");
     private static final Set<String> COUNT_TOKENS = Set.of("/v1/messages/count_tokens", "/messages/count_tokens");
     private static final Set<String> MODELS = Set.of("/v1/models", "/models");
+    private static final Set<String> OPEN = Set.of("/", "/api/hello", "/health");
 
     private final Router router;
     private final ServerSettings settings;
@@ -43,22 +45,46 @@ final class ProxyHandler extends Handler.Abstract {
     private final AccessLog accessLog = new AccessLog();
     private final long startedMillis = System.currentTimeMillis();
     private final AdminRoutes admin;
+    private final ClientAuth auth;
+    private final Semaphore concurrency;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean shuttingDown;
 
-    ProxyHandler(Router router, ServerSettings settings, Pinger pinger, AdminRoutes admin) {
+    ProxyHandler(Router router, ServerSettings settings, Pinger pinger, AdminRoutes admin, ClientAuth auth) {
         super(InvocationType.BLOCKING);
         this.router = router;
         this.settings = settings;
         this.pinger = pinger;
         this.admin = admin;
+        this.auth = auth;
+        this.concurrency = new Semaphore(settings.maxConcurrentRequests());
+    }
+
+    void beginShutdown() {
+        shuttingDown = true;
+    }
+
+    int inFlight() {
+        return inFlight.get();
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        inFlight.incrementAndGet();
+        try {
+            return handleCounted(request, response, callback);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private boolean handleCounted(Request request, Response response, Callback callback) {
         long start = System.nanoTime();
         String requestId = RequestIds.next();
         String method = request.getMethod();
         String path = request.getHttpURI().getPath();
         JettyClientSink sink = new JettyClientSink(response);
+        request.addFailureListener(failure -> sink.clientGone());
         Served served = null;
         try {
             served = route(request, sink, requestId, method, path);
@@ -97,40 +123,73 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     private Served route(Request request, JettyClientSink sink, String requestId, String method, String path) throws IOException {
-        if (MESSAGES.contains(path)) {
-            return method.equals("POST") ? messages(request, sink, requestId, path, false) : wrongMethod(sink, method, path, "POST");
+        if (shuttingDown) {
+            HttpFields.Mutable h = jsonHeaders();
+            h.put("connection", "close");
+            sink.respond(503, h, ErrorBody.bytes("overloaded_error", "the proxy is shutting down; retry the request"));
+            return Served.note("shutting down");
         }
-        if (COUNT_TOKENS.contains(path)) {
-            return method.equals("POST") ? messages(request, sink, requestId, path, true) : wrongMethod(sink, method, path, "POST");
-        }
-        if (MODELS.contains(path)) {
-            return method.equals("GET") ? json(sink, 200, models()) : wrongMethod(sink, method, path, "GET");
-        }
-        if (path.startsWith("/v1/models/") || path.startsWith("/models/")) {
-            return method.equals("GET") ? model(sink, path.substring(path.lastIndexOf('/') + 1)) : wrongMethod(sink, method, path, "GET");
-        }
-        if (path.equals("/health")) {
-            return method.equals("GET") || method.equals("HEAD") ? json(sink, 200, health()) : wrongMethod(sink, method, path, "GET");
-        }
-        if (path.equals("/") || path.equals("/api/hello")) {
-            if (method.equals("GET") || method.equals("HEAD")) {
-                ObjectNode ok = Json.object().put("status", "ok").put("service", "anthropic-proxy");
-                return json(sink, 200, ok);
-            }
-            return wrongMethod(sink, method, path, "GET, HEAD");
-        }
-        if (path.equals("/api/event_logging/batch")) {
-            // Claude Code telemetry: acknowledged and dropped, never forwarded upstream
-            return method.equals("POST") ? json(sink, 200, Json.object().put("success", true)) : wrongMethod(sink, method, path, "POST");
+        if (OPEN.contains(path)) {
+            return open(sink, method, path);
         }
         AdminRoutes.Route adminRoute = admin.find(path);
+        ClientAuth.Access access = auth.check(request.getHeaders());
+        if (access == ClientAuth.Access.DENIED) {
+            error(sink, 401, "authentication_error", ClientAuth.presentedKey(request.getHeaders()) == null
+                    ? "missing API key: send it as x-api-key or Authorization: Bearer"
+                    : "invalid x-api-key");
+            return Served.note("unauthenticated");
+        }
         if (adminRoute != null) {
+            if (access != ClientAuth.Access.ADMIN) {
+                error(sink, 401, "authentication_error", path + " needs an admin key");
+                return Served.note("not admin");
+            }
             if (!adminRoute.method().equals(method)) {
                 return wrongMethod(sink, method, path, adminRoute.method());
             }
             AdminRoutes.Answer a = adminRoute.handler().handle(request);
             sink.respond(a.status(), HttpFields.build().put("content-type", a.contentType()), a.body());
             return Served.plain();
+        }
+        if (MESSAGES.contains(path) || COUNT_TOKENS.contains(path)) {
+            if (!concurrency.tryAcquire()) {
+                error(sink, 529, "overloaded_error", "the proxy is at its limit of " + settings.maxConcurrentRequests()
+                        + " concurrent requests; retry shortly");
+                return Served.note("over concurrency limit");
+            }
+            try {
+                return method.equals("POST")
+                        ? messages(request, sink, requestId, path, COUNT_TOKENS.contains(path))
+                        : wrongMethod(sink, method, path, "POST");
+            } finally {
+                concurrency.release();
+            }
+        }
+        return api(sink, method, path);
+    }
+
+    /** Probes and health: answered without a key so load balancers and Claude Code's HEAD / work. */
+    private Served open(JettyClientSink sink, String method, String path) throws IOException {
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return wrongMethod(sink, method, path, "GET, HEAD");
+        }
+        if (path.equals("/health")) {
+            return json(sink, 200, health());
+        }
+        return json(sink, 200, Json.object().put("status", "ok").put("service", "anthropic-proxy"));
+    }
+
+    private Served api(JettyClientSink sink, String method, String path) throws IOException {
+        if (MODELS.contains(path)) {
+            return method.equals("GET") ? json(sink, 200, models()) : wrongMethod(sink, method, path, "GET");
+        }
+        if (path.startsWith("/v1/models/") || path.startsWith("/models/")) {
+            return method.equals("GET") ? model(sink, path.substring(path.lastIndexOf('/') + 1)) : wrongMethod(sink, method, path, "GET");
+        }
+        if (path.equals("/api/event_logging/batch")) {
+            // Claude Code telemetry: acknowledged and dropped, never forwarded upstream
+            return method.equals("POST") ? json(sink, 200, Json.object().put("success", true)) : wrongMethod(sink, method, path, "POST");
         }
         error(sink, 404, "not_found_error", "Not found: " + method + " " + path);
         return Served.note("no such route");

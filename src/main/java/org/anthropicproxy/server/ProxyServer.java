@@ -18,7 +18,11 @@ public final class ProxyServer implements AutoCloseable {
     private final Pinger pinger;
     private final Router router;
 
-    public ProxyServer(ServerSettings settings, Router router, AdminRoutes admin) {
+    private final java.time.Duration grace;
+    private final ProxyHandler handler;
+
+    public ProxyServer(ServerSettings settings, Router router, AdminRoutes admin, ClientAuth auth) {
+        this.grace = settings.shutdownGrace();
         this.router = router;
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy");
@@ -37,9 +41,21 @@ public final class ProxyServer implements AutoCloseable {
         connector.setAcceptedTcpNoDelay(true);
         server.addConnector(connector);
         pinger = new Pinger(settings.pingInterval());
-        server.setHandler(new ProxyHandler(router, settings, pinger, admin));
-        server.setStopTimeout(settings.shutdownGrace().toMillis());
+        handler = new ProxyHandler(router, settings, pinger, admin, auth);
+        server.setHandler(handler);
+        server.setStopTimeout(1000);
         server.setStopAtShutdown(false);
+    }
+
+    private void awaitIdle(long deadlineNanos) {
+        while (handler.inFlight() > 0 && System.nanoTime() < deadlineNanos) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     public ProxyServer start() throws Exception {
@@ -55,8 +71,20 @@ public final class ProxyServer implements AutoCloseable {
         return new InetSocketAddress(connector.getHost() == null ? "127.0.0.1" : connector.getHost(), port());
     }
 
+    /**
+     * Stops accepting, lets in-flight requests finish within the grace period, and ends streams still open just
+     * before it expires with an {@code error} event, so no client sees a silent cut.
+     */
     @Override
     public void close() {
+        handler.beginShutdown();
+        connector.close(); // stop accepting; open connections keep going
+        long deadline = System.nanoTime() + Math.max(0, grace.toMillis() - 1000) * 1_000_000L;
+        awaitIdle(deadline);
+        if (handler.inFlight() > 0) {
+            pinger.abortAll("the proxy is shutting down; retry the request");
+            awaitIdle(System.nanoTime() + 1_000_000_000L);
+        }
         try {
             server.stop();
         } catch (Exception ignored) {

@@ -131,6 +131,8 @@ public final class OpenAiProvider implements Provider {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(upstreamModel);
         }
+        UpstreamHttp.Exchange current = ex;
+        client.onClientGone(() -> current.abort(new IOException("client disconnected")));
         try (UpstreamHttp.Exchange exchange = ex) {
             if (exchange.status() >= 400) {
                 return httpError(exchange, upstreamModel);
