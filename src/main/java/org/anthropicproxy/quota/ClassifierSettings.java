@@ -1,5 +1,7 @@
 package org.anthropicproxy.quota;
 
+import org.anthropicproxy.config.Durations;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

@@ -1,5 +1,7 @@
 package org.anthropicproxy.quota;
 
+import org.anthropicproxy.config.Durations;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;

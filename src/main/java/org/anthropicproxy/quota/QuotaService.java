@@ -1,5 +1,7 @@
 package org.anthropicproxy.quota;
 
+import org.anthropicproxy.config.Durations;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

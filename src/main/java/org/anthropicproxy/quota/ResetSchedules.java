@@ -1,5 +1,7 @@
 package org.anthropicproxy.quota;
 
+import org.anthropicproxy.config.Durations;
+
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;

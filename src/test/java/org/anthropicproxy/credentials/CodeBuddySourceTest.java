@@ -1,5 +1,7 @@
 package org.anthropicproxy.credentials;
 
+import org.anthropicproxy.testkit.MutableClock;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.anthropicproxy.testkit.RefreshServerSimulator;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,7 @@
 package org.anthropicproxy.credentials;
 
+import org.anthropicproxy.testkit.MutableClock;
+
 import org.anthropicproxy.testkit.RefreshServerSimulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

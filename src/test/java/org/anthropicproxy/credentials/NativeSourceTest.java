@@ -1,5 +1,7 @@
 package org.anthropicproxy.credentials;
 
+import org.anthropicproxy.testkit.MutableClock;
+
 import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.anthropicproxy.testkit.RefreshServerSimulator;

@@ -21,6 +21,11 @@ public final class MutableClock extends Clock {
         this(new AtomicReference<>(start), zone);
     }
 
+    /** Now, in UTC: for tests that only move time forward from the present. */
+    public static MutableClock atSystemTime() {
+        return new MutableClock(Instant.now(), java.time.ZoneOffset.UTC);
+    }
+
     /** At a local date-time ("2026-11-23T00:00") in {@code zone}. */
     public static MutableClock atLocal(String localDateTime, ZoneId zone) {
         return new MutableClock(LocalDateTime.parse(localDateTime).atZone(zone).toInstant(), zone);
