@@ -59,7 +59,9 @@ public final class ConfigLoader {
             server = server.withPort(cli.port());
         }
         if (server.port() < 0 || server.port() > 65535) {
-            throw new ConfigException("server.port: " + server.port() + " is not a port number (in " + where + ")");
+            throw new ConfigException(cli.port() != null
+                    ? "--port: " + server.port() + " is not a port number (0-65535)"
+                    : "server.port: " + server.port() + " is not a port number (in " + where + ")");
         }
 
         Map<String, Map<String, Object>> raw = new LinkedHashMap<>(Presets.providers());
