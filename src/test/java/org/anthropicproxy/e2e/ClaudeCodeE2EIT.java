@@ -16,6 +16,8 @@ import org.anthropicproxy.testkit.UpstreamSimulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Real clients against the real proxy: Claude Code {@value NodeClients#CLAUDE_CODE_VERSION} (print mode, stream-json)
@@ -44,22 +46,100 @@ class ClaudeCodeE2EIT {
                      route: [native]
                      """.formatted(nativeSim.baseUrl()));
              RecordingFront front = new RecordingFront(proxy.baseUrl())) {
-            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), PROMPT);
+            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT);
             report("passthrough", front, Map.of("native", nativeSim.received()), run, scenario);
 
             assertFinishedWithMarker(run, front, scenario);
             assertThat(scenario.steps).containsSubsequence("native:tool_use", "native:final");
             List<RecordedRequest> upstream = inference(nativeSim.received());
-            assertThat(upstream).hasSizeGreaterThanOrEqualTo(2);
             List<RecordingFront.Exchange> client = inferenceExchanges(front);
-            for (RecordedRequest r : upstream) {
+            assertThat(upstream).hasSameSizeAs(client).hasSizeGreaterThanOrEqualTo(2);
+            for (int i = 0; i < upstream.size(); i++) {
+                RecordedRequest r = upstream.get(i);
+                JsonNode sent = JSON.readTree(client.get(i).body());
                 assertThat(r.path()).isEqualTo("/v1/messages");
                 assertThat(r.header("x-api-key")).isEqualTo("k");
-                assertThat(r.json().path("model").asText()).isEqualTo("claude-4.5-sonnet");
+                assertThat(r.json().path("model").asText()).isEqualTo("claude-4.5-opus");
+                // betas, adaptive thinking, effort and the mid-conversation system entry reach the upstream unchanged
+                assertThat(r.header("anthropic-beta")).isEqualTo(client.get(i).headers().get("anthropic-beta").get(0));
+                for (String field : List.of("thinking", "output_config", "context_management", "tools", "messages", "metadata")) {
+                    assertThat(r.json().get(field)).as(field).isEqualTo(sent.get(field));
+                }
             }
-            // betas and the mid-conversation system entry reach a passthrough upstream unchanged
-            assertThat(upstream.get(0).header("anthropic-beta")).isEqualTo(client.get(0).headers().get("anthropic-beta").get(0));
-            assertThat(systemEntries(upstream.get(0).json())).isEqualTo(systemEntries(JSON.readTree(client.get(0).body())));
+            assertThat(systemEntries(upstream.get(0).json())).singleElement().asString().contains("# Environment");
+        }
+    }
+
+    @ParameterizedTest(name = "--model {0}")
+    @ValueSource(strings = {ClaudeCodeRun.DEFAULT_MODEL, "claude-sonnet-4-5"})
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void translationClaudeCodeRunsBashThroughCodebuddyAndQuotesTheOutput(String model) throws Exception {
+        NodeClients clients = NodeClients.get();
+        BashToolScenario scenario = new BashToolScenario();
+        try (UpstreamSimulator openAiSim = new UpstreamSimulator(scenario.openAi());
+             ProxyHarness proxy = ProxyHarness.start("""
+                     providers:
+                       codebuddy: {base_url: "%s", api_key: k}
+                     route: [codebuddy]
+                     """.formatted(openAiSim.baseUrl()));
+             RecordingFront front = new RecordingFront(proxy.baseUrl())) {
+            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), model, PROMPT);
+            String mode = model.equals(ClaudeCodeRun.DEFAULT_MODEL) ? "translation" : "translation-" + model;
+            report(mode, front, Map.of("codebuddy", openAiSim.received()), run, scenario);
+
+            assertFinishedWithMarker(run, front, scenario);
+            assertThat(scenario.steps).containsSubsequence("openai:tool_calls", "openai:final");
+            List<RecordedRequest> upstream = inference(openAiSim.received());
+            assertThat(upstream).hasSizeGreaterThanOrEqualTo(2);
+            for (RecordedRequest r : upstream) {
+                assertThat(r.path()).isEqualTo("/chat/completions");
+                assertThat(r.header("authorization")).isEqualTo("Bearer k");
+                assertThat(r.json().path("stream").asBoolean()).isTrue();
+                assertThat(r.json().path("model").asText()).isEqualTo(model.contains("opus") ? "claude-opus-4.5" : "claude-4.5");
+            }
+            JsonNode last = upstream.get(upstream.size() - 1).json();
+            // the tool call and its result survive the round trip through the OpenAI shapes
+            assertThat(scenario.openAiToolResult(last.path("messages"))).contains(scenario.marker);
+            boolean clientSentEnvironment = inferenceExchanges(front).stream()
+                    .anyMatch(e -> !systemEntries(readTree(e.body())).isEmpty());
+            if (clientSentEnvironment) {
+                // Claude Code's environment block (a role:"system" entry inside messages) must not be dropped
+                assertThat(last.path("messages").findValuesAsText("content").toString())
+                        .contains("Primary working directory: " + scratch.resolve("work"));
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void hybridClaudeCodeFinishesOnCodebuddyWhenNativeRunsOutOfQuotaMidConversation() throws Exception {
+        NodeClients clients = NodeClients.get();
+        BashToolScenario scenario = new BashToolScenario();
+        try (UpstreamSimulator nativeSim = new UpstreamSimulator(scenario.anthropicThenQuotaExhausted());
+             UpstreamSimulator openAiSim = new UpstreamSimulator(scenario.openAi());
+             ProxyHarness proxy = ProxyHarness.start("""
+                     providers:
+                       native: {base_url: "%s", api_key: k}
+                       codebuddy: {base_url: "%s", api_key: k}
+                     route: [native, codebuddy]
+                     """.formatted(nativeSim.baseUrl(), openAiSim.baseUrl()));
+             RecordingFront front = new RecordingFront(proxy.baseUrl())) {
+            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT);
+            Map<String, List<RecordedRequest>> upstreams = new LinkedHashMap<>();
+            upstreams.put("native", nativeSim.received());
+            upstreams.put("codebuddy", openAiSim.received());
+            report("hybrid", front, upstreams, run, scenario);
+
+            assertFinishedWithMarker(run, front, scenario);
+            assertThat(scenario.steps).containsSubsequence("native:tool_use", "native:quota-429", "openai:final");
+            // the 429 never reached Claude Code: the proxy failed over before answering
+            assertThat(inferenceExchanges(front)).extracting(RecordingFront.Exchange::status).containsOnly(200);
+            JsonNode quota = JSON.readTree(proxy.get("/v1/quota").body());
+            assertThat(quota.at("/providers/native/exhausted").asBoolean()).as(quota.toString()).isTrue();
+            assertThat(quota.at("/providers/codebuddy/exhausted").asBoolean()).as(quota.toString()).isFalse();
+            // the turn-1 tool_use id (native's) is the id CodeBuddy sees on the tool result
+            JsonNode last = inference(openAiSim.received()).get(0).json();
+            assertThat(scenario.openAiToolResult(last.path("messages"))).contains(scenario.marker);
         }
     }
 
@@ -91,6 +171,14 @@ class ClaudeCodeE2EIT {
 
     private static List<RecordingFront.Exchange> inferenceExchanges(RecordingFront front) {
         return front.exchanges().stream().filter(e -> e.path().equals("/v1/messages")).toList();
+    }
+
+    private static JsonNode readTree(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static List<String> systemEntries(JsonNode body) {

@@ -20,7 +20,12 @@ import java.util.Map;
  */
 final class ClaudeCodeRun {
 
-    static final String MODEL = "claude-sonnet-4-5";
+    /**
+     * Claude Code's own default model at this version. It gets the full feature set (adaptive thinking, effort,
+     * {@code output_config}, the {@code role:"system"} environment entry inside {@code messages}, 9 betas); an older
+     * name such as claude-sonnet-4-5 gets {@code thinking: enabled} with a budget and no system entry.
+     */
+    static final String DEFAULT_MODEL = "claude-opus-5-5";
     static final Duration TIMEOUT = Duration.ofSeconds(120);
     static final String DUMMY_KEY = "sk-ant-e2e-dummy-0000000000000000000000000000";
 
@@ -34,7 +39,7 @@ final class ClaudeCodeRun {
         this.lines = lines;
     }
 
-    static ClaudeCodeRun run(NodeClients clients, Path scratch, String baseUrl, String prompt) {
+    static ClaudeCodeRun run(NodeClients clients, Path scratch, String baseUrl, String model, String prompt) {
         try {
             Path home = Files.createDirectories(scratch.resolve("home"));
             Path config = Files.createDirectories(home.resolve(".claude"));
@@ -53,7 +58,7 @@ final class ClaudeCodeRun {
             env.put("CLAUDE_CODE_MAX_RETRIES", "1");
             env.put("API_TIMEOUT_MS", "60000");
             List<String> cmd = List.of(clients.claude().toString(), "-p", prompt, "--output-format", "stream-json",
-                    "--verbose", "--model", MODEL, "--allowedTools", "Bash", "--max-turns", "4");
+                    "--verbose", "--model", model, "--allowedTools", "Bash", "--max-turns", "4");
             ProcessRun p = ProcessRun.run(cmd, work, env, true, TIMEOUT);
             List<JsonNode> lines = new ArrayList<>();
             for (String line : p.stdout().split("\n")) {
