@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.testkit.ProxyHarness;
 import org.anthropicproxy.testkit.RecordedRequest;
+import org.anthropicproxy.testkit.UpstreamScript;
 import org.anthropicproxy.testkit.UpstreamSimulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -60,6 +61,9 @@ class ClaudeCodeE2EIT {
                 assertThat(r.path()).isEqualTo("/v1/messages");
                 assertThat(r.header("x-api-key")).isEqualTo("k");
                 assertThat(r.json().path("model").asText()).isEqualTo("claude-4.5-opus");
+                // the native preset strips Claude Code's attribution line from the system prompt
+                assertThat(sent.at("/system/0/text").asText()).startsWith("x-anthropic-billing-header:");
+                assertThat(r.json().path("system").toString()).doesNotContain("x-anthropic-billing-header");
                 // betas, adaptive thinking, effort and the mid-conversation system entry reach the upstream unchanged
                 assertThat(r.header("anthropic-beta")).isEqualTo(client.get(i).headers().get("anthropic-beta").get(0));
                 for (String field : List.of("thinking", "output_config", "context_management", "tools", "messages", "metadata")) {
@@ -95,6 +99,7 @@ class ClaudeCodeE2EIT {
                 assertThat(r.path()).isEqualTo("/chat/completions");
                 assertThat(r.header("authorization")).isEqualTo("Bearer k");
                 assertThat(r.json().path("stream").asBoolean()).isTrue();
+                assertThat(r.bodyText()).doesNotContain("x-anthropic-billing-header");
                 assertThat(r.json().path("model").asText()).isEqualTo(model.contains("opus") ? "claude-opus-4.5" : "claude-4.5");
             }
             JsonNode last = upstream.get(upstream.size() - 1).json();
@@ -140,6 +145,52 @@ class ClaudeCodeE2EIT {
             // the turn-1 tool_use id (native's) is the id CodeBuddy sees on the tool result
             JsonNode last = inference(openAiSim.received()).get(0).json();
             assertThat(scenario.openAiToolResult(last.path("messages"))).contains(scenario.marker);
+        }
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void typescriptSdkStreamAssemblesTheToolCallTheOpenAiUpstreamStreamedInFragments() throws Exception {
+        NodeClients clients = NodeClients.get();
+        BashToolScenario scenario = new BashToolScenario();
+        String arguments = "{\"city\":\"Paris\",\"unit\":\"celsius\",\"days\":3,\"hours\":[6,12,18],"
+                + "\"note\":\"météo ☀ \\\"sunny\\\"\"}";
+        try (UpstreamSimulator openAiSim = new UpstreamSimulator(r -> UpstreamScript.sse(scenario.openAiToolCallStream(
+                     r.json().path("model").asText(), r.json().at("/tools/0/function/name").asText(), arguments)));
+             ProxyHarness proxy = ProxyHarness.start("""
+                     providers:
+                       codebuddy: {base_url: "%s", api_key: k}
+                     route: [codebuddy]
+                     """.formatted(openAiSim.baseUrl()));
+             RecordingFront front = new RecordingFront(proxy.baseUrl())) {
+            Path script = clients.script("ts-sdk-stream-tool.mjs");
+            ProcessRun node = ProcessRun.run(List.of("node", script.toString()), clients.prefix,
+                    Map.of("ANTHROPIC_BASE_URL", front.baseUrl(), "HOME", scratch.toString()), true, ClaudeCodeRun.TIMEOUT);
+            ModeReport.write("ts-sdk", front.exchanges(), Map.of("codebuddy", openAiSim.received()), null, List.of());
+
+            assertThat(node.timedOut() || node.exitCode() != 0).as("node " + node.describe()).isFalse();
+            assertThat(front.exchanges()).extracting(RecordingFront.Exchange::status).containsExactly(200);
+            JsonNode out = JSON.readTree(node.stdout());
+            JsonNode message = out.path("message");
+            assertThat(message.path("stop_reason").asText()).isEqualTo("tool_use");
+            List<JsonNode> toolUses = message.path("content").findParents("input");
+            assertThat(toolUses).singleElement().satisfies(t -> {
+                assertThat(t.path("type").asText()).isEqualTo("tool_use");
+                assertThat(t.path("name").asText()).isEqualTo("get_weather");
+                assertThat(t.path("id").asText()).isNotEmpty();
+                assertThat(t.path("input")).isEqualTo(JSON.readTree(arguments));
+            });
+            assertThat(message.at("/usage/output_tokens").asInt()).isEqualTo(41);
+            // the translator buffers a call's arguments and sends them as one input_json_delta (StreamTranslator)
+            StringBuilder partials = new StringBuilder();
+            out.path("inputJson").forEach(p -> partials.append(p.asText()));
+            assertThat(JSON.readTree(partials.toString())).as("input_json_delta fragments").isEqualTo(JSON.readTree(arguments));
+            List<String> events = new java.util.ArrayList<>();
+            out.path("events").forEach(e -> events.add(e.asText()));
+            assertThat(events.get(0)).isEqualTo("message_start");
+            assertThat(events.get(events.size() - 1)).isEqualTo("message_stop");
+            assertThat(events).contains("content_block_start", "content_block_delta", "content_block_stop", "message_delta");
+            assertThat(openAiSim.last().json().at("/tools/0/function/parameters/required/0").asText()).isEqualTo("city");
         }
     }
 
