@@ -38,6 +38,19 @@ class ClaudeCodeE2EIT {
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES) // includes the first npm install
     void passthroughClaudeCodeRunsBashThroughNativeAndQuotesTheOutput() throws Exception {
+        passthrough("passthrough", false);
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void passthroughWithNonEssentialTrafficAnswersClaudeCodesConnectivityProbe() throws Exception {
+        List<RecordingFront.Exchange> client = passthrough("passthrough-nonessential", true);
+        assertThat(client).filteredOn(e -> !e.path().startsWith("/v1/messages"))
+                .extracting(e -> e.method() + " " + e.path() + " " + e.status())
+                .contains("HEAD /api/hello 200");
+    }
+
+    private List<RecordingFront.Exchange> passthrough(String mode, boolean nonEssentialTraffic) throws Exception {
         NodeClients clients = NodeClients.get();
         BashToolScenario scenario = new BashToolScenario();
         try (UpstreamSimulator nativeSim = new UpstreamSimulator(scenario.anthropic());
@@ -47,8 +60,9 @@ class ClaudeCodeE2EIT {
                      route: [native]
                      """.formatted(nativeSim.baseUrl()));
              RecordingFront front = new RecordingFront(proxy.baseUrl())) {
-            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT);
-            report("passthrough", front, Map.of("native", nativeSim.received()), run, scenario);
+            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT,
+                    nonEssentialTraffic);
+            report(mode, front, Map.of("native", nativeSim.received()), run, scenario);
 
             assertFinishedWithMarker(run, front, scenario);
             assertThat(scenario.steps).containsSubsequence("native:tool_use", "native:final");
@@ -71,6 +85,7 @@ class ClaudeCodeE2EIT {
                 }
             }
             assertThat(systemEntries(upstream.get(0).json())).singleElement().asString().contains("# Environment");
+            return front.exchanges();
         }
     }
 

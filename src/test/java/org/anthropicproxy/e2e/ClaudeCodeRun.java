@@ -40,6 +40,12 @@ final class ClaudeCodeRun {
     }
 
     static ClaudeCodeRun run(NodeClients clients, Path scratch, String baseUrl, String model, String prompt) {
+        return run(clients, scratch, baseUrl, model, prompt, false);
+    }
+
+    /** With {@code nonEssentialTraffic} Claude Code also probes the base URL ({@code HEAD /api/hello}). */
+    static ClaudeCodeRun run(NodeClients clients, Path scratch, String baseUrl, String model, String prompt,
+                             boolean nonEssentialTraffic) {
         try {
             Path home = Files.createDirectories(scratch.resolve("home"));
             Path config = Files.createDirectories(home.resolve(".claude"));
@@ -50,7 +56,9 @@ final class ClaudeCodeRun {
             env.put("SHELL", "/bin/bash");
             env.put("ANTHROPIC_BASE_URL", baseUrl);
             env.put("ANTHROPIC_API_KEY", DUMMY_KEY);
-            env.put("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+            if (!nonEssentialTraffic) {
+                env.put("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+            }
             env.put("DISABLE_AUTOUPDATER", "1");
             env.put("DISABLE_TELEMETRY", "1");
             env.put("DISABLE_ERROR_REPORTING", "1");
