@@ -222,6 +222,18 @@ class ClaudeCodeE2EIT {
                 .allSatisfy(e -> assertThat(e.status()).as("%s %s → %s", e.method(), e.path(),
                         new String(e.responseHead(), java.nio.charset.StandardCharsets.UTF_8)).isLessThan(400));
         assertThat(run.process.stdout()).as(run.describe()).doesNotContain("API Error");
+        assertThat(run.lines).as("retries reported by Claude Code")
+                .noneMatch(l -> l.path("subtype").asText().contains("retry"));
+        assertThat(run.lines).filteredOn(l -> "init".equals(l.path("subtype").asText()))
+                .extracting(l -> l.path("claude_code_version").asText()).containsExactly(NodeClients.CLAUDE_CODE_VERSION);
+        // Claude Code ran the tool the upstream asked for and returned its output
+        assertThat(run.lines).filteredOn(l -> "user".equals(l.path("type").asText()))
+                .flatExtracting(l -> l.path("message").path("content").findParents("tool_use_id"))
+                .anySatisfy(r -> {
+                    assertThat(r.path("tool_use_id").asText()).endsWith(scenario.toolUseId.substring("toolu_e2e".length()));
+                    assertThat(r.path("is_error").asBoolean()).isFalse();
+                    assertThat(r.path("content").toString()).contains(scenario.marker);
+                });
         JsonNode result = run.result();
         assertThat(result).as("no stream-json line of type result; " + run.describe()).isNotNull();
         assertThat(result.path("is_error").asBoolean()).as(result.toString()).isFalse();

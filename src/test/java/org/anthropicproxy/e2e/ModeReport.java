@@ -70,6 +70,10 @@ final class ModeReport {
             Path dir = Files.createDirectories(Path.of("target", "e2e"));
             Path file = dir.resolve(mode + "-requests.json");
             JSON.writeValue(file.toFile(), root);
+            if (run != null) {
+                Files.writeString(dir.resolve(mode + "-claude-stream.jsonl"), run.process.stdout());
+                Files.writeString(dir.resolve(mode + "-claude-stderr.txt"), run.process.stderr());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
