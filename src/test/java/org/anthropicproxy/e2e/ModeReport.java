@@ -134,6 +134,12 @@ final class ModeReport {
                 names.add(t.has("function") ? t.path("function").path("name").asText() : t.path("name").asText());
             }
         }
+        JsonNode messages = b.path("messages");
+        if (messages.size() > 1) {
+            // how a turn's tool result travels (Anthropic: a user block; OpenAI: a tool message, maybe with more)
+            String last = messages.get(messages.size() - 1).toString();
+            o.put("last_message", last.length() <= 1500 ? last : last.substring(0, 1500) + "…");
+        }
         ArrayNode roles = o.putArray("message_roles");
         ArrayNode systemEntries = o.putArray("system_entries_in_messages");
         int i = 0;
