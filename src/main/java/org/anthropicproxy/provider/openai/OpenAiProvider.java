@@ -182,11 +182,8 @@ public final class OpenAiProvider implements Provider {
             ex.abort(new IOException("client disconnected"));
             return new Outcome.ClientGone(upstreamModel);
         }
-        return new Outcome.Served(200, upstreamModel, usage(t), t.finished() && sink.errorBeforeContent() == null ? null : streamError(sink));
-    }
-
-    private static String streamError(HoldingEventSink sink) {
-        return sink.errorBeforeContent();
+        // the stream error (before or after content) goes to the access log; the client already got it as an event
+        return new Outcome.Served(200, upstreamModel, usage(t), sink.error());
     }
 
     private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
