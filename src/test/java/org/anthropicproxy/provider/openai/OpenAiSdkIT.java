@@ -661,6 +661,40 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void anErrorAfterContentIsNotLoggedAsAClean200() throws Exception {
+        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("access");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Level before = access.getLevel();
+        lines.start();
+        access.addAppender(lines);
+        access.setLevel(ch.qos.logback.classic.Level.INFO);
+        try {
+            genericUp.enqueue(UpstreamScript.sse(Fixtures.text("openai/stream-error-after-content.sse")));
+            rawStream(generic, """
+                    {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
+            // the access line is written once the response is complete, which the client may see first
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            String line = null;
+            while (line == null && System.nanoTime() < deadline) {
+                synchronized (lines.list) {
+                    line = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                            .filter(l -> l.startsWith("POST /v1/messages")).findFirst().orElse(null);
+                }
+                if (line == null) {
+                    Thread.onSpinWait();
+                    TimeUnit.MILLISECONDS.sleep(10);
+                }
+            }
+            assertThat(line).isNotNull().contains("status=200").contains("note=")
+                    .contains("The server had an error while processing your request.");
+        } finally {
+            access.detachAppender(lines);
+            access.setLevel(before);
+            lines.stop();
+        }
+    }
+
+    @Test
     void upstreamCutOffMidStreamIsAnErrorNotAHang() {
         genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("Partial").text(" answer")
                 .finish("stop").done().script().dropAfter(2));
