@@ -512,6 +512,17 @@ class OpenAiSdkIT {
         buddyUp.enqueue(UpstreamScript.sse(fixture));
         Message n = buddySdk.messages().create(params().addTool(weatherTool()).addUserMessage("Weather and AAPL?").build());
         assertThat(tree(n.content())).isEqualTo(tree(s.content()));
+
+        // the same two calls in a whole chat.completion (generic upstream, non-stream client)
+        genericUp.enqueue(UpstreamScript.json(200, Fixtures.text("openai/chat-completion-parallel-tool-calls.json")));
+        Message w = genericSdk.messages().create(params().addTool(weatherTool()).addUserMessage("Weather and AAPL?").build());
+        assertThat(types(w)).containsExactly("tool_use", "tool_use");
+        assertThat(w.content().get(0).asToolUse().id()).isEqualTo("call_fdNz3vOBKYgOIpMdWotB9MjY");
+        assertThat(input(w.content().get(0))).isEqualTo(input(s.content().get(0)));
+        assertThat(input(w.content().get(1))).isEqualTo(input(s.content().get(1)));
+        assertThat(w.stopReason()).contains(StopReason.TOOL_USE);
+        assertThat(w.usage().inputTokens()).isEqualTo(149);
+        assertThat(genericUp.last().json().path("stream").asBoolean(true)).isFalse();
     }
 
     // ------------------------------------------------------------------ thinking
