@@ -772,6 +772,61 @@ class OpenAiSdkIT {
         assertThat(buddyUp.last().json().path("stream").asBoolean()).isTrue();
     }
 
+    @Test
+    void codeBuddyFirstInAChainFailsOverInvisiblyOnlyBeforeContent() throws Exception {
+        try (ProxyHarness chain = ProxyHarness.start("""
+                providers:
+                  codebuddy:
+                    base_url: %s/v2
+                    api_key: k
+                  oai:
+                    kind: openai
+                    base_url: %s/v1
+                    api_key: sk-generic
+                    models:
+                      "claude-*": %s
+                route: [codebuddy, oai]
+                """.formatted(buddyUp.baseUrl(), genericUp.baseUrl(), GENERIC_UPSTREAM_MODEL))) {
+            AnthropicClient sdk = client(chain);
+            String errorBeforeContent = OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
+                    .data("{\"error\":{\"message\":\"model provider temporarily unavailable\",\"type\":\"server_error\",\"code\":11134}}")
+                    .sse();
+
+            // streaming client: the held message_start and the error never reach it; the backup answers
+            buddyUp.enqueue(UpstreamScript.sse(errorBeforeContent));
+            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("From the backup.").finish("stop")
+                    .usage(usage(10, 4, 0)).done().script());
+            List<AnthropicEventRecorder.Event> events = rawStream(chain, """
+                    {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
+            assertThat(events.stream().filter(e -> e.type().equals("message_start")).count()).isEqualTo(1);
+            assertThat(events).noneMatch(e -> e.type().equals("error"));
+            assertThat(accumulate(events).at("/content/0/text").asText()).isEqualTo("From the backup.");
+            assertThat(buddyUp.received()).hasSize(1);
+            assertThat(genericUp.received()).hasSize(1);
+
+            // non-stream client: the aggregated CodeBuddy stream failed, the backup answers
+            chain.post("/v1/quota/reset", "");
+            buddyUp.enqueue(UpstreamScript.sse(errorBeforeContent));
+            Message m = sdk.messages().create(params().addUserMessage("Q?").build());
+            assertThat(m.content().get(0).asText().text()).isEqualTo("Hi there.");
+            assertThat(buddyUp.received()).hasSize(2);
+            assertThat(genericUp.received()).hasSize(2);
+
+            // after content began there is no going back: the client sees the text, then an error
+            chain.post("/v1/quota/reset", "");
+            buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL).text("Half an ans")
+                    .data("{\"error\":{\"message\":\"model provider temporarily unavailable\",\"code\":11134}}").script());
+            List<AnthropicEventRecorder.Event> broken = rawStream(chain, """
+                    {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
+            assertThat(broken.get(broken.size() - 1).type()).isEqualTo("error");
+            assertThat(json(broken.get(broken.size() - 1).json()).at("/error/type").asText()).isEqualTo("overloaded_error");
+            assertThat(broken).anyMatch(e -> e.json().contains("Half an ans"));
+            assertThat(buddyUp.received()).hasSize(3);
+            assertThat(genericUp.received()).hasSize(2);
+            sdk.close();
+        }
+    }
+
     // ------------------------------------------------------------------ usage, count_tokens
 
     @Test
