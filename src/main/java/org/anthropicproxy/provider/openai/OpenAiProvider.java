@@ -9,6 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
 import org.anthropicproxy.credentials.CredentialSource;
@@ -94,8 +97,9 @@ public final class OpenAiProvider implements Provider {
     public Outcome messages(Call call, ClientSink client) {
         String upstreamModel = models.map(call.clientModel());
         MappedRequest mapped;
+        ObjectNode anthropic;
         try {
-            ObjectNode anthropic = (ObjectNode) Json.MAPPER.readTree(call.body());
+            anthropic = (ObjectNode) Json.MAPPER.readTree(call.body());
             mapped = requestMapper.map(anthropic, upstreamModel);
         } catch (UnsupportedFeatureException e) {
             return Failures.local(400, "invalid_request_error", e.getMessage(), upstreamModel);
@@ -106,6 +110,11 @@ public final class OpenAiProvider implements Provider {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
         byte[] body = Json.bytes(mapped.body());
+        // the stream's input estimate, counted while the upstream thinks (tens of ms for a large Claude Code request)
+        FutureTask<Long> inputEstimate = new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic));
+        if (mapped.upstreamStreams()) {
+            Thread.startVirtualThread(inputEstimate);
+        }
 
         Credential credential;
         try {
@@ -137,27 +146,40 @@ public final class OpenAiProvider implements Provider {
             }
             if (mapped.upstreamStreams()) {
                 return call.stream()
-                        ? stream(call, client, exchange, mapped, upstreamModel)
-                        : aggregate(call, client, exchange, mapped, upstreamModel);
+                        ? stream(call, client, exchange, mapped, upstreamModel, inputEstimate)
+                        : aggregate(call, client, exchange, mapped, upstreamModel, inputEstimate);
             }
             return whole(call, client, exchange, mapped, upstreamModel);
         }
     }
 
-    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped) {
-        int estimate = (int) Math.min(Integer.MAX_VALUE, estimateInput(call));
+    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped, FutureTask<Long> inputEstimate) {
+        int estimate = (int) Math.min(Integer.MAX_VALUE, estimateInput(call, inputEstimate));
         return new StreamTranslator(sink, call.clientModel(), mapped.toolNames(), mapped.stopSequences(), dialect,
                 "msg_" + call.requestId().substring(call.requestId().lastIndexOf('_') + 1), estimate);
     }
 
-    private static long estimateInput(Call call) {
-        // Claude Code seeds its context meter from message_start: a rough figure now, the exact one in message_delta
-        return call.body().length / 4;
+    /**
+     * Claude Code seeds its context meter from message_start, and when the upstream sends no usage this figure is also
+     * the final one: a token count of the request, in which images weigh what they cost, not their base64 length
+     * (a 1 MB screenshot as body bytes / 4 would read as ~260k tokens and look like a full context window).
+     */
+    private static long estimateInput(Call call, FutureTask<Long> count) {
+        try {
+            return count.get();
+        } catch (ExecutionException | CancellationException e) {
+            LOG.debug("input token estimate failed; using body size", e);
+            return call.body().length / 4;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return call.body().length / 4;
+        }
     }
 
-    private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+    private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
+                           FutureTask<Long> inputEstimate) {
         HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, call.holdUntilContent());
-        StreamTranslator t = translator(sink, call, mapped);
+        StreamTranslator t = translator(sink, call, mapped, inputEstimate);
         if (!call.holdUntilContent()) {
             t.start();
             sink.flush();
@@ -186,9 +208,10 @@ public final class OpenAiProvider implements Provider {
         return new Outcome.Served(200, upstreamModel, usage(t), sink.error());
     }
 
-    private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+    private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
+                              FutureTask<Long> inputEstimate) {
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
-        StreamTranslator t = translator(acc, call, mapped);
+        StreamTranslator t = translator(acc, call, mapped, inputEstimate);
         String[] lastErrorChunk = new String[1];
         pump(ex, t, data -> {
             if (data.contains("\"error\"")) {
