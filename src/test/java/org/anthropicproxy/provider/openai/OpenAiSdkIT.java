@@ -853,6 +853,26 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void withoutUpstreamUsageTheInputEstimateDoesNotCountImageBytesAsText() {
+        // a 1x1 PNG followed by padding: ~300 KB of base64 that is one small image, not 75k tokens of text
+        byte[] png = java.util.Base64.getDecoder().decode(PNG_1PX);
+        byte[] big = java.util.Arrays.copyOf(png, 225_000);
+        String data = java.util.Base64.getEncoder().encodeToString(big);
+        MessageCreateParams p = params().addUserMessageOfContentBlockParams(List.of(
+                ContentBlockParam.ofText(TextBlockParam.builder().text("What is in this picture?").build()),
+                ContentBlockParam.ofImage(ImageBlockParam.builder().source(Base64ImageSource.builder()
+                        .mediaType(Base64ImageSource.MediaType.IMAGE_PNG).data(data).build()).build()))).build();
+        long counted = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
+                .messages(p.messages()).build()).inputTokens();
+        assertThat(counted).isBetween(1L, 2000L);
+
+        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("A dot.").finish("stop").done().script());
+        Message m = streamed(genericSdk, p);
+        assertThat(m.content().get(0).asText().text()).isEqualTo("A dot.");
+        assertThat(m.usage().inputTokens()).isBetween(1L, 2 * counted + 100);
+    }
+
+    @Test
     void countTokensIsAnsweredLocallyAndGrowsWithThePrompt() {
         long small = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
                 .addUserMessage("Hello, how are you?").build()).inputTokens();
