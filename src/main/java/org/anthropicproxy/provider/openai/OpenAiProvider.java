@@ -110,7 +110,8 @@ public final class OpenAiProvider implements Provider {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
         byte[] body = Json.bytes(mapped.body());
-        // the stream's input estimate, counted while the upstream thinks (tens of ms for a large Claude Code request)
+        // the input estimate, counted while the upstream thinks (tens of ms for a large Claude Code request) when a
+        // stream needs it for message_start; a whole completion needs it only if it carries no usage
         FutureTask<Long> inputEstimate = new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic));
         if (mapped.upstreamStreams()) {
             Thread.startVirtualThread(inputEstimate);
@@ -149,7 +150,7 @@ public final class OpenAiProvider implements Provider {
                         ? stream(call, client, exchange, mapped, upstreamModel, inputEstimate)
                         : aggregate(call, client, exchange, mapped, upstreamModel, inputEstimate);
             }
-            return whole(call, client, exchange, mapped, upstreamModel);
+            return whole(call, client, exchange, mapped, upstreamModel, inputEstimate);
         }
     }
 
@@ -165,6 +166,7 @@ public final class OpenAiProvider implements Provider {
      * (a 1 MB screenshot as body bytes / 4 would read as ~260k tokens and look like a full context window).
      */
     private static long estimateInput(Call call, FutureTask<Long> count) {
+        count.run(); // counts here unless it already ran (or is running) on its own thread
         try {
             return count.get();
         } catch (ExecutionException | CancellationException e) {
@@ -261,7 +263,8 @@ public final class OpenAiProvider implements Provider {
         afterRead.getAsBoolean();
     }
 
-    private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+    private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
+                          FutureTask<Long> inputEstimate) {
         try {
             byte[] raw = ex.readBody(MAX_RESPONSE_BODY);
             JsonNode completion = Json.MAPPER.readTree(raw);
@@ -271,7 +274,8 @@ public final class OpenAiProvider implements Provider {
                 return new Outcome.Failed(new UpstreamError(502, ex.headerMap(), body, false), upstreamModel,
                         c -> c.respond(e.status(), JSON, e.toJson().getBytes(StandardCharsets.UTF_8)));
             }
-            ObjectNode message = responseMapper.toAnthropic(completion, call.clientModel(), mapped.toolNames(), mapped.stopSequences());
+            ObjectNode message = responseMapper.toAnthropic(completion, call.clientModel(), mapped.toolNames(), mapped.stopSequences(),
+                    () -> estimateInput(call, inputEstimate));
             client.respond(200, JSON, Json.bytes(message));
             JsonNode u = message.path("usage");
             return new Outcome.Served(200, upstreamModel, new Usage(u.path("input_tokens").asLong(),
