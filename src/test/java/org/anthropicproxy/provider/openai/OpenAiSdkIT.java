@@ -873,6 +873,19 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void withoutUpstreamUsageANonStreamAnswerStillReportsInputTokens() {
+        String prompt = "Summarise the plot of Hamlet in two sentences, please. ".repeat(20);
+        long counted = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
+                .addUserMessage(prompt).build()).inputTokens();
+        genericUp.enqueue(OpenAiUpstreamScripts.completionScript(GENERIC_UPSTREAM_MODEL, "A prince avenges his father.", null,
+                "stop", null));
+        Message m = genericSdk.messages().create(params().addUserMessage(prompt).build());
+        assertThat(m.content().get(0).asText().text()).isEqualTo("A prince avenges his father.");
+        assertThat(m.usage().inputTokens()).isEqualTo(counted);
+        assertThat(m.usage().outputTokens()).isPositive();
+    }
+
+    @Test
     void countTokensIsAnsweredLocallyAndGrowsWithThePrompt() {
         long small = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
                 .addUserMessage("Hello, how are you?").build()).inputTokens();
