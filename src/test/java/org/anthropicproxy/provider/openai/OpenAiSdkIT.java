@@ -681,15 +681,17 @@ class OpenAiSdkIT {
         access.setLevel(ch.qos.logback.classic.Level.INFO);
         try {
             genericUp.enqueue(UpstreamScript.sse(Fixtures.text("openai/stream-error-after-content.sse")));
-            rawStream(generic, """
+            List<AnthropicEventRecorder.Event> events = rawStream(generic, """
                     {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
+            // message ids are msg_<request id suffix>: find this request's line, not a late one of an earlier test
+            String suffix = json(events.get(0).json()).at("/message/id").asText().substring("msg_".length());
             // the access line is written once the response is complete, which the client may see first
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             String line = null;
             while (line == null && System.nanoTime() < deadline) {
                 synchronized (lines.list) {
                     line = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                            .filter(l -> l.startsWith("POST /v1/messages")).findFirst().orElse(null);
+                            .filter(l -> l.startsWith("POST /v1/messages") && l.endsWith("_" + suffix)).findFirst().orElse(null);
                 }
                 if (line == null) {
                     Thread.onSpinWait();
