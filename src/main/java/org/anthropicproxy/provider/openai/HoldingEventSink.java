@@ -20,6 +20,7 @@ final class HoldingEventSink implements AnthropicEventSink {
     private boolean started;
     private boolean contentSeen;
     private String errorBeforeContent;
+    private String error;
     private boolean clientGone;
 
     HoldingEventSink(ClientSink client, HttpFields headers, boolean hold) {
@@ -36,8 +37,11 @@ final class HoldingEventSink implements AnthropicEventSink {
         if (type.equals("content_block_start")) {
             contentSeen = true;
         }
-        if (type.equals("error") && !contentSeen) {
-            errorBeforeContent = json;
+        if (type.equals("error")) {
+            error = json;
+            if (!contentSeen) {
+                errorBeforeContent = json;
+            }
         }
         byte[] b = ("event: " + type + "\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
         pending.write(b, 0, b.length);
@@ -87,6 +91,11 @@ final class HoldingEventSink implements AnthropicEventSink {
 
     String errorBeforeContent() {
         return errorBeforeContent;
+    }
+
+    /** The error event that ended the stream, before or after content; null when it ended normally. */
+    String error() {
+        return error;
     }
 
     boolean clientGone() {

@@ -9,6 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
 import org.anthropicproxy.credentials.CredentialSource;
@@ -94,8 +97,9 @@ public final class OpenAiProvider implements Provider {
     public Outcome messages(Call call, ClientSink client) {
         String upstreamModel = models.map(call.clientModel());
         MappedRequest mapped;
+        ObjectNode anthropic;
         try {
-            ObjectNode anthropic = (ObjectNode) Json.MAPPER.readTree(call.body());
+            anthropic = (ObjectNode) Json.MAPPER.readTree(call.body());
             mapped = requestMapper.map(anthropic, upstreamModel);
         } catch (UnsupportedFeatureException e) {
             return Failures.local(400, "invalid_request_error", e.getMessage(), upstreamModel);
@@ -106,6 +110,12 @@ public final class OpenAiProvider implements Provider {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
         byte[] body = Json.bytes(mapped.body());
+        // the input estimate, counted while the upstream thinks (tens of ms for a large Claude Code request) when a
+        // stream needs it for message_start; a whole completion needs it only if it carries no usage
+        FutureTask<Long> inputEstimate = new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic));
+        if (mapped.upstreamStreams()) {
+            Thread.startVirtualThread(inputEstimate);
+        }
 
         Credential credential;
         try {
@@ -139,27 +149,41 @@ public final class OpenAiProvider implements Provider {
             }
             if (mapped.upstreamStreams()) {
                 return call.stream()
-                        ? stream(call, client, exchange, mapped, upstreamModel)
-                        : aggregate(call, client, exchange, mapped, upstreamModel);
+                        ? stream(call, client, exchange, mapped, upstreamModel, inputEstimate)
+                        : aggregate(call, client, exchange, mapped, upstreamModel, inputEstimate);
             }
-            return whole(call, client, exchange, mapped, upstreamModel);
+            return whole(call, client, exchange, mapped, upstreamModel, inputEstimate);
         }
     }
 
-    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped) {
-        int estimate = (int) Math.min(Integer.MAX_VALUE, estimateInput(call));
+    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped, FutureTask<Long> inputEstimate) {
+        int estimate = (int) Math.min(Integer.MAX_VALUE, estimateInput(call, inputEstimate));
         return new StreamTranslator(sink, call.clientModel(), mapped.toolNames(), mapped.stopSequences(), dialect,
                 "msg_" + call.requestId().substring(call.requestId().lastIndexOf('_') + 1), estimate);
     }
 
-    private static long estimateInput(Call call) {
-        // Claude Code seeds its context meter from message_start: a rough figure now, the exact one in message_delta
-        return call.body().length / 4;
+    /**
+     * Claude Code seeds its context meter from message_start, and when the upstream sends no usage this figure is also
+     * the final one: a token count of the request, in which images weigh what they cost, not their base64 length
+     * (a 1 MB screenshot as body bytes / 4 would read as ~260k tokens and look like a full context window).
+     */
+    private static long estimateInput(Call call, FutureTask<Long> count) {
+        count.run(); // counts here unless it already ran (or is running) on its own thread
+        try {
+            return count.get();
+        } catch (ExecutionException | CancellationException e) {
+            LOG.debug("input token estimate failed; using body size", e);
+            return call.body().length / 4;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return call.body().length / 4;
+        }
     }
 
-    private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+    private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
+                           FutureTask<Long> inputEstimate) {
         HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, call.holdUntilContent());
-        StreamTranslator t = translator(sink, call, mapped);
+        StreamTranslator t = translator(sink, call, mapped, inputEstimate);
         if (!call.holdUntilContent()) {
             t.start();
             sink.flush();
@@ -184,16 +208,14 @@ public final class OpenAiProvider implements Provider {
             ex.abort(new IOException("client disconnected"));
             return new Outcome.ClientGone(upstreamModel);
         }
-        return new Outcome.Served(200, upstreamModel, usage(t), t.finished() && sink.errorBeforeContent() == null ? null : streamError(sink));
+        // the stream error (before or after content) goes to the access log; the client already got it as an event
+        return new Outcome.Served(200, upstreamModel, usage(t), sink.error());
     }
 
-    private static String streamError(HoldingEventSink sink) {
-        return sink.errorBeforeContent();
-    }
-
-    private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+    private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
+                              FutureTask<Long> inputEstimate) {
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
-        StreamTranslator t = translator(acc, call, mapped);
+        StreamTranslator t = translator(acc, call, mapped, inputEstimate);
         String[] lastErrorChunk = new String[1];
         pump(ex, t, data -> {
             if (data.contains("\"error\"")) {
@@ -243,7 +265,8 @@ public final class OpenAiProvider implements Provider {
         afterRead.getAsBoolean();
     }
 
-    private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel) {
+    private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
+                          FutureTask<Long> inputEstimate) {
         try {
             byte[] raw = ex.readBody(MAX_RESPONSE_BODY);
             JsonNode completion = Json.MAPPER.readTree(raw);
@@ -253,7 +276,8 @@ public final class OpenAiProvider implements Provider {
                 return new Outcome.Failed(new UpstreamError(502, ex.headerMap(), body, false), upstreamModel,
                         c -> c.respond(e.status(), JSON, e.toJson().getBytes(StandardCharsets.UTF_8)));
             }
-            ObjectNode message = responseMapper.toAnthropic(completion, call.clientModel(), mapped.toolNames(), mapped.stopSequences());
+            ObjectNode message = responseMapper.toAnthropic(completion, call.clientModel(), mapped.toolNames(), mapped.stopSequences(),
+                    () -> estimateInput(call, inputEstimate));
             client.respond(200, JSON, Json.bytes(message));
             JsonNode u = message.path("usage");
             return new Outcome.Served(200, upstreamModel, new Usage(u.path("input_tokens").asLong(),

@@ -31,6 +31,12 @@ public final class ResponseMapper {
     }
 
     public ObjectNode toAnthropic(JsonNode completion, String clientModel, ToolNameMap names, List<String> stopSequences) {
+        return toAnthropic(completion, clientModel, names, stopSequences, () -> 0L);
+    }
+
+    /** {@code inputEstimate} is asked only when the completion carries no {@code prompt_tokens}. */
+    public ObjectNode toAnthropic(JsonNode completion, String clientModel, ToolNameMap names, List<String> stopSequences,
+                                  java.util.function.LongSupplier inputEstimate) {
         ToolNameMap nm = names == null ? ToolNameMap.identity() : names;
         List<String> stops = stopSequences == null ? List.of() : stopSequences;
         if (completion.has("error") && !completion.get("error").isNull()) {
@@ -113,7 +119,9 @@ public final class ResponseMapper {
             out.put("stop_reason", StreamTranslator.stopReason(finish, toolEmitted, refusal)).putNull("stop_sequence");
         }
         long outEstimate = Math.max(1, TokenCounter.shared().countText(text + reasoning));
-        Usage u = UsageMapper.map(UsageMapper.usageNode(completion), 0, outEstimate);
+        JsonNode usage = UsageMapper.usageNode(completion);
+        long in = usage != null && usage.path("prompt_tokens").isNumber() ? 0 : inputEstimate.getAsLong();
+        Usage u = UsageMapper.map(usage, in, outEstimate);
         out.set("usage", StreamTranslator.usageJson(u));
         return out;
     }
