@@ -35,7 +35,7 @@ import picocli.CommandLine.Unmatched;
  * argument that is not one of them, and everything after it, goes to {@code claude} unchanged ({@code --} forces
  * that, e.g. {@code anthropic-proxy claude -- --help}).
  */
-@Command(name = "claude", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "claude", mixinStandardHelpOptions = true, versionProvider = VersionLines.class, sortOptions = false,
         modelTransformer = ClaudeCommand.PassThrough.class,
         description = {"Run Claude Code (claude) with ANTHROPIC_BASE_URL pointing at the proxy.",
                 "Arguments after the options below go to claude unchanged."})

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
  * {@code anthropic-proxy service install|uninstall}: a systemd <em>user</em> unit, so no root is needed. Writes the
  * file and says which {@code systemctl --user} commands to run; it never runs them itself.
  */
-@Command(name = "service", mixinStandardHelpOptions = true,
+@Command(name = "service", mixinStandardHelpOptions = true, versionProvider = VersionLines.class,
         description = "Install or remove a systemd user service (~/.config/systemd/user/anthropic-proxy.service).",
         subcommands = {ServiceCommand.Install.class, ServiceCommand.Uninstall.class})
 public final class ServiceCommand implements Callable<Integer> {
