@@ -2,6 +2,8 @@
 # Starts anthropic-proxy: builds the jar when it is missing or older than the sources, finds a JDK >= 21,
 # and runs the proxy with the arguments given (./start.sh --port 9000 --provider native).
 set -euo pipefail
+# `./start.sh claude` runs Claude Code in the directory it was called from, not in this one
+export ANTHROPIC_PROXY_CALLER_DIR="${ANTHROPIC_PROXY_CALLER_DIR:-$PWD}"
 cd "$(dirname "$0")"
 JAR=target/anthropic-proxy.jar
 

@@ -143,6 +143,7 @@ public final class ProxyApp implements AutoCloseable {
             return json(200, Json.bytes(quota.view(router.route())));
         });
         admin.health(h -> h.set("quota", quota.view(router.route())));
+        org.anthropicproxy.observe.Metrics.install(admin, quota, router); // GET /metrics
         return admin;
     }
 

@@ -9,15 +9,14 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
-import org.anthropicproxy.server.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code anthropic-proxy}: starts the gateway. Exit 2 on any bad flag or bad config, with one readable line. */
-@Command(name = "anthropic-proxy", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+@Command(name = "anthropic-proxy", mixinStandardHelpOptions = true, versionProvider = VersionLines.class,
         description = "Anthropic Messages API gateway: passthrough, OpenAI translation and failover.",
-        sortOptions = false)
+        sortOptions = false, subcommands = {ServiceCommand.class, ClaudeCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static final int EXIT_USAGE = 2;
@@ -96,12 +95,5 @@ public final class Main implements Callable<Integer> {
         LogSetup.banner(cfg, app.port());
         stopped.await();
         return 0;
-    }
-
-    static final class VersionProvider implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"anthropic-proxy " + Version.VERSION + " (built " + Version.BUILD_TIME + ")"};
-        }
     }
 }

@@ -36,6 +36,7 @@ public final class Router implements AutoCloseable {
     private final List<PatternRoute> modelRoutes;
     private final FailoverPolicy policy;
     private final Clock clock;
+    private volatile java.util.function.BiConsumer<String, String> failoverListener = (from, to) -> { };
 
     public Router(Map<String, Provider> providers, List<String> route, List<ModelRoute> modelRoutes,
                   FailoverPolicy policy, Clock clock) {
@@ -48,6 +49,11 @@ public final class Router implements AutoCloseable {
         this.modelRoutes = List.copyOf(mr);
         this.policy = policy;
         this.clock = clock;
+    }
+
+    /** Told {@code (from, to)} each time a call moves on to the next provider of its chain (metrics). */
+    public void onFailover(java.util.function.BiConsumer<String, String> listener) {
+        this.failoverListener = listener;
     }
 
     public List<String> route() {
@@ -121,6 +127,7 @@ public final class Router implements AutoCloseable {
                 break;
             }
             failovers++;
+            failoverListener.accept(name, usable.get(i + 1));
             LOG.info("request {}: provider {} failed ({}), trying {}", call.requestId(), name,
                     describe(failed.failure()), usable.get(i + 1));
         }

@@ -57,6 +57,11 @@ public final class QuotaService implements AutoCloseable {
         return current(provider).availableAt(clock.instant());
     }
 
+    /** Marked out of quota and its reset time not reached yet (cooldowns do not count). */
+    public boolean isExhausted(String provider) {
+        return current(provider).quotaExhausted();
+    }
+
     /** When the provider comes back, or empty when it is available now. */
     public Optional<Instant> unavailableUntil(String provider) {
         ProviderState s = current(provider);

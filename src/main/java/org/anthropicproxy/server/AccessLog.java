@@ -5,11 +5,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** One line per request, grep-friendly key=value pairs; never a header value or body. */
-final class AccessLog {
+public final class AccessLog {
 
     private static final Logger LOG = LoggerFactory.getLogger("access");
 
-    record Entry(String requestId, String method, String path, String clientModel, String provider,
+    /** What one request did; also handed to {@link AdminRoutes#onServed} listeners (metrics). */
+    public record Entry(String requestId, String method, String path, String clientModel, String provider,
                  String upstreamModel, int status, boolean stream, long ttfbMicros, long totalMicros,
                  Usage usage, int failovers, String note) {
     }

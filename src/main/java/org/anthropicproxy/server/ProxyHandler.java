@@ -58,6 +58,7 @@ final class ProxyHandler extends Handler.Abstract {
         this.admin = admin;
         this.auth = auth;
         this.concurrency = new Semaphore(settings.maxConcurrentRequests());
+        admin.openStreams(pinger::openStreams);
     }
 
     void beginShutdown() {
@@ -105,9 +106,11 @@ final class ProxyHandler extends Handler.Abstract {
         if (served != null) {
             long total = (System.nanoTime() - start) / 1000;
             long ttfb = sink.firstByteNanos() == 0 ? -1 : (sink.firstByteNanos() - start) / 1000;
-            accessLog.log(new AccessLog.Entry(requestId, method, path, served.clientModel, served.provider,
+            AccessLog.Entry entry = new AccessLog.Entry(requestId, method, path, served.clientModel, served.provider,
                     served.upstreamModel, sink.status(), sink.streaming(), ttfb, total, served.usage,
-                    served.failovers, served.note));
+                    served.failovers, served.note);
+            accessLog.log(entry);
+            admin.served(entry);
         }
         return true;
     }
