@@ -37,8 +37,13 @@ if [ "$("$JAVA" -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1 && echo ok
 fi
 PROXY_OPTS="${JVM_OPTS[*]} ${ANTHROPIC_PROXY_JAVA_OPTS:-}"
 
-echo "building the proxy jar and the bench tool ..." >&2
-./mvnw -q -B -Pbench -Dmaven.test.skip=true package >&2
+# Build only when something changed: a rebuilt jar also invalidates the class-data archive start.sh uses.
+JAR=target/anthropic-proxy.jar
+if [ ! -f "$JAR" ] || [ ! -f target/bench.classpath ] || [ ! -d target/classes/org/anthropicproxy/bench ] \
+   || [ -n "$(find src bench/src pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
+  echo "building the proxy jar and the bench tool ..." >&2
+  ./mvnw -q -B -Pbench -Dmaven.test.skip=true package >&2
+fi
 
 # The load tool's own JVM: a young generation big enough that it rarely collects during a phase.
 exec "$JAVA" -XX:+UseSerialGC -Xms1g -Xmx1g -Xmn600m -cp "target/classes:$(cat target/bench.classpath)" \

@@ -125,7 +125,9 @@ public final class LoadBench {
 
         startup(config, port);
         List<Target> targets = targets();
-        warmup(targets);
+        if (only.contains("latency") || only.contains("throughput") || only.contains("slow")) {
+            warmup(targets);
+        }
         if (only.contains("latency")) {
             latency(targets);
         }
@@ -273,7 +275,8 @@ public final class LoadBench {
     }
 
     /** Open loop: requests scheduled at a fixed rate, latency measured from each one's scheduled start. */
-    private record Open(Stats latency, Stats ttfb, Stats chunkDelay, int ok, int errors, long cpuTicks, double seconds) {
+    private record Open(Stats latency, Stats ttfb, Stats chunkDelay, int ok, int errors, long cpuTicks, double seconds,
+                        Map<String, Long> threadTicks) {
     }
 
     private Open openLoop(Target t, boolean viaProxy, int rate, double seconds, boolean chunkMarkers) throws Exception {
@@ -289,6 +292,7 @@ public final class LoadBench {
         String url = url(t, viaProxy);
         String end = viaProxy ? t.proxyEnd() : t.directEnd();
         long cpu0 = viaProxy ? proxy.cpuTicks() : 0;
+        Map<String, Long> threads0 = viaProxy ? proxy.threadTicks() : Map.of();
         long t0 = System.nanoTime() + 2_000_000;
         for (int i = 0; i < n; i++) {
             long at = t0 + i * period;
@@ -312,11 +316,19 @@ public final class LoadBench {
             errors.addAndGet((int) done.getCount());
         }
         long cpu = viaProxy ? proxy.cpuTicks() - cpu0 : 0;
-        double secs = (System.nanoTime() - t0) / 1e9;
-        synchronized (lat) { // the callbacks' writes happen-before countDown; this read follows await
-            return new Open(new Stats(lat, ok.get()), new Stats(ttfb, okTtfb.get()), chunks == null ? null : chunks.stats(),
-                    ok.get(), errors.get(), cpu, secs);
+        Map<String, Long> threads = new LinkedHashMap<>();
+        if (viaProxy) {
+            proxy.threadTicks().forEach((k, v) -> {
+                long d = v - threads0.getOrDefault(k, 0L);
+                if (d > 0) {
+                    threads.put(k, d);
+                }
+            });
         }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        // the callbacks' writes happen-before their countDown, which happens-before await's return
+        return new Open(new Stats(lat, ok.get()), new Stats(ttfb, okTtfb.get()), chunks == null ? null : chunks.stats(),
+                ok.get(), errors.get(), cpu, secs, threads);
     }
 
     private void latency(List<Target> targets) throws Exception {
@@ -335,6 +347,12 @@ public final class LoadBench {
             m.put("requests_ok", List.of(d.ok, p.ok));
             m.put("errors", List.of(d.errors, p.errors));
             m.put("proxy_cpu_us_per_request", cpuUs);
+            Map<String, Double> perThread = new LinkedHashMap<>();
+            p.threadTicks.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e -> perThread.put(e.getKey(), e.getValue() * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, p.ok)));
+            m.put("proxy_cpu_us_per_request_by_thread", perThread);
+            log("    proxy CPU us/req by thread: " + perThread.entrySet().stream().limit(6)
+                    .map(e -> e.getKey() + "=" + f0(e.getValue())).toList());
             out.put(t.name(), m);
             double add50 = p.latency.ms(50) - d.latency.ms(50);
             double add99 = p.latency.ms(99) - d.latency.ms(99);

@@ -50,6 +50,27 @@ final class ProxyProcess implements AutoCloseable {
         }
     }
 
+    /** CPU ticks per thread group (thread name with digits dropped: "C2 CompilerThre", "ForkJoinPool-N-w", …). */
+    java.util.Map<String, Long> threadTicks() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+                    out.merge("(all: system time)", Long.parseLong(f[12]), Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // process gone
+        }
+        return out;
+    }
+
     /** A kB figure from /proc/pid/status (VmRSS, VmHWM), or -1. */
     long statusKb(String field) {
         try {
