@@ -36,8 +36,10 @@ if [ ! -f "$JAR" ] || [ -n "$(find src pom.xml -newer "$JAR" -print -quit 2>/dev
   ./mvnw -q -B -DskipTests package >&2
 fi
 
-# Measured flags (see README "Performance"): small serial GC heap, compact headers on JDK 24+, class-data sharing.
-JVM_OPTS=(-XX:+UseSerialGC -Xmx512m -XX:TieredStopAtLevel=4 -Xshare:auto)
+# Measured flags (see README "Performance", bench/README.md): small serial GC heap, compact headers on JDK 24+,
+# class-data sharing with an application archive made at the first clean exit (re-made when the jar changes):
+# first request served 1.0 s after start instead of 1.5 s, 24 MB less RSS.
+JVM_OPTS=(-XX:+UseSerialGC -Xmx512m -XX:TieredStopAtLevel=4 -Xshare:auto -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/anthropic-proxy.jsa -Xlog:cds*=off)
 if [ "$("$JAVA" -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1 && echo ok)" = ok ]; then
   JVM_OPTS+=(-XX:+UseCompactObjectHeaders)
 fi

@@ -57,6 +57,36 @@ class FileQuotaStoreTest {
     }
 
     @Test
+    void burstOfRequestCountsReachesTheFileWithoutClosingAndAnExhaustionIsWrittenAtOnce() throws Exception {
+        Path file = dir.resolve("quota_state.json");
+        Instant t0 = Instant.parse("2026-11-24T10:15:30Z");
+        try (FileQuotaStore store = new FileQuotaStore(file)) {
+            for (int i = 1; i <= 500; i++) {
+                store.recordRequest("native", t0.plusMillis(i));
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L; // the coalesced flush comes within ~1 s
+            while (countOnDisk(file) != 500 && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+            }
+            assertThat(countOnDisk(file)).isEqualTo(500);
+
+            store.recordRequest("native", t0.plusSeconds(1));
+            store.markExhausted("native", t0.plusSeconds(2), null, "weekly limit");
+            JsonNode n = JSON.readTree(file.toFile()).get("native");
+            assertThat(n.get("quota_exhausted").asBoolean()).isTrue();
+            assertThat(n.get("request_count").asLong()).isEqualTo(501);
+        }
+    }
+
+    private static long countOnDisk(Path file) {
+        try {
+            return JSON.readTree(file.toFile()).path("native").path("request_count").asLong(-1);
+        } catch (IOException e) {
+            return -1; // not written yet
+        }
+    }
+
+    @Test
     void resetClearsExhaustionAndCooldownButKeepsCounters() {
         Path file = dir.resolve("q.json");
         Instant t = Instant.parse("2026-11-24T10:00:00Z");

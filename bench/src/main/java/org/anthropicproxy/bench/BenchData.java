@@ -1,0 +1,146 @@
+package org.anthropicproxy.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Request bodies and recorded upstream bytes for the benchmarks, all built from the shared research fixtures
+ * ({@code ../shared/research/fixtures}, else {@code /work/shared/research/fixtures}, else {@code $BENCH_FIXTURES}).
+ */
+public final class BenchData {
+
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final String CLAUDE_CODE_LIKE = "synthetic/anthropic-request-claude-code-like.json";
+    private static final Path ROOT = locate();
+
+    private BenchData() {
+    }
+
+    private static Path locate() {
+        List<Path> candidates = new ArrayList<>();
+        String env = System.getenv("BENCH_FIXTURES");
+        if (env != null) {
+            candidates.add(Path.of(env));
+        }
+        candidates.add(Path.of("../shared/research/fixtures"));
+        candidates.add(Path.of("/work/shared/research/fixtures"));
+        for (Path p : candidates) {
+            if (Files.isDirectory(p)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("research fixtures not found (set BENCH_FIXTURES)");
+    }
+
+    public static byte[] bytes(String relative) {
+        try {
+            return Files.readAllBytes(ROOT.resolve(relative));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static String text(String relative) {
+        return new String(bytes(relative), StandardCharsets.UTF_8);
+    }
+
+    public static ObjectNode object(String relative) {
+        try {
+            return (ObjectNode) JSON.readTree(bytes(relative));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The Claude-Code-like fixture grown to at least {@code targetBytes} by repeating its assistant/user turn pair
+     * (tool ids made unique per copy), so the roles keep alternating and every tool_result has its tool_use.
+     */
+    public static ObjectNode claudeCodeLike(int targetBytes, String model, boolean stream) {
+        ObjectNode base = object(CLAUDE_CODE_LIKE);
+        base.put("model", model);
+        base.put("stream", stream);
+        ArrayNode messages = (ArrayNode) base.get("messages");
+        JsonNode assistant = messages.get(1);
+        JsonNode user = messages.get(2);
+        int copy = 0;
+        while (size(base) < targetBytes) {
+            copy++;
+            messages.add(withSuffix(assistant.deepCopy(), "_" + copy));
+            messages.add(withSuffix(user.deepCopy(), "_" + copy));
+        }
+        return base;
+    }
+
+    /** A minimal request: one short user message. */
+    public static ObjectNode small(String model, boolean stream) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("model", model).put("max_tokens", 1024).put("stream", stream);
+        o.putArray("messages").addObject().put("role", "user").put("content", "Hello, Claude");
+        return o;
+    }
+
+    public static byte[] toBytes(JsonNode n) {
+        try {
+            return JSON.writeValueAsBytes(n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int size(JsonNode n) {
+        return toBytes(n).length;
+    }
+
+    private static JsonNode withSuffix(JsonNode n, String suffix) {
+        if (n.isObject()) {
+            ObjectNode o = (ObjectNode) n;
+            for (String idField : List.of("id", "tool_use_id")) {
+                if (o.path(idField).isTextual()) {
+                    o.put(idField, o.get(idField).asText() + suffix);
+                }
+            }
+            for (Iterator<JsonNode> it = o.elements(); it.hasNext(); ) {
+                withSuffix(it.next(), suffix);
+            }
+        } else if (n.isArray()) {
+            for (JsonNode c : n) {
+                withSuffix(c, suffix);
+            }
+        }
+        return n;
+    }
+
+    /** The SSE events of a recorded stream, each with its trailing blank line, in order. */
+    public static List<byte[]> sseEvents(String relative) {
+        String all = text(relative).replace("\r\n", "\n");
+        List<byte[]> out = new ArrayList<>();
+        for (String ev : all.split("\n\n")) {
+            if (!ev.isBlank()) {
+                out.add((ev.strip() + "\n\n").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
+    /** The {@code data:} payloads of a recorded stream, in order. */
+    public static List<String> sseData(String relative) {
+        List<String> out = new ArrayList<>();
+        for (String line : text(relative).replace("\r\n", "\n").split("\n")) {
+            if (line.startsWith("data:")) {
+                out.add(line.substring(5).strip());
+            }
+        }
+        return out;
+    }
+}

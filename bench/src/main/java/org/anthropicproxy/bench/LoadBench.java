@@ -1,0 +1,592 @@
+package org.anthropicproxy.bench;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The load benchmark: the same load straight at {@link FastUpstream} and through the proxy (a separate process), side
+ * by side. Run it with {@code bench/load.sh [--quick]}; see bench/README.md for what each figure means.
+ */
+public final class LoadBench {
+
+    private static final int RATE = 200;
+    private static final int CONCURRENCY = 64;
+    private static final int OPEN_STREAMS = 1000;
+
+    /** One kind of request: its body, where it goes directly and how a complete answer ends. */
+    record Target(String name, String api, String size, boolean stream, byte[] body, String directPath, String directEnd,
+                  String proxyEnd) {
+    }
+
+    private final boolean quick;
+    private final String java;
+    private final List<String> proxyOpts;
+    private final Path jar;
+    private final Path outDir;
+    private final Set<String> only;
+    private final Path work;
+    private final Map<String, Object> json = new LinkedHashMap<>();
+    private final List<String[]> rows = new ArrayList<>();
+    private int misses;
+
+    private FastUpstream upstream;
+    private LoadClient client;
+    private ProxyProcess proxy;
+    private String proxyUrl;
+
+    private LoadBench(Map<String, String> args) throws IOException {
+        quick = args.containsKey("quick");
+        java = args.getOrDefault("proxy-java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        proxyOpts = args.getOrDefault("proxy-opts", "").isBlank() ? List.of()
+                : Arrays.asList(args.get("proxy-opts").trim().split("\\s+"));
+        jar = Path.of(args.getOrDefault("jar", "target/anthropic-proxy.jar"));
+        outDir = Path.of(args.getOrDefault("out", "bench/results"));
+        only = args.containsKey("only") ? Set.of(args.get("only").split(",")) : Set.of("startup", "latency", "throughput", "slow", "streams");
+        work = Files.createTempDirectory("proxy-bench");
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Map<String, String> args = new LinkedHashMap<>();
+        for (int i = 0; i < argv.length; i++) {
+            String a = argv[i];
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument " + a);
+            }
+            String key = a.substring(2);
+            boolean flag = key.equals("quick");
+            args.put(key, flag ? "true" : argv[++i]);
+        }
+        LoadBench b = new LoadBench(args);
+        long limitSec = b.quick ? 150 : 540;
+        Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Thread.sleep(limitSec * 1000);
+                System.err.println("load bench: time limit of " + limitSec + " s reached, stopping");
+                b.stopProxy();
+                Runtime.getRuntime().halt(3);
+            } catch (InterruptedException e) {
+                // finished in time
+            }
+        });
+        int code;
+        try {
+            code = b.run();
+        } finally {
+            b.stopProxy();
+        }
+        watchdog.interrupt();
+        System.exit(code);
+    }
+
+    private void stopProxy() {
+        ProxyProcess p = proxy;
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    private int run() throws Exception {
+        long runStart = System.nanoTime();
+        upstream = new FastUpstream();
+        client = new LoadClient();
+        String sim = upstream.baseUrl();
+        log("upstream simulator at " + sim + (quick ? " (quick mode)" : ""));
+        log("proxy: " + java + " " + String.join(" ", proxyOpts) + " -jar " + jar);
+        Path config = work.resolve("bench.yaml");
+        Files.writeString(config, config(sim));
+        int port = freePort();
+        proxyUrl = "http://127.0.0.1:" + port + "/v1/messages";
+
+        json.put("mode", quick ? "quick" : "full");
+        json.put("proxy_command", java + " " + String.join(" ", proxyOpts) + " -jar " + jar);
+        json.put("cpus", Runtime.getRuntime().availableProcessors());
+        json.put("loadavg_at_start", Files.readString(Path.of("/proc/loadavg")).trim());
+
+        startup(config, port);
+        List<Target> targets = targets();
+        if (only.contains("latency") || only.contains("throughput") || only.contains("slow")) {
+            warmup(targets);
+        }
+        if (only.contains("latency")) {
+            latency(targets);
+        }
+        if (only.contains("throughput")) {
+            throughput(targets);
+        }
+        if (only.contains("slow")) {
+            slowStreams();
+        }
+        if (only.contains("streams")) {
+            openStreams("pt");
+            openStreams("tr");
+        }
+        long hwm = proxy.statusKb("VmHWM");
+        json.put("proxy_peak_rss_mb", hwm / 1024.0);
+        row("proxy peak RSS over the run, VmHWM (MB)", "-", f1(hwm / 1024.0), "", "", "");
+        json.put("loadavg_at_end", Files.readString(Path.of("/proc/loadavg")).trim());
+        json.put("run_seconds", (System.nanoTime() - runStart) / 1e9);
+        json.put("misses", misses);
+        printTable();
+        writeJson();
+        client.close();
+        upstream.close();
+        return 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- config
+
+    private static String config(String sim) {
+        StringBuilder y = new StringBuilder("providers:\n");
+        for (String prefix : List.of("", "/slow", "/hold")) {
+            String suffix = prefix.isEmpty() ? "" : "_" + prefix.substring(1);
+            y.append("  pt").append(suffix).append(": {kind: anthropic, base_url: \"").append(sim).append(prefix)
+                    .append("\", api_key: bench-upstream-key, models: {\"bench-*\": claude-4.5-sonnet}}\n");
+            y.append("  tr").append(suffix).append(": {kind: openai, base_url: \"").append(sim).append(prefix)
+                    .append("/v1\", api_key: bench-upstream-key, models: {\"bench-*\": gpt-4o}}\n");
+        }
+        y.append("route: [pt]\nroutes:\n");
+        for (String api : List.of("pt", "tr")) {
+            y.append("  - {match: bench-").append(api).append(", chain: [").append(api).append("]}\n");
+            for (String mode : List.of("slow", "hold")) {
+                y.append("  - {match: bench-").append(api).append("-").append(mode).append(", chain: [").append(api)
+                        .append("_").append(mode).append("]}\n");
+            }
+        }
+        return y.toString();
+    }
+
+    private static String directPath(String api, String prefix) {
+        return prefix + (api.equals("pt") ? "/v1/messages" : "/v1/chat/completions");
+    }
+
+    private static String directEnd(String api, boolean stream) {
+        return !stream ? null : api.equals("pt") ? "message_stop" : "[DONE]";
+    }
+
+    private List<Target> targets() {
+        List<Target> out = new ArrayList<>();
+        for (String api : List.of("pt", "tr")) {
+            for (String size : List.of("small", "30KB")) {
+                for (boolean stream : List.of(false, true)) {
+                    String model = "bench-" + api;
+                    byte[] body = BenchData.toBytes(size.equals("small") ? BenchData.small(model, stream)
+                            : BenchData.claudeCodeLike(30_000, model, stream));
+                    out.add(new Target(api + " " + size + " " + (stream ? "stream" : "non-stream"), api, size, stream,
+                            body, directPath(api, ""), directEnd(api, stream), stream ? "message_stop" : null));
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- phases
+
+    private void startup(Path config, int port) throws Exception {
+        int runs = only.contains("startup") ? (quick ? 1 : 3) : 1;
+        byte[] probe = BenchData.toBytes(BenchData.small("bench-pt", false));
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            if (proxy != null) {
+                proxy.close();
+            }
+            proxy = ProxyProcess.start(java, proxyOpts, jar, config, port, work);
+            long deadline = proxy.startedNanos + TimeUnit.SECONDS.toNanos(30);
+            Double served = null;
+            while (System.nanoTime() < deadline && proxy.alive()) {
+                if (client.postOnce(proxyUrl, probe) == 200) {
+                    served = (System.nanoTime() - proxy.startedNanos) / 1e6;
+                    break;
+                }
+                LockSupport.parkNanos(2_000_000);
+            }
+            if (served == null) {
+                throw new IllegalStateException("proxy did not serve within 30 s; see " + work.resolve("proxy.out")
+                        + " and " + work.resolve("proxy.log"));
+            }
+            ms.add(served);
+            log(String.format(Locale.ROOT, "start-up %d: first request served after %.0f ms (RSS %.0f MB)", i + 1, served,
+                    proxy.statusKb("VmRSS") / 1024.0));
+        }
+        List<Double> sorted = new ArrayList<>(ms);
+        sorted.sort(null);
+        double median = sorted.get(sorted.size() / 2);
+        json.put("startup_ms", ms);
+        json.put("startup_ms_median", median);
+        json.put("rss_after_start_mb", proxy.statusKb("VmRSS") / 1024.0);
+        row("first request served after process start (ms), median of " + runs, "-", f0(median) + " " + ms.stream()
+                .map(LoadBench::f0).toList(), "", "<= 1500", verdict(median <= 1500, median - 1500, "ms"));
+    }
+
+    private void warmup(List<Target> targets) throws Exception {
+        long proxySec = quick ? 5 : 15;
+        long directSec = quick ? 2 : 5;
+        log("warm-up: " + directSec + " s direct, " + proxySec + " s through the proxy");
+        mixed(targets, false, directSec);
+        mixed(targets, true, proxySec);
+    }
+
+    private void mixed(List<Target> targets, boolean viaProxy, long seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        AtomicInteger next = new AtomicInteger();
+        runWorkers(16, () -> {
+            while (System.nanoTime() < deadline) {
+                Target t = targets.get(Math.floorMod(next.getAndIncrement(), targets.size()));
+                blockingPost(t, viaProxy);
+            }
+        });
+    }
+
+    private LoadClient.Obs blockingPost(Target t, boolean viaProxy) {
+        CompletableFuture<LoadClient.Obs> f = new CompletableFuture<>();
+        client.post(url(t, viaProxy), t.body(), System.nanoTime(), viaProxy ? t.proxyEnd() : t.directEnd(), null, null,
+                f::complete);
+        try {
+            return f.get(70, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LoadClient.Obs o = new LoadClient.Obs(0);
+            o.failure = e;
+            return o;
+        }
+    }
+
+    private String url(Target t, boolean viaProxy) {
+        return viaProxy ? proxyUrl : upstream.baseUrl() + t.directPath();
+    }
+
+    /** Open loop: requests scheduled at a fixed rate, latency measured from each one's scheduled start. */
+    private record Open(Stats latency, Stats ttfb, Stats chunkDelay, int ok, int errors, long cpuTicks, double seconds,
+                        Map<String, Long> threadTicks) {
+    }
+
+    private Open openLoop(Target t, boolean viaProxy, int rate, double seconds, boolean chunkMarkers) throws Exception {
+        int n = (int) Math.round(rate * seconds);
+        long period = 1_000_000_000L / rate;
+        long[] lat = new long[n];
+        long[] ttfb = new long[n];
+        AtomicInteger ok = new AtomicInteger();
+        AtomicInteger errors = new AtomicInteger();
+        AtomicInteger okTtfb = new AtomicInteger();
+        LoadClient.Samples chunks = chunkMarkers ? new LoadClient.Samples() : null;
+        CountDownLatch done = new CountDownLatch(n);
+        String url = url(t, viaProxy);
+        String end = viaProxy ? t.proxyEnd() : t.directEnd();
+        long cpu0 = viaProxy ? proxy.cpuTicks() : 0;
+        Map<String, Long> threads0 = viaProxy ? proxy.threadTicks() : Map.of();
+        long t0 = System.nanoTime() + 2_000_000;
+        for (int i = 0; i < n; i++) {
+            long at = t0 + i * period;
+            long wait;
+            while ((wait = at - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            client.post(url, t.body(), at, end, chunks, null, o -> {
+                if (o.ok()) {
+                    lat[ok.getAndIncrement()] = o.end - o.intended;
+                    if (o.firstByte > 0) {
+                        ttfb[okTtfb.getAndIncrement()] = o.firstByte - o.intended;
+                    }
+                } else {
+                    errors.incrementAndGet();
+                }
+                done.countDown();
+            });
+        }
+        if (!done.await(60, TimeUnit.SECONDS)) {
+            errors.addAndGet((int) done.getCount());
+        }
+        long cpu = viaProxy ? proxy.cpuTicks() - cpu0 : 0;
+        Map<String, Long> threads = new LinkedHashMap<>();
+        if (viaProxy) {
+            proxy.threadTicks().forEach((k, v) -> {
+                long d = v - threads0.getOrDefault(k, 0L);
+                if (d > 0) {
+                    threads.put(k, d);
+                }
+            });
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        // the callbacks' writes happen-before their countDown, which happens-before await's return
+        return new Open(new Stats(lat, ok.get()), new Stats(ttfb, okTtfb.get()), chunks == null ? null : chunks.stats(),
+                ok.get(), errors.get(), cpu, secs, threads);
+    }
+
+    private void latency(List<Target> targets) throws Exception {
+        double secs = quick ? 2 : 8;
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<String[]> cpuRows = new ArrayList<>();
+        for (Target t : targets) {
+            Open d = openLoop(t, false, RATE, secs, false);
+            Open p = openLoop(t, true, RATE, secs, false);
+            double cpuUs = p.ok == 0 ? Double.NaN : p.cpuTicks * (1e6 / ProxyProcess.CLK_TCK) / p.ok;
+            log(String.format(Locale.ROOT, "%-24s direct p50 %.2f p99 %.2f | proxy p50 %.2f p99 %.2f ms | cpu %.0f us/req | errors %d/%d",
+                    t.name(), d.latency.ms(50), d.latency.ms(99), p.latency.ms(50), p.latency.ms(99), cpuUs, d.errors, p.errors));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("direct", pcts(d.latency));
+            m.put("proxy", pcts(p.latency));
+            m.put("requests_ok", List.of(d.ok, p.ok));
+            m.put("errors", List.of(d.errors, p.errors));
+            m.put("proxy_cpu_us_per_request", cpuUs);
+            Map<String, Double> perThread = new LinkedHashMap<>();
+            p.threadTicks.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e -> perThread.put(e.getKey(), e.getValue() * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, p.ok)));
+            m.put("proxy_cpu_us_per_request_by_thread", perThread);
+            log("    proxy CPU us/req by thread: " + perThread.entrySet().stream().limit(6)
+                    .map(e -> e.getKey() + "=" + f0(e.getValue())).toList());
+            out.put(t.name(), m);
+            double add50 = p.latency.ms(50) - d.latency.ms(50);
+            double add99 = p.latency.ms(99) - d.latency.ms(99);
+            String target;
+            String verdict;
+            if (t.api().equals("pt")) {
+                target = "+p50<=0.3 +p99<=2";
+                boolean pass = add50 <= 0.3 && add99 <= 2;
+                verdict = verdict(pass, Math.max(add50 - 0.3, add99 - 2), "ms");
+            } else {
+                target = "+p50<=0.5";
+                verdict = verdict(add50 <= 0.5, add50 - 0.5, "ms");
+            }
+            if (d.errors + p.errors > 0) {
+                verdict += " (errors " + d.errors + "/" + p.errors + ")";
+            }
+            row(String.format("%s, %d req/s: p50/p90/p99 (ms)", t.name(), RATE), triple(d.latency), triple(p.latency),
+                    String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", add50, p.latency.ms(90) - d.latency.ms(90), add99),
+                    target, verdict);
+            String cpuTarget = "";
+            String cpuVerdict = "";
+            if (t.size().equals("30KB")) {
+                double limit = t.api().equals("pt") ? 150 : 300;
+                cpuTarget = "<= " + f0(limit);
+                cpuVerdict = verdict(cpuUs <= limit, cpuUs - limit, "us");
+            }
+            cpuRows.add(new String[] {"proxy CPU per request, " + t.name() + " (us)", "-", f0(cpuUs), "", cpuTarget, cpuVerdict});
+        }
+        rows.addAll(cpuRows);
+        json.put("latency_200rps", out);
+    }
+
+    private void throughput(List<Target> targets) throws Exception {
+        long secs = quick ? 3 : 8;
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Target t : targets) {
+            if (!(t.size().equals("30KB") && t.stream())) {
+                continue;
+            }
+            double d = closedLoop(t, false, secs)[0];
+            double[] p = closedLoop(t, true, secs);
+            log(String.format(Locale.ROOT, "%-24s max throughput direct %.0f req/s, proxy %.0f req/s (cpu %.0f us/req)",
+                    t.name(), d, p[0], p[1]));
+            out.put(t.name(), Map.of("direct_rps", d, "proxy_rps", p[0], "proxy_cpu_us_per_request", p[1]));
+            row(String.format("%s, max throughput, %d connections (req/s)", t.name(), CONCURRENCY), f0(d), f0(p[0]),
+                    String.format(Locale.ROOT, "x%.2f", p[0] / d), "", "");
+        }
+        json.put("throughput_64_connections", out);
+    }
+
+    /** Closed loop for a fixed time: {req/s, proxy CPU µs per request}. */
+    private double[] closedLoop(Target t, boolean viaProxy, long seconds) throws Exception {
+        AtomicLong ok = new AtomicLong();
+        long cpu0 = viaProxy ? proxy.cpuTicks() : 0;
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.SECONDS.toNanos(seconds);
+        runWorkers(CONCURRENCY, () -> {
+            while (System.nanoTime() < deadline) {
+                LoadClient.Obs o = blockingPost(t, viaProxy);
+                if (o.ok() && o.end <= deadline) {
+                    ok.incrementAndGet();
+                }
+            }
+        });
+        double secs = (deadline - start) / 1e9;
+        double cpuUs = viaProxy ? (proxy.cpuTicks() - cpu0) * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, ok.get()) : 0;
+        return new double[] {ok.get() / secs, cpuUs};
+    }
+
+    private void slowStreams() throws Exception {
+        double secs = quick ? 3 : 6;
+        int rate = 40;
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String api : List.of("pt", "tr")) {
+            Target t = new Target(api + " slow stream", api, "small", true,
+                    BenchData.toBytes(BenchData.small("bench-" + api + "-slow", true)), directPath(api, "/slow"),
+                    directEnd(api, true), "message_stop");
+            Open d = openLoop(t, false, rate, secs, true);
+            Open p = openLoop(t, true, rate, secs, true);
+            log(String.format(Locale.ROOT, "%-24s ttfb p50 %.2f/%.2f ms, chunk delay p99 %.3f/%.3f ms (direct/proxy), chunks %d/%d",
+                    t.name(), d.ttfb.ms(50), p.ttfb.ms(50), d.chunkDelay.ms(99), p.chunkDelay.ms(99), d.chunkDelay.count(),
+                    p.chunkDelay.count()));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("ttfb_direct", pcts(d.ttfb));
+            m.put("ttfb_proxy", pcts(p.ttfb));
+            m.put("chunk_delay_direct", pcts(d.chunkDelay));
+            m.put("chunk_delay_proxy", pcts(p.chunkDelay));
+            m.put("chunks_seen", List.of(d.chunkDelay.count(), p.chunkDelay.count()));
+            m.put("errors", List.of(d.errors, p.errors));
+            out.put(api, m);
+            double addTtfb = p.ttfb.ms(50) - d.ttfb.ms(50);
+            row(String.format("%s (%d x %d ms), %d/s: TTFB p50/p90/p99 (ms)", t.name(), FastUpstream.SLOW_CHUNKS,
+                            FastUpstream.SLOW_GAP_MS, rate), triple(d.ttfb), triple(p.ttfb),
+                    String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", addTtfb, p.ttfb.ms(90) - d.ttfb.ms(90), p.ttfb.ms(99) - d.ttfb.ms(99)),
+                    "+p50<=1", verdict(addTtfb <= 1, addTtfb - 1, "ms") + (d.errors + p.errors > 0 ? " (errors " + d.errors + "/" + p.errors + ")" : ""));
+            double add99 = p.chunkDelay.ms(99) - d.chunkDelay.ms(99);
+            row(String.format("%s: per-chunk delivery delay p50/p90/p99 (ms)", t.name()), triple(d.chunkDelay),
+                    triple(p.chunkDelay), String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", p.chunkDelay.ms(50) - d.chunkDelay.ms(50),
+                            p.chunkDelay.ms(90) - d.chunkDelay.ms(90), add99),
+                    "+p99<=0.5", verdict(add99 <= 0.5, add99 - 0.5, "ms"));
+        }
+        json.put("slow_stream", out);
+    }
+
+    private void openStreams(String api) throws Exception {
+        byte[] body = BenchData.toBytes(BenchData.small("bench-" + api + "-hold", true));
+        CountDownLatch first = new CountDownLatch(OPEN_STREAMS);
+        CountDownLatch done = new CountDownLatch(OPEN_STREAMS);
+        AtomicInteger ok = new AtomicInteger();
+        long rss0 = proxy.statusKb("VmRSS");
+        for (int i = 0; i < OPEN_STREAMS; i++) {
+            client.post(proxyUrl, body, System.nanoTime(), "message_stop", null, first::countDown, o -> {
+                if (o.ok()) {
+                    ok.incrementAndGet();
+                }
+                done.countDown();
+            });
+        }
+        boolean allOpen = first.await(60, TimeUnit.SECONDS);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (upstream.held() < OPEN_STREAMS && System.nanoTime() < until) {
+            LockSupport.parkNanos(10_000_000);
+        }
+        int held = upstream.held();
+        LockSupport.parkNanos(500_000_000); // let the allocations of the last opened streams settle
+        long rss = proxy.statusKb("VmRSS");
+        upstream.releaseHeld();
+        boolean finished = done.await(60, TimeUnit.SECONDS);
+        log(String.format(Locale.ROOT, "%s: %d streams open through the proxy (upstream holding %d): RSS %.0f MB (before %.0f MB); completed %d",
+                api, OPEN_STREAMS - first.getCount(), held, rss / 1024.0, rss0 / 1024.0, ok.get()));
+        json.put("open_streams_" + api, Map.of("streams", OPEN_STREAMS, "open_at_sample", OPEN_STREAMS - first.getCount(),
+                "upstream_held", held, "rss_mb", rss / 1024.0, "rss_before_mb", rss0 / 1024.0, "completed_ok", ok.get(),
+                "all_opened", allOpen, "all_finished", finished));
+        double mb = rss / 1024.0;
+        boolean complete = allOpen && held == OPEN_STREAMS && ok.get() == OPEN_STREAMS;
+        row(String.format("%s: proxy RSS with %d open streams, VmRSS (MB)", api, OPEN_STREAMS), "-", f0(mb), "", "<= 256",
+                verdict(mb <= 256 && complete, mb - 256, "MB") + (complete ? "" : " (only " + ok.get() + " completed)"));
+    }
+
+    // ---------------------------------------------------------------------------------------------------- helpers
+
+    private static void runWorkers(int n, Runnable body) throws Exception {
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                ex.submit(body);
+            }
+        }
+    }
+
+    private static Map<String, Object> pcts(Stats s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("n", s.count());
+        for (double p : new double[] {50, 90, 99, 99.9}) {
+            m.put("p" + (p == 99.9 ? "99.9" : Integer.toString((int) p)), s.ms(p));
+        }
+        m.put("max", s.ms(100));
+        return m;
+    }
+
+    private static String triple(Stats s) {
+        return String.format(Locale.ROOT, "%.2f/%.2f/%.2f", s.ms(50), s.ms(90), s.ms(99));
+    }
+
+    private String verdict(boolean pass, double by, String unit) {
+        if (pass) {
+            return "PASS";
+        }
+        misses++;
+        return String.format(Locale.ROOT, "MISS by %.2f %s", by, unit);
+    }
+
+    private void row(String... cells) {
+        rows.add(cells);
+    }
+
+    private void printTable() {
+        String[] head = {"figure", "direct", "proxy", "proxy-direct / ratio", "target", "verdict"};
+        int[] w = new int[head.length];
+        List<String[]> all = new ArrayList<>();
+        all.add(head);
+        all.addAll(rows);
+        for (String[] r : all) {
+            for (int i = 0; i < r.length; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder("\n");
+        for (int k = 0; k < all.size(); k++) {
+            String[] r = all.get(k);
+            sb.append("| ");
+            for (int i = 0; i < r.length; i++) {
+                sb.append(String.format("%-" + w[i] + "s", r[i])).append(" | ");
+            }
+            sb.setLength(sb.length() - 1);
+            sb.append('\n');
+            if (k == 0) {
+                sb.append('|');
+                for (int x : w) {
+                    sb.append("-".repeat(x + 2)).append('|');
+                }
+                sb.append('\n');
+            }
+        }
+        sb.append(misses == 0 ? "all targets met\n" : misses + " target(s) missed\n");
+        System.out.print(sb);
+    }
+
+    private void writeJson() throws IOException {
+        Files.createDirectories(outDir);
+        Path file = outDir.resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
+        List<Map<String, String>> table = new ArrayList<>();
+        for (String[] r : rows) {
+            table.add(Map.of("figure", r[0], "direct", r[1], "proxy", r[2], "difference", r[3], "target", r[4], "verdict", r[5]));
+        }
+        json.put("table", table);
+        BenchData.JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
+        log("results written to " + file);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String f0(double v) {
+        return String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static String f1(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static void log(String s) {
+        System.out.println("[bench] " + s);
+    }
+}

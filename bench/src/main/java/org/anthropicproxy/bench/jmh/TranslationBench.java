@@ -1,0 +1,89 @@
+package org.anthropicproxy.bench.jmh;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.anthropicproxy.bench.BenchData;
+import org.anthropicproxy.provider.openai.MappedRequest;
+import org.anthropicproxy.provider.openai.OpenAiDialect;
+import org.anthropicproxy.provider.openai.RequestMapper;
+import org.anthropicproxy.provider.openai.StreamTranslator;
+import org.anthropicproxy.provider.openai.ToolNameMap;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/** Anthropic → OpenAI request mapping (with the Jackson parse and write), and OpenAI → Anthropic stream translation. */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgs = {"-Xmx1g"})
+public class TranslationBench {
+
+    private static final String TEXT_STREAM = "openai/stream-text-include-usage.sse";
+    private static final String TOOLS_STREAM = "openai/stream-tool-calls-parallel.sse";
+    private static final int TEXT_CHUNKS = 34;
+    private static final int TOOLS_CHUNKS = 26;
+
+    private byte[] claudeCodeBody;
+    private RequestMapper mapper;
+    private OpenAiDialect dialect;
+    private List<String> textChunks;
+    private List<String> toolChunks;
+
+    @Setup
+    public void setup() {
+        claudeCodeBody = BenchData.toBytes(BenchData.claudeCodeLike(30_000, "claude-sonnet-4-5-20250929", true));
+        dialect = OpenAiDialect.defaults();
+        mapper = new RequestMapper(dialect);
+        textChunks = BenchData.sseData(TEXT_STREAM);
+        toolChunks = BenchData.sseData(TOOLS_STREAM);
+        if (textChunks.size() != TEXT_CHUNKS || toolChunks.size() != TOOLS_CHUNKS) {
+            throw new IllegalStateException("fixture chunk counts changed: update TEXT_CHUNKS/TOOLS_CHUNKS");
+        }
+    }
+
+    /** What OpenAiProvider does per request: parse the client body to a tree, map it, serialize the upstream body. */
+    @Benchmark
+    public byte[] mapRequest30k() throws IOException {
+        ObjectNode anthropic = (ObjectNode) BenchData.JSON.readTree(claudeCodeBody);
+        MappedRequest mapped = mapper.map(anthropic, "gpt-4o");
+        return BenchData.JSON.writeValueAsBytes(mapped.body());
+    }
+
+    /** A text stream with usage, through a fresh translator; the score is per chunk (µs per {@code onData}). */
+    @Benchmark
+    @OperationsPerInvocation(TEXT_CHUNKS)
+    public void translateTextStreamPerChunk(Blackhole bh) {
+        translate(textChunks, bh);
+    }
+
+    /** Two parallel tool calls with argument fragments; the score is per chunk. */
+    @Benchmark
+    @OperationsPerInvocation(TOOLS_CHUNKS)
+    public void translateToolStreamPerChunk(Blackhole bh) {
+        translate(toolChunks, bh);
+    }
+
+    private void translate(List<String> chunks, Blackhole bh) {
+        StreamTranslator t = new StreamTranslator((type, json) -> bh.consume(json), "claude-sonnet-4-5",
+                ToolNameMap.identity(), List.of(), dialect, "msg_bench", 100);
+        for (String c : chunks) {
+            t.onData(c);
+        }
+        t.onUpstreamEnd();
+        bh.consume(t.finished());
+    }
+}
