@@ -102,19 +102,20 @@ public final class AnthropicProvider implements Provider {
             return new Outcome.ClientGone(upstreamModel);
         }
         UpstreamHttp.Exchange current = ex;
+        String secret = credential == null ? null : credential.secret();
         client.onClientGone(() -> current.abort(new IOException("client disconnected")));
         try (UpstreamHttp.Exchange exchange = ex) {
             if (exchange.status() >= 400) {
-                return httpError(exchange, upstreamModel);
+                return httpError(exchange, upstreamModel, secret);
             }
             if (stream && exchange.contentType().startsWith("text/event-stream")) {
-                return relay(call, client, exchange, upstreamModel);
+                return relay(call, client, exchange, upstreamModel, secret);
             }
             return whole(client, exchange, upstreamModel);
         }
     }
 
-    private Outcome relay(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel) {
+    private Outcome relay(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
         HttpFields headers = HeaderPolicy.downstream(ex.headers());
         StreamRelay relay = new StreamRelay(client, headers, call.holdUntilContent());
         StreamRelay.Result result = relay.relay(ex.body());
@@ -124,7 +125,8 @@ public final class AnthropicProvider implements Provider {
             case FAILED_BEFORE_CONTENT: {
                 ex.abort(new IOException("failing over"));
                 byte[] held = relay.heldBytes();
-                UpstreamError err = new UpstreamError(200, ex.headerMap(), relay.errorJson(), false);
+                UpstreamError err = new UpstreamError(200, ex.headerMap(),
+                        SecretRedactor.withoutSecret(relay.errorJson(), secret), false);
                 return new Outcome.Failed(err, upstreamModel, c -> {
                     c.startStream(200, headers);
                     c.writeEvents(held, 0, held.length);
@@ -176,7 +178,8 @@ public final class AnthropicProvider implements Provider {
         }
     }
 
-    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel) {
+    /** The upstream's error as it sent it, except that the credential we sent is never echoed to logs or client. */
+    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
         byte[] body;
         try {
             body = ex.readBody(MAX_ERROR_BODY);
@@ -185,6 +188,11 @@ public final class AnthropicProvider implements Provider {
         }
         int status = ex.status();
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
+        String text = new String(body, StandardCharsets.UTF_8);
+        String clean = SecretRedactor.withoutSecret(text, secret);
+        if (!clean.equals(text)) {
+            body = clean.getBytes(StandardCharsets.UTF_8);
+        }
         if (!isJsonObject(ex.contentType(), body)) {
             // an HTML page from a gateway in front of the upstream, plain text, nothing: clients parse error bodies
             // as Anthropic JSON, so keep the status and say what came instead
@@ -193,7 +201,7 @@ public final class AnthropicProvider implements Provider {
                     + describeBody(ex.contentType(), body) + ")");
         }
         byte[] replay = body;
-        UpstreamError err = new UpstreamError(status, ex.headerMap(), new String(body, StandardCharsets.UTF_8), false);
+        UpstreamError err = new UpstreamError(status, ex.headerMap(), clean, false);
         return new Outcome.Failed(err, upstreamModel, c -> c.respond(status, headers, replay));
     }
 
