@@ -18,7 +18,7 @@ public final class ErrorBody {
             case 403 -> "permission_error";
             case 404, 405 -> "not_found_error";
             case 408, 504 -> "timeout_error";
-            case 413 -> "request_too_large";
+            case 413, 431 -> "request_too_large";
             case 429 -> "rate_limit_error";
             case 529, 503 -> "overloaded_error";
             default -> "api_error";

@@ -13,6 +13,17 @@ public final class SecretRedactor {
     private SecretRedactor() {
     }
 
+    /**
+     * Replaces an exact credential the proxy sent upstream (an upstream error may echo it back) with
+     * {@code [redacted]}; nothing else changes, so a JSON body stays JSON.
+     */
+    public static String withoutSecret(String s, String secret) {
+        if (s == null || secret == null || secret.length() < 4) {
+            return s;
+        }
+        return s.replace(secret, "[redacted]");
+    }
+
     public static String redact(String s) {
         if (s == null) {
             return null;

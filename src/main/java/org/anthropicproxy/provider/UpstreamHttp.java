@@ -52,6 +52,8 @@ public final class UpstreamHttp implements AutoCloseable {
         client.setMaxRequestsQueuedPerDestination(65536);
         client.setIdleTimeout(settings.upstreamIdleConnection().toMillis());
         client.setConnectTimeout(settings.connectTimeout().toMillis());
+        // the client's headers go upstream: room for as much as the server accepts plus our own (default is 4 KiB)
+        client.setRequestBufferSize(settings.maxHeaderBytes() + 16 * 1024);
         client.getContentDecoderFactories().clear();
         try {
             client.start();

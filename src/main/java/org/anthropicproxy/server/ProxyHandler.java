@@ -201,7 +201,7 @@ final class ProxyHandler extends Handler.Abstract {
     private Served messages(Request request, JettyClientSink sink, String requestId, String path, boolean countTokens) throws IOException {
         byte[] body = readBody(request, sink);
         if (body == null) {
-            return Served.note("body too large");
+            return Served.note("body too large or unreadable");
         }
         MessagesRequestScan scan;
         try {
@@ -223,21 +223,47 @@ final class ProxyHandler extends Handler.Abstract {
         };
     }
 
-    /** The body, or null after answering 413 when it is over the limit. */
+    /** The body, or null after answering 413 (over the limit) or 400 (unreadable). */
     private byte[] readBody(Request request, JettyClientSink sink) throws IOException {
         long max = settings.maxBodyBytes();
         long declared = request.getLength();
+        // never closed: closing before the end of the content fails the request, and the answer with it
+        InputStream in = Content.Source.asInputStream(request);
         if (declared > max) {
+            drain(in, Math.min(declared, 2 * max));
             error(sink, 413, "request_too_large", "Request body is " + declared + " bytes; the limit is " + max + " bytes");
             return null;
         }
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
-            if (body.length > max) {
-                error(sink, 413, "request_too_large", "Request body exceeds the limit of " + max + " bytes");
-                return null;
+        byte[] body;
+        try {
+            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        } catch (IOException e) {
+            // early EOF, broken chunked encoding: the client's fault, not an internal error
+            error(sink, 400, "invalid_request_error", "request body could not be read: " + e.getClass().getSimpleName());
+            return null;
+        }
+        if (body.length > max) {
+            drain(in, max);
+            error(sink, 413, "request_too_large", "Request body exceeds the limit of " + max + " bytes");
+            return null;
+        }
+        return body;
+    }
+
+    /**
+     * Reads and drops up to {@code limit} more body bytes before a 413: a client still sending would otherwise get a
+     * reset (the connection closed with its bytes unread) instead of the answer. Beyond the limit it gets the reset.
+     */
+    private static void drain(InputStream in, long limit) {
+        byte[] buf = new byte[64 * 1024];
+        long left = limit;
+        try {
+            int n;
+            while (left >= 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left + 1))) >= 0) {
+                left -= n;
             }
-            return body;
+        } catch (IOException ignored) {
+            // the client stopped sending: the answer goes out regardless
         }
     }
 

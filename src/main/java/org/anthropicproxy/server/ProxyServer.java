@@ -43,6 +43,7 @@ public final class ProxyServer implements AutoCloseable {
         pinger = new Pinger(settings.pingInterval());
         handler = new ProxyHandler(router, settings, pinger, admin, auth);
         server.setHandler(handler);
+        server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(1000);
         server.setStopAtShutdown(false);
     }

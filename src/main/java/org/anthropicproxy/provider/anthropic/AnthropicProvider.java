@@ -20,6 +20,7 @@ import org.anthropicproxy.provider.HeaderPolicy;
 import org.anthropicproxy.provider.ModelMapper;
 import org.anthropicproxy.provider.Outcome;
 import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.SecretRedactor;
 import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.Usage;
@@ -101,19 +102,20 @@ public final class AnthropicProvider implements Provider {
             return new Outcome.ClientGone(upstreamModel);
         }
         UpstreamHttp.Exchange current = ex;
+        String secret = credential == null ? null : credential.secret();
         client.onClientGone(() -> current.abort(new IOException("client disconnected")));
         try (UpstreamHttp.Exchange exchange = ex) {
             if (exchange.status() >= 400) {
-                return httpError(exchange, upstreamModel);
+                return httpError(exchange, upstreamModel, secret);
             }
             if (stream && exchange.contentType().startsWith("text/event-stream")) {
-                return relay(call, client, exchange, upstreamModel);
+                return relay(call, client, exchange, upstreamModel, secret);
             }
             return whole(client, exchange, upstreamModel);
         }
     }
 
-    private Outcome relay(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel) {
+    private Outcome relay(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
         HttpFields headers = HeaderPolicy.downstream(ex.headers());
         StreamRelay relay = new StreamRelay(client, headers, call.holdUntilContent());
         StreamRelay.Result result = relay.relay(ex.body());
@@ -123,7 +125,8 @@ public final class AnthropicProvider implements Provider {
             case FAILED_BEFORE_CONTENT: {
                 ex.abort(new IOException("failing over"));
                 byte[] held = relay.heldBytes();
-                UpstreamError err = new UpstreamError(200, ex.headerMap(), relay.errorJson(), false);
+                UpstreamError err = new UpstreamError(200, ex.headerMap(),
+                        SecretRedactor.withoutSecret(relay.errorJson(), secret), false);
                 return new Outcome.Failed(err, upstreamModel, c -> {
                     c.startStream(200, headers);
                     c.writeEvents(held, 0, held.length);
@@ -148,6 +151,12 @@ public final class AnthropicProvider implements Provider {
                     c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
         }
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
+        if (!isJsonObject(ex.contentType(), body)) {
+            // a success status with an HTML or garbage body is no answer a client can use
+            String m = "upstream answered HTTP " + ex.status() + " with a non-JSON body (" + describeBody(ex.contentType(), body) + ")";
+            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
+                    c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
+        }
         Usage usage = Usage.NONE;
         if (ex.contentType().contains("json")) {
             try {
@@ -169,7 +178,8 @@ public final class AnthropicProvider implements Provider {
         }
     }
 
-    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel) {
+    /** The upstream's error as it sent it, except that the credential we sent is never echoed to logs or client. */
+    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
         byte[] body;
         try {
             body = ex.readBody(MAX_ERROR_BODY);
@@ -177,10 +187,45 @@ public final class AnthropicProvider implements Provider {
             body = new byte[0];
         }
         int status = ex.status();
-        HttpFields headers = HeaderPolicy.downstream(ex.headers());
+        HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
+        String text = new String(body, StandardCharsets.UTF_8);
+        String clean = SecretRedactor.withoutSecret(text, secret);
+        if (!clean.equals(text)) {
+            body = clean.getBytes(StandardCharsets.UTF_8);
+        }
+        if (!isJsonObject(ex.contentType(), body)) {
+            // an HTML page from a gateway in front of the upstream, plain text, nothing: clients parse error bodies
+            // as Anthropic JSON, so keep the status and say what came instead
+            headers.put("content-type", "application/json");
+            body = ErrorBody.bytes(status, "upstream answered HTTP " + status + " with a non-JSON body ("
+                    + describeBody(ex.contentType(), body) + ")");
+        }
         byte[] replay = body;
-        UpstreamError err = new UpstreamError(status, ex.headerMap(), new String(body, StandardCharsets.UTF_8), false);
+        UpstreamError err = new UpstreamError(status, ex.headerMap(), clean, false);
         return new Outcome.Failed(err, upstreamModel, c -> c.respond(status, headers, replay));
+    }
+
+    private static boolean isJsonObject(String contentType, byte[] body) {
+        if (!contentType.contains("json")) {
+            return false;
+        }
+        try {
+            JsonNode root = Json.MAPPER.readTree(body);
+            return root != null && root.isObject();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Content type and the start of the body, for messages: short, one line, credentials redacted. */
+    private static String describeBody(String contentType, byte[] body) {
+        String text = new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8)
+                .replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ").strip();
+        if (text.length() > 120) {
+            text = text.substring(0, 120) + "…";
+        }
+        String type = contentType.isEmpty() ? "no content type" : contentType;
+        return type + (text.isEmpty() ? ", empty" : ": " + SecretRedactor.redact(text));
     }
 
     private byte[] rewrite(Call call, String upstreamModel) {

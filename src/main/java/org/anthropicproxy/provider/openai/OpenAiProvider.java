@@ -24,6 +24,7 @@ import org.anthropicproxy.provider.Failures;
 import org.anthropicproxy.provider.ModelMapper;
 import org.anthropicproxy.provider.Outcome;
 import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.SecretRedactor;
 import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.Usage;
@@ -142,17 +143,21 @@ public final class OpenAiProvider implements Provider {
             return new Outcome.ClientGone(upstreamModel);
         }
         UpstreamHttp.Exchange current = ex;
+        String secret = credential == null ? null : credential.secret();
         client.onClientGone(() -> current.abort(new IOException("client disconnected")));
         try (UpstreamHttp.Exchange exchange = ex) {
             if (exchange.status() >= 400) {
-                return httpError(exchange, upstreamModel);
+                return httpError(exchange, upstreamModel, secret);
             }
+            Outcome o;
             if (mapped.upstreamStreams()) {
-                return call.stream()
+                o = call.stream()
                         ? stream(call, client, exchange, mapped, upstreamModel, inputEstimate)
                         : aggregate(call, client, exchange, mapped, upstreamModel, inputEstimate);
+            } else {
+                o = whole(call, client, exchange, mapped, upstreamModel, inputEstimate);
             }
-            return whole(call, client, exchange, mapped, upstreamModel, inputEstimate);
+            return withoutSecret(o, secret);
         }
     }
 
@@ -289,14 +294,25 @@ public final class OpenAiProvider implements Provider {
         }
     }
 
-    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel) {
+    /** An in-band error's raw text (logged, classified) without the credential we sent, should the upstream echo it. */
+    private static Outcome withoutSecret(Outcome o, String secret) {
+        if (o instanceof Outcome.Failed f && f.failure() != null) {
+            UpstreamError e = f.failure();
+            return new Outcome.Failed(new UpstreamError(e.status(), e.headers(), SecretRedactor.withoutSecret(e.body(), secret),
+                    e.connectFailure()), f.upstreamModel(), f.replay());
+        }
+        return o;
+    }
+
+    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
         byte[] body;
         try {
             body = ex.readBody(MAX_ERROR_BODY);
         } catch (IOException e) {
             body = new byte[0];
         }
-        String text = new String(body, StandardCharsets.UTF_8);
+        // the upstream may echo the key we sent ("Incorrect API key provided: …"): neither logs nor client see it
+        String text = SecretRedactor.withoutSecret(new String(body, StandardCharsets.UTF_8), secret);
         Map<String, List<String>> headers = ex.headerMap();
         AnthropicError mapped = ErrorMapper.map(ex.status(), headers, text);
         HttpFields.Mutable h = HttpFields.build().put("content-type", "application/json");
