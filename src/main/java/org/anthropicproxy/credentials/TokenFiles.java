@@ -1,20 +1,14 @@
 package org.anthropicproxy.credentials;
 
+import org.anthropicproxy.files.AtomicFiles;
+
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.UUID;
 
 /** File chores for credential files: change detection, permission checks, and crash-safe replacement. */
 final class TokenFiles {
@@ -57,49 +51,9 @@ final class TokenFiles {
         }
     }
 
-    /**
-     * Replaces {@code target} with {@code content} so that readers see the old or the new file, never half of one:
-     * a 0600 temp file in the same directory, fsync, atomic rename, fsync of the directory. A symlinked target is
-     * replaced at the link's destination so the link survives.
-     */
+    /** Replaces {@code target} atomically with mode 0600 (see {@link AtomicFiles}). */
     static void writeAtomically(Path target, byte[] content) throws IOException {
-        Path real = Files.isSymbolicLink(target) ? target.toRealPath() : target;
-        Path dir = real.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + real.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
-        FileAttribute<?>[] attrs = posix
-                ? new FileAttribute<?>[]{PosixFilePermissions.asFileAttribute(OWNER_ONLY)}
-                : new FileAttribute<?>[0];
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), attrs)) {
-                ByteBuffer buf = ByteBuffer.wrap(content);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            if (posix) {
-                // The umask may have narrowed the create mode; make sure it is exactly 0600.
-                Files.setPosixFilePermissions(tmp, OWNER_ONLY);
-            }
-            try {
-                Files.move(tmp, real, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, real, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        syncDirectory(dir);
+        AtomicFiles.write(target, content, true);
     }
 
-    private static void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Not every platform can open a directory; the rename itself is still atomic.
-        }
-    }
 }
