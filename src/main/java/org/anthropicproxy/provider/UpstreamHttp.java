@@ -21,6 +21,7 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -46,6 +47,9 @@ public final class UpstreamHttp implements AutoCloseable {
         connector.setExecutor(pool);
         client = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
         client.setExecutor(pool);
+        // Jetty's default pool keeps nothing above 64 KiB, and the request header buffer (sized below) is larger:
+        // without a bigger bucket every request allocated and zeroed a fresh direct buffer
+        client.setByteBufferPool(new ArrayByteBufferPool(0, 4096, Math.max(64 * 1024, requestBufferSize(settings))));
         client.setUserAgentField(null);
         client.setFollowRedirects(false);
         client.setMaxConnectionsPerDestination(4096);
@@ -53,13 +57,17 @@ public final class UpstreamHttp implements AutoCloseable {
         client.setIdleTimeout(settings.upstreamIdleConnection().toMillis());
         client.setConnectTimeout(settings.connectTimeout().toMillis());
         // the client's headers go upstream: room for as much as the server accepts plus our own (default is 4 KiB)
-        client.setRequestBufferSize(settings.maxHeaderBytes() + 16 * 1024);
+        client.setRequestBufferSize(requestBufferSize(settings));
         client.getContentDecoderFactories().clear();
         try {
             client.start();
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }
+    }
+
+    private static int requestBufferSize(ServerSettings settings) {
+        return settings.maxHeaderBytes() + 16 * 1024;
     }
 
     /** An upstream response whose headers arrived; the body is read as a blocking stream. */

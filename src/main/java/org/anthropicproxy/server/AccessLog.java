@@ -46,10 +46,12 @@ public final class AccessLog {
         LOG.info(sb.toString());
     }
 
-    private static String ms(long micros) {
+    /** Milliseconds with one decimal, rounded half up; without String.format, which costs more than the line. */
+    static String ms(long micros) {
         if (micros < 0) {
             return "-";
         }
-        return String.format(java.util.Locale.ROOT, "%.1f", micros / 1000.0);
+        long tenths = (micros + 50) / 100;
+        return (tenths / 10) + "." + (tenths % 10);
     }
 }

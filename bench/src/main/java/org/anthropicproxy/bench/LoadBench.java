@@ -45,6 +45,9 @@ public final class LoadBench {
     private final Path jar;
     private final Path outDir;
     private final Set<String> only;
+    private final String kinds;
+    private final double latencySeconds;
+    private final long warmupSeconds;
     private final Path work;
     private final Map<String, Object> json = new LinkedHashMap<>();
     private final List<String[]> rows = new ArrayList<>();
@@ -63,6 +66,9 @@ public final class LoadBench {
         jar = Path.of(args.getOrDefault("jar", "target/anthropic-proxy.jar"));
         outDir = Path.of(args.getOrDefault("out", "bench/results"));
         only = args.containsKey("only") ? Set.of(args.get("only").split(",")) : Set.of("startup", "latency", "throughput", "slow", "streams");
+        kinds = args.get("kinds");
+        latencySeconds = Double.parseDouble(args.getOrDefault("latency-seconds", quick ? "2" : "8"));
+        warmupSeconds = Long.parseLong(args.getOrDefault("warmup-seconds", quick ? "5" : "30"));
         work = Files.createTempDirectory("proxy-bench");
     }
 
@@ -75,10 +81,13 @@ public final class LoadBench {
             }
             String key = a.substring(2);
             boolean flag = key.equals("quick");
+            if (!flag && i + 1 >= argv.length) {
+                throw new IllegalArgumentException("--" + key + " needs a value");
+            }
             args.put(key, flag ? "true" : argv[++i]);
         }
         LoadBench b = new LoadBench(args);
-        long limitSec = b.quick ? 150 : 540;
+        long limitSec = (b.quick ? 150 : 540) + b.warmupSeconds + (long) (16 * b.latencySeconds);
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
             try {
                 Thread.sleep(limitSec * 1000);
@@ -192,6 +201,10 @@ public final class LoadBench {
                     String model = "bench-" + api;
                     byte[] body = BenchData.toBytes(size.equals("small") ? BenchData.small(model, stream)
                             : BenchData.claudeCodeLike(30_000, model, stream));
+                    String name = api + " " + size + " " + (stream ? "stream" : "non-stream");
+                    if (kinds != null && Arrays.stream(kinds.split(",")).noneMatch(name::equals)) {
+                        continue;
+                    }
                     out.add(new Target(api + " " + size + " " + (stream ? "stream" : "non-stream"), api, size, stream,
                             body, directPath(api, ""), directEnd(api, stream), stream ? "message_stop" : null));
                 }
@@ -239,7 +252,7 @@ public final class LoadBench {
     }
 
     private void warmup(List<Target> targets) throws Exception {
-        long proxySec = quick ? 5 : 15;
+        long proxySec = warmupSeconds;
         long directSec = quick ? 2 : 5;
         log("warm-up: " + directSec + " s direct, " + proxySec + " s through the proxy");
         mixed(targets, false, directSec);
@@ -332,7 +345,7 @@ public final class LoadBench {
     }
 
     private void latency(List<Target> targets) throws Exception {
-        double secs = quick ? 2 : 8;
+        double secs = latencySeconds;
         Map<String, Object> out = new LinkedHashMap<>();
         List<String[]> cpuRows = new ArrayList<>();
         for (Target t : targets) {
