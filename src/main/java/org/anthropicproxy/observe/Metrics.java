@@ -15,6 +15,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.anthropicproxy.provider.Provider;
@@ -61,6 +64,20 @@ public final class Metrics {
     };
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Meters by their tags: a builder's register() looks the meter up again on every request, which costs more than
+    // the request's own bookkeeping; the tag values come from config and status classes, so these maps stay small.
+    private final Map<RequestTags, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<LatencyTags, Timer> latencies = new ConcurrentHashMap<>();
+    private final Map<TokenTags, Counter> tokenCounters = new ConcurrentHashMap<>();
+
+    private record RequestTags(String endpoint, String provider, String model, String status, String stream) {
+    }
+
+    private record LatencyTags(String name, String endpoint, String provider, String stream) {
+    }
+
+    private record TokenTags(String provider, String type) {
+    }
 
     Metrics() {
         Gauge.builder("anthropic_proxy.build.info", () -> 1).description("Version and build time of the running proxy")
@@ -94,21 +111,22 @@ public final class Metrics {
         String endpoint = endpoint(e.path());
         String provider = orNone(e.provider());
         String stream = Boolean.toString(e.stream());
-        Counter.builder("anthropic_proxy.requests")
-                .description("Requests answered, by endpoint, final provider, upstream model, status class and whether the answer was a stream")
-                .tag("endpoint", endpoint).tag("provider", provider).tag("model", orNone(e.upstreamModel()))
-                .tag("status", statusClass(e.status())).tag("stream", stream)
-                .register(registry).increment();
+        requests.computeIfAbsent(new RequestTags(endpoint, provider, orNone(e.upstreamModel()), statusClass(e.status()), stream),
+                t -> Counter.builder("anthropic_proxy.requests")
+                        .description("Requests answered, by endpoint, final provider, upstream model, status class and whether the answer was a stream")
+                        .tag("endpoint", t.endpoint()).tag("provider", t.provider()).tag("model", t.model())
+                        .tag("status", t.status()).tag("stream", t.stream())
+                        .register(registry)).increment();
         if (endpoint.equals("other")) {
             return;
         }
         if (e.totalMicros() >= 0) {
             latency("anthropic_proxy.request.duration", "Time from request to the last byte of the answer",
-                    endpoint, provider, stream).record(Duration.ofNanos(e.totalMicros() * 1000));
+                    endpoint, provider, stream).record(e.totalMicros(), TimeUnit.MICROSECONDS);
         }
         if (e.ttfbMicros() >= 0) {
             latency("anthropic_proxy.time.to.first.byte", "Time from request to the first byte of the answer",
-                    endpoint, provider, stream).record(Duration.ofNanos(e.ttfbMicros() * 1000));
+                    endpoint, provider, stream).record(e.ttfbMicros(), TimeUnit.MICROSECONDS);
         }
         Usage u = e.usage();
         if (u != null && u != Usage.NONE) {
@@ -160,16 +178,18 @@ public final class Metrics {
     }
 
     private Timer latency(String name, String description, String endpoint, String provider, String stream) {
-        return Timer.builder(name).description(description)
-                .tag("endpoint", endpoint).tag("provider", provider).tag("stream", stream)
+        return latencies.computeIfAbsent(new LatencyTags(name, endpoint, provider, stream), t -> Timer.builder(t.name())
+                .description(description)
+                .tag("endpoint", t.endpoint()).tag("provider", t.provider()).tag("stream", t.stream())
                 .serviceLevelObjectives(LATENCY_BUCKETS)
-                .register(registry);
+                .register(registry));
     }
 
     private void tokens(String provider, String type, long n) {
         if (n > 0) {
-            Counter.builder("anthropic_proxy.tokens").description("Tokens reported by upstreams, by provider and kind")
-                    .tag("provider", provider).tag("type", type).register(registry).increment(n);
+            tokenCounters.computeIfAbsent(new TokenTags(provider, type), t -> Counter.builder("anthropic_proxy.tokens")
+                    .description("Tokens reported by upstreams, by provider and kind")
+                    .tag("provider", t.provider()).tag("type", t.type()).register(registry)).increment(n);
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -34,16 +35,17 @@ public final class UpstreamHttp implements AutoCloseable {
 
     private final HttpClient client;
     private final ServerSettings settings;
+    private final HeadersDeadlines headersDeadlines;
 
     public UpstreamHttp(ServerSettings settings) {
         this.settings = settings;
+        this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
         ClientConnector connector = new ClientConnector();
         connector.setConnectTimeout(settings.connectTimeout());
         connector.setIdleTimeout(settings.upstreamIdleConnection());
         connector.setTCPNoDelay(true);
         QueuedThreadPool pool = new QueuedThreadPool();
         pool.setName("upstream");
-        pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         connector.setExecutor(pool);
         client = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
         client.setExecutor(pool);
@@ -166,24 +168,60 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     private Exchange send(Request req, URI uri) throws NoAnswerException, InterruptedException {
-        InputStreamResponseListener listener = new InputStreamResponseListener();
-        req.send(listener);
+        HeadersListener listener = new HeadersListener();
         Duration wait = settings.headersTimeout();
+        HeadersDeadlines.Entry deadline = headersDeadlines.add(req, System.nanoTime() + wait.toNanos());
+        req.send(listener);
         try {
-            Response response = listener.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            Response response = listener.headers.get();
             return new Exchange(req, response, listener.getInputStream());
-        } catch (TimeoutException e) {
-            req.abort(e);
-            throw new NoAnswerException("upstream " + hostOf(uri) + " sent no response headers within "
-                    + wait.toSeconds() + " s", true, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof HeadersDeadlines.Expired) {
+                throw new NoAnswerException("upstream " + hostOf(uri) + " sent no response headers within "
+                        + wait.toSeconds() + " s", true, cause);
+            }
             boolean timeout = cause instanceof TimeoutException;
             throw new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
         } catch (InterruptedException e) {
             req.abort(e);
             throw e;
+        } finally {
+            headersDeadlines.remove(deadline);
         }
+    }
+
+    /**
+     * Hands the response over when its headers arrive. The wait for them is untimed on purpose: a timed park of a
+     * virtual thread arms and cancels a JDK timer per request (two extra thread wake-ups), while the headers
+     * deadline is enforced by {@link HeadersDeadlines}' one sweeper for all requests.
+     */
+    private static final class HeadersListener extends InputStreamResponseListener {
+        final CompletableFuture<Response> headers = new CompletableFuture<>();
+
+        @Override
+        public void onHeaders(Response response) {
+            super.onHeaders(response);
+            headers.complete(response);
+        }
+
+        @Override
+        public void onFailure(Response response, Throwable failure) {
+            super.onFailure(response, failure);
+            headers.completeExceptionally(failure);
+        }
+
+        @Override
+        public void onComplete(org.eclipse.jetty.client.Result result) {
+            super.onComplete(result);
+            if (result.isFailed()) {
+                headers.completeExceptionally(result.getFailure());
+            }
+        }
+    }
+
+    int pendingHeaderDeadlines() {
+        return headersDeadlines.pending();
     }
 
     private static String contentType(HttpFields headers) {
@@ -203,6 +241,7 @@ public final class UpstreamHttp implements AutoCloseable {
 
     @Override
     public void close() {
+        headersDeadlines.close();
         try {
             client.stop();
         } catch (Exception ignored) {

@@ -112,22 +112,16 @@ public final class FileQuotaStore implements QuotaStore {
     @Override
     public void recordRequest(String provider, Instant at) {
         checkName(provider);
-        boolean writeNow;
         synchronized (lock) {
             states.put(provider, states.getOrDefault(provider, ProviderState.EMPTY).requested(at));
             changes++;
-            long now = System.nanoTime();
-            writeNow = now - lastWriteNanos >= COUNTER_FLUSH_NANOS;
-            if (writeNow) {
-                lastWriteNanos = now;
-            } else if (!flushScheduled && !closed) {
+            // counters are written by a flusher, never on the request's thread: the write ends in an fsync, which
+            // would land in the latency of one request a second
+            if (!flushScheduled && !closed) {
                 flushScheduled = true;
-                long due = lastWriteNanos + COUNTER_FLUSH_NANOS;
+                long due = Math.max(System.nanoTime(), lastWriteNanos + COUNTER_FLUSH_NANOS);
                 Thread.ofVirtual().name("quota-counter-flush").start(() -> flushAt(due));
             }
-        }
-        if (writeNow) {
-            persist();
         }
     }
 

@@ -73,7 +73,9 @@ final class JettyClientSink implements ClientSink {
             h.put("x-accel-buffering", "no");
             h.remove("content-length");
             streaming = true;
-            write(false, BufferUtil.EMPTY_BUFFER);
+            // the headers leave with the first event (one write instead of two); a stream silent from the start
+            // gets them with its first ping
+            lastWriteNanos = System.nanoTime();
         } finally {
             lock.unlock();
         }

@@ -13,6 +13,7 @@ import org.anthropicproxy.json.BodySplice;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
 import org.anthropicproxy.json.MessagesRequestScan;
+import org.anthropicproxy.provider.BoundedMemo;
 import org.anthropicproxy.provider.Call;
 import org.anthropicproxy.provider.ClientSink;
 import org.anthropicproxy.provider.Failures;
@@ -39,6 +40,10 @@ public final class AnthropicProvider implements Provider {
     private final ModelMapper models;
     private final CredentialSource credentials;
     private final UpstreamHttp http;
+    // Claude Code sends the same few paths (with ?beta=true) and models all day; parsing a URI and encoding a JSON
+    // string each time cost more than the splice. Bounded: unusual queries or models are built, not remembered.
+    private final BoundedMemo<String, URI> uris = new BoundedMemo<>(64);
+    private final BoundedMemo<String, byte[]> modelLiterals = new BoundedMemo<>(64);
 
     public AnthropicProvider(ProviderSettings settings, CredentialSource credentials, UpstreamHttp http) {
         this.settings = settings;
@@ -75,7 +80,8 @@ public final class AnthropicProvider implements Provider {
     private Outcome forward(Call call, ClientSink client, String path, boolean stream) {
         String upstreamModel = models.map(call.clientModel());
         byte[] body = rewrite(call, upstreamModel);
-        URI uri = settings.resolve(path + (call.query() == null || call.query().isEmpty() ? "" : "?" + call.query()));
+        URI uri = uris.computeIfAbsent(path + (call.query() == null || call.query().isEmpty() ? "" : "?" + call.query()),
+                settings::resolve);
 
         Credential credential;
         try {
@@ -243,7 +249,7 @@ public final class AnthropicProvider implements Provider {
             return BodySplice.replace(body, scan.systemSpan(), system);
         }
         if (modelChanged) {
-            return BodySplice.replace(body, scan.modelSpan(), BodySplice.jsonString(upstreamModel));
+            return BodySplice.replace(body, scan.modelSpan(), modelLiterals.computeIfAbsent(upstreamModel, BodySplice::jsonString));
         }
         return body;
     }

@@ -1,0 +1,64 @@
+package org.anthropicproxy.provider;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.anthropicproxy.config.ServerSettings;
+import org.anthropicproxy.testkit.SocketUpstream;
+import org.eclipse.jetty.http.HttpFields;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class UpstreamHttpTest {
+
+    private static ServerSettings headersTimeout(Duration d) {
+        ServerSettings s = ServerSettings.defaults();
+        return new ServerSettings(s.host(), s.port(), s.maxBodyBytes(), s.maxHeaderBytes(), s.maxConcurrentRequests(),
+                s.pingInterval(), s.connectTimeout(), d, s.idleTimeout(), s.requestTimeout(),
+                s.upstreamIdleConnection(), s.shutdownGrace());
+    }
+
+    private static final HttpFields JSON = HttpFields.build().add("content-type", "application/json");
+
+    @Test
+    void silentUpstreamEndsInHeadersTimeout() throws Exception {
+        java.util.concurrent.CountDownLatch peerClosed = new java.util.concurrent.CountDownLatch(1);
+        try (SocketUpstream up = new SocketUpstream(c -> {
+            if (c.readRequest().awaitPeerClose(Duration.ofSeconds(20))) {
+                peerClosed.countDown();
+            }
+        });
+             UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(300)))) {
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes()))
+                    .isInstanceOfSatisfying(UpstreamHttp.NoAnswerException.class, e -> {
+                        assertThat(e.timeout()).isTrue();
+                        assertThat(e.getMessage()).contains("sent no response headers within");
+                    });
+            // fired by the sweeper: not before the deadline
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+            assertThat(peerClosed.await(5, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("the aborted upstream connection is closed").isTrue();
+        }
+    }
+
+    @Test
+    void answeredRequestsLeaveNoDeadlineBehind() throws Exception {
+        try (SocketUpstream up = new SocketUpstream(c -> c.readRequest().head(200, "application/json").write("{\"ok\":1}"));
+             UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(300)))) {
+            for (int i = 0; i < 5; i++) {
+                try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes())) {
+                    assertThat(ex.status()).isEqualTo(200);
+                    assertThat(new String(ex.readBody(1024), StandardCharsets.UTF_8)).isEqualTo("{\"ok\":1}");
+                }
+            }
+            assertThat(http.pendingHeaderDeadlines()).isZero();
+            Thread.sleep(600); // two deadlines' worth: nothing left to fire on a finished exchange
+            assertThat(http.pendingHeaderDeadlines()).isZero();
+        }
+    }
+}
