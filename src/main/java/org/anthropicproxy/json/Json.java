@@ -2,6 +2,7 @@ package org.anthropicproxy.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,7 +10,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /** The one configured Jackson mapper: thread-safe, shared. */
 public final class Json {
 
-    public static final ObjectMapper MAPPER = new ObjectMapper();
+    // Jackson's default buffer pool is one per thread. Every request runs on a new virtual thread, so each would
+    // allocate fresh buffers and keep them for as long as it lives (a stream: minutes); a shared bounded pool
+    // reuses them across threads instead.
+    public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+            .recyclerPool(JsonRecyclerPools.newBoundedPool(256)).build());
     public static final JsonFactory FACTORY = MAPPER.getFactory();
 
     private Json() {

@@ -44,8 +44,11 @@ public final class UpstreamHttp implements AutoCloseable {
         connector.setConnectTimeout(settings.connectTimeout());
         connector.setIdleTimeout(settings.upstreamIdleConnection());
         connector.setTCPNoDelay(true);
-        QueuedThreadPool pool = new QueuedThreadPool();
+        // response parsing never blocks (bodies are handed to the reading thread), so a few platform threads serve
+        // every upstream connection; without a cap a burst of a thousand streams left dozens of idle threads behind
+        QueuedThreadPool pool = new QueuedThreadPool(8, 2);
         pool.setName("upstream");
+        pool.setReservedThreads(0);
         connector.setExecutor(pool);
         client = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
         client.setExecutor(pool);

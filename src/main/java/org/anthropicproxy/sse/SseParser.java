@@ -19,7 +19,7 @@ public final class SseParser {
     private final Consumer<SseEvent> listener;
     private final int maxEventBytes;
 
-    private byte[] buf = new byte[8192];
+    private byte[] buf = new byte[2048]; // grows for a long event; every open stream holds one
     private int len;           // bytes held in buf
     private int scan;          // next byte to examine
     private int lineStart;     // start of the current (incomplete) line

@@ -29,7 +29,9 @@ final class StreamRelay {
     private final HttpFields responseHeaders;
     private boolean holding;
 
-    private byte[] pending = new byte[16 * 1024]; // received, not yet forwarded: at most one partial event when streaming
+    // received, not yet forwarded: at most one partial event when streaming; small, as a thousand streams each hold
+    // one (it grows for a large event)
+    private byte[] pending = new byte[4 * 1024];
     private int pendingLen;
     private long pendingStart;        // absolute stream offset of pending[0]
     private boolean contentStarted;
@@ -48,7 +50,7 @@ final class StreamRelay {
 
     Result relay(InputStream upstream) {
         SseParser parser = new SseParser(this::observe);
-        byte[] buf = new byte[16 * 1024];
+        byte[] buf = new byte[8 * 1024];
         try {
             if (!holding) {
                 client.startStream(200, responseHeaders);
