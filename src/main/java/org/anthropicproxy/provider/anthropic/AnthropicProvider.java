@@ -157,24 +157,25 @@ public final class AnthropicProvider implements Provider {
                     c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
         }
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
-        if (!isJsonObject(ex.contentType(), body)) {
+        boolean json = ex.contentType().contains("json");
+        Usage usage = null;
+        if (json && settings.unwrapEnvelope()) {
+            JsonNode root = jsonObject(body);
+            if (root != null) {
+                if ("success".equals(root.path("type").asText()) && root.path("data").isObject()) {
+                    root = root.get("data");
+                    body = Json.bytes(root);
+                }
+                usage = usageOf(root.path("usage"));
+            }
+        } else if (json) {
+            usage = UsageJson.response(body); // one streaming pass: checks it is an object and reads usage
+        }
+        if (usage == null) {
             // a success status with an HTML or garbage body is no answer a client can use
             String m = "upstream answered HTTP " + ex.status() + " with a non-JSON body (" + describeBody(ex.contentType(), body) + ")";
             return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
                     c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
-        }
-        Usage usage = Usage.NONE;
-        if (ex.contentType().contains("json")) {
-            try {
-                JsonNode root = Json.MAPPER.readTree(body);
-                if (settings.unwrapEnvelope() && "success".equals(root.path("type").asText()) && root.path("data").isObject()) {
-                    root = root.get("data");
-                    body = Json.MAPPER.writeValueAsBytes(root);
-                }
-                usage = usageOf(root.path("usage"));
-            } catch (IOException notJson) {
-                // passed through as the upstream sent it
-            }
         }
         try {
             client.respond(ex.status(), headers, body);
@@ -212,14 +213,16 @@ public final class AnthropicProvider implements Provider {
     }
 
     private static boolean isJsonObject(String contentType, byte[] body) {
-        if (!contentType.contains("json")) {
-            return false;
-        }
+        return contentType.contains("json") && jsonObject(body) != null;
+    }
+
+    /** The body as a tree when it is a JSON object, else null. */
+    private static JsonNode jsonObject(byte[] body) {
         try {
             JsonNode root = Json.MAPPER.readTree(body);
-            return root != null && root.isObject();
+            return root != null && root.isObject() ? root : null;
         } catch (IOException e) {
-            return false;
+            return null;
         }
     }
 

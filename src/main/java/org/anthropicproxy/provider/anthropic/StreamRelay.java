@@ -1,6 +1,5 @@
 package org.anthropicproxy.provider.anthropic;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -199,18 +198,14 @@ final class StreamRelay {
         }
     }
 
+    /** Takes the figures a message_start or message_delta carries; an unreadable one only costs a log figure. */
     private void readUsage(String data, boolean start) {
-        try {
-            JsonNode root = Json.MAPPER.readTree(data);
-            JsonNode usage = start ? root.path("message").path("usage") : root.path("usage");
-            if (usage.isObject()) {
-                input = usage.path("input_tokens").asLong(input);
-                output = usage.path("output_tokens").asLong(output);
-                cacheRead = usage.path("cache_read_input_tokens").asLong(cacheRead);
-                cacheWrite = usage.path("cache_creation_input_tokens").asLong(cacheWrite);
-            }
-        } catch (IOException ignored) {
-            // an unreadable usage block is the client's to see; we only lose a log figure
+        long[] f = UsageJson.event(data, start, new long[] {input, output, cacheRead, cacheWrite});
+        if (f != null) {
+            input = f[0];
+            output = f[1];
+            cacheRead = f[2];
+            cacheWrite = f[3];
         }
     }
 }
