@@ -1,6 +1,7 @@
 package org.anthropicproxy.cli;
 
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.observe.LogFlusher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +14,7 @@ final class LogSetup {
     static void configure(String file, String level) {
         System.setProperty("anthropic.proxy.log.file", file);
         System.setProperty("anthropic.proxy.log.level", level.toUpperCase());
+        LogFlusher.start();
     }
 
     static void banner(ProxyConfig cfg, int port) {

@@ -9,6 +9,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.observe.LogFlusher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -90,6 +91,7 @@ public final class Main implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
+            LogFlusher.flushNow();
             stopped.countDown();
         }, "shutdown"));
         LogSetup.banner(cfg, app.port());
