@@ -20,10 +20,12 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -50,7 +52,11 @@ public final class UpstreamHttp implements AutoCloseable {
         pool.setName("upstream");
         pool.setReservedThreads(0);
         connector.setExecutor(pool);
-        client = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
+        HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
+        // our listeners only queue what arrives for the reading thread, so the selector may parse responses itself
+        // instead of waking a pool thread for every read (one thread hand-off less per response)
+        transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
+        client = new HttpClient(transport);
         client.setExecutor(pool);
         // Jetty's default pool keeps nothing above 64 KiB, and the request header buffer (sized below) is larger:
         // without a bigger bucket every request allocated and zeroed a fresh direct buffer
