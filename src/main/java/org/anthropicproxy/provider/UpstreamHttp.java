@@ -47,8 +47,8 @@ public final class UpstreamHttp implements AutoCloseable {
         connector.setIdleTimeout(settings.upstreamIdleConnection());
         connector.setTCPNoDelay(true);
         // response parsing never blocks (bodies are handed to the reading thread), so a few platform threads serve
-        // every upstream connection; without a cap a burst of a thousand streams left dozens of idle threads behind
-        QueuedThreadPool pool = new QueuedThreadPool(8, 2);
+        // every upstream connection; a fixed count, as a growing pool left dozens of idle threads after a burst
+        QueuedThreadPool pool = new QueuedThreadPool(4, 4);
         pool.setName("upstream");
         pool.setReservedThreads(0);
         connector.setExecutor(pool);

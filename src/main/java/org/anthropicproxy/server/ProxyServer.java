@@ -24,8 +24,8 @@ public final class ProxyServer implements AutoCloseable {
     public ProxyServer(ServerSettings settings, Router router, AdminRoutes admin, ClientAuth auth) {
         this.grace = settings.shutdownGrace();
         this.router = router;
-        // platform threads only select and accept; requests run on virtual threads
-        QueuedThreadPool threads = new QueuedThreadPool(16, 2);
+        // platform threads only select, accept and run Jetty's non-blocking tasks; requests run on virtual threads
+        QueuedThreadPool threads = new QueuedThreadPool(6, 6);
         threads.setName("proxy");
         threads.setReservedThreads(0);
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
