@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>Memo</h2>
  * Claude Code re-sends the same system blocks, tool definitions and earlier messages every turn, so
- * {@link #countRequest} remembers the count of every text of at least {@value #MEMO_MIN_CHARS} characters and of every
- * JSON value it would otherwise stringify (tool schemas, tool_use inputs) in a fixed table of {@value #MEMO_SLOTS}
+ * {@link #countRequest} remembers the count of every text (short ones too: a tool name costs the tokenizer's
+ * per-call overhead, far more than a hash) and of every JSON value it would otherwise stringify (tool schemas, tool_use inputs) in a fixed table of {@value #MEMO_SLOTS}
  * slots: key = a 64-bit hash of the text (or of the JSON tree's structure) + its length (node count), value = the
  * count. Nothing else is kept (no strings), a new key simply replaces the one in its slot, and racing threads at worst
  * count a text twice: the table never grows and needs no lock. Counts are exactly those of uncached counting, except
@@ -30,7 +30,6 @@ public final class TokenCounter {
 
     static final int IMAGE_TOKENS_UNKNOWN = 1600;
     static final int MEMO_SLOTS = 4096;
-    static final int MEMO_MIN_CHARS = 8;
     private static final int MESSAGE_OVERHEAD = 4;
     private static final int TOOL_OVERHEAD = 8;
     private static final long TEXT_SEED = 0x243F6A8885A308D3L;
@@ -117,7 +116,7 @@ public final class TokenCounter {
         if (s == null || s.isEmpty()) {
             return 0;
         }
-        if (memo.length == 0 || s.length() < MEMO_MIN_CHARS) {
+        if (memo.length == 0) {
             return countText(s);
         }
         long h = hashChars(s, TEXT_SEED);
