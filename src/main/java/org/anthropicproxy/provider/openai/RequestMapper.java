@@ -395,7 +395,7 @@ public final class RequestMapper {
                         ObjectNode fn = call.putObject("function");
                         fn.put("name", names.toUpstream(b.path("name").asText()));
                         JsonNode input = b.get("input");
-                        fn.put("arguments", input == null || input.isNull() ? "{}" : input.toString());
+                        fn.put("arguments", input == null || input.isNull() ? "{}" : JsonText.write(input));
                     }
                     case "thinking" -> {
                         if (dialect.reasoningContentInHistory()) {
