@@ -244,7 +244,7 @@ public final class StreamTranslator {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(d);
+            root = readChunk(d);
         } catch (Exception e) {
             root = null;
         }
@@ -304,6 +304,32 @@ public final class StreamTranslator {
             } else if ("insufficient_system_resource".equals(finishReason)) {
                 fail("overloaded_error", "upstream ran out of capacity (finish_reason insufficient_system_resource)");
             }
+        }
+    }
+
+    /**
+     * The chunk as a tree of only the members {@link #handle} reads ({@code choices}, {@code usage}, {@code x_groq},
+     * {@code error}); the rest ({@code id}, {@code model}, {@code obfuscation}…) is checked for syntax and skipped
+     * without building nodes. Null when the chunk is not a JSON object.
+     */
+    private static JsonNode readChunk(String d) throws java.io.IOException {
+        try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(d)) {
+            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                return null;
+            }
+            ObjectNode root = F.objectNode();
+            String name;
+            while ((name = p.nextFieldName()) != null) {
+                p.nextToken();
+                switch (name) {
+                    case "choices", "usage", "x_groq", "error" -> root.set(name, JSON.readTree(p));
+                    default -> p.skipChildren();
+                }
+            }
+            if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT) {
+                return null;
+            }
+            return root;
         }
     }
 
