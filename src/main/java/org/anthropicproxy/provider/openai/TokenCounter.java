@@ -63,7 +63,7 @@ public final class TokenCounter {
 
     private final Entry[] memo;
     private final int mask;
-    private int clock; // racy: an approximate recency for the two-choice eviction
+    private int clock; // racy, ticks per store: an approximate recency for the two-choice eviction
     private final LongAdder tokenizerCalls = new LongAdder();
     private final LongAdder tokenizedChars = new LongAdder();
 
@@ -161,7 +161,10 @@ public final class TokenCounter {
                 return -1;
             }
         }
-        e.used = ++clock;
+        int now = clock;
+        if (e.used != now) {
+            e.used = now; // written only when the clock moved (it ticks on misses): hits stay read-mostly across cores
+        }
         return e.tokens;
     }
 

@@ -132,4 +132,34 @@ class TokenCounterTest {
         }
         assertThat(seen).hasSize(200);
     }
+
+    @Test
+    void memoIsSafeUnderConcurrentUse() throws Exception {
+        TokenCounter memo = new TokenCounter(16); // tiny: threads keep evicting each other's entries
+        TokenCounter uncached = new TokenCounter(0);
+        ObjectNode[] reqs = {longSession(3), longSession(7), longSession(12)};
+        long[] expected = new long[reqs.length];
+        for (int i = 0; i < reqs.length; i++) {
+            expected[i] = uncached.countRequest(reqs[i]);
+        }
+        java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            for (int t = 0; t < 8; t++) {
+                int start = t;
+                results.add(pool.submit(() -> {
+                    for (int k = 0; k < 30; k++) {
+                        int i = (start + k) % reqs.length;
+                        if (memo.countRequest(reqs[i]) != expected[i]) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (var f : results) {
+                assertThat(f.get()).isTrue();
+            }
+        }
+        assertThat(memo.memoEntries()).isLessThanOrEqualTo(16);
+    }
 }
