@@ -19,12 +19,13 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>Memo</h2>
  * Claude Code re-sends the same system blocks, tool definitions and earlier messages every turn, so
- * {@link #countRequest} remembers the count of every text (short ones too: a tool name costs the tokenizer's
- * per-call overhead, far more than a hash) and of every JSON value it would otherwise stringify (tool schemas, tool_use inputs) in a fixed table of {@value #MEMO_SLOTS}
- * slots: key = a 64-bit hash of the text (or of the JSON tree's structure) + its length (node count), value = the
- * count. Nothing else is kept (no strings), a new key simply replaces the one in its slot, and racing threads at worst
- * count a text twice: the table never grows and needs no lock. Counts are exactly those of uncached counting, except
- * in the case of a 64-bit hash collision with equal length in the same slot.
+ * {@link #countRequest} remembers the count of every text (short ones too: a tool name costs the tokenizer's per-call
+ * overhead, far more than a hash) and of every JSON value it would otherwise stringify (tool schemas, tool_use inputs)
+ * in a fixed table of {@value #MEMO_SLOTS} slots: key = a 64-bit hash of the text (or of the JSON tree's structure) +
+ * its length (node count), value = the count. Nothing else is kept (no strings); a new key takes one of its two
+ * candidate slots (the empty or less recently used one), and racing threads at worst count a text twice: the table
+ * never grows and needs no lock. Counts are exactly those of uncached counting, barring a 64-bit hash collision
+ * between texts of equal length. {@link #countText} (output estimates) never uses the memo.
  */
 public final class TokenCounter {
 
