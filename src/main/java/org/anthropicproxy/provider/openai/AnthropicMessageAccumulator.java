@@ -24,6 +24,9 @@ public final class AnthropicMessageAccumulator implements AnthropicEventSink {
 
     private ObjectNode message;
     private final List<StringBuilder> partialJson = new ArrayList<>();
+    /** Per block: text / thinking deltas so far (null until the first), written into the block at its stop or on read. */
+    private final List<StringBuilder> texts = new ArrayList<>();
+    private final List<StringBuilder> thinkings = new ArrayList<>();
     private final TreeSet<Integer> dropped = new TreeSet<>();
     private final List<String> warnings = new ArrayList<>();
     private ObjectNode error;
@@ -45,14 +48,16 @@ public final class AnthropicMessageAccumulator implements AnthropicEventSink {
             case "content_block_start" -> {
                 content().add(ev.path("content_block").deepCopy());
                 partialJson.add(new StringBuilder());
+                texts.add(null);
+                thinkings.add(null);
             }
             case "content_block_delta" -> {
                 int i = ev.path("index").asInt();
                 ObjectNode block = (ObjectNode) content().get(i);
                 JsonNode d = ev.path("delta");
                 switch (d.path("type").asText()) {
-                    case "text_delta" -> block.put("text", block.path("text").asText() + d.path("text").asText());
-                    case "thinking_delta" -> block.put("thinking", block.path("thinking").asText() + d.path("thinking").asText());
+                    case "text_delta" -> builder(texts, i, block, "text").append(d.path("text").asText());
+                    case "thinking_delta" -> builder(thinkings, i, block, "thinking").append(d.path("thinking").asText());
                     case "signature_delta" -> block.put("signature", d.path("signature").asText());
                     case "input_json_delta" -> partialJson.get(i).append(d.path("partial_json").asText());
                     default -> {
@@ -82,8 +87,44 @@ public final class AnthropicMessageAccumulator implements AnthropicEventSink {
         return (ArrayNode) message.get("content");
     }
 
+    /** The block's builder for {@code field}, started from its current value (the field keeps its place in the block). */
+    private static StringBuilder builder(List<StringBuilder> all, int i, ObjectNode block, String field) {
+        StringBuilder sb = all.get(i);
+        if (sb == null) {
+            String start = block.path(field).asText();
+            block.put(field, start);
+            sb = new StringBuilder(start);
+            all.set(i, sb);
+        }
+        return sb;
+    }
+
+    /** Writes the accumulated text/thinking of every block into it (deltas were appended, not re-concatenated). */
+    private void flushTexts() {
+        if (message == null) {
+            return;
+        }
+        ArrayNode c = content();
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i) != null) {
+                ((ObjectNode) c.get(i)).put("text", texts.get(i).toString());
+            }
+            if (thinkings.get(i) != null) {
+                ((ObjectNode) c.get(i)).put("thinking", thinkings.get(i).toString());
+            }
+        }
+    }
+
     private void finishBlock(int i) {
         ObjectNode block = (ObjectNode) content().get(i);
+        if (texts.get(i) != null) {
+            block.put("text", texts.get(i).toString());
+            texts.set(i, null);
+        }
+        if (thinkings.get(i) != null) {
+            block.put("thinking", thinkings.get(i).toString());
+            thinkings.set(i, null);
+        }
         if (!"tool_use".equals(block.path("type").asText())) {
             return;
         }
@@ -109,6 +150,7 @@ public final class AnthropicMessageAccumulator implements AnthropicEventSink {
         if (message == null) {
             throw new IllegalStateException("no message_start received");
         }
+        flushTexts();
         ObjectNode m = message.deepCopy();
         ArrayNode c = (ArrayNode) m.get("content");
         for (int i : dropped.descendingSet()) {

@@ -111,10 +111,11 @@ public final class OpenAiProvider implements Provider {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
         byte[] body = Json.bytes(mapped.body());
-        // the input estimate, counted while the upstream thinks (tens of ms for a large Claude Code request) when a
-        // stream needs it for message_start; a whole completion needs it only if it carries no usage
+        // the input estimate, counted while the upstream thinks when a stream client needs it for message_start (the
+        // memo makes a Claude Code turn cheap: only what is new since the last turn is tokenized); a non-stream client
+        // needs it only if the upstream reports no prompt_tokens, and then counts it on the spot
         FutureTask<Long> inputEstimate = new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic));
-        if (mapped.upstreamStreams()) {
+        if (mapped.upstreamStreams() && call.stream()) {
             Thread.startVirtualThread(inputEstimate);
         }
 
@@ -161,10 +162,15 @@ public final class OpenAiProvider implements Provider {
         }
     }
 
-    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped, FutureTask<Long> inputEstimate) {
-        int estimate = (int) Math.min(Integer.MAX_VALUE, estimateInput(call, inputEstimate));
+    /**
+     * {@code inputInStart}: message_start carries the input estimate (a stream client). An accumulating sink takes the
+     * final usage from message_delta, so there the estimate is counted only if the upstream reports no prompt_tokens.
+     */
+    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped, FutureTask<Long> inputEstimate,
+                                        boolean inputInStart) {
         return new StreamTranslator(sink, call.clientModel(), mapped.toolNames(), mapped.stopSequences(), dialect,
-                "msg_" + call.requestId().substring(call.requestId().lastIndexOf('_') + 1), estimate);
+                "msg_" + call.requestId().substring(call.requestId().lastIndexOf('_') + 1),
+                () -> Math.min(Integer.MAX_VALUE, estimateInput(call, inputEstimate)), inputInStart, TokenCounter.shared());
     }
 
     /**
@@ -188,7 +194,7 @@ public final class OpenAiProvider implements Provider {
     private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
                            FutureTask<Long> inputEstimate) {
         HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, call.holdUntilContent());
-        StreamTranslator t = translator(sink, call, mapped, inputEstimate);
+        StreamTranslator t = translator(sink, call, mapped, inputEstimate, true);
         if (!call.holdUntilContent()) {
             t.start();
             sink.flush();
@@ -220,7 +226,7 @@ public final class OpenAiProvider implements Provider {
     private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
                               FutureTask<Long> inputEstimate) {
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
-        StreamTranslator t = translator(acc, call, mapped, inputEstimate);
+        StreamTranslator t = translator(acc, call, mapped, inputEstimate, false);
         String[] lastErrorChunk = new String[1];
         pump(ex, t, data -> {
             if (data.contains("\"error\"")) {

@@ -4,11 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -80,6 +76,7 @@ public final class RequestMapper {
 
     static final String TOOL_ERROR_PREFIX = "[tool error] ";
     static final String SYSTEM_PLACEHOLDER = "You are a helpful assistant.";
+    private static final String BILLING_PREFIX = "x-anthropic-billing-header:";
     private static final Pattern BILLING_LINE = Pattern.compile("(?m)^x-anthropic-billing-header:[^\\n]*(\\r?\\n)?");
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final Set<String> KNOWN_TOP = Set.of("model", "max_tokens", "messages", "system", "stop_sequences",
@@ -205,10 +202,12 @@ public final class RequestMapper {
         }
 
         String systemText(String t) {
-            String before = t;
-            t = BILLING_LINE.matcher(t).replaceAll("");
-            if (!t.equals(before)) {
-                noteOnce("billing", "x-anthropic-billing-header line removed from the system prompt");
+            if (t.contains(BILLING_PREFIX)) { // the regex only when it can match: system prompts are long
+                String before = t;
+                t = BILLING_LINE.matcher(t).replaceAll("");
+                if (!t.equals(before)) {
+                    noteOnce("billing", "x-anthropic-billing-header line removed from the system prompt");
+                }
             }
             for (Map.Entry<String, String> e : dialect.phraseRewrites().entrySet()) {
                 if (t.contains(e.getKey())) {
@@ -396,7 +395,7 @@ public final class RequestMapper {
                         ObjectNode fn = call.putObject("function");
                         fn.put("name", names.toUpstream(b.path("name").asText()));
                         JsonNode input = b.get("input");
-                        fn.put("arguments", input == null || input.isNull() ? "{}" : input.toString());
+                        fn.put("arguments", input == null || input.isNull() ? "{}" : JsonText.write(input));
                     }
                     case "thinking" -> {
                         if (dialect.reasoningContentInHistory()) {
@@ -787,10 +786,6 @@ public final class RequestMapper {
     }
 
     static String sha256Hex(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return ToolNameMap.sha256Hex(s); // memoized: Claude Code sends the same long user_id with every request
     }
 }

@@ -26,8 +26,15 @@ public final class ResponseMapper {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
+    private final TokenCounter tokens;
+
     public ResponseMapper(OpenAiDialect d) {
         // the dialect carries nothing the response side needs today; kept for symmetry and future vendor switches
+        this(d, TokenCounter.shared());
+    }
+
+    ResponseMapper(OpenAiDialect d, TokenCounter tokens) {
+        this.tokens = tokens;
     }
 
     public ObjectNode toAnthropic(JsonNode completion, String clientModel, ToolNameMap names, List<String> stopSequences) {
@@ -49,7 +56,7 @@ public final class ResponseMapper {
         JsonNode msg = choice.path("message");
         String finish = choice.path("finish_reason").asText(null);
         ObjectNode out = F.objectNode();
-        String id = completion.path("id").asText("").replaceAll("[^A-Za-z0-9_-]", "");
+        String id = idChars(completion.path("id").asText(""));
         out.put("id", "msg_" + (id.isEmpty() ? "unknown" : id));
         out.put("type", "message").put("role", "assistant").put("model", clientModel);
         ArrayNode content = out.putArray("content");
@@ -96,7 +103,7 @@ public final class ResponseMapper {
                 if (callId.isEmpty()) {
                     callId = "toolu_" + (id.isEmpty() ? "unknown" : id) + "_" + n;
                 }
-                callId = callId.replaceAll("[^A-Za-z0-9_-]", "_");
+                callId = StreamTranslator.safeId(callId);
                 n++;
                 if (name.isEmpty()) {
                     LOG.warn("upstream tool call {} without a name dropped", callId);
@@ -118,9 +125,10 @@ public final class ResponseMapper {
         } else {
             out.put("stop_reason", StreamTranslator.stopReason(finish, toolEmitted, refusal)).putNull("stop_sequence");
         }
-        long outEstimate = Math.max(1, TokenCounter.shared().countText(text + reasoning));
         JsonNode usage = UsageMapper.usageNode(completion);
-        long in = usage != null && usage.path("prompt_tokens").isNumber() ? 0 : inputEstimate.getAsLong();
+        // estimates only for what the upstream did not report
+        long outEstimate = UsageMapper.hasOutput(usage) ? 0 : Math.max(1, tokens.countText(text + reasoning));
+        long in = UsageMapper.hasInput(usage) ? 0 : inputEstimate.getAsLong();
         Usage u = UsageMapper.map(usage, in, outEstimate);
         out.set("usage", StreamTranslator.usageJson(u));
         return out;
@@ -156,6 +164,21 @@ public final class ResponseMapper {
             return null;
         }
         throw new UpstreamProtocolException("upstream sent invalid JSON arguments for tool call " + id + " (" + name + ")");
+    }
+
+    /** {@code s} without the characters outside {@code [A-Za-z0-9_-]}. */
+    private static String idChars(String s) {
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-';
+            if (!ok && sb == null) {
+                sb = new StringBuilder(s.length()).append(s, 0, i);
+            } else if (ok && sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? s : sb.toString();
     }
 
     private static String text(JsonNode n) {

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +58,9 @@ public final class StreamTranslator {
     private static final Logger LOG = LoggerFactory.getLogger(StreamTranslator.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    private static final Pattern NOT_ID_CHAR = Pattern.compile("[^A-Za-z0-9_-]");
+    /** Output text kept for the no-usage estimate; beyond this the estimate scales by characters. */
+    static final int OUTPUT_SAMPLE_CHARS = 256 * 1024;
 
     private enum Kind { NONE, THINKING, TEXT, TOOL }
 
@@ -77,9 +82,11 @@ public final class StreamTranslator {
     private final ToolNameMap names;
     private final List<String> stopSequences;
     private final String messageId;
-    private final long estimatedInputTokens;
+    private final LongSupplier inputEstimateSource;
+    private final boolean inputInStart;
+    private long inputEstimate = -1;
     private final StopMatcher stopMatcher;
-    private final TokenCounter tokens = TokenCounter.shared();
+    private final TokenCounter tokens;
 
     private boolean started;
     private boolean finished;
@@ -103,18 +110,64 @@ public final class StreamTranslator {
     private boolean sawDone;
     private boolean refusal;
     private JsonNode usageNode;
-    private long outputEstimate;
+    /** The emitted output (thinking, text, tool arguments), counted once at the end only if the upstream has no usage. */
+    private final StringBuilder outputSample = new StringBuilder();
+    private long outputChars;
     private Usage finalUsage;
+    private final StringBuilder eventText = new StringBuilder(256);
 
     public StreamTranslator(AnthropicEventSink sink, String clientModel, ToolNameMap names, List<String> stopSequences,
                             OpenAiDialect d, String messageId, int estimatedInputTokens) {
+        this(sink, clientModel, names, stopSequences, d, messageId, () -> estimatedInputTokens, true, TokenCounter.shared());
+    }
+
+    /**
+     * {@code inputEstimate} is asked at most once: for {@code message_start} when {@code inputInStart}, else only at
+     * the end when the upstream reported no {@code prompt_tokens}. Without {@code inputInStart} message_start carries
+     * input_tokens 0 — only for a sink that takes the final usage from message_delta (the accumulator of a non-stream
+     * client), where message_delta always carries all four figures.
+     */
+    StreamTranslator(AnthropicEventSink sink, String clientModel, ToolNameMap names, List<String> stopSequences,
+                     OpenAiDialect d, String messageId, LongSupplier inputEstimate, boolean inputInStart, TokenCounter tokens) {
         this.sink = sink;
         this.clientModel = clientModel;
         this.names = names == null ? ToolNameMap.identity() : names;
         this.stopSequences = stopSequences == null ? List.of() : List.copyOf(stopSequences);
         this.messageId = messageId;
-        this.estimatedInputTokens = Math.max(0, estimatedInputTokens);
+        this.inputEstimateSource = inputEstimate;
+        this.inputInStart = inputInStart;
+        this.tokens = tokens;
         this.stopMatcher = new StopMatcher(this.stopSequences);
+    }
+
+    private long inputEstimate() {
+        if (inputEstimate < 0) {
+            inputEstimate = Math.max(0, inputEstimateSource.getAsLong());
+        }
+        return inputEstimate;
+    }
+
+    private void countOutput(String s) {
+        outputChars += s.length();
+        int room = OUTPUT_SAMPLE_CHARS - outputSample.length();
+        if (room > 0) {
+            outputSample.append(s, 0, Math.min(room, s.length()));
+        }
+    }
+
+    /** Tokens of the emitted output, tokenized once (scaled by characters past the sample). */
+    private long outputEstimate() {
+        if (outputChars == 0) {
+            return 0;
+        }
+        long sampled = tokens.countText(outputSample.toString());
+        return outputChars <= outputSample.length() ? sampled : (long) Math.ceil((double) sampled * outputChars / outputSample.length());
+    }
+
+    private Usage usageNow(long minOutput) {
+        long in = UsageMapper.hasInput(usageNode) ? 0 : inputEstimate();
+        long out = UsageMapper.hasOutput(usageNode) ? 0 : Math.max(minOutput, outputEstimate());
+        return UsageMapper.map(usageNode, in, out);
     }
 
     /** Emits {@code message_start} now if not yet done (to commit the response before the first chunk). */
@@ -174,7 +227,7 @@ public final class StreamTranslator {
         if (finalUsage != null) {
             return finalUsage;
         }
-        return UsageMapper.map(usageNode, estimatedInputTokens, outputEstimate);
+        return usageNow(0);
     }
 
     // ------------------------------------------------------------------ chunk handling
@@ -191,7 +244,7 @@ public final class StreamTranslator {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(d);
+            root = readChunk(d);
         } catch (Exception e) {
             root = null;
         }
@@ -254,6 +307,32 @@ public final class StreamTranslator {
         }
     }
 
+    /**
+     * The chunk as a tree of only the members {@link #handle} reads ({@code choices}, {@code usage}, {@code x_groq},
+     * {@code error}); the rest ({@code id}, {@code model}, {@code obfuscation}…) is checked for syntax and skipped
+     * without building nodes. Null when the chunk is not a JSON object.
+     */
+    private static JsonNode readChunk(String d) throws java.io.IOException {
+        try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(d)) {
+            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                return null;
+            }
+            ObjectNode root = F.objectNode();
+            String name;
+            while ((name = p.nextFieldName()) != null) {
+                p.nextToken();
+                switch (name) {
+                    case "choices", "usage", "x_groq", "error" -> root.set(name, JSON.readTree(p));
+                    default -> p.skipChildren();
+                }
+            }
+            if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT) {
+                return null;
+            }
+            return root;
+        }
+    }
+
     private static String text(JsonNode n) {
         if (n == null || n.isNull()) {
             return "";
@@ -310,7 +389,7 @@ public final class StreamTranslator {
                     openBlock(Kind.THINKING, block("thinking").put("thinking", "").put("signature", ""));
                 }
                 delta("thinking_delta", "thinking", r);
-                outputEstimate += tokens.countText(r);
+                countOutput(r);
             }
         }
         if (sig != null && (openKind == Kind.THINKING || thinkingAllowed)) {
@@ -341,7 +420,7 @@ public final class StreamTranslator {
             openBlock(Kind.TEXT, block("text").put("text", ""));
         }
         delta("text_delta", "text", s);
-        outputEstimate += tokens.countText(s);
+        countOutput(s);
     }
 
     private void toolCalls(JsonNode tcs) {
@@ -369,8 +448,9 @@ public final class StreamTranslator {
             JsonNode args = fn.get("arguments");
             if (args != null && args.isTextual() && !args.asText().isEmpty()) {
                 boolean wasComplete = c.args.complete();
-                c.args.append(args.asText());
-                outputEstimate += tokens.countText(args.asText());
+                String fragment = args.asText();
+                c.args.append(fragment);
+                countOutput(fragment);
                 if (wasComplete && !c.args.extra().isBlank() && c.stopped) {
                     LOG.warn("tool call {} ({}) got arguments after its JSON object was complete; dropped: {}", c.id, c.name, abbreviate(c.args.extra()));
                 }
@@ -440,9 +520,9 @@ public final class StreamTranslator {
     private void startCall(Call c) {
         closeOpen();
         if (c.id.isEmpty()) {
-            c.id = "toolu_" + messageId.replaceFirst("^msg_", "") + "_" + c.seq;
+            c.id = "toolu_" + (messageId.startsWith("msg_") ? messageId.substring(4) : messageId) + "_" + c.seq;
         }
-        c.id = c.id.replaceAll("[^A-Za-z0-9_-]", "_");
+        c.id = safeId(c.id);
         openBlock(Kind.TOOL, block("tool_use").put("id", c.id).put("name", c.name).set("input", F.objectNode()));
         c.started = true;
         toolEmitted = true;
@@ -472,6 +552,17 @@ public final class StreamTranslator {
         stopOpen();
         c.stopped = true;
         return true;
+    }
+
+    /** Characters outside {@code [A-Za-z0-9_-]} become {@code _} (no regex for the usual id that needs none). */
+    static String safeId(String id) {
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                return NOT_ID_CHAR.matcher(id).replaceAll("_");
+            }
+        }
+        return id;
     }
 
     private static boolean isJsonObject(String s) {
@@ -524,7 +615,7 @@ public final class StreamTranslator {
         } else {
             stopReason = stopReason(finishReason, toolEmitted, refusal);
         }
-        finalUsage = UsageMapper.map(usageNode, estimatedInputTokens, Math.max(1, outputEstimate));
+        finalUsage = usageNow(1);
         ObjectNode md = F.objectNode().put("type", "message_delta");
         ObjectNode dl = md.putObject("delta").put("stop_reason", stopReason);
         if (stopSeq == null) {
@@ -571,7 +662,7 @@ public final class StreamTranslator {
         m.putArray("content");
         m.putNull("stop_reason");
         m.putNull("stop_sequence");
-        m.set("usage", usageJson(new Usage(estimatedInputTokens, 1, 0, 0)));
+        m.set("usage", usageJson(new Usage(inputInStart ? inputEstimate() : 0, 1, 0, 0)));
         emit("message_start", ev);
     }
 
@@ -591,10 +682,17 @@ public final class StreamTranslator {
         }
     }
 
+    /** The most frequent event, written as text (same bytes as the tree's serialization, see {@link JsonText}). */
     private void delta(String deltaType, String field, String value) {
-        ObjectNode ev = F.objectNode().put("type", "content_block_delta").put("index", nextIndex);
-        ev.putObject("delta").put("type", deltaType).put(field, value);
-        emit("content_block_delta", ev);
+        if (finished) {
+            return;
+        }
+        StringBuilder sb = eventText;
+        sb.setLength(0);
+        sb.append("{\"type\":\"content_block_delta\",\"index\":").append(nextIndex)
+                .append(",\"delta\":{\"type\":\"").append(deltaType).append("\",\"").append(field).append("\":");
+        JsonText.quote(sb, value).append("}}");
+        sink.event("content_block_delta", sb.toString());
     }
 
     /** Closes the open text/thinking block (flushing held-back text / the signature). Tool blocks close via finishCall. */
@@ -604,7 +702,7 @@ public final class StreamTranslator {
                 String rest = stopMatcher.matched() == null ? stopMatcher.flush() : "";
                 if (!rest.isEmpty()) {
                     delta("text_delta", "text", rest);
-                    outputEstimate += tokens.countText(rest);
+                    countOutput(rest);
                 }
                 stopOpen();
             }
@@ -627,7 +725,9 @@ public final class StreamTranslator {
     }
 
     private void stopOpen() {
-        emit("content_block_stop", F.objectNode().put("type", "content_block_stop").put("index", nextIndex));
+        if (!finished) {
+            sink.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":" + nextIndex + "}");
+        }
         nextIndex++;
         openKind = Kind.NONE;
     }

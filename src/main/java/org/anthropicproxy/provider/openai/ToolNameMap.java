@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reversible client-name ⇄ upstream-name mapping for tool names longer than the upstream allows.
@@ -16,6 +17,11 @@ import java.util.Map;
  * One instance per request; not thread-safe (built while mapping, read-only afterwards).
  */
 public final class ToolNameMap {
+
+    /** sha256 hex of recent names (the same long MCP tool names come with every request); bounded, see {@link #sha256Hex}. */
+    private static final Map<String, String> HASHES = new ConcurrentHashMap<>();
+    static final int HASH_MEMO_ENTRIES = 1024;
+    private static final int HASH_MEMO_MAX_CHARS = 512;
 
     private final int maxLength;
     private final Map<String, String> toUpstream = new LinkedHashMap<>();
@@ -59,7 +65,30 @@ public final class ToolNameMap {
         return Map.copyOf(toUpstream);
     }
 
-    private static String sha256Hex(String s) {
+    /**
+     * The SHA-256 of {@code s}'s UTF-8 bytes in lower-case hex; memoized for strings up to {@value #HASH_MEMO_MAX_CHARS}
+     * chars in a map of at most {@value #HASH_MEMO_ENTRIES} entries (cleared when full: the live set refills it at once).
+     */
+    static String sha256Hex(String s) {
+        if (s.length() > HASH_MEMO_MAX_CHARS) {
+            return digestHex(s);
+        }
+        String h = HASHES.get(s);
+        if (h == null) {
+            h = digestHex(s);
+            if (HASHES.size() >= HASH_MEMO_ENTRIES) {
+                HASHES.clear();
+            }
+            HASHES.put(s, h);
+        }
+        return h;
+    }
+
+    static int hashMemoSize() {
+        return HASHES.size();
+    }
+
+    private static String digestHex(String s) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

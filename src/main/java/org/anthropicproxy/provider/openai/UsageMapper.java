@@ -25,6 +25,12 @@ final class UsageMapper {
         return g != null && g.isObject() ? g : null;
     }
 
+    /** The usage carries {@code prompt_tokens}: {@link #map} will not use an input estimate. */
+    static boolean hasInput(JsonNode u) {
+        return u != null && u.path("prompt_tokens").isNumber();
+    }
+
+    /** The usage carries {@code completion_tokens}: {@link #map} will not use an output estimate. */
     static boolean hasOutput(JsonNode u) {
         return u != null && u.path("completion_tokens").isNumber();
     }

@@ -9,6 +9,7 @@ import org.anthropicproxy.provider.openai.MappedRequest;
 import org.anthropicproxy.provider.openai.OpenAiDialect;
 import org.anthropicproxy.provider.openai.RequestMapper;
 import org.anthropicproxy.provider.openai.StreamTranslator;
+import org.anthropicproxy.provider.openai.TokenCounter;
 import org.anthropicproxy.provider.openai.ToolNameMap;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -61,6 +62,15 @@ public class TranslationBench {
         ObjectNode anthropic = (ObjectNode) BenchData.JSON.readTree(claudeCodeBody);
         MappedRequest mapped = mapper.map(anthropic, "gpt-4o");
         return BenchData.JSON.writeValueAsBytes(mapped.body());
+    }
+
+    /**
+     * The message_start input estimate of the same body (parse + count). Every Claude Code turn re-sends the same system
+     * blocks, tools and earlier messages, so repeated counting of one body is the steady state the memo is built for.
+     */
+    @Benchmark
+    public long countRequest30k() throws IOException {
+        return TokenCounter.shared().countRequest(BenchData.JSON.readTree(claudeCodeBody));
     }
 
     /** A text stream with usage, through a fresh translator; the score is per chunk (µs per {@code onData}). */
