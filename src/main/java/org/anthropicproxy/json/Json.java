@@ -14,7 +14,7 @@ public final class Json {
     // allocate fresh buffers and keep them for as long as it lives (a stream: minutes); a shared bounded pool
     // reuses them across threads instead.
     public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
-            .recyclerPool(JsonRecyclerPools.newBoundedPool(256)).build());
+            .recyclerPool(JsonRecyclerPools.newBoundedPool(64)).build());
     public static final JsonFactory FACTORY = MAPPER.getFactory();
 
     private Json() {

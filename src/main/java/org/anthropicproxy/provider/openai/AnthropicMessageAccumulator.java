@@ -20,7 +20,7 @@ import java.util.TreeSet;
  */
 public final class AnthropicMessageAccumulator implements AnthropicEventSink {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = org.anthropicproxy.json.Json.MAPPER; // the shared buffer pool
 
     private ObjectNode message;
     private final List<StringBuilder> partialJson = new ArrayList<>();

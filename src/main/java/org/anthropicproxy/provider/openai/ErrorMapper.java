@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  */
 public final class ErrorMapper {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = org.anthropicproxy.json.Json.MAPPER; // the shared buffer pool
     private static final int MAX_RAW = 500;
     private static final Pattern RESET_TIME = Pattern.compile("(\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}:\\d{2})\\s*(?:UTC|GMT)?\\s*([+-]\\d{1,2})?");
 

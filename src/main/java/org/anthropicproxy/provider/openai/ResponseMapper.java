@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 public final class ResponseMapper {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponseMapper.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = org.anthropicproxy.json.Json.MAPPER; // the shared buffer pool
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private final TokenCounter tokens;

@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
 public final class StreamTranslator {
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamTranslator.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = org.anthropicproxy.json.Json.MAPPER; // the shared buffer pool
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final Pattern NOT_ID_CHAR = Pattern.compile("[^A-Za-z0-9_-]");
     /** Output text kept for the no-usage estimate; beyond this the estimate scales by characters. */
