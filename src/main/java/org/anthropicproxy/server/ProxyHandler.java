@@ -2,6 +2,7 @@ package org.anthropicproxy.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -236,7 +237,15 @@ final class ProxyHandler extends Handler.Abstract {
         }
         byte[] body;
         try {
-            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            if (declared >= 0) {
+                // the usual case (Content-Length): straight into an array of that size, no growing and copying
+                body = new byte[(int) declared];
+                if (in.readNBytes(body, 0, body.length) < body.length) {
+                    throw new EOFException();
+                }
+            } else {
+                body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            }
         } catch (IOException e) {
             // early EOF, broken chunked encoding: the client's fault, not an internal error
             error(sink, 400, "invalid_request_error", "request body could not be read: " + e.getClass().getSimpleName());
