@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.function.LongSupplier;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
 import org.anthropicproxy.credentials.CredentialSource;
@@ -111,13 +112,11 @@ public final class OpenAiProvider implements Provider {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
         byte[] body = Json.bytes(mapped.body());
-        // the input estimate, counted while the upstream thinks when a stream client needs it for message_start (the
-        // memo makes a Claude Code turn cheap: only what is new since the last turn is tokenized); a non-stream client
-        // needs it only if the upstream reports no prompt_tokens, and then counts it on the spot
+        // the exact input count (tokenizer; the memo makes a Claude Code turn cheap: only what is new since the last turn
+        // is tokenized) is needed only when the upstream reports no prompt_tokens, and then counted on the spot;
+        // message_start gets a quick estimate, which the upstream's figure in message_delta replaces
         FutureTask<Long> inputEstimate = new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic));
-        if (mapped.upstreamStreams() && call.stream()) {
-            Thread.startVirtualThread(inputEstimate);
-        }
+        LongSupplier quickInputEstimate = () -> TokenCounter.quick().countRequest(anthropic);
 
         Credential credential;
         try {
@@ -153,7 +152,7 @@ public final class OpenAiProvider implements Provider {
             Outcome o;
             if (mapped.upstreamStreams()) {
                 o = call.stream()
-                        ? stream(call, client, exchange, mapped, upstreamModel, inputEstimate)
+                        ? stream(call, client, exchange, mapped, upstreamModel, inputEstimate, quickInputEstimate)
                         : aggregate(call, client, exchange, mapped, upstreamModel, inputEstimate);
             } else {
                 o = whole(call, client, exchange, mapped, upstreamModel, inputEstimate);
@@ -166,20 +165,22 @@ public final class OpenAiProvider implements Provider {
      * {@code inputInStart}: message_start carries the input estimate (a stream client). An accumulating sink takes the
      * final usage from message_delta, so there the estimate is counted only if the upstream reports no prompt_tokens.
      */
+    /** {@code startEstimate}: message_start's input figure, or null for a sink that never shows it (inputInStart false). */
     private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped, FutureTask<Long> inputEstimate,
-                                        boolean inputInStart) {
+                                        LongSupplier startEstimate) {
+        LongSupplier exact = () -> Math.min(Integer.MAX_VALUE, estimateInput(call, inputEstimate));
         return new StreamTranslator(sink, call.clientModel(), mapped.toolNames(), mapped.stopSequences(), dialect,
                 "msg_" + call.requestId().substring(call.requestId().lastIndexOf('_') + 1),
-                () -> Math.min(Integer.MAX_VALUE, estimateInput(call, inputEstimate)), inputInStart, TokenCounter.shared());
+                startEstimate == null ? exact : startEstimate, exact, startEstimate != null, TokenCounter.shared());
     }
 
     /**
-     * Claude Code seeds its context meter from message_start, and when the upstream sends no usage this figure is also
-     * the final one: a token count of the request, in which images weigh what they cost, not their base64 length
-     * (a 1 MB screenshot as body bytes / 4 would read as ~260k tokens and look like a full context window).
+     * The input figure when the upstream sends no usage, so the final one Claude Code's context meter keeps: a token
+     * count of the request, in which images weigh what they cost, not their base64 length (a 1 MB screenshot as body
+     * bytes / 4 would read as ~260k tokens and look like a full context window).
      */
     private static long estimateInput(Call call, FutureTask<Long> count) {
-        count.run(); // counts here unless it already ran (or is running) on its own thread
+        count.run(); // counts once: a no-op when it already ran
         try {
             return count.get();
         } catch (ExecutionException | CancellationException e) {
@@ -192,9 +193,9 @@ public final class OpenAiProvider implements Provider {
     }
 
     private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
-                           FutureTask<Long> inputEstimate) {
+                           FutureTask<Long> inputEstimate, LongSupplier quickInputEstimate) {
         HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, call.holdUntilContent());
-        StreamTranslator t = translator(sink, call, mapped, inputEstimate, true);
+        StreamTranslator t = translator(sink, call, mapped, inputEstimate, quickInputEstimate);
         if (!call.holdUntilContent()) {
             t.start();
             sink.flush();
@@ -226,7 +227,7 @@ public final class OpenAiProvider implements Provider {
     private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
                               FutureTask<Long> inputEstimate) {
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
-        StreamTranslator t = translator(acc, call, mapped, inputEstimate, false);
+        StreamTranslator t = translator(acc, call, mapped, inputEstimate, null);
         String[] lastErrorChunk = new String[1];
         pump(ex, t, data -> {
             if (data.contains("\"error\"")) {

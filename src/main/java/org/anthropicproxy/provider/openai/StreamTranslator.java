@@ -85,6 +85,8 @@ public final class StreamTranslator {
     private final LongSupplier inputEstimateSource;
     private final boolean inputInStart;
     private long inputEstimate = -1;
+    private final LongSupplier finalInputEstimateSource;
+    private long finalInputEstimate = -1;
     private final StopMatcher stopMatcher;
     private final TokenCounter tokens;
 
@@ -129,6 +131,18 @@ public final class StreamTranslator {
      */
     StreamTranslator(AnthropicEventSink sink, String clientModel, ToolNameMap names, List<String> stopSequences,
                      OpenAiDialect d, String messageId, LongSupplier inputEstimate, boolean inputInStart, TokenCounter tokens) {
+        this(sink, clientModel, names, stopSequences, d, messageId, inputEstimate, inputEstimate, inputInStart, tokens);
+    }
+
+    /**
+     * As above, with a separate {@code finalInputEstimate} for the end of a stream whose upstream reported no
+     * {@code prompt_tokens}: message_start can then carry a quick estimate, and only a stream that needs it pays for
+     * the exact count.
+     */
+    StreamTranslator(AnthropicEventSink sink, String clientModel, ToolNameMap names, List<String> stopSequences,
+                     OpenAiDialect d, String messageId, LongSupplier inputEstimate, LongSupplier finalInputEstimate,
+                     boolean inputInStart, TokenCounter tokens) {
+        this.finalInputEstimateSource = finalInputEstimate;
         this.sink = sink;
         this.clientModel = clientModel;
         this.names = names == null ? ToolNameMap.identity() : names;
@@ -145,6 +159,16 @@ public final class StreamTranslator {
             inputEstimate = Math.max(0, inputEstimateSource.getAsLong());
         }
         return inputEstimate;
+    }
+
+    private long finalInputEstimate() {
+        if (finalInputEstimateSource == inputEstimateSource) {
+            return inputEstimate();
+        }
+        if (finalInputEstimate < 0) {
+            finalInputEstimate = Math.max(0, finalInputEstimateSource.getAsLong());
+        }
+        return finalInputEstimate;
     }
 
     private void countOutput(String s) {
@@ -165,7 +189,7 @@ public final class StreamTranslator {
     }
 
     private Usage usageNow(long minOutput) {
-        long in = UsageMapper.hasInput(usageNode) ? 0 : inputEstimate();
+        long in = UsageMapper.hasInput(usageNode) ? 0 : finalInputEstimate();
         long out = UsageMapper.hasOutput(usageNode) ? 0 : Math.max(minOutput, outputEstimate());
         return UsageMapper.map(usageNode, in, out);
     }

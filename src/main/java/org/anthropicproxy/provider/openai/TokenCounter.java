@@ -38,6 +38,7 @@ public final class TokenCounter {
     private static final long M1 = 0x9E3779B97F4A7C15L;
     private static final long M2 = 0xC2B2AE3D27D4EB4FL;
     private static final TokenCounter SHARED = new TokenCounter(MEMO_SLOTS);
+    private static final TokenCounter QUICK = new TokenCounter(1024, true);
 
     /** The vocabulary takes a while to load and some MB: one per JVM, however many counters. */
     private static final class Vocabulary {
@@ -64,12 +65,18 @@ public final class TokenCounter {
 
     private final Entry[] memo;
     private final int mask;
+    private final boolean quick;
     private int clock; // racy, ticks per store: an approximate recency for the two-choice eviction
     private final LongAdder tokenizerCalls = new LongAdder();
     private final LongAdder tokenizedChars = new LongAdder();
 
     /** {@code slots}: a power of two, or 0 for a counter without a memo. */
     TokenCounter(int slots) {
+        this(slots, false);
+    }
+
+    private TokenCounter(int slots, boolean quick) {
+        this.quick = quick;
         if (slots != 0 && Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("slots must be a power of two or 0");
         }
@@ -81,10 +88,38 @@ public final class TokenCounter {
         return SHARED;
     }
 
+    /**
+     * The same walk over a request without the tokenizer: a text counts one token per 4 ASCII characters and one per
+     * other character (CJK text is about a token a character). For {@code message_start} when the upstream will send
+     * its own count (every stream asks for it), so a proxy whose upstreams report usage never loads the vocabulary
+     * (~35 MB of heap) nor spends a tokenizer pass on a new turn. Off by some ten percent from the tokenizer on
+     * English and code.
+     */
+    public static TokenCounter quick() {
+        return QUICK;
+    }
+
+    static long quickTokens(String s) {
+        long ascii = 0;
+        long other = 0;
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                ascii++;
+            } else if (!Character.isLowSurrogate(c)) {
+                other++;
+            }
+        }
+        return (ascii + 3) / 4 + other;
+    }
+
     /** Tokens of {@code s}, always tokenized (no memo). */
     public long countText(String s) {
         if (s == null || s.isEmpty()) {
             return 0;
+        }
+        if (quick) {
+            return quickTokens(s);
         }
         tokenizerCalls.increment();
         tokenizedChars.add(s.length());

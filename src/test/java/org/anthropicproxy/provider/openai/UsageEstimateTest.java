@@ -181,4 +181,73 @@ class UsageEstimateTest {
         assertThat(m.path("usage").path("output_tokens").asLong()).isEqualTo(TokenCounter.shared().countText("hello world, how are you"));
         assertThat(counter.tokenizerCalls()).isEqualTo(1);
     }
+
+    /** Events of a translator with separate start/final input estimates fed {@code sse}; counts how often each is asked. */
+    private static List<JsonNode> translate(String sse, LongSupplier start, LongSupplier fin) {
+        List<JsonNode> events = new ArrayList<>();
+        StreamTranslator t = new StreamTranslator((type, json) -> {
+            try {
+                events.add(JSON.readTree(json));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "claude-client", ToolNameMap.identity(), List.of(), OpenAiDialect.defaults(), "msg_q", start, fin, true,
+                new TokenCounter(0));
+        SseParser p = new SseParser(ev -> t.onData(ev.data()));
+        byte[] b = sse.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        p.feed(b, 0, b.length);
+        t.onUpstreamEnd();
+        return events;
+    }
+
+    private static long usageOf(List<JsonNode> events, String type) {
+        JsonNode e = events.stream().filter(x -> type.equals(x.path("type").asText())).findFirst().orElseThrow();
+        return (type.equals("message_start") ? e.path("message").path("usage") : e.path("usage")).path("input_tokens").asLong();
+    }
+
+    @Test
+    void quickStartEstimateThenUpstreamCountAndNoExactCount() {
+        AtomicInteger exactAsked = new AtomicInteger();
+        List<JsonNode> ev = translate(new String(Fixtures.bytes("openai/stream-text-include-usage.sse"),
+                java.nio.charset.StandardCharsets.UTF_8), () -> 77, () -> {
+                    exactAsked.incrementAndGet();
+                    return 999;
+                });
+        assertThat(usageOf(ev, "message_start")).isEqualTo(77);
+        assertThat(usageOf(ev, "message_delta")).as("the upstream's prompt_tokens").isEqualTo(14);
+        assertThat(exactAsked.get()).as("an upstream count makes the exact one unnecessary").isZero();
+    }
+
+    @Test
+    void streamWithoutUpstreamUsageEndsWithTheExactCount() {
+        String sse = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,"
+                + "\"delta\":{\"role\":\"assistant\",\"content\":\"hi there\"},\"finish_reason\":null}]}\n\n"
+                + "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,"
+                + "\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+        AtomicInteger exactAsked = new AtomicInteger();
+        List<JsonNode> ev = translate(sse, () -> 77, () -> {
+            exactAsked.incrementAndGet();
+            return 999;
+        });
+        assertThat(usageOf(ev, "message_start")).isEqualTo(77);
+        assertThat(usageOf(ev, "message_delta")).isEqualTo(999);
+        assertThat(exactAsked.get()).isEqualTo(1);
+    }
+
+    @Test
+    void quickCounterNeverLoadsTheTokenizer() throws Exception {
+        assertThat(TokenCounter.quickTokens("abcdefgh")).isEqualTo(2);
+        assertThat(TokenCounter.quickTokens("abcdefghi")).isEqualTo(3);
+        assertThat(TokenCounter.quickTokens("你好世界")).as("about a token a CJK character").isEqualTo(4);
+        assertThat(TokenCounter.quickTokens("😀")).as("a surrogate pair is one character").isEqualTo(1);
+        JsonNode req = JSON.readTree("{\"system\":\"You are terse.\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Summarize the file in two sentences please.\"}],\"tools\":[{\"name\":\"read\",\"description\":\"Read a file\","
+                + "\"input_schema\":{\"type\":\"object\"}}]}");
+        long before = TokenCounter.quick().tokenizerCalls();
+        long quick = TokenCounter.quick().countRequest(req);
+        assertThat(TokenCounter.quick().tokenizerCalls()).isEqualTo(before);
+        long exact = new TokenCounter(0).countRequest(req);
+        assertThat((double) quick).as("same walk, close to the tokenizer on English").isCloseTo(exact,
+                org.assertj.core.data.Percentage.withPercentage(35));
+    }
 }
