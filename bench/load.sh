@@ -45,6 +45,12 @@ if [ ! -f "$JAR" ] || [ ! -f target/bench.classpath ] || [ ! -d target/classes/o
   ./mvnw -q -B -Pbench -Dmaven.test.skip=true package >&2
 fi
 
+# A class-data archive made for an older jar no longer maps ("shared class paths mismatch"), and the JVM then does
+# not always write a new one at exit: remove it so the next clean exit does.
+if [ -f target/anthropic-proxy.jsa ] && [ target/anthropic-proxy.jar -nt target/anthropic-proxy.jsa ]; then
+  rm -f target/anthropic-proxy.jsa
+fi
+
 # The load tool's own JVM: a young generation big enough that it rarely collects during a phase.
 exec "$JAVA" -XX:+UseSerialGC -Xms1g -Xmx1g -Xmn600m -cp "target/classes:$(cat target/bench.classpath)" \
   org.anthropicproxy.bench.LoadBench --proxy-java "$JAVA" --proxy-opts "$PROXY_OPTS" --jar target/anthropic-proxy.jar "$@"

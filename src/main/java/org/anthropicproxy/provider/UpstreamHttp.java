@@ -35,6 +35,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class UpstreamHttp implements AutoCloseable {
 
+    /** What each buffer pool (the server's and this client's) keeps between uses, heap and direct each. */
+    public static final long POOL_RETAINED_BYTES = 16L * 1024 * 1024;
+
     private final HttpClient client;
     private final ServerSettings settings;
     private final HeadersDeadlines headersDeadlines;
@@ -60,7 +63,10 @@ public final class UpstreamHttp implements AutoCloseable {
         client.setExecutor(pool);
         // Jetty's default pool keeps nothing above 64 KiB, and the request header buffer (sized below) is larger:
         // without a bigger bucket every request allocated and zeroed a fresh direct buffer
-        client.setByteBufferPool(new ArrayByteBufferPool(0, 4096, Math.max(64 * 1024, requestBufferSize(settings))));
+        // Bounded retention: by default a pool may keep 1/8 of the heap size each in heap and direct buffers, so a
+        // burst left RSS high long after it
+        client.setByteBufferPool(new ArrayByteBufferPool(0, 4096, Math.max(64 * 1024, requestBufferSize(settings)),
+                Integer.MAX_VALUE, POOL_RETAINED_BYTES, POOL_RETAINED_BYTES));
         client.setUserAgentField(null);
         client.setFollowRedirects(false);
         client.setMaxConnectionsPerDestination(4096);

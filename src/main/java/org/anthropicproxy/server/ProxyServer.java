@@ -4,6 +4,8 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
 import org.anthropicproxy.config.ServerSettings;
 import org.anthropicproxy.provider.Router;
+import org.anthropicproxy.provider.UpstreamHttp;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -29,7 +31,8 @@ public final class ProxyServer implements AutoCloseable {
         threads.setName("proxy");
         threads.setReservedThreads(0);
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server = new Server(threads);
+        server = new Server(threads, null, new ArrayByteBufferPool(0, -1, -1, Integer.MAX_VALUE,
+                UpstreamHttp.POOL_RETAINED_BYTES, UpstreamHttp.POOL_RETAINED_BYTES));
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
