@@ -39,7 +39,7 @@ PROXY_OPTS="${JVM_OPTS[*]} ${ANTHROPIC_PROXY_JAVA_OPTS:-}"
 
 # Build only when something changed: a rebuilt jar also invalidates the class-data archive start.sh uses.
 JAR=target/anthropic-proxy.jar
-if [ ! -f "$JAR" ] || [ ! -f target/bench.classpath ] || [ ! -d target/classes/org/anthropicproxy/bench ] \
+if [ ! -f "$JAR" ] || [ ! -f target/bench.classpath ] || [ ! -f target/classes/org/anthropicproxy/bench/LoadBench.class ] \
    || [ -n "$(find src bench/src pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
   echo "building the proxy jar and the bench tool ..." >&2
   ./mvnw -q -B -Pbench -Dmaven.test.skip=true package >&2
