@@ -11,7 +11,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.anthropicproxy.config.ServerSettings;
@@ -62,9 +61,8 @@ public final class UpstreamHttp implements AutoCloseable {
         client = new HttpClient(transport);
         client.setExecutor(pool);
         // Jetty's default pool keeps nothing above 64 KiB, and the request header buffer (sized below) is larger:
-        // without a bigger bucket every request allocated and zeroed a fresh direct buffer
-        // Bounded retention: by default a pool may keep 1/8 of the heap size each in heap and direct buffers, so a
-        // burst left RSS high long after it
+        // without a bigger bucket every request allocated and zeroed a fresh direct buffer. Retention is bounded: by
+        // default a pool may keep 1/8 of the heap size each in heap and direct buffers, and a burst left RSS high.
         client.setByteBufferPool(new ArrayByteBufferPool(0, 4096, Math.max(64 * 1024, requestBufferSize(settings)),
                 Integer.MAX_VALUE, POOL_RETAINED_BYTES, POOL_RETAINED_BYTES));
         client.setUserAgentField(null);
