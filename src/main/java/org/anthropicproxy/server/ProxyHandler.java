@@ -243,6 +243,9 @@ final class ProxyHandler extends Handler.Abstract {
                 if (in.readNBytes(body, 0, body.length) < body.length) {
                     throw new EOFException();
                 }
+                // and the end of the content: a request whose end was not read makes Jetty close the connection
+                // after the answer, which a client reusing it sees as a connection closed without an answer
+                in.read();
             } else {
                 body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
             }
