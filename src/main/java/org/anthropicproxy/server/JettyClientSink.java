@@ -73,9 +73,7 @@ final class JettyClientSink implements ClientSink {
             h.put("x-accel-buffering", "no");
             h.remove("content-length");
             streaming = true;
-            // the headers leave with the first event (one write instead of two); a stream silent from the start
-            // gets them with its first ping
-            lastWriteNanos = System.nanoTime();
+            write(false, BufferUtil.EMPTY_BUFFER);
         } finally {
             lock.unlock();
         }
