@@ -19,6 +19,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.testkit.Fixtures;
 import org.anthropicproxy.testkit.ProxyHarness;
+import org.anthropicproxy.testkit.ThreadCensus;
 import org.anthropicproxy.testkit.UpstreamScript;
 import org.anthropicproxy.testkit.UpstreamSimulator;
 import org.junit.jupiter.api.AfterEach;
@@ -159,12 +160,6 @@ class HardeningIT {
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.sleep(10);
-        }
+        assertThat(ThreadCensus.await(Duration.ofSeconds(10), condition)).as("condition met within 10 s").isTrue();
     }
 }
