@@ -85,16 +85,28 @@ public final class UpstreamHttp implements AutoCloseable {
         return settings.maxHeaderBytes() + 16 * 1024;
     }
 
-    /** An upstream response whose headers arrived; the body is read as a blocking stream. */
+    /**
+     * An upstream response whose headers arrived; the body is read as a blocking stream, or was already received
+     * whole ({@link #postForWhole}).
+     */
     public static final class Exchange implements AutoCloseable {
         private final Request request;
         private final Response response;
         private final InputStream body;
+        private final byte[] whole;
 
         Exchange(Request request, Response response, InputStream body) {
             this.request = request;
             this.response = response;
             this.body = body;
+            this.whole = null;
+        }
+
+        Exchange(Request request, Response response, byte[] whole) {
+            this.request = request;
+            this.response = response;
+            this.body = new java.io.ByteArrayInputStream(whole);
+            this.whole = whole;
         }
 
         public int status() {
@@ -116,6 +128,9 @@ public final class UpstreamHttp implements AutoCloseable {
 
         /** Reads at most {@code limit} bytes of the body (error bodies, non-stream answers). */
         public byte[] readBody(int limit) throws IOException {
+            if (whole != null && whole.length <= limit) {
+                return whole;
+            }
             return body.readNBytes(limit);
         }
 
@@ -157,7 +172,45 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     public Exchange post(URI uri, HttpFields headers, byte[] body) throws NoAnswerException, InterruptedException {
-        Request req = client.newRequest(uri)
+        return send(postRequest(uri, headers, body), uri);
+    }
+
+    /**
+     * Like {@link #post}, but returns only once the whole body (at most {@code limit} bytes; more fails the request)
+     * has arrived: for answers that are used whole anyway, one wake-up of the waiting thread instead of one for the
+     * headers and more for the body.
+     */
+    public Exchange postForWhole(URI uri, HttpFields headers, byte[] body, int limit) throws NoAnswerException, InterruptedException {
+        Request req = postRequest(uri, headers, body);
+        WholeListener listener = new WholeListener(limit);
+        Duration wait = settings.headersTimeout();
+        listener.deadline = headersDeadlines.add(req, System.nanoTime() + wait.toNanos());
+        req.send(listener);
+        try {
+            Response response = listener.done.get();
+            Throwable cut = listener.bodyFailure;
+            if (cut != null) {
+                // the headers came, the body did not: the reader meets the failure, as with a stream
+                return new Exchange(req, response, new InputStream() {
+                    @Override
+                    public int read() throws IOException {
+                        throw cut instanceof IOException io ? io : new IOException(cut);
+                    }
+                });
+            }
+            return new Exchange(req, response, listener.body());
+        } catch (ExecutionException e) {
+            throw noAnswer(uri, wait, e);
+        } catch (InterruptedException e) {
+            req.abort(e);
+            throw e;
+        } finally {
+            headersDeadlines.remove(listener.deadline);
+        }
+    }
+
+    private Request postRequest(URI uri, HttpFields headers, byte[] body) {
+        return client.newRequest(uri)
                 .method("POST")
                 .headers(h -> {
                     h.clear();
@@ -166,7 +219,6 @@ public final class UpstreamHttp implements AutoCloseable {
                 .idleTimeout(settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .timeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .body(new BytesRequestContent(contentType(headers), body));
-        return send(req, uri);
     }
 
     public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {
@@ -189,18 +241,83 @@ public final class UpstreamHttp implements AutoCloseable {
             Response response = listener.headers.get();
             return new Exchange(req, response, listener.getInputStream());
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            if (cause instanceof HeadersDeadlines.Expired) {
-                throw new NoAnswerException("upstream " + hostOf(uri) + " sent no response headers within "
-                        + wait.toSeconds() + " s", true, cause);
-            }
-            boolean timeout = cause instanceof TimeoutException;
-            throw new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
+            throw noAnswer(uri, wait, e);
         } catch (InterruptedException e) {
             req.abort(e);
             throw e;
         } finally {
             headersDeadlines.remove(deadline);
+        }
+    }
+
+    private static NoAnswerException noAnswer(URI uri, Duration wait, ExecutionException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        if (cause instanceof HeadersDeadlines.Expired) {
+            return new NoAnswerException("upstream " + hostOf(uri) + " sent no response headers within "
+                    + wait.toSeconds() + " s", true, cause);
+        }
+        boolean timeout = cause instanceof TimeoutException;
+        return new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
+    }
+
+    /**
+     * Collects a whole response. A failure after the headers (a cut body) fails it too: the caller then has no
+     * answer, as with an unreadable stream. The headers deadline ends when the headers arrive.
+     */
+    private final class WholeListener implements Response.Listener {
+        final CompletableFuture<Response> done = new CompletableFuture<>();
+        private final int limit;
+        private volatile HeadersDeadlines.Entry deadline;
+        private volatile Response headers;
+        volatile Throwable bodyFailure;
+        private byte[] buf = new byte[0];
+        private int len;
+
+        WholeListener(int limit) {
+            this.limit = limit;
+        }
+
+        byte[] body() {
+            return len == buf.length ? buf : java.util.Arrays.copyOf(buf, len);
+        }
+
+        @Override
+        public void onHeaders(Response response) {
+            HeadersDeadlines.Entry d = deadline;
+            if (d != null) {
+                headersDeadlines.remove(d);
+            }
+            headers = response;
+            long declared = response.getHeaders().getLongField("content-length");
+            if (declared > 0 && declared <= limit) {
+                buf = new byte[(int) declared];
+            }
+        }
+
+        @Override
+        public void onContent(Response response, java.nio.ByteBuffer content) {
+            int n = content.remaining();
+            if (len + n > limit) {
+                response.abort(new IOException("upstream response larger than " + limit + " bytes"));
+                return;
+            }
+            if (len + n > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.min(limit, Math.max(len + n, Math.max(4096, buf.length * 2))));
+            }
+            content.get(buf, len, n);
+            len += n;
+        }
+
+        @Override
+        public void onComplete(org.eclipse.jetty.client.Result result) {
+            if (result.isFailed() && headers == null) {
+                done.completeExceptionally(result.getFailure());
+            } else if (result.isFailed()) {
+                bodyFailure = result.getFailure();
+                done.complete(headers);
+            } else {
+                done.complete(result.getResponse());
+            }
         }
     }
 

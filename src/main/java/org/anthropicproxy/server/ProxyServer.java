@@ -30,7 +30,8 @@ public final class ProxyServer implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(6, 6);
         threads.setName("proxy");
         threads.setReservedThreads(0);
-        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        // named: Logback looks up, by reflection on every log line, a name for a thread that has none
+        threads.setVirtualThreadsExecutor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request").factory()));
         server = new Server(threads, null, new ArrayByteBufferPool(0, -1, -1, Integer.MAX_VALUE,
                 UpstreamHttp.POOL_RETAINED_BYTES, UpstreamHttp.POOL_RETAINED_BYTES));
         HttpConfiguration http = new HttpConfiguration();
@@ -42,7 +43,11 @@ public final class ProxyServer implements AutoCloseable {
         // Jetty builds a header cache per connection from its second request on: ~100 KB of tries on every kept-alive
         // connection (100 MB with a thousand open streams) to save a few string allocations per request
         http.setHeaderCacheSize(0);
-        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+        // a Claude Code request is 30 KB to several MB: 8 KB reads (the default) took four system calls for 30 KB.
+        // The buffer goes back to the pool whenever a connection has nothing unread, so idle streams do not hold one.
+        http1.setInputBufferSize(64 * 1024);
+        connector = new ServerConnector(server, 1, 1, http1);
         connector.setHost(settings.host());
         connector.setPort(settings.port());
         connector.setIdleTimeout(settings.idleTimeout().toMillis() + 60_000);

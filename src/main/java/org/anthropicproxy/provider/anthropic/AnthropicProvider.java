@@ -91,7 +91,7 @@ public final class AnthropicProvider implements Provider {
         }
         UpstreamHttp.Exchange ex;
         try {
-            ex = http.post(uri, headers(call, credential), body);
+            ex = post(uri, headers(call, credential), body, stream);
             if (ex.status() == 401) {
                 ex.close();
                 try {
@@ -99,7 +99,7 @@ public final class AnthropicProvider implements Provider {
                 } catch (CredentialUnavailableException e) {
                     return Failures.noCredential(name(), e, upstreamModel);
                 }
-                ex = http.post(uri, headers(call, credential), body);
+                ex = post(uri, headers(call, credential), body, stream);
             }
         } catch (UpstreamHttp.NoAnswerException e) {
             return Failures.noAnswer(e, upstreamModel);
@@ -119,6 +119,12 @@ public final class AnthropicProvider implements Provider {
             }
             return whole(client, exchange, upstreamModel);
         }
+    }
+
+    /** A non-stream answer is used whole: received whole, it costs the waiting thread one wake-up. */
+    private UpstreamHttp.Exchange post(URI uri, HttpFields headers, byte[] body, boolean stream)
+            throws UpstreamHttp.NoAnswerException, InterruptedException {
+        return stream ? http.post(uri, headers, body) : http.postForWhole(uri, headers, body, MAX_RESPONSE_BODY);
     }
 
     private Outcome relay(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
@@ -159,7 +165,8 @@ public final class AnthropicProvider implements Provider {
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
         boolean json = ex.contentType().contains("json");
         Usage usage = null;
-        if (json && settings.unwrapEnvelope()) {
+        // the envelope check stops at the message's second field: only an envelope pays for a tree
+        if (json && settings.unwrapEnvelope() && UsageJson.successEnvelope(body)) {
             JsonNode root = jsonObject(body);
             if (root != null) {
                 if ("success".equals(root.path("type").asText()) && root.path("data").isObject()) {

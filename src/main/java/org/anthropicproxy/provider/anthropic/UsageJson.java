@@ -44,6 +44,29 @@ final class UsageJson {
     }
 
     /**
+     * Whether the body is a JSON object whose top-level {@code type} is {@code "success"} (a CodeBuddy-style envelope
+     * around the message). Stops at {@code type}, which a message has second, so a plain message costs a few tokens.
+     */
+    static boolean successEnvelope(byte[] body) {
+        try (JsonParser p = Json.FACTORY.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                boolean type = "type".equals(p.currentName());
+                JsonToken v = p.nextToken();
+                if (type) {
+                    return v == JsonToken.VALUE_STRING && "success".equals(p.getText());
+                }
+                p.skipChildren();
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * The figures of a {@code message_start} ({@code message.usage}) or {@code message_delta} ({@code usage}) event,
      * in {@link Usage} order, each defaulting to {@code current}; null when the event carries no usage object or is
      * not readable.

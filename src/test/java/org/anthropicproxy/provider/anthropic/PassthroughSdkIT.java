@@ -201,6 +201,38 @@ class PassthroughSdkIT {
     }
 
     @Test
+    void aSuccessEnvelopeIsUnwrappedAndAPlainMessageIsNot() throws Exception {
+        String message = Fixtures.text("anthropic/message-text.json");
+        upstream.enqueue(UpstreamScript.json(200, "{\"type\":\"success\",\"data\":" + message + "}"));
+        Message m = sdk.messages().create(params("claude-sonnet-4-5"));
+        assertThat(m.id()).isEqualTo(MAPPER.readTree(message).get("id").asText());
+        assertThat(m.usage().outputTokens()).isEqualTo(29);
+
+        // a message that merely contains "success" somewhere is passed on byte for byte
+        String plain = "{\"id\":\"msg_x\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\","
+                + "\"content\":[{\"type\":\"success\",\"data\":{}}],\"stop_reason\":\"end_turn\","
+                + "\"usage\":{\"input_tokens\":3,\"output_tokens\":4}}";
+        upstream.enqueue(UpstreamScript.json(200, plain));
+        HttpResponse<String> raw = proxy.post("/v1/messages",
+                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}", "content-type", "application/json");
+        assertThat(raw.statusCode()).isEqualTo(200);
+        assertThat(raw.body()).isEqualTo(plain);
+    }
+
+    @Test
+    void aNonStreamBodyCutAfterItsHeadersIsA502NamingTheRead() throws Exception {
+        byte[] half = Fixtures.text("anthropic/message-text.json").substring(0, 40).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        upstream.enqueue(new UpstreamScript(200, java.util.Map.of("content-type", "application/json"), java.util.List.of(half),
+                Duration.ZERO, true, Duration.ZERO));
+        HttpResponse<String> raw = proxy.post("/v1/messages",
+                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}", "content-type", "application/json");
+        assertThat(raw.statusCode()).isEqualTo(502);
+        JsonNode err = MAPPER.readTree(raw.body());
+        assertThat(err.at("/error/type").asText()).isEqualTo("api_error");
+        assertThat(err.at("/error/message").asText()).contains("while reading the response");
+    }
+
+    @Test
     void upstreamDyingMidStreamGivesTheSdkAnErrorNotAHang() {
         upstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(4));
         MessageAccumulator acc = MessageAccumulator.create();

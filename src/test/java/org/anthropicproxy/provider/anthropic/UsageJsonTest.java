@@ -39,6 +39,20 @@ class UsageJsonTest {
     }
 
     @Test
+    void aSuccessEnvelopeIsToldByItsTopLevelType() {
+        assertThat(UsageJson.successEnvelope(bytes("{\"type\":\"success\",\"data\":{\"id\":\"m\"}}"))).isTrue();
+        assertThat(UsageJson.successEnvelope(bytes("{\"code\":0,\"data\":{},\"type\":\"success\"}"))).isTrue();
+        assertThat(UsageJson.successEnvelope(bytes("{\"id\":\"m\",\"type\":\"message\",\"content\":[{\"type\":\"success\"}]}")))
+                .isFalse();
+        assertThat(UsageJson.successEnvelope(bytes("{\"data\":{\"type\":\"success\"}}"))).isFalse();
+        for (String other : new String[] {"", "[]", "\"success\"", "{\"type\":1}", "{\"id\":", "<html>"}) {
+            assertThat(UsageJson.successEnvelope(bytes(other))).as(other).isFalse();
+        }
+        // decided at the type field: a body cut after it goes to the tree path, which then calls it unreadable
+        assertThat(UsageJson.successEnvelope(bytes("{\"type\":\"success\""))).isTrue();
+    }
+
+    @Test
     void eventsKeepFiguresTheyDoNotCarry() {
         long[] now = {10, 20, 30, 40};
         assertThat(UsageJson.event("{\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":7,"
