@@ -2,6 +2,7 @@ package org.anthropicproxy.provider;
 
 import java.io.IOException;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * Where a provider writes its answer to the client. Nothing reaches the client before {@link #respond} or
@@ -20,6 +21,18 @@ public interface ClientSink {
 
     /** Writes bytes that end on an SSE event boundary, and flushes them. */
     void writeEvents(byte[] bytes, int off, int len) throws IOException;
+
+    /**
+     * {@link #startStream} without waiting: {@code done} is told once the headers are out (or could not be sent).
+     * For relays that run on the upstream's I/O thread, which must never block on a slow client.
+     */
+    void startStreamAsync(int status, HttpFields headers, Callback done);
+
+    /**
+     * {@link #writeEvents} without waiting: {@code done} is told once the bytes are written; until then the caller
+     * leaves them untouched. Writes keep the order they were asked in.
+     */
+    void writeEventsAsync(byte[] bytes, int off, int len, Callback done);
 
     /**
      * Registers what to do when the client disconnects while the provider is blocked reading its upstream (cancel

@@ -16,7 +16,6 @@ import java.util.concurrent.TimeoutException;
 import org.anthropicproxy.config.ServerSettings;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
@@ -24,6 +23,8 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.content.ByteBufferContentSource;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -86,26 +87,31 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     /**
-     * An upstream response whose headers arrived; the body is read as a blocking stream, or was already received
-     * whole ({@link #postForWhole}).
+     * An upstream response whose headers arrived. The body is read as a blocking stream ({@link #body}), taken as a
+     * content source by an asynchronous reader ({@link #source}), or was already received whole
+     * ({@link #postForWhole}).
      */
     public static final class Exchange implements AutoCloseable {
         private final Request request;
         private final Response response;
-        private final InputStream body;
-        private final byte[] whole;
+        private final StreamListener listener;
+        private InputStream body;
+        private byte[] whole;
+        private boolean sourceTaken;
 
-        Exchange(Request request, Response response, InputStream body) {
+        Exchange(Request request, Response response, StreamListener listener) {
             this.request = request;
             this.response = response;
+            this.listener = listener;
+        }
+
+        Exchange(Request request, Response response, InputStream body) {
+            this(request, response, (StreamListener) null);
             this.body = body;
-            this.whole = null;
         }
 
         Exchange(Request request, Response response, byte[] whole) {
-            this.request = request;
-            this.response = response;
-            this.body = new java.io.ByteArrayInputStream(whole);
+            this(request, response, new java.io.ByteArrayInputStream(whole));
             this.whole = whole;
         }
 
@@ -122,8 +128,25 @@ public final class UpstreamHttp implements AutoCloseable {
             return ct == null ? "" : ct.toLowerCase(Locale.ROOT);
         }
 
+        /** The body as a blocking stream; an upstream failure while reading is an {@link IOException}. */
         public InputStream body() {
+            if (body == null) {
+                try {
+                    body = Content.Source.asInputStream(listener.source());
+                } catch (IOException e) {
+                    body = failing(e);
+                }
+            }
             return body;
+        }
+
+        /**
+         * The body for a reader that demands and reads it chunk by chunk (and releases each chunk). Only for an
+         * exchange from {@link #post}, and instead of {@link #body}.
+         */
+        public Content.Source source() throws IOException {
+            sourceTaken = true;
+            return listener.source();
         }
 
         /** Reads at most {@code limit} bytes of the body (error bodies, non-stream answers). */
@@ -131,7 +154,7 @@ public final class UpstreamHttp implements AutoCloseable {
             if (whole != null && whole.length <= limit) {
                 return whole;
             }
-            return body.readNBytes(limit);
+            return body().readNBytes(limit);
         }
 
         public Map<String, List<String>> headerMap() {
@@ -147,14 +170,27 @@ public final class UpstreamHttp implements AutoCloseable {
             request.abort(cause);
         }
 
+        /** Ends the exchange: a body not read to its end is given up, and its connection with it. */
         @Override
         public void close() {
+            if (sourceTaken) {
+                return; // its reader ends it
+            }
             try {
-                body.close();
+                body().close();
             } catch (IOException ignored) {
                 // closing a finished or aborted stream has nothing left to report
             }
         }
+    }
+
+    private static InputStream failing(Throwable cause) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                throw cause instanceof IOException io ? io : new IOException(cause);
+            }
+        };
     }
 
     /** Thrown when the upstream gave no response headers: refused, reset, or too slow. */
@@ -191,12 +227,7 @@ public final class UpstreamHttp implements AutoCloseable {
             Throwable cut = listener.bodyFailure;
             if (cut != null) {
                 // the headers came, the body did not: the reader meets the failure, as with a stream
-                return new Exchange(req, response, new InputStream() {
-                    @Override
-                    public int read() throws IOException {
-                        throw cut instanceof IOException io ? io : new IOException(cut);
-                    }
-                });
+                return new Exchange(req, response, failing(cut));
             }
             return new Exchange(req, response, listener.body());
         } catch (ExecutionException e) {
@@ -233,13 +264,13 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     private Exchange send(Request req, URI uri) throws NoAnswerException, InterruptedException {
-        HeadersListener listener = new HeadersListener();
+        StreamListener listener = new StreamListener();
         Duration wait = settings.headersTimeout();
         HeadersDeadlines.Entry deadline = headersDeadlines.add(req, System.nanoTime() + wait.toNanos());
         req.send(listener);
         try {
             Response response = listener.headers.get();
-            return new Exchange(req, response, listener.getInputStream());
+            return new Exchange(req, response, listener);
         } catch (ExecutionException e) {
             throw noAnswer(uri, wait, e);
         } catch (InterruptedException e) {
@@ -322,30 +353,44 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     /**
-     * Hands the response over when its headers arrive. The wait for them is untimed on purpose: a timed park of a
-     * virtual thread arms and cancels a JDK timer per request (two extra thread wake-ups), while the headers
-     * deadline is enforced by {@link HeadersDeadlines}' one sweeper for all requests.
+     * Hands the response over when its headers arrive, and its body as the content source Jetty offers. The wait for
+     * the headers is untimed on purpose: a timed park of a virtual thread arms and cancels a JDK timer per request
+     * (two extra thread wake-ups), while the headers deadline is enforced by {@link HeadersDeadlines}' one sweeper.
      */
-    private static final class HeadersListener extends InputStreamResponseListener {
+    static final class StreamListener implements Response.Listener {
         final CompletableFuture<Response> headers = new CompletableFuture<>();
+        private final CompletableFuture<Content.Source> source = new CompletableFuture<>();
 
         @Override
         public void onHeaders(Response response) {
-            super.onHeaders(response);
             headers.complete(response);
         }
 
         @Override
-        public void onFailure(Response response, Throwable failure) {
-            super.onFailure(response, failure);
-            headers.completeExceptionally(failure);
+        public void onContentSource(Response response, Content.Source content) {
+            source.complete(content);
         }
 
         @Override
         public void onComplete(org.eclipse.jetty.client.Result result) {
-            super.onComplete(result);
             if (result.isFailed()) {
                 headers.completeExceptionally(result.getFailure());
+                source.completeExceptionally(result.getFailure());
+            } else {
+                source.complete(new ByteBufferContentSource()); // a response without content never offered one
+            }
+        }
+
+        /** The body's source; it comes right after the headers, or with the end of a response without content. */
+        Content.Source source() throws IOException {
+            try {
+                return source.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                throw cause instanceof IOException io ? io : new IOException(cause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for the upstream body");
             }
         }
     }

@@ -3,24 +3,24 @@ package org.anthropicproxy.server;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.locks.ReentrantLock;
 import org.anthropicproxy.provider.ClientSink;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
 
 /**
- * Blocking writes to a Jetty response, one flush per write. A lock serializes provider writes with the pinger's,
- * which only ever writes between whole events.
+ * Writes to a Jetty response, one flush per write, blocking or not. All writes, the provider's and the pinger's,
+ * go through one {@link SerialWrites}, so they never overlap and keep their order.
  */
 final class JettyClientSink implements ClientSink {
 
     private static final byte[] PING = "event: ping\ndata: {\"type\": \"ping\"}\n\n".getBytes(StandardCharsets.UTF_8);
 
     private final Response response;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final SerialWrites writes;
     private volatile boolean committed;
     private volatile boolean streaming;
     private volatile boolean failed;
@@ -31,6 +31,7 @@ final class JettyClientSink implements ClientSink {
 
     JettyClientSink(Response response) {
         this.response = response;
+        this.writes = new SerialWrites(response);
     }
 
     @Override
@@ -52,41 +53,41 @@ final class JettyClientSink implements ClientSink {
 
     @Override
     public void respond(int status, HttpFields headers, byte[] body) throws IOException {
-        lock.lock();
-        try {
-            begin(status, headers);
-            response.getHeaders().put("content-length", Long.toString(body.length));
-            write(true, ByteBuffer.wrap(body));
-        } finally {
-            lock.unlock();
-        }
+        begin(status, headers);
+        response.getHeaders().put("content-length", Long.toString(body.length));
+        write(true, ByteBuffer.wrap(body));
     }
 
     @Override
     public void startStream(int status, HttpFields headers) throws IOException {
-        lock.lock();
-        try {
-            begin(status, headers);
-            HttpFields.Mutable h = response.getHeaders();
-            h.put("content-type", "text/event-stream; charset=utf-8");
-            h.put("cache-control", "no-cache");
-            h.put("x-accel-buffering", "no");
-            h.remove("content-length");
-            streaming = true;
-            write(false, BufferUtil.EMPTY_BUFFER);
-        } finally {
-            lock.unlock();
-        }
+        beginStream(status, headers);
+        write(false, BufferUtil.EMPTY_BUFFER);
+    }
+
+    @Override
+    public void startStreamAsync(int status, HttpFields headers, Callback done) {
+        beginStream(status, headers);
+        writeAsync(false, BufferUtil.EMPTY_BUFFER, done);
+    }
+
+    private void beginStream(int status, HttpFields headers) {
+        begin(status, headers);
+        HttpFields.Mutable h = response.getHeaders();
+        h.put("content-type", "text/event-stream; charset=utf-8");
+        h.put("cache-control", "no-cache");
+        h.put("x-accel-buffering", "no");
+        h.remove("content-length");
+        streaming = true;
     }
 
     @Override
     public void writeEvents(byte[] bytes, int off, int len) throws IOException {
-        lock.lock();
-        try {
-            write(false, ByteBuffer.wrap(bytes, off, len));
-        } finally {
-            lock.unlock();
-        }
+        write(false, ByteBuffer.wrap(bytes, off, len));
+    }
+
+    @Override
+    public void writeEventsAsync(byte[] bytes, int off, int len, Callback done) {
+        writeAsync(false, ByteBuffer.wrap(bytes, off, len), done);
     }
 
     @Override
@@ -117,15 +118,12 @@ final class JettyClientSink implements ClientSink {
         if (!streaming || failed) {
             return;
         }
-        lock.lock();
+        byte[] b = ("event: error\ndata: " + org.anthropicproxy.json.ErrorBody.json(type, message) + "\n\n")
+                .getBytes(StandardCharsets.UTF_8);
         try {
-            byte[] b = ("event: error\ndata: " + org.anthropicproxy.json.ErrorBody.json(type, message) + "\n\n")
-                    .getBytes(StandardCharsets.UTF_8);
             write(false, ByteBuffer.wrap(b));
         } catch (IOException ignored) {
             // already gone
-        } finally {
-            lock.unlock();
         }
         clientGone();
     }
@@ -135,34 +133,25 @@ final class JettyClientSink implements ClientSink {
         if (!streaming || failed || now - lastWriteNanos < idleNanos) {
             return !failed;
         }
-        if (!lock.tryLock()) {
-            return true; // a provider write is in progress: the stream is not idle
+        if (!writes.idle()) {
+            return true; // a write is in progress: the stream is not idle, or the client reads slowly
         }
-        try {
-            write(false, ByteBuffer.wrap(PING));
-            return true;
-        } catch (IOException e) {
-            return false;
-        } finally {
-            lock.unlock();
-        }
+        writeAsync(false, ByteBuffer.wrap(PING), Callback.NOOP);
+        return true;
     }
 
     /** Ends the response if a stream was started. */
     void finish() {
         if (streaming && !failed) {
-            lock.lock();
             try {
                 write(true, BufferUtil.EMPTY_BUFFER);
             } catch (IOException ignored) {
                 // the client left after the last event; nothing is lost
-            } finally {
-                lock.unlock();
             }
         }
     }
 
-    private void begin(int status, HttpFields headers) {
+    private synchronized void begin(int status, HttpFields headers) {
         if (committed) {
             throw new IllegalStateException("response already committed");
         }
@@ -176,20 +165,40 @@ final class JettyClientSink implements ClientSink {
     }
 
     private void write(boolean last, ByteBuffer buffer) throws IOException {
-        if (failed) {
-            throw new IOException("client connection closed");
-        }
         try (Blocker.Callback cb = Blocker.callback()) {
-            response.write(last, buffer, cb);
+            writeAsync(last, buffer, cb);
             cb.block();
         } catch (IOException | RuntimeException e) {
-            clientGone();
             throw e instanceof IOException io ? io : new IOException(e);
         }
-        long now = System.nanoTime();
-        if (firstByteNanos == 0) {
-            firstByteNanos = now;
+    }
+
+    private void writeAsync(boolean last, ByteBuffer buffer, Callback done) {
+        if (failed) {
+            done.failed(new IOException("client connection closed"));
+            return;
         }
-        lastWriteNanos = now;
+        writes.write(last, buffer, new Callback() {
+            @Override
+            public void succeeded() {
+                long now = System.nanoTime();
+                if (firstByteNanos == 0) {
+                    firstByteNanos = now;
+                }
+                lastWriteNanos = now;
+                done.succeeded();
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                clientGone();
+                done.failed(x);
+            }
+
+            @Override
+            public InvocationType getInvocationType() {
+                return done.getInvocationType();
+            }
+        });
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
 import org.anthropicproxy.credentials.CredentialSource;
@@ -130,7 +131,20 @@ public final class AnthropicProvider implements Provider {
     private Outcome relay(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
         HttpFields headers = HeaderPolicy.downstream(ex.headers());
         StreamRelay relay = new StreamRelay(client, headers, call.holdUntilContent());
-        StreamRelay.Result result = relay.relay(ex.body());
+        StreamRelay.Result result;
+        try {
+            result = relay.start(ex.source()).get();
+        } catch (IOException | ExecutionException e) {
+            // the body failed before it began: the relay never started, nothing was sent
+            String m = "upstream connection failed while reading the response: " + e.getClass().getSimpleName();
+            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
+                    c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ex.abort(e);
+            relay.done().join(); // the aborted upstream ends the relay: no write may follow the end of the request
+            return new Outcome.ClientGone(upstreamModel);
+        }
         switch (result) {
             case COMPLETED:
                 return new Outcome.Served(200, upstreamModel, relay.usage(), null);

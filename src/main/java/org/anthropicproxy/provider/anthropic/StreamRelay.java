@@ -1,8 +1,10 @@
 package org.anthropicproxy.provider.anthropic;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
 import org.anthropicproxy.provider.ClientSink;
@@ -11,31 +13,48 @@ import org.anthropicproxy.sse.SseEvent;
 import org.anthropicproxy.sse.SseException;
 import org.anthropicproxy.sse.SseParser;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * Copies an Anthropic event stream from upstream to client byte for byte, whole events at a time, flushing after
  * each read. It watches the events it copies (never rewriting them) to learn the usage, whether content began and
  * whether the stream ended properly.
  *
+ * <p>It runs on the threads that deliver the upstream's bytes and complete the client's writes, never blocking:
+ * each upstream read is written to the client, and the next read is asked for once that write is done, so a slow
+ * client slows the upstream instead of filling memory. The requesting thread only waits for the {@link Result}.
+ *
  * <p>With {@code hold}, nothing is written until the first content event: an {@code error} event before it ends the
  * relay as {@link Result#FAILED_BEFORE_CONTENT} with nothing sent, so another provider can take the request.
  */
-final class StreamRelay {
+final class StreamRelay extends IteratingCallback {
 
     enum Result { COMPLETED, FAILED_BEFORE_CONTENT, UPSTREAM_ERROR_EVENT, UPSTREAM_CUT, CLIENT_GONE }
 
+    private static final byte[] TERMINATOR = {'\n', '\n'};
+
     private final ClientSink client;
     private final HttpFields responseHeaders;
+    private final CompletableFuture<Result> done = new CompletableFuture<>();
+    private final SseParser parser = new SseParser(this::observe);
+    private final Runnable readMore = Invocable.from(Invocable.InvocationType.NON_BLOCKING, this::iterate);
+    private Content.Source upstream;
     private boolean holding;
+    private boolean started;
+    private boolean upstreamEnded;
+    private Result result;            // decided; the relay ends once its last write (if any) is done
 
     // received, not yet forwarded: at most one partial event when streaming; small, as a thousand streams each hold
     // one (it grows for a large event)
     private byte[] pending = new byte[4 * 1024];
     private int pendingLen;
     private long pendingStart;        // absolute stream offset of pending[0]
+    private int inFlight;             // bytes of pending being written to the client
     private boolean contentStarted;
     private boolean messageStopped;
-    private static final byte[] TERMINATOR = {'\n', '\n'};
 
     private String errorJson;
     private String lastData;
@@ -47,81 +66,169 @@ final class StreamRelay {
         this.holding = hold;
     }
 
-    Result relay(InputStream upstream) {
-        SseParser parser = new SseParser(this::observe);
-        byte[] buf = new byte[8 * 1024];
-        try {
-            if (!holding) {
-                client.startStream(200, responseHeaders);
+    /** Starts relaying {@code source}; the future completes when the relay has ended, with how it ended. */
+    CompletableFuture<Result> start(Content.Source source) {
+        this.upstream = source;
+        iterate();
+        return done;
+    }
+
+    CompletableFuture<Result> done() {
+        return done;
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+    }
+
+    @Override
+    protected Action process() {
+        if (inFlight > 0) {
+            // the write of the first inFlight pending bytes is done
+            System.arraycopy(pending, inFlight, pending, 0, pendingLen - inFlight);
+            pendingLen -= inFlight;
+            pendingStart += inFlight;
+            inFlight = 0;
+        }
+        if (result != null) {
+            return Action.SUCCEEDED;
+        }
+        if (!holding && !started) {
+            started = true;
+            client.startStreamAsync(200, responseHeaders, this);
+            return Action.SCHEDULED;
+        }
+        while (true) {
+            if (!holding && forwardable() > 0) {
+                inFlight = forwardable();
+                client.writeEventsAsync(pending, 0, inFlight, this);
+                return Action.SCHEDULED;
             }
-            while (true) {
-                int n;
+            if (errorJson != null && !holding) {
+                return end(Result.UPSTREAM_ERROR_EVENT);
+            }
+            if (upstreamEnded) {
+                return atUpstreamEnd();
+            }
+            Content.Chunk chunk = upstream.read();
+            if (chunk == null) {
+                upstream.demand(readMore);
+                return Action.IDLE;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                return cut("upstream connection failed mid-stream: " + chunk.getFailure().getClass().getSimpleName());
+            }
+            upstreamEnded = chunk.isLast();
+            ByteBuffer bytes = chunk.getByteBuffer();
+            int n = bytes.remaining();
+            int at = pendingLen;
+            if (n > 0) {
+                room(n);
+                bytes.get(pending, at, n);
+                pendingLen += n;
+            }
+            chunk.release();
+            if (n > 0) {
                 try {
-                    n = upstream.read(buf);
-                } catch (IOException e) {
-                    return cut("upstream connection failed mid-stream: " + e.getClass().getSimpleName());
-                }
-                if (n < 0) {
-                    break;
-                }
-                append(buf, n);
-                try {
-                    parser.feed(buf, 0, n);
+                    parser.feed(pending, at, n);
                 } catch (SseException e) {
                     return cut("upstream sent an invalid event stream: " + e.getMessage());
                 }
-                if (holding) {
-                    if (errorJson != null && !contentStarted) {
-                        return Result.FAILED_BEFORE_CONTENT;
-                    }
-                    if (contentStarted) {
-                        holding = false;
-                        client.startStream(200, responseHeaders);
-                    }
-                }
-                if (!holding) {
-                    forwardThrough(parser.boundary());
-                }
-                if (errorJson != null && !holding) {
-                    return Result.UPSTREAM_ERROR_EVENT;
-                }
-            }
-            if (parser.hasPartialEvent()) {
-                if (!completeFinalEvent(parser)) {
-                    return cut("upstream stream ended inside an event");
-                }
-                if (!holding) {
-                    forwardThrough(parser.boundary());
-                }
             }
             if (holding) {
-                if (errorJson != null) {
-                    return Result.FAILED_BEFORE_CONTENT;
+                if (errorJson != null && !contentStarted) {
+                    return end(Result.FAILED_BEFORE_CONTENT);
                 }
-                holding = false;
-                client.startStream(200, responseHeaders);
-                forwardThrough(parser.boundary());
+                if (contentStarted) {
+                    holding = false;
+                    started = true;
+                    client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+                }
             }
-            if (!messageStopped) {
-                return cut("upstream stream ended before message_stop");
-            }
-            return Result.COMPLETED;
-        } catch (IOException clientWriteFailed) {
-            return Result.CLIENT_GONE;
         }
+    }
+
+    private Action atUpstreamEnd() {
+        if (parser.hasPartialEvent()) {
+            if (!completeFinalEvent()) {
+                return cut("upstream stream ended inside an event");
+            }
+            return Action.SCHEDULED == forwardRest() ? Action.SCHEDULED : atUpstreamEnd();
+        }
+        if (holding) {
+            if (errorJson != null) {
+                return end(Result.FAILED_BEFORE_CONTENT);
+            }
+            holding = false;
+            started = true;
+            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+            if (forwardRest() == Action.SCHEDULED) {
+                return Action.SCHEDULED;
+            }
+        }
+        if (!messageStopped) {
+            return cut("upstream stream ended before message_stop");
+        }
+        return end(Result.COMPLETED);
+    }
+
+    /** Writes what is forwardable now; SCHEDULED if a write started (process comes back here afterwards). */
+    private Action forwardRest() {
+        if (holding || forwardable() == 0) {
+            return Action.IDLE;
+        }
+        inFlight = forwardable();
+        client.writeEventsAsync(pending, 0, inFlight, this);
+        return Action.SCHEDULED;
+    }
+
+    private int forwardable() {
+        return (int) (parser.boundary() - pendingStart);
+    }
+
+    private Action end(Result r) {
+        result = r;
+        return Action.SUCCEEDED;
+    }
+
+    /** Tells the client the stream broke (an {@code error} event), then ends as UPSTREAM_CUT. */
+    private Action cut(String why) {
+        errorJson = ErrorBody.json("api_error", why);
+        result = Result.UPSTREAM_CUT;
+        if (holding) {
+            holding = false;
+            started = true;
+            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+        }
+        byte[] event = ("event: error\ndata: " + errorJson + "\n\n").getBytes(StandardCharsets.UTF_8);
+        client.writeEventsAsync(event, 0, event.length, this);
+        return Action.SCHEDULED;
+    }
+
+    @Override
+    protected void onCompleteSuccess() {
+        done.complete(result);
+    }
+
+    @Override
+    protected void onCompleteFailure(Throwable clientWriteFailed) {
+        done.complete(Result.CLIENT_GONE);
     }
 
     /**
      * Some upstreams end the body right after the last event's data line, without the blank line. If what is left
      * is a whole JSON event, terminate it for the client instead of calling the stream cut.
      */
-    private boolean completeFinalEvent(SseParser parser) {
+    private boolean completeFinalEvent() {
         lastData = null;
         parser.feed(TERMINATOR, 0, TERMINATOR.length);
         if (lastData == null || !isJson(lastData)) {
             return false;
         }
-        append(TERMINATOR, TERMINATOR.length);
+        room(TERMINATOR.length);
+        System.arraycopy(TERMINATOR, 0, pending, pendingLen, TERMINATOR.length);
+        pendingLen += TERMINATOR.length;
         return true;
     }
 
@@ -143,45 +250,14 @@ final class StreamRelay {
         return errorJson;
     }
 
-    boolean contentStarted() {
-        return contentStarted;
-    }
-
     Usage usage() {
         return new Usage(input, output, cacheRead, cacheWrite);
     }
 
-    private Result cut(String why) {
-        try {
-            if (holding) {
-                holding = false;
-                client.startStream(200, responseHeaders);
-            }
-            client.writeEvent("error", ErrorBody.json("api_error", why));
-            errorJson = ErrorBody.json("api_error", why);
-            return Result.UPSTREAM_CUT;
-        } catch (IOException e) {
-            return Result.CLIENT_GONE;
-        }
-    }
-
-    private void forwardThrough(long boundary) throws IOException {
-        int len = (int) (boundary - pendingStart);
-        if (len <= 0) {
-            return;
-        }
-        client.writeEvents(pending, 0, len);
-        System.arraycopy(pending, len, pending, 0, pendingLen - len);
-        pendingLen -= len;
-        pendingStart = boundary;
-    }
-
-    private void append(byte[] buf, int n) {
+    private void room(int n) {
         if (pendingLen + n > pending.length) {
             pending = Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLen + n));
         }
-        System.arraycopy(buf, 0, pending, pendingLen, n);
-        pendingLen += n;
     }
 
     private void observe(SseEvent e) {

@@ -126,7 +126,7 @@ public final class OpenAiProvider implements Provider {
         }
         UpstreamHttp.Exchange ex;
         try {
-            ex = http.post(chatUri, headers(credential, mapped.upstreamStreams()), body);
+            ex = post(credential, mapped.upstreamStreams(), body);
             if (ex.status() == 401) {
                 ex.close();
                 try {
@@ -134,7 +134,7 @@ public final class OpenAiProvider implements Provider {
                 } catch (CredentialUnavailableException e) {
                     return Failures.noCredential(name(), e, upstreamModel);
                 }
-                ex = http.post(chatUri, headers(credential, mapped.upstreamStreams()), body);
+                ex = post(credential, mapped.upstreamStreams(), body);
             }
         } catch (UpstreamHttp.NoAnswerException e) {
             return Failures.noAnswer(e, upstreamModel);
@@ -159,6 +159,13 @@ public final class OpenAiProvider implements Provider {
             }
             return withoutSecret(o, secret);
         }
+    }
+
+    /** A completion that does not stream is used whole: received whole, it costs the waiting thread one wake-up. */
+    private UpstreamHttp.Exchange post(Credential credential, boolean upstreamStreams, byte[] body)
+            throws UpstreamHttp.NoAnswerException, InterruptedException {
+        HttpFields headers = headers(credential, upstreamStreams);
+        return upstreamStreams ? http.post(chatUri, headers, body) : http.postForWhole(chatUri, headers, body, MAX_RESPONSE_BODY);
     }
 
     /**
