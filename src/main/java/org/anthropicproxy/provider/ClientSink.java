@@ -16,6 +16,9 @@ public interface ClientSink {
     /** A complete, non-streaming response. */
     void respond(int status, HttpFields headers, byte[] body) throws IOException;
 
+    /** {@link #respond} without waiting: {@code done} is told once the response is written (or could not be). */
+    void respondAsync(int status, HttpFields headers, byte[] body, Callback done);
+
     /** Commits status and headers of an event stream. */
     void startStream(int status, HttpFields headers) throws IOException;
 

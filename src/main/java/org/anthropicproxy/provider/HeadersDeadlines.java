@@ -37,7 +37,9 @@ final class HeadersDeadlines implements AutoCloseable {
     }
 
     void remove(Entry e) {
-        pending.remove(e);
+        if (e != null) {
+            pending.remove(e);
+        }
     }
 
     int pending() {

@@ -1,6 +1,7 @@
 package org.anthropicproxy.provider;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.CompletableFuture;
 
 /** One configured upstream. Implementations are thread-safe and serve many calls at once. */
 public interface Provider extends AutoCloseable {
@@ -13,6 +14,15 @@ public interface Provider extends AutoCloseable {
 
     /** {@code POST /v1/messages}. */
     Outcome messages(Call call, ClientSink client);
+
+    /**
+     * {@link #messages} for a caller that does not wait: the answer may be written, and the future completed, by an
+     * I/O thread. A {@link Outcome.Failed} is completed before anything was written, as from {@link #messages}.
+     * By default the call is served on the calling thread.
+     */
+    default CompletableFuture<Outcome> messagesAsync(Call call, ClientSink client) {
+        return CompletableFuture.completedFuture(messages(call, client));
+    }
 
     /** {@code POST /v1/messages/count_tokens}. */
     Outcome countTokens(Call call, ClientSink client);

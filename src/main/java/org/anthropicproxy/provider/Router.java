@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import org.anthropicproxy.config.ModelRoute;
 import org.anthropicproxy.json.ErrorBody;
@@ -92,6 +93,29 @@ public final class Router implements AutoCloseable {
         return dispatch(call, client, Provider::messages);
     }
 
+    /**
+     * {@link #messages} without waiting, where it can be: a model served by one provider alone is handed to its
+     * {@link Provider#messagesAsync}, and only a failure (whose answer the policy decides) comes back to a virtual
+     * thread. A chain of several providers is served on the calling thread, as {@link #messages}.
+     */
+    public CompletableFuture<Result> messagesAsync(Call call, ClientSink client) {
+        List<String> chain = chainFor(call.clientModel());
+        if (chain.size() != 1) {
+            return CompletableFuture.completedFuture(messages(call, client));
+        }
+        String name = chain.get(0);
+        policy.onRequest(name);
+        return providers.get(name).messagesAsync(call.withHold(false), client).thenCompose(outcome -> {
+            if (!(outcome instanceof Outcome.Failed failed)) {
+                return CompletableFuture.completedFuture(new Result(name, outcome, 0));
+            }
+            return CompletableFuture.supplyAsync(() -> {
+                policy.failOver(name, failed.failure()); // a lone provider has nowhere to go; its quota state is kept
+                return answerFailure(name, failed, 0, client);
+            }, VirtualThreads.EXECUTOR);
+        });
+    }
+
     public Result countTokens(Call call, ClientSink client) {
         return dispatch(call, client, Provider::countTokens);
     }
@@ -136,12 +160,17 @@ public final class Router implements AutoCloseable {
             Result r = allUnavailable(chain, client);
             return new Result(lastName, r.outcome(), failovers);
         }
+        return answerFailure(lastName, last, failovers, client);
+    }
+
+    /** The client gets the last failure as its provider answered it. */
+    private static Result answerFailure(String name, Outcome.Failed last, int failovers, ClientSink client) {
         try {
             last.replay().writeTo(client);
         } catch (IOException e) {
-            return new Result(lastName, new Outcome.ClientGone(last.upstreamModel()), failovers);
+            return new Result(name, new Outcome.ClientGone(last.upstreamModel()), failovers);
         }
-        return new Result(lastName, last, failovers);
+        return new Result(name, last, failovers);
     }
 
     private Result allUnavailable(List<String> chain, ClientSink client) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -80,6 +81,10 @@ public final class UpstreamHttp implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the upstream HTTP client", e);
         }
+        // Jetty's own handling of 401, 407, redirects and 100-continue (installed by start): a proxy passes those
+        // answers to its client as they are. The 401 handler failed every 401 without a WWW-Authenticate header as a
+        // protocol violation, so such an upstream answer (a token rejected even after its refresh) became a 500.
+        client.getProtocolHandlers().clear();
     }
 
     private static int requestBufferSize(ServerSettings settings) {
@@ -149,6 +154,12 @@ public final class UpstreamHttp implements AutoCloseable {
             return listener.source();
         }
 
+        /** {@link #source} for a caller that must not wait: it comes right after the headers. */
+        public CompletableFuture<Content.Source> sourceAsync() {
+            sourceTaken = true;
+            return listener.sourceFuture();
+        }
+
         /** Reads at most {@code limit} bytes of the body (error bodies, non-stream answers). */
         public byte[] readBody(int limit) throws IOException {
             if (whole != null && whole.length <= limit) {
@@ -208,7 +219,13 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     public Exchange post(URI uri, HttpFields headers, byte[] body) throws NoAnswerException, InterruptedException {
-        return send(postRequest(uri, headers, body), uri);
+        Request req = postRequest(uri, headers, body);
+        return await(req, sendStreaming(req, uri));
+    }
+
+    /** {@link #post} without waiting: completes when the headers arrive, or with a {@link NoAnswerException}. */
+    public CompletableFuture<Exchange> postAsync(URI uri, HttpFields headers, byte[] body) {
+        return sendStreaming(postRequest(uri, headers, body), uri);
     }
 
     /**
@@ -218,25 +235,51 @@ public final class UpstreamHttp implements AutoCloseable {
      */
     public Exchange postForWhole(URI uri, HttpFields headers, byte[] body, int limit) throws NoAnswerException, InterruptedException {
         Request req = postRequest(uri, headers, body);
+        return await(req, sendForWhole(req, uri, limit));
+    }
+
+    /** {@link #postForWhole} without waiting. */
+    public CompletableFuture<Exchange> postForWholeAsync(URI uri, HttpFields headers, byte[] body, int limit) {
+        return sendForWhole(postRequest(uri, headers, body), uri, limit);
+    }
+
+    private CompletableFuture<Exchange> sendForWhole(Request req, URI uri, int limit) {
         WholeListener listener = new WholeListener(limit);
-        Duration wait = settings.headersTimeout();
-        listener.deadline = headersDeadlines.add(req, System.nanoTime() + wait.toNanos());
+        listener.deadline = headersDeadlines.add(req, System.nanoTime() + settings.headersTimeout().toNanos());
         req.send(listener);
-        try {
-            Response response = listener.done.get();
-            Throwable cut = listener.bodyFailure;
-            if (cut != null) {
-                // the headers came, the body did not: the reader meets the failure, as with a stream
-                return new Exchange(req, response, failing(cut));
+        return listener.done.handle((response, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(noAnswer(uri, failure));
             }
-            return new Exchange(req, response, listener.body());
+            Throwable cut = listener.bodyFailure;
+            // the headers came, the body did not: the reader meets the failure, as with a stream
+            return cut != null ? new Exchange(req, response, failing(cut)) : new Exchange(req, response, listener.body());
+        });
+    }
+
+    private CompletableFuture<Exchange> sendStreaming(Request req, URI uri) {
+        StreamListener listener = new StreamListener();
+        listener.deadline = headersDeadlines.add(req, System.nanoTime() + settings.headersTimeout().toNanos());
+        req.send(listener);
+        return listener.headers.handle((response, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(noAnswer(uri, failure));
+            }
+            return new Exchange(req, response, listener);
+        });
+    }
+
+    private static Exchange await(Request req, CompletableFuture<Exchange> answer) throws NoAnswerException, InterruptedException {
+        try {
+            return answer.get();
         } catch (ExecutionException e) {
-            throw noAnswer(uri, wait, e);
+            if (e.getCause() instanceof NoAnswerException n) {
+                throw n;
+            }
+            throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             req.abort(e);
             throw e;
-        } finally {
-            headersDeadlines.remove(listener.deadline);
         }
     }
 
@@ -260,29 +303,12 @@ public final class UpstreamHttp implements AutoCloseable {
                     h.add(headers);
                 })
                 .timeout(settings.headersTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        return send(req, uri);
+        return await(req, sendStreaming(req, uri));
     }
 
-    private Exchange send(Request req, URI uri) throws NoAnswerException, InterruptedException {
-        StreamListener listener = new StreamListener();
+    private NoAnswerException noAnswer(URI uri, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         Duration wait = settings.headersTimeout();
-        HeadersDeadlines.Entry deadline = headersDeadlines.add(req, System.nanoTime() + wait.toNanos());
-        req.send(listener);
-        try {
-            Response response = listener.headers.get();
-            return new Exchange(req, response, listener);
-        } catch (ExecutionException e) {
-            throw noAnswer(uri, wait, e);
-        } catch (InterruptedException e) {
-            req.abort(e);
-            throw e;
-        } finally {
-            headersDeadlines.remove(deadline);
-        }
-    }
-
-    private static NoAnswerException noAnswer(URI uri, Duration wait, ExecutionException e) {
-        Throwable cause = e.getCause() == null ? e : e.getCause();
         if (cause instanceof HeadersDeadlines.Expired) {
             return new NoAnswerException("upstream " + hostOf(uri) + " sent no response headers within "
                     + wait.toSeconds() + " s", true, cause);
@@ -341,6 +367,7 @@ public final class UpstreamHttp implements AutoCloseable {
 
         @Override
         public void onComplete(org.eclipse.jetty.client.Result result) {
+            headersDeadlines.remove(deadline);
             if (result.isFailed() && headers == null) {
                 done.completeExceptionally(result.getFailure());
             } else if (result.isFailed()) {
@@ -357,12 +384,14 @@ public final class UpstreamHttp implements AutoCloseable {
      * the headers is untimed on purpose: a timed park of a virtual thread arms and cancels a JDK timer per request
      * (two extra thread wake-ups), while the headers deadline is enforced by {@link HeadersDeadlines}' one sweeper.
      */
-    static final class StreamListener implements Response.Listener {
+    final class StreamListener implements Response.Listener {
         final CompletableFuture<Response> headers = new CompletableFuture<>();
         private final CompletableFuture<Content.Source> source = new CompletableFuture<>();
+        volatile HeadersDeadlines.Entry deadline;
 
         @Override
         public void onHeaders(Response response) {
+            headersDeadlines.remove(deadline);
             headers.complete(response);
         }
 
@@ -373,12 +402,17 @@ public final class UpstreamHttp implements AutoCloseable {
 
         @Override
         public void onComplete(org.eclipse.jetty.client.Result result) {
+            headersDeadlines.remove(deadline);
             if (result.isFailed()) {
                 headers.completeExceptionally(result.getFailure());
                 source.completeExceptionally(result.getFailure());
             } else {
                 source.complete(new ByteBufferContentSource()); // a response without content never offered one
             }
+        }
+
+        CompletableFuture<Content.Source> sourceFuture() {
+            return source;
         }
 
         /** The body's source; it comes right after the headers, or with the end of a response without content. */

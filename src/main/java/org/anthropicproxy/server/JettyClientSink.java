@@ -59,6 +59,13 @@ final class JettyClientSink implements ClientSink {
     }
 
     @Override
+    public void respondAsync(int status, HttpFields headers, byte[] body, Callback done) {
+        begin(status, headers);
+        response.getHeaders().put("content-length", Long.toString(body.length));
+        writeAsync(true, ByteBuffer.wrap(body), done);
+    }
+
+    @Override
     public void startStream(int status, HttpFields headers) throws IOException {
         beginStream(status, headers);
         write(false, BufferUtil.EMPTY_BUFFER);
@@ -140,14 +147,13 @@ final class JettyClientSink implements ClientSink {
         return true;
     }
 
-    /** Ends the response if a stream was started. */
-    void finish() {
+    /** Ends the response if a stream was started, then runs {@code then} (also when the client has left). */
+    void finish(Runnable then) {
         if (streaming && !failed) {
-            try {
-                write(true, BufferUtil.EMPTY_BUFFER);
-            } catch (IOException ignored) {
-                // the client left after the last event; nothing is lost
-            }
+            // the client may have left after the last event: nothing is lost, and the request ends either way
+            writeAsync(true, BufferUtil.EMPTY_BUFFER, Callback.from(Callback.NOOP.getInvocationType(), then, failure -> then.run()));
+        } else {
+            then.run();
         }
     }
 

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import org.anthropicproxy.config.ServerSettings;
 import org.anthropicproxy.json.ErrorBody;
@@ -39,6 +40,7 @@ final class ProxyHandler extends Handler.Abstract {
     private static final Set<String> COUNT_TOKENS = Set.of("/v1/messages/count_tokens", "/messages/count_tokens");
     private static final Set<String> MODELS = Set.of("/v1/models", "/models");
     private static final Set<String> OPEN = Set.of("/", "/api/hello", "/health");
+    private static final String BODY_READ = ProxyHandler.class.getName() + ".bodyRead";
 
     private final Router router;
     private final ServerSettings settings;
@@ -73,47 +75,78 @@ final class ProxyHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         inFlight.incrementAndGet();
-        try {
-            return handleCounted(request, response, callback);
-        } finally {
-            inFlight.decrementAndGet();
-        }
-    }
-
-    private boolean handleCounted(Request request, Response response, Callback callback) {
         long start = System.nanoTime();
         String requestId = RequestIds.next();
         String method = request.getMethod();
         String path = request.getHttpURI().getPath();
         JettyClientSink sink = new JettyClientSink(response);
         request.addFailureListener(failure -> sink.clientGone());
-        Served served = null;
+        CompletableFuture<Served> served;
         try {
             served = route(request, sink, requestId, method, path);
-        } catch (Throwable t) {
-            LOG.error("request {} {} {} failed inside the proxy", requestId, method, path, t);
-            if (!sink.committed()) {
-                try {
-                    sink.respond(500, jsonHeaders(), ErrorBody.bytes("api_error", "internal proxy error (request " + requestId + ")"));
-                } catch (IOException ignored) {
-                    // client gone as well
-                }
+            if (request.getAttribute(BODY_READ) == null) {
+                discardBody(request);
             }
-        } finally {
-            pinger.remove(sink);
-            sink.finish();
-            callback.succeeded();
+        } catch (Throwable t) {
+            served = CompletableFuture.failedFuture(t);
         }
-        if (served != null) {
-            long total = (System.nanoTime() - start) / 1000;
-            long ttfb = sink.firstByteNanos() == 0 ? -1 : (sink.firstByteNanos() - start) / 1000;
-            AccessLog.Entry entry = new AccessLog.Entry(requestId, method, path, served.clientModel, served.provider,
-                    served.upstreamModel, sink.status(), sink.streaming(), ttfb, total, served.usage,
-                    served.failovers, served.note);
-            accessLog.log(entry);
-            admin.served(entry);
-        }
+        // most requests are done here; a message served asynchronously ends on the thread that writes its answer
+        served.whenComplete((s, failure) -> {
+            if (failure != null) {
+                internalError(sink, callback, requestId, method, path, failure);
+            } else {
+                finish(sink, callback, () -> logServed(s, sink, requestId, method, path, start));
+            }
+        });
         return true;
+    }
+
+    /**
+     * Reads and drops a body the route answered without reading (a 401, a 404, telemetry), up to a bound, before the
+     * request ends. Jetty closes a connection whose request body is left unread, after an answer that did not say so,
+     * and a client that had already put the connection back in its pool then sent its next request into a closed
+     * connection ("header parser received no bytes"). Beyond the bound the connection is closed all the same.
+     */
+    private static void discardBody(Request request) {
+        if (request.getLength() == 0) {
+            return;
+        }
+        drain(Content.Source.asInputStream(request), 1024 * 1024);
+    }
+
+    /** A bug, not a client or upstream fault: logged with its trace, answered 500 if nothing was sent yet. */
+    private void internalError(JettyClientSink sink, Callback callback, String requestId, String method, String path, Throwable t) {
+        LOG.error("request {} {} {} failed inside the proxy", requestId, method, path, t);
+        Runnable end = () -> finish(sink, callback, () -> { });
+        if (sink.committed()) {
+            end.run();
+            return;
+        }
+        sink.respondAsync(500, jsonHeaders(), ErrorBody.bytes("api_error", "internal proxy error (request " + requestId + ")"),
+                Callback.from(Callback.NOOP.getInvocationType(), end, x -> end.run()));
+    }
+
+    /** Ends the request: an open stream is closed, then Jetty is told, then {@code then} runs (the access log). */
+    private void finish(JettyClientSink sink, Callback callback, Runnable then) {
+        pinger.remove(sink);
+        sink.finish(() -> {
+            callback.succeeded();
+            inFlight.decrementAndGet();
+            then.run();
+        });
+    }
+
+    private void logServed(Served served, JettyClientSink sink, String requestId, String method, String path, long start) {
+        if (served == null) {
+            return;
+        }
+        long total = (System.nanoTime() - start) / 1000;
+        long ttfb = sink.firstByteNanos() == 0 ? -1 : (sink.firstByteNanos() - start) / 1000;
+        AccessLog.Entry entry = new AccessLog.Entry(requestId, method, path, served.clientModel, served.provider,
+                served.upstreamModel, sink.status(), sink.streaming(), ttfb, total, served.usage,
+                served.failovers, served.note);
+        accessLog.log(entry);
+        admin.served(entry);
     }
 
     private record Served(String clientModel, String provider, String upstreamModel, Usage usage, int failovers, String note) {
@@ -126,15 +159,15 @@ final class ProxyHandler extends Handler.Abstract {
         }
     }
 
-    private Served route(Request request, JettyClientSink sink, String requestId, String method, String path) throws IOException {
+    private CompletableFuture<Served> route(Request request, JettyClientSink sink, String requestId, String method, String path) throws IOException {
         if (shuttingDown) {
             HttpFields.Mutable h = jsonHeaders();
             h.put("connection", "close");
             sink.respond(503, h, ErrorBody.bytes("overloaded_error", "the proxy is shutting down; retry the request"));
-            return Served.note("shutting down");
+            return done(Served.note("shutting down"));
         }
         if (OPEN.contains(path)) {
-            return open(sink, method, path);
+            return done(open(sink, method, path));
         }
         AdminRoutes.Route adminRoute = admin.find(path);
         ClientAuth.Access access = auth.check(request.getHeaders());
@@ -142,35 +175,38 @@ final class ProxyHandler extends Handler.Abstract {
             error(sink, 401, "authentication_error", ClientAuth.presentedKey(request.getHeaders()) == null
                     ? "missing API key: send it as x-api-key or Authorization: Bearer"
                     : "invalid x-api-key");
-            return Served.note("unauthenticated");
+            return done(Served.note("unauthenticated"));
         }
         if (adminRoute != null) {
             if (access != ClientAuth.Access.ADMIN) {
                 error(sink, 401, "authentication_error", path + " needs an admin key");
-                return Served.note("not admin");
+                return done(Served.note("not admin"));
             }
             if (!adminRoute.method().equals(method)) {
-                return wrongMethod(sink, method, path, adminRoute.method());
+                return done(wrongMethod(sink, method, path, adminRoute.method()));
             }
             AdminRoutes.Answer a = adminRoute.handler().handle(request);
             sink.respond(a.status(), HttpFields.build().put("content-type", a.contentType()), a.body());
-            return Served.plain();
+            return done(Served.plain());
         }
         if (MESSAGES.contains(path) || COUNT_TOKENS.contains(path)) {
             if (!concurrency.tryAcquire()) {
                 error(sink, 529, "overloaded_error", "the proxy is at its limit of " + settings.maxConcurrentRequests()
                         + " concurrent requests; retry shortly");
-                return Served.note("over concurrency limit");
+                return done(Served.note("over concurrency limit"));
             }
+            CompletableFuture<Served> served;
             try {
-                return method.equals("POST")
+                served = method.equals("POST")
                         ? messages(request, sink, requestId, path, COUNT_TOKENS.contains(path))
-                        : wrongMethod(sink, method, path, "POST");
-            } finally {
+                        : done(wrongMethod(sink, method, path, "POST"));
+            } catch (IOException | RuntimeException | Error e) {
                 concurrency.release();
+                throw e;
             }
+            return served.whenComplete((s, failure) -> concurrency.release());
         }
-        return api(sink, method, path);
+        return done(api(sink, method, path));
     }
 
     /** Probes and health: answered without a key so load balancers and Claude Code's HEAD / work. */
@@ -199,33 +235,40 @@ final class ProxyHandler extends Handler.Abstract {
         return Served.note("no such route");
     }
 
-    private Served messages(Request request, JettyClientSink sink, String requestId, String path, boolean countTokens) throws IOException {
+    private CompletableFuture<Served> messages(Request request, JettyClientSink sink, String requestId, String path,
+                                               boolean countTokens) throws IOException {
         byte[] body = readBody(request, sink);
         if (body == null) {
-            return Served.note("body too large or unreadable");
+            return done(Served.note("body too large or unreadable"));
         }
         MessagesRequestScan scan;
         try {
             scan = MessagesRequestScan.scan(body, !countTokens);
         } catch (InvalidRequestException e) {
             error(sink, 400, "invalid_request_error", e.getMessage());
-            return Served.note(e.getMessage());
+            return done(Served.note(e.getMessage()));
         }
         Call call = new Call(requestId, path, request.getHttpURI().getQuery(), request.getHeaders(), body, scan, false);
         if (scan.stream() && !countTokens) {
             pinger.add(sink);
         }
-        Router.Result r = countTokens ? router.countTokens(call, sink) : router.messages(call, sink);
-        Outcome o = r.outcome();
-        return switch (o) {
+        CompletableFuture<Router.Result> routed = countTokens
+                ? CompletableFuture.completedFuture(router.countTokens(call, sink))
+                : router.messagesAsync(call, sink);
+        return routed.thenApply(r -> switch (r.outcome()) {
             case Outcome.Served s -> new Served(scan.model(), r.provider(), s.upstreamModel(), s.usage(), r.failovers(), s.streamError());
             case Outcome.Failed f -> new Served(scan.model(), r.provider(), f.upstreamModel(), null, r.failovers(), null);
             case Outcome.ClientGone g -> new Served(scan.model(), r.provider(), g.upstreamModel(), null, r.failovers(), "client disconnected");
-        };
+        });
+    }
+
+    private static CompletableFuture<Served> done(Served served) {
+        return CompletableFuture.completedFuture(served);
     }
 
     /** The body, or null after answering 413 (over the limit) or 400 (unreadable). */
     private byte[] readBody(Request request, JettyClientSink sink) throws IOException {
+        request.setAttribute(BODY_READ, Boolean.TRUE);
         long max = settings.maxBodyBytes();
         long declared = request.getLength();
         // never closed: closing before the end of the content fails the request, and the answer with it

@@ -1,10 +1,10 @@
 package org.anthropicproxy.server;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.Executors;
 import org.anthropicproxy.config.ServerSettings;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.UpstreamHttp;
+import org.anthropicproxy.provider.VirtualThreads;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -30,8 +30,7 @@ public final class ProxyServer implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(6, 6);
         threads.setName("proxy");
         threads.setReservedThreads(0);
-        // named: Logback looks up, by reflection on every log line, a name for a thread that has none
-        threads.setVirtualThreadsExecutor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request").factory()));
+        threads.setVirtualThreadsExecutor(VirtualThreads.EXECUTOR);
         server = new Server(threads, null, new ArrayByteBufferPool(0, -1, -1, Integer.MAX_VALUE,
                 UpstreamHttp.POOL_RETAINED_BYTES, UpstreamHttp.POOL_RETAINED_BYTES));
         HttpConfiguration http = new HttpConfiguration();

@@ -1,5 +1,8 @@
 package org.anthropicproxy.provider;
 
+import org.anthropicproxy.testkit.UpstreamScript;
+import org.anthropicproxy.testkit.UpstreamSimulator;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -57,6 +60,25 @@ class UpstreamHttpTest {
                 }
             }
             assertThat(http.pendingHeaderDeadlines()).as("nothing left for the sweeper to fire").isZero();
+        }
+    }
+
+    @Test
+    void everyStatusComesWithItsBodyWhetherReadWholeOrStreamed() throws Exception {
+        String error = "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid token\"}}";
+        try (UpstreamSimulator up = new UpstreamSimulator(r -> UpstreamScript.json(Integer.parseInt(r.header("x-status")), error));
+             UpstreamHttp http = new UpstreamHttp(ServerSettings.defaults())) {
+            URI uri = URI.create(up.baseUrl() + "/v1/messages");
+            for (int status : new int[] {401, 401, 407, 200, 429, 401}) {
+                HttpFields h = HttpFields.build().add("content-type", "application/json").add("x-status", Integer.toString(status));
+                try (UpstreamHttp.Exchange whole = http.postForWhole(uri, h, "{}".getBytes(), 1 << 20);
+                     UpstreamHttp.Exchange streamed = http.post(uri, h, "{}".getBytes())) {
+                    assertThat(whole.status()).isEqualTo(status);
+                    assertThat(new String(whole.readBody(1 << 20), StandardCharsets.UTF_8)).as("whole %d", status).isEqualTo(error);
+                    assertThat(streamed.status()).isEqualTo(status);
+                    assertThat(new String(streamed.readBody(1 << 20), StandardCharsets.UTF_8)).as("streamed %d", status).isEqualTo(error);
+                }
+            }
         }
     }
 }

@@ -75,6 +75,56 @@ class RoutesAndValidationIT {
     }
 
     @Test
+    void aHeadAnswerKeepsTheConnectionUsable() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("HEAD / HTTP/1.1\r\nHost: proxy\r\n\r\nGET /health HTTP/1.1\r\nHost: proxy\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            java.io.InputStream in = s.getInputStream();
+            byte[] head = new byte[4096];
+            int n = 0;
+            String text = "";
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!text.contains("healthy") && System.nanoTime() < deadline) {
+                int r = in.read(head, n, head.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+                text = new String(head, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+            }
+            assertThat(text).startsWith("HTTP/1.1 200");
+            // the HEAD answer carries no body: the next bytes are the second status line
+            int second = text.indexOf("HTTP/1.1 200", 1);
+            assertThat(second).isPositive();
+            assertThat(text.substring(0, second)).doesNotContain("anthropic-proxy\"");
+            assertThat(text.substring(second)).contains("healthy");
+        }
+    }
+
+    @Test
+    void aBodyAnsweredWithoutBeingReadKeepsTheConnectionUsable() throws Exception {
+        // the answer comes before the body is even sent; the body follows, then a second request on the connection
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+            s.setSoTimeout(10_000);
+            java.io.OutputStream out = s.getOutputStream();
+            java.io.InputStream in = s.getInputStream();
+            String body = "{\"events\":[]}";
+            out.write(("POST /api/event_logging/batch HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            org.anthropicproxy.testkit.RawHttpExchange.Answer first = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.header("connection")).isNull();
+            out.write((body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            org.anthropicproxy.testkit.RawHttpExchange.Answer second = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat(second.status()).as("the kept-alive connection answers its next request").isEqualTo(200);
+            assertThat(second.bodyText()).contains("healthy");
+        }
+    }
+
+    @Test
     void unknownFieldsPassThroughUntouched() {
         String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"brand_new_block\",\"x\":1}]}],\"future_field\":{\"a\":[1,2]}}";
         HttpResponse<String> r = proxy.post("/v1/messages", body);

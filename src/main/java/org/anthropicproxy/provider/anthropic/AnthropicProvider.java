@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
@@ -26,7 +28,10 @@ import org.anthropicproxy.provider.SecretRedactor;
 import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.Usage;
+import org.anthropicproxy.provider.VirtualThreads;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * Anthropic-format upstream: the request goes up with only {@code model} rewritten (and, if configured, the billing
@@ -81,9 +86,7 @@ public final class AnthropicProvider implements Provider {
     private Outcome forward(Call call, ClientSink client, String path, boolean stream) {
         String upstreamModel = models.map(call.clientModel());
         byte[] body = rewrite(call, upstreamModel);
-        URI uri = uris.computeIfAbsent(path + (call.query() == null || call.query().isEmpty() ? "" : "?" + call.query()),
-                settings::resolve);
-
+        URI uri = uri(call, path);
         Credential credential;
         try {
             credential = credentials.current();
@@ -93,23 +96,74 @@ public final class AnthropicProvider implements Provider {
         UpstreamHttp.Exchange ex;
         try {
             ex = post(uri, headers(call, credential), body, stream);
-            if (ex.status() == 401) {
-                ex.close();
-                try {
-                    credential = credentials.refreshAfterRejection(credential);
-                } catch (CredentialUnavailableException e) {
-                    return Failures.noCredential(name(), e, upstreamModel);
-                }
-                ex = post(uri, headers(call, credential), body, stream);
-            }
         } catch (UpstreamHttp.NoAnswerException e) {
             return Failures.noAnswer(e, upstreamModel);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(upstreamModel);
         }
+        return answered(call, client, uri, body, stream, upstreamModel, credential, ex);
+    }
+
+    /**
+     * The usual answers (a stream, a JSON message) are handled on the I/O thread that receives them and the client
+     * gets them without a thread hand-off; anything else (a 401 to retry with a refreshed credential, an error
+     * body, an unusual content type) goes on to {@link #answered} on a virtual thread.
+     */
+    @Override
+    public CompletableFuture<Outcome> messagesAsync(Call call, ClientSink client) {
+        boolean stream = call.stream();
+        String upstreamModel = models.map(call.clientModel());
+        byte[] body = rewrite(call, upstreamModel);
+        URI uri = uri(call, settings.messagesPath());
+        Credential credential;
+        try {
+            credential = credentials.current();
+        } catch (CredentialUnavailableException e) {
+            return CompletableFuture.completedFuture(Failures.noCredential(name(), e, upstreamModel));
+        }
+        HttpFields headers = headers(call, credential);
+        CompletableFuture<UpstreamHttp.Exchange> sent = stream
+                ? http.postAsync(uri, headers, body)
+                : http.postForWholeAsync(uri, headers, body, MAX_RESPONSE_BODY);
+        return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                return CompletableFuture.completedFuture(cause instanceof UpstreamHttp.NoAnswerException n
+                        ? (Outcome) Failures.noAnswer(n, upstreamModel) : readFailed(cause, upstreamModel));
+            }
+            String contentType = ex.contentType();
+            if (ex.status() == 200 && stream && contentType.startsWith("text/event-stream")) {
+                return relayAsync(call, client, ex, upstreamModel, secretOf(credential));
+            }
+            if (ex.status() == 200 && !stream) {
+                return wholeAsync(client, ex, upstreamModel);
+            }
+            return CompletableFuture.supplyAsync(
+                    () -> answered(call, client, uri, body, stream, upstreamModel, credential, ex), VirtualThreads.EXECUTOR);
+        }).thenCompose(outcome -> outcome);
+    }
+
+    /** What follows the upstream's headers, on a thread that may block. */
+    private Outcome answered(Call call, ClientSink client, URI uri, byte[] body, boolean stream, String upstreamModel,
+                             Credential credential, UpstreamHttp.Exchange first) {
+        UpstreamHttp.Exchange ex = first;
+        if (ex.status() == 401) {
+            ex.close();
+            try {
+                credential = credentials.refreshAfterRejection(credential);
+                ex = post(uri, headers(call, credential), body, stream);
+            } catch (CredentialUnavailableException e) {
+                return Failures.noCredential(name(), e, upstreamModel);
+            } catch (UpstreamHttp.NoAnswerException e) {
+                return Failures.noAnswer(e, upstreamModel);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Outcome.ClientGone(upstreamModel);
+            }
+        }
         UpstreamHttp.Exchange current = ex;
-        String secret = credential == null ? null : credential.secret();
+        String secret = secretOf(credential);
         client.onClientGone(() -> current.abort(new IOException("client disconnected")));
         try (UpstreamHttp.Exchange exchange = ex) {
             if (exchange.status() >= 400) {
@@ -120,6 +174,15 @@ public final class AnthropicProvider implements Provider {
             }
             return whole(client, exchange, upstreamModel);
         }
+    }
+
+    private URI uri(Call call, String path) {
+        return uris.computeIfAbsent(path + (call.query() == null || call.query().isEmpty() ? "" : "?" + call.query()),
+                settings::resolve);
+    }
+
+    private static String secretOf(Credential credential) {
+        return credential == null ? null : credential.secret();
     }
 
     /** A non-stream answer is used whole: received whole, it costs the waiting thread one wake-up. */
@@ -135,16 +198,27 @@ public final class AnthropicProvider implements Provider {
         try {
             result = relay.start(ex.source()).get();
         } catch (IOException | ExecutionException e) {
-            // the body failed before it began: the relay never started, nothing was sent
-            String m = "upstream connection failed while reading the response: " + e.getClass().getSimpleName();
-            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
-                    c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
+            return readFailed(e, upstreamModel); // the body failed before it began: nothing was sent
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             ex.abort(e);
             relay.done().join(); // the aborted upstream ends the relay: no write may follow the end of the request
             return new Outcome.ClientGone(upstreamModel);
         }
+        return relayed(relay, result, ex, headers, upstreamModel, secret);
+    }
+
+    private CompletableFuture<Outcome> relayAsync(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel,
+                                                  String secret) {
+        client.onClientGone(() -> ex.abort(new IOException("client disconnected")));
+        HttpFields headers = HeaderPolicy.downstream(ex.headers());
+        StreamRelay relay = new StreamRelay(client, headers, call.holdUntilContent());
+        return ex.sourceAsync().thenCompose(relay::start).handle((result, failure) -> failure != null
+                ? readFailed(failure, upstreamModel) : relayed(relay, result, ex, headers, upstreamModel, secret));
+    }
+
+    private static Outcome relayed(StreamRelay relay, StreamRelay.Result result, UpstreamHttp.Exchange ex, HttpFields headers,
+                                   String upstreamModel, String secret) {
         switch (result) {
             case COMPLETED:
                 return new Outcome.Served(200, upstreamModel, relay.usage(), null);
@@ -167,14 +241,51 @@ public final class AnthropicProvider implements Provider {
         }
     }
 
+    /** The answer's body could not be read (the connection failed after the headers): nothing was sent yet. */
+    private static Outcome.Failed readFailed(Throwable failure, String upstreamModel) {
+        Throwable cause = failure instanceof CompletionException || failure instanceof ExecutionException
+                ? (failure.getCause() == null ? failure : failure.getCause()) : failure;
+        String m = "upstream connection failed while reading the response: " + cause.getClass().getSimpleName();
+        return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
+                c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
+    }
+
+    /** A non-stream answer as the client gets it. */
+    private record Reply(int status, HttpFields headers, byte[] body, Usage usage) {
+    }
+
     private Outcome whole(ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel) {
+        Object answer = wholeAnswer(ex, upstreamModel);
+        if (!(answer instanceof Reply r)) {
+            return (Outcome) answer;
+        }
+        try {
+            client.respond(r.status(), r.headers(), r.body());
+            return new Outcome.Served(r.status(), upstreamModel, r.usage(), null);
+        } catch (IOException e) {
+            return new Outcome.ClientGone(upstreamModel);
+        }
+    }
+
+    private CompletableFuture<Outcome> wholeAsync(ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel) {
+        Object answer = wholeAnswer(ex, upstreamModel);
+        if (!(answer instanceof Reply r)) {
+            return CompletableFuture.completedFuture((Outcome) answer);
+        }
+        CompletableFuture<Outcome> written = new CompletableFuture<>();
+        client.respondAsync(r.status(), r.headers(), r.body(), Callback.from(Invocable.InvocationType.NON_BLOCKING,
+                () -> written.complete(new Outcome.Served(r.status(), upstreamModel, r.usage(), null)),
+                failure -> written.complete(new Outcome.ClientGone(upstreamModel))));
+        return written;
+    }
+
+    /** The {@link Reply} for a success answer, or the {@link Outcome.Failed} it amounts to. */
+    private Object wholeAnswer(UpstreamHttp.Exchange ex, String upstreamModel) {
         byte[] body;
         try {
             body = ex.readBody(MAX_RESPONSE_BODY);
         } catch (IOException e) {
-            String m = "upstream connection failed while reading the response: " + e.getClass().getSimpleName();
-            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
-                    c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
+            return readFailed(e, upstreamModel);
         }
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
         boolean json = ex.contentType().contains("json");
@@ -198,12 +309,7 @@ public final class AnthropicProvider implements Provider {
             return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
                     c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
         }
-        try {
-            client.respond(ex.status(), headers, body);
-            return new Outcome.Served(ex.status(), upstreamModel, usage, null);
-        } catch (IOException e) {
-            return new Outcome.ClientGone(upstreamModel);
-        }
+        return new Reply(ex.status(), headers, body, usage);
     }
 
     /** The upstream's error as it sent it, except that the credential we sent is never echoed to logs or client. */

@@ -1,0 +1,107 @@
+package org.anthropicproxy.provider.anthropic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.anthropicproxy.testkit.Fixtures;
+import org.anthropicproxy.testkit.ProxyHarness;
+import org.anthropicproxy.testkit.RecordedRequest;
+import org.anthropicproxy.testkit.RefreshServerSimulator;
+import org.anthropicproxy.testkit.UpstreamScript;
+import org.anthropicproxy.testkit.UpstreamSimulator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An upstream that rejects the token with 401: the proxy refreshes it once and sends the request again, for
+ * answers served on the I/O thread (non-stream, stream) as for the rest; a key that cannot be refreshed is a 401.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CredentialRejectionIT {
+
+    private static final String REJECTED = "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid token\"}}";
+    private static final String REQUEST = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+
+    @TempDir
+    Path dir;
+
+    private final RefreshServerSimulator refresh = new RefreshServerSimulator("native");
+    private final UpstreamSimulator upstream =
+            new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
+    private ProxyHarness proxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        ObjectNode doc = new ObjectMapper().createObjectNode();
+        doc.put("accessToken", "first-access");
+        doc.put("refreshToken", "first-refresh");
+        doc.put("expiresAt", Instant.now().plus(1, ChronoUnit.HOURS).toEpochMilli());
+        Path file = dir.resolve("config.json");
+        Files.writeString(file, doc.toString());
+        proxy = ProxyHarness.start("""
+                providers:
+                  sim:
+                    kind: anthropic
+                    base_url: %s
+                    auth: {type: native, file: "%s", refresh_url: "%s"}
+                route: [sim]
+                """.formatted(upstream.baseUrl(), file, refresh.nativeUrl()));
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        upstream.close();
+        refresh.close();
+    }
+
+    @Test
+    void aRejectedTokenIsRefreshedAndTheMessageSentAgain() {
+        upstream.enqueue(UpstreamScript.json(401, REJECTED));
+        HttpResponse<String> r = proxy.post("/v1/messages", REQUEST + "}", "content-type", "application/json");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(Fixtures.text("anthropic/message-text.json"));
+        assertRetriedWithTheRefreshedToken();
+    }
+
+    @Test
+    void aRejectedTokenIsRefreshedAndTheStreamSentAgain() {
+        upstream.enqueue(UpstreamScript.json(401, REJECTED));
+        upstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")));
+        HttpResponse<String> r = proxy.post("/v1/messages", REQUEST + ",\"stream\":true}", "content-type", "application/json");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
+        assertThat(r.body()).contains("event: message_stop");
+        assertRetriedWithTheRefreshedToken();
+    }
+
+    @Test
+    void aTokenRejectedAgainAfterItsRefreshIsTheUpstreams401() {
+        upstream.enqueue(UpstreamScript.json(401, REJECTED));
+        upstream.enqueue(UpstreamScript.json(401, REJECTED));
+        HttpResponse<String> r = proxy.post("/v1/messages", REQUEST + "}", "content-type", "application/json");
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.body()).contains("authentication_error").contains("invalid token");
+        assertThat(upstream.received()).hasSize(2);
+    }
+
+    private void assertRetriedWithTheRefreshedToken() {
+        List<RecordedRequest> sent = upstream.received();
+        assertThat(sent).hasSize(2);
+        assertThat(refresh.nativeCalls()).isEqualTo(1);
+        assertThat(sent.get(0).header("x-api-key")).isEqualTo("first-access");
+        assertThat(sent.get(1).header("x-api-key")).isEqualTo(refresh.accessToken(1));
+        assertThat(sent.get(1).body()).isEqualTo(sent.get(0).body());
+    }
+}
