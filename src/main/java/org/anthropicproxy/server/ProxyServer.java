@@ -42,11 +42,9 @@ public final class ProxyServer implements AutoCloseable {
         // Jetty builds a header cache per connection from its second request on: ~100 KB of tries on every kept-alive
         // connection (100 MB with a thousand open streams) to save a few string allocations per request
         http.setHeaderCacheSize(0);
-        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
-        // a Claude Code request is 30 KB to several MB: 8 KB reads (the default) took four system calls for 30 KB.
-        // The buffer goes back to the pool whenever a connection has nothing unread, so idle streams do not hold one.
-        http1.setInputBufferSize(64 * 1024);
-        connector = new ServerConnector(server, 1, 1, http1);
+        // the default 8 KB request buffer: Jetty keeps a connection's buffer while its request is in progress, and
+        // 64 KB buffers made 1,000 open streams cost 100-150 MB more RSS (bench/load.sh --only streams)
+        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
         connector.setHost(settings.host());
         connector.setPort(settings.port());
         connector.setIdleTimeout(settings.idleTimeout().toMillis() + 60_000);
