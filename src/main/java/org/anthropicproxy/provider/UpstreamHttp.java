@@ -137,7 +137,7 @@ public final class UpstreamHttp implements AutoCloseable {
         public InputStream body() {
             if (body == null) {
                 try {
-                    body = Content.Source.asInputStream(listener.source());
+                    body = new ChunkInputStream(listener.source());
                 } catch (IOException e) {
                     body = failing(e);
                 }
