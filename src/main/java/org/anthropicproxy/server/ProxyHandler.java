@@ -40,6 +40,7 @@ final class ProxyHandler extends Handler.Abstract {
     private static final Set<String> COUNT_TOKENS = Set.of("/v1/messages/count_tokens", "/messages/count_tokens");
     private static final Set<String> MODELS = Set.of("/v1/models", "/models");
     private static final Set<String> OPEN = Set.of("/", "/api/hello", "/health");
+    private static final String BODY_READ = ProxyHandler.class.getName() + ".bodyRead";
 
     private final Router router;
     private final ServerSettings settings;
@@ -83,6 +84,9 @@ final class ProxyHandler extends Handler.Abstract {
         CompletableFuture<Served> served;
         try {
             served = route(request, sink, requestId, method, path);
+            if (request.getAttribute(BODY_READ) == null) {
+                discardBody(request);
+            }
         } catch (Throwable t) {
             served = CompletableFuture.failedFuture(t);
         }
@@ -95,6 +99,20 @@ final class ProxyHandler extends Handler.Abstract {
             }
         });
         return true;
+    }
+
+    /**
+     * Reads and drops a body the route answered without reading (a 401, a 404, telemetry), up to a bound, before the
+     * request ends. Otherwise Jetty, finding the body not (yet) there at the end of the request, may close the
+     * connection after an answer that did not say so; a client that had put the connection back in its pool then sent
+     * its next request into a closed connection ("header parser received no bytes": FuzzIT and RoutesAndValidationIT
+     * failed now and then under load). Beyond the bound the connection is closed all the same.
+     */
+    private static void discardBody(Request request) {
+        if (request.getLength() == 0) {
+            return;
+        }
+        drain(Content.Source.asInputStream(request), 1024 * 1024);
     }
 
     /** A bug, not a client or upstream fault: logged with its trace, answered 500 if nothing was sent yet. */
@@ -251,6 +269,7 @@ final class ProxyHandler extends Handler.Abstract {
 
     /** The body, or null after answering 413 (over the limit) or 400 (unreadable). */
     private byte[] readBody(Request request, JettyClientSink sink) throws IOException {
+        request.setAttribute(BODY_READ, Boolean.TRUE);
         long max = settings.maxBodyBytes();
         long declared = request.getLength();
         // never closed: closing before the end of the content fails the request, and the answer with it
