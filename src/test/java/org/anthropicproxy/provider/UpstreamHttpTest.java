@@ -81,4 +81,18 @@ class UpstreamHttpTest {
             }
         }
     }
+
+    @Test
+    void aStreamOutlivesTheHeadersDeadlineOnceItsHeadersCame() throws Exception {
+        try (SocketUpstream up = new SocketUpstream(c -> c.readRequest().head(200, "text/event-stream")
+                .write("event: ping\ndata: {}\n\n").pause(Duration.ofMillis(900)).write("event: end\ndata: {}\n\n"));
+             UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(200)))) {
+            try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes())) {
+                assertThat(http.pendingHeaderDeadlines()).as("the headers deadline ends with the headers").isZero();
+                // the body takes longer than the headers deadline, and arrives whole
+                assertThat(new String(ex.body().readAllBytes(), StandardCharsets.UTF_8))
+                        .isEqualTo("event: ping\ndata: {}\n\nevent: end\ndata: {}\n\n");
+            }
+        }
+    }
 }
