@@ -40,7 +40,14 @@ class ChunkInputStreamTest {
 
     @Test
     void waitsForContentThatComesLater() throws Exception {
-        AsyncContent content = new AsyncContent();
+        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+        AsyncContent content = new AsyncContent() {
+            @Override
+            public void demand(Runnable more) {
+                waiting.countDown();
+                super.demand(more);
+            }
+        };
         ChunkInputStream in = new ChunkInputStream(content);
         CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
             try {
@@ -49,7 +56,7 @@ class ChunkInputStreamTest {
                 throw new RuntimeException(e);
             }
         }, VirtualThreads.EXECUTOR);
-        Thread.sleep(100); // the reader is blocked on demand by now, or soon: either way it must get the byte
+        assertThat(waiting.await(5, TimeUnit.SECONDS)).as("the reader waits for content").isTrue();
         assertThat(read).isNotDone();
         content.write(true, bytes("x"), Callback.NOOP);
         assertThat(read.get(5, TimeUnit.SECONDS)).isEqualTo('x');

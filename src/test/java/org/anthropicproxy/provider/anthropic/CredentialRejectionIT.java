@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An upstream that rejects the token with 401: the proxy refreshes it once and sends the request again, for
- * answers served on the I/O thread (non-stream, stream) as for the rest; a key that cannot be refreshed is a 401.
+ * answers served on the I/O thread (non-stream, stream) as for the rest; a token rejected again after its refresh
+ * gets the client the upstream's own 401.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CredentialRejectionIT {
