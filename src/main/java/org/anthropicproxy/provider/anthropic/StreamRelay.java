@@ -14,7 +14,6 @@ import org.anthropicproxy.sse.SseException;
 import org.anthropicproxy.sse.SseParser;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
 import org.eclipse.jetty.util.thread.Invocable;
 
@@ -96,8 +95,7 @@ final class StreamRelay extends IteratingCallback {
         }
         if (!holding && !started) {
             started = true;
-            client.startStreamAsync(200, responseHeaders, this);
-            return Action.SCHEDULED;
+            client.startStream(200, responseHeaders);
         }
         while (true) {
             if (!holding && forwardable() > 0) {
@@ -143,7 +141,7 @@ final class StreamRelay extends IteratingCallback {
                 if (contentStarted) {
                     holding = false;
                     started = true;
-                    client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+                    client.startStream(200, responseHeaders);
                 }
             }
         }
@@ -162,7 +160,7 @@ final class StreamRelay extends IteratingCallback {
             }
             holding = false;
             started = true;
-            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+            client.startStream(200, responseHeaders);
             if (forwardRest() == Action.SCHEDULED) {
                 return Action.SCHEDULED;
             }
@@ -199,7 +197,7 @@ final class StreamRelay extends IteratingCallback {
         if (holding) {
             holding = false;
             started = true;
-            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+            client.startStream(200, responseHeaders);
         }
         byte[] event = ("event: error\ndata: " + errorJson + "\n\n").getBytes(StandardCharsets.UTF_8);
         client.writeEventsAsync(event, 0, event.length, this);
