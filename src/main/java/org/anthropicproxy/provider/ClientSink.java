@@ -19,14 +19,17 @@ public interface ClientSink {
     /** {@link #respond} without waiting: {@code done} is told once the response is written (or could not be). */
     void respondAsync(int status, HttpFields headers, byte[] body, Callback done);
 
-    /**
-     * Commits status and headers of an event stream. They go out with the first write that follows (events, a ping,
-     * the end), one write instead of two; nothing is written here.
-     */
-    void startStream(int status, HttpFields headers);
+    /** Commits status and headers of an event stream. */
+    void startStream(int status, HttpFields headers) throws IOException;
 
     /** Writes bytes that end on an SSE event boundary, and flushes them. */
     void writeEvents(byte[] bytes, int off, int len) throws IOException;
+
+    /**
+     * {@link #startStream} without waiting: {@code done} is told once the headers are out (or could not be sent).
+     * For relays that run on the upstream's I/O thread, which must never block on a slow client.
+     */
+    void startStreamAsync(int status, HttpFields headers, Callback done);
 
     /**
      * {@link #writeEvents} without waiting: {@code done} is told once the bytes are written; until then the caller

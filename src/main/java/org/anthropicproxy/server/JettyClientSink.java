@@ -66,7 +66,18 @@ final class JettyClientSink implements ClientSink {
     }
 
     @Override
-    public void startStream(int status, HttpFields headers) {
+    public void startStream(int status, HttpFields headers) throws IOException {
+        beginStream(status, headers);
+        write(false, BufferUtil.EMPTY_BUFFER);
+    }
+
+    @Override
+    public void startStreamAsync(int status, HttpFields headers, Callback done) {
+        beginStream(status, headers);
+        writeAsync(false, BufferUtil.EMPTY_BUFFER, done);
+    }
+
+    private void beginStream(int status, HttpFields headers) {
         begin(status, headers);
         HttpFields.Mutable h = response.getHeaders();
         h.put("content-type", "text/event-stream; charset=utf-8");

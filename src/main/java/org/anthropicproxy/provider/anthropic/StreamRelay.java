@@ -14,6 +14,7 @@ import org.anthropicproxy.sse.SseException;
 import org.anthropicproxy.sse.SseParser;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
 import org.eclipse.jetty.util.thread.Invocable;
 
@@ -95,7 +96,8 @@ final class StreamRelay extends IteratingCallback {
         }
         if (!holding && !started) {
             started = true;
-            client.startStream(200, responseHeaders);
+            client.startStreamAsync(200, responseHeaders, this);
+            return Action.SCHEDULED;
         }
         while (true) {
             if (!holding && forwardable() > 0) {
@@ -141,7 +143,7 @@ final class StreamRelay extends IteratingCallback {
                 if (contentStarted) {
                     holding = false;
                     started = true;
-                    client.startStream(200, responseHeaders);
+                    client.startStreamAsync(200, responseHeaders, Callback.NOOP);
                 }
             }
         }
@@ -160,7 +162,7 @@ final class StreamRelay extends IteratingCallback {
             }
             holding = false;
             started = true;
-            client.startStream(200, responseHeaders);
+            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
             if (forwardRest() == Action.SCHEDULED) {
                 return Action.SCHEDULED;
             }
@@ -197,7 +199,7 @@ final class StreamRelay extends IteratingCallback {
         if (holding) {
             holding = false;
             started = true;
-            client.startStream(200, responseHeaders);
+            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
         }
         byte[] event = ("event: error\ndata: " + errorJson + "\n\n").getBytes(StandardCharsets.UTF_8);
         client.writeEventsAsync(event, 0, event.length, this);
