@@ -100,9 +100,7 @@ final class StreamRelay extends IteratingCallback {
             return Action.SCHEDULED;
         }
         while (true) {
-            if (!holding && forwardable() > 0) {
-                inFlight = forwardable();
-                client.writeEventsAsync(pending, 0, inFlight, this);
+            if (forwardRest() == Action.SCHEDULED) {
                 return Action.SCHEDULED;
             }
             if (errorJson != null && !holding) {
@@ -141,9 +139,7 @@ final class StreamRelay extends IteratingCallback {
                     return end(Result.FAILED_BEFORE_CONTENT);
                 }
                 if (contentStarted) {
-                    holding = false;
-                    started = true;
-                    client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+                    stopHolding();
                 }
             }
         }
@@ -160,9 +156,7 @@ final class StreamRelay extends IteratingCallback {
             if (errorJson != null) {
                 return end(Result.FAILED_BEFORE_CONTENT);
             }
-            holding = false;
-            started = true;
-            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+            stopHolding();
             if (forwardRest() == Action.SCHEDULED) {
                 return Action.SCHEDULED;
             }
@@ -171,6 +165,13 @@ final class StreamRelay extends IteratingCallback {
             return cut("upstream stream ended before message_stop");
         }
         return end(Result.COMPLETED);
+    }
+
+    /** Held back until now: the stream's headers are sent; the bytes that follow queue behind them. */
+    private void stopHolding() {
+        holding = false;
+        started = true;
+        client.startStreamAsync(200, responseHeaders, Callback.NOOP);
     }
 
     /** Writes what is forwardable now; SCHEDULED if a write started (process comes back here afterwards). */
@@ -197,9 +198,7 @@ final class StreamRelay extends IteratingCallback {
         errorJson = ErrorBody.json("api_error", why);
         result = Result.UPSTREAM_CUT;
         if (holding) {
-            holding = false;
-            started = true;
-            client.startStreamAsync(200, responseHeaders, Callback.NOOP);
+            stopHolding();
         }
         byte[] event = ("event: error\ndata: " + errorJson + "\n\n").getBytes(StandardCharsets.UTF_8);
         client.writeEventsAsync(event, 0, event.length, this);
