@@ -3,9 +3,12 @@ package org.anthropicproxy.server;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
 import org.anthropicproxy.provider.ClientSink;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.BufferUtil;
@@ -28,10 +31,20 @@ final class JettyClientSink implements ClientSink {
     private volatile long firstByteNanos;
     private int status;
     private volatile Runnable onClientGone;
+    private volatile BooleanSupplier keepAlive = () -> true;
 
     JettyClientSink(Response response) {
         this.response = response;
         this.writes = new SerialWrites(response);
+    }
+
+    /**
+     * Asked once, just before the answer's headers go out: false when the request's body was left unread, so the
+     * connection will be closed after the answer and the answer must say so. A client that pooled the connection
+     * would otherwise send its next request into a closed socket ("header parser received no bytes").
+     */
+    void keepAliveIf(BooleanSupplier condition) {
+        this.keepAlive = condition;
     }
 
     @Override
@@ -157,7 +170,13 @@ final class JettyClientSink implements ClientSink {
         }
     }
 
-    private synchronized void begin(int status, HttpFields headers) {
+    private void begin(int status, HttpFields headers) {
+        // outside the lock: deciding may read (and drop) the rest of a request body
+        boolean close = !keepAlive.getAsBoolean();
+        commit(status, headers, close);
+    }
+
+    private synchronized void commit(int status, HttpFields headers, boolean close) {
         if (committed) {
             throw new IllegalStateException("response already committed");
         }
@@ -166,6 +185,9 @@ final class JettyClientSink implements ClientSink {
         HttpFields.Mutable h = response.getHeaders();
         for (HttpField f : headers) {
             h.add(f);
+        }
+        if (close) {
+            h.put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
         }
         committed = true;
     }

@@ -41,6 +41,9 @@ final class ProxyHandler extends Handler.Abstract {
     private static final Set<String> MODELS = Set.of("/v1/models", "/models");
     private static final Set<String> OPEN = Set.of("/", "/api/hello", "/health");
     private static final String BODY_READ = ProxyHandler.class.getName() + ".bodyRead";
+    /** Set when the body was read only in part (over the limit and beyond what is worth draining). */
+    private static final String BODY_LEFT = ProxyHandler.class.getName() + ".bodyLeft";
+    private static final long DISCARD_LIMIT = 1024 * 1024;
 
     private final Router router;
     private final ServerSettings settings;
@@ -81,6 +84,7 @@ final class ProxyHandler extends Handler.Abstract {
         String path = request.getHttpURI().getPath();
         JettyClientSink sink = new JettyClientSink(response);
         request.addFailureListener(failure -> sink.clientGone());
+        sink.keepAliveIf(() -> keepAliveAfterAnswer(request));
         CompletableFuture<Served> served;
         try {
             served = route(request, sink, requestId, method, path);
@@ -102,17 +106,28 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /**
-     * Reads and drops a body the route answered without reading (a 401, a 404, telemetry), up to a bound, before the
-     * request ends. Otherwise Jetty, finding the body not (yet) there at the end of the request, may close the
-     * connection after an answer that did not say so; a client that had put the connection back in its pool then sent
-     * its next request into a closed connection ("header parser received no bytes": FuzzIT and RoutesAndValidationIT
-     * failed now and then under load). Beyond the bound the connection is closed all the same.
+     * Whether the connection stays open after the answer about to be sent. Jetty closes it when the request's body was
+     * not read to its end; the answer must then say {@code connection: close}, or a client that pooled the connection
+     * sends its next request into a closed socket ("header parser received no bytes"). A body the route did not read
+     * (a 401, a 404, telemetry) is dropped after the answer when it is small enough, before it otherwise: a client still
+     * sending would get a reset (its bytes unread at the close) instead of the answer.
      */
-    private static void discardBody(Request request) {
-        if (request.getLength() == 0) {
-            return;
+    private static boolean keepAliveAfterAnswer(Request request) {
+        if (request.getAttribute(BODY_READ) == null) {
+            long length = request.getLength();
+            if (length >= 0 && length <= DISCARD_LIMIT) {
+                return true;
+            }
+            discardBody(request);
         }
-        drain(Content.Source.asInputStream(request), 1024 * 1024);
+        return request.getAttribute(BODY_LEFT) == null;
+    }
+
+    private static void discardBody(Request request) {
+        request.setAttribute(BODY_READ, Boolean.TRUE);
+        if (request.getLength() != 0) {
+            bodyLeftIf(request, !drain(Content.Source.asInputStream(request), DISCARD_LIMIT));
+        }
     }
 
     /** A bug, not a client or upstream fault: logged with its trace, answered 500 if nothing was sent yet. */
@@ -275,7 +290,7 @@ final class ProxyHandler extends Handler.Abstract {
         // never closed: closing before the end of the content fails the request, and the answer with it
         InputStream in = Content.Source.asInputStream(request);
         if (declared > max) {
-            drain(in, Math.min(declared, 2 * max));
+            bodyLeftIf(request, !drain(in, Math.min(declared, 2 * max)));
             error(sink, 413, "request_too_large", "Request body is " + declared + " bytes; the limit is " + max + " bytes");
             return null;
         }
@@ -295,31 +310,45 @@ final class ProxyHandler extends Handler.Abstract {
             }
         } catch (IOException e) {
             // early EOF, broken chunked encoding: the client's fault, not an internal error
+            bodyLeftIf(request, true);
             error(sink, 400, "invalid_request_error", "request body could not be read: " + e.getClass().getSimpleName());
             return null;
         }
         if (body.length > max) {
-            drain(in, max);
+            bodyLeftIf(request, !drain(in, max));
             error(sink, 413, "request_too_large", "Request body exceeds the limit of " + max + " bytes");
             return null;
         }
         return body;
     }
 
+    private static void bodyLeftIf(Request request, boolean left) {
+        if (left) {
+            request.setAttribute(BODY_LEFT, Boolean.TRUE);
+        }
+    }
+
     /**
-     * Reads and drops up to {@code limit} more body bytes before a 413: a client still sending would otherwise get a
-     * reset (the connection closed with its bytes unread) instead of the answer. Beyond the limit it gets the reset.
+     * Reads and drops up to {@code limit} more body bytes before an answer that does not need them: a client still
+     * sending would otherwise get a reset (the connection closed with its bytes unread) instead of the answer. True
+     * when the end of the body was reached; beyond the limit the connection is closed after the answer.
      */
-    private static void drain(InputStream in, long limit) {
+    private static boolean drain(InputStream in, long limit) {
         byte[] buf = new byte[64 * 1024];
         long left = limit;
         try {
             int n;
-            while (left >= 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left + 1))) >= 0) {
+            while ((n = in.read(buf, 0, (int) Math.min(buf.length, left + 1))) >= 0) {
                 left -= n;
+                if (left < 0) {
+                    return false;
+                }
             }
-        } catch (IOException ignored) {
-            // the client stopped sending: the answer goes out regardless
+            return true;
+        } catch (IOException e) {
+            // the client stopped sending or sent a broken body: the answer goes out regardless, on a connection
+            // that cannot be reused
+            return false;
         }
     }
 

@@ -343,6 +343,8 @@ class FuzzIT {
             assertThat(AnthropicAnswers.errorType(a.header("content-type"), a.body())).isNotNull();
             return;
         }
+        // the headers say who wrote an answer that is not Anthropic-shaped (Jetty's own, a handler's)
+        assertThat(a.header("content-type")).as("%s: content-type of %d %s", suite, a.status(), a.headers()).isNotNull();
         judge(suite, a.status(), a.header("content-type"), a.body());
     }
 

@@ -74,6 +74,38 @@ class RoutesAndValidationIT {
         error(proxy.post("/v1/messages", big), 413, "request_too_large");
     }
 
+    @ParameterizedTest
+    @CsvSource({
+            // within twice the limit the rest is read and dropped: the connection stays usable
+            "/v1/messages, 6000, 413, false",
+            // beyond it the connection is closed after the answer, and the answer says so
+            "/v1/messages, 20000, 413, true",
+            "/api/event_logging/batch, 2000, 200, false",
+            "/api/event_logging/batch, 1100000, 200, true",
+    })
+    void anAnswerOnAConnectionThatWillCloseSaysSo(String path, int length, int status, boolean closes) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+            s.setSoTimeout(10_000);
+            java.io.OutputStream out = s.getOutputStream();
+            String body = "{\"model\":\"m\",\"x\":\"" + "x".repeat(length - 18) + "\"}";
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length() + "\r\n\r\n" + body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            java.io.InputStream in = s.getInputStream();
+            org.anthropicproxy.testkit.RawHttpExchange.Answer first = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat(first.status()).isEqualTo(status);
+            assertThat("close".equalsIgnoreCase(first.header("connection"))).as("connection: close").isEqualTo(closes);
+            org.anthropicproxy.testkit.RawHttpExchange.Answer second = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            if (closes) {
+                assertThat(second.status()).as("nothing after an answer that said close").isEqualTo(-1);
+            } else {
+                assertThat(second.status()).as("the kept-alive connection answers its next request").isEqualTo(200);
+                assertThat(second.bodyText()).contains("healthy");
+            }
+        }
+    }
+
     @Test
     void aHeadAnswerKeepsTheConnectionUsable() throws Exception {
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
