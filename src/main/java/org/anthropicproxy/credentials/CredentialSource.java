@@ -12,6 +12,14 @@ public interface CredentialSource extends AutoCloseable {
     Credential current() throws CredentialUnavailableException;
 
     /**
+     * Whether {@link #current} would answer at once, without reading a file or refreshing over the network: a request
+     * may then be served on an I/O thread, where nothing may block.
+     */
+    default boolean currentAtHand() {
+        return false;
+    }
+
+    /**
      * Called after the upstream answered 401 to {@code rejected}: refreshes once (single-flight). When another
      * thread already replaced the rejected credential, returns the newer one without refreshing again.
      */

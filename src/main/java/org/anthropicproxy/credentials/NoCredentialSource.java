@@ -7,6 +7,11 @@ final class NoCredentialSource implements CredentialSource {
     private static final Credential EMPTY = new Credential("", Map.of(), null);
 
     @Override
+    public boolean currentAtHand() {
+        return true;
+    }
+
+    @Override
     public Credential current() {
         return EMPTY;
     }

@@ -123,6 +123,12 @@ final class RefreshingFileSource implements CredentialSource {
     }
 
     @Override
+    public boolean currentAtHand() {
+        Loaded l = loaded;
+        return l != null && !l.rejected() && !due(l.token(), buffer);
+    }
+
+    @Override
     public Credential refreshAfterRejection(Credential rejected) throws CredentialUnavailableException {
         return obtain(rejected, buffer);
     }

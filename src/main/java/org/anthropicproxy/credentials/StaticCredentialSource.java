@@ -26,6 +26,11 @@ final class StaticCredentialSource implements CredentialSource {
     }
 
     @Override
+    public boolean currentAtHand() {
+        return true;
+    }
+
+    @Override
     public Credential current() throws CredentialUnavailableException {
         if (credential == null) {
             throw new CredentialUnavailableException(unavailableReason);

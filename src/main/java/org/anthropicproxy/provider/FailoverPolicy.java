@@ -14,6 +14,11 @@ public interface FailoverPolicy {
 
     void onRequest(String provider);
 
+    /** Whether {@link #onRequest} returns without waiting on I/O (a shared store over the network does not). */
+    default boolean onRequestWithoutBlocking() {
+        return false;
+    }
+
     /** A policy that never marks anything: every failure goes back to the client. */
     FailoverPolicy NONE = new FailoverPolicy() {
         @Override
@@ -28,6 +33,11 @@ public interface FailoverPolicy {
 
         @Override
         public void onRequest(String provider) {
+        }
+
+        @Override
+        public boolean onRequestWithoutBlocking() {
+            return true;
         }
     };
 }

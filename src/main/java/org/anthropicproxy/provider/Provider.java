@@ -24,6 +24,14 @@ public interface Provider extends AutoCloseable {
         return CompletableFuture.completedFuture(messages(call, client));
     }
 
+    /**
+     * Whether {@link #messagesAsync} may be called on an I/O thread: it blocks nowhere before its upstream answers
+     * (no credential refresh due, no blocking client). By default it does.
+     */
+    default boolean answersWithoutBlocking() {
+        return false;
+    }
+
     /** {@code POST /v1/messages/count_tokens}. */
     Outcome countTokens(Call call, ClientSink client);
 

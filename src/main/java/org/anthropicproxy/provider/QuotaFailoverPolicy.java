@@ -41,4 +41,9 @@ public final class QuotaFailoverPolicy implements FailoverPolicy {
     public void onRequest(String provider) {
         quota.onRequest(provider);
     }
+
+    @Override
+    public boolean onRequestWithoutBlocking() {
+        return quota.recordsWithoutBlocking();
+    }
 }

@@ -116,6 +116,12 @@ public final class Router implements AutoCloseable {
         });
     }
 
+    /** Whether {@link #messagesAsync} for {@code model} blocks nowhere before the upstream answers. */
+    public boolean servesWithoutBlocking(String model) {
+        List<String> chain = chainFor(model);
+        return chain.size() == 1 && policy.onRequestWithoutBlocking() && providers.get(chain.get(0)).answersWithoutBlocking();
+    }
+
     public Result countTokens(Call call, ClientSink client) {
         return dispatch(call, client, Provider::countTokens);
     }

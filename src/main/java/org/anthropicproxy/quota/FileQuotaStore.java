@@ -110,6 +110,11 @@ public final class FileQuotaStore implements QuotaStore {
     }
 
     @Override
+    public boolean recordsWithoutBlocking() {
+        return true; // counters are flushed by their own thread
+    }
+
+    @Override
     public void recordRequest(String provider, Instant at) {
         checkName(provider);
         synchronized (lock) {

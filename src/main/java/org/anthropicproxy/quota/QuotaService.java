@@ -106,6 +106,10 @@ public final class QuotaService implements AutoCloseable {
         store.recordRequest(provider, clock.instant());
     }
 
+    public boolean recordsWithoutBlocking() {
+        return store.recordsWithoutBlocking();
+    }
+
     public void reset(String provider) {
         store.reset(provider);
         log.info("provider '{}' quota state reset by request", provider);

@@ -25,6 +25,11 @@ public interface QuotaStore extends AutoCloseable {
     /** {@code request_count + 1} and {@code last_request_at = at}. */
     void recordRequest(String provider, Instant at);
 
+    /** Whether {@link #recordRequest} returns without waiting on I/O (a network round trip, a file write). */
+    default boolean recordsWithoutBlocking() {
+        return false;
+    }
+
     /** Only records the last error (auth and client errors). */
     void recordError(String provider, String error);
 

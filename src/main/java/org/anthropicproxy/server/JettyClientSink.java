@@ -64,11 +64,20 @@ final class JettyClientSink implements ClientSink {
         return firstByteNanos;
     }
 
+    /**
+     * Blocks until written on a virtual thread. On an I/O thread (a request served there) the answer is only queued:
+     * waiting there for a client that does not read would stall every connection of the selector, and the request's
+     * end ({@link #finish}) waits for the write anyway.
+     */
     @Override
     public void respond(int status, HttpFields headers, byte[] body) throws IOException {
         begin(status, headers);
         response.getHeaders().put("content-length", Long.toString(body.length));
-        write(true, ByteBuffer.wrap(body));
+        if (Thread.currentThread().isVirtual()) {
+            write(true, ByteBuffer.wrap(body));
+        } else {
+            writeAsync(true, ByteBuffer.wrap(body), Callback.NOOP);
+        }
     }
 
     @Override
@@ -166,7 +175,7 @@ final class JettyClientSink implements ClientSink {
             // the client may have left after the last event: nothing is lost, and the request ends either way
             writeAsync(true, BufferUtil.EMPTY_BUFFER, Callback.from(Callback.NOOP.getInvocationType(), then, failure -> then.run()));
         } else {
-            then.run();
+            writes.afterWrites(then);
         }
     }
 

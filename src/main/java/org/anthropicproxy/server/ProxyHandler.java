@@ -22,6 +22,7 @@ import org.anthropicproxy.provider.Outcome;
 import org.anthropicproxy.provider.Provider;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.Usage;
+import org.anthropicproxy.provider.VirtualThreads;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -32,7 +33,12 @@ import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Routes every request; runs on a virtual thread per request and blocks freely. */
+/**
+ * Routes every request. Called on the I/O thread that parsed the request: most requests go on to a virtual thread of
+ * their own and block freely there; a message with a content-length has its body read on the I/O threads, and is
+ * served there too when its provider answers without blocking ({@link Router#servesWithoutBlocking}), so a
+ * passthrough request never waits for a thread to wake up. Everything that may block runs on a virtual thread.
+ */
 final class ProxyHandler extends Handler.Abstract {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
@@ -57,7 +63,7 @@ final class ProxyHandler extends Handler.Abstract {
     private volatile boolean shuttingDown;
 
     ProxyHandler(Router router, ServerSettings settings, Pinger pinger, AdminRoutes admin, ClientAuth auth) {
-        super(InvocationType.BLOCKING);
+        super(InvocationType.NON_BLOCKING);
         this.router = router;
         this.settings = settings;
         this.pinger = pinger;
@@ -79,15 +85,40 @@ final class ProxyHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         inFlight.incrementAndGet();
         long start = System.nanoTime();
-        String requestId = RequestIds.next();
         String method = request.getMethod();
         String path = request.getHttpURI().getPath();
+        long length = request.getLength();
+        if (method.equals("POST") && MESSAGES.contains(path) && length > 0 && length <= settings.maxBodyBytes() && !shuttingDown) {
+            request.setAttribute(BODY_READ, Boolean.TRUE);
+            AsyncBody.read(request, (int) length).whenComplete((body, failure) -> {
+                Body read = new Body(body, failure);
+                if (failure == null) {
+                    serve(request, response, callback, start, method, path, read);
+                } else {
+                    // answered on a virtual thread: the 400 is written blocking
+                    bodyLeftIf(request, true);
+                    VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, read));
+                }
+            });
+        } else {
+            VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, null));
+        }
+        return true;
+    }
+
+    /** A body read before routing (on the I/O thread), or why it could not be. */
+    private record Body(byte[] bytes, Throwable failure) {
+    }
+
+    private void serve(Request request, Response response, Callback callback, long start, String method, String path,
+                       Body preRead) {
+        String requestId = RequestIds.next();
         JettyClientSink sink = new JettyClientSink(response);
         request.addFailureListener(failure -> sink.clientGone());
         sink.keepAliveIf(() -> keepAliveAfterAnswer(request));
         CompletableFuture<Served> served;
         try {
-            served = route(request, sink, requestId, method, path);
+            served = route(request, sink, requestId, method, path, preRead);
             if (request.getAttribute(BODY_READ) == null) {
                 discardBody(request);
             }
@@ -102,7 +133,6 @@ final class ProxyHandler extends Handler.Abstract {
                 finish(sink, callback, () -> logServed(s, sink, requestId, method, path, start));
             }
         });
-        return true;
     }
 
     /**
@@ -175,7 +205,8 @@ final class ProxyHandler extends Handler.Abstract {
         }
     }
 
-    private CompletableFuture<Served> route(Request request, JettyClientSink sink, String requestId, String method, String path) throws IOException {
+    private CompletableFuture<Served> route(Request request, JettyClientSink sink, String requestId, String method, String path,
+                                            Body preRead) throws IOException {
         if (shuttingDown) {
             HttpFields.Mutable h = jsonHeaders();
             h.put("connection", "close");
@@ -214,7 +245,7 @@ final class ProxyHandler extends Handler.Abstract {
             CompletableFuture<Served> served;
             try {
                 served = method.equals("POST")
-                        ? messages(request, sink, requestId, path, COUNT_TOKENS.contains(path))
+                        ? messages(request, sink, requestId, path, COUNT_TOKENS.contains(path), preRead)
                         : done(wrongMethod(sink, method, path, "POST"));
             } catch (IOException | RuntimeException | Error e) {
                 concurrency.release();
@@ -252,8 +283,16 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     private CompletableFuture<Served> messages(Request request, JettyClientSink sink, String requestId, String path,
-                                               boolean countTokens) throws IOException {
-        byte[] body = readBody(request, sink);
+                                               boolean countTokens, Body preRead) throws IOException {
+        byte[] body;
+        if (preRead == null) {
+            body = readBody(request, sink);
+        } else if (preRead.failure() == null) {
+            body = preRead.bytes();
+        } else {
+            body = null;
+            error(sink, 400, "invalid_request_error", "request body could not be read: " + preRead.failure().getClass().getSimpleName());
+        }
         if (body == null) {
             return done(Served.note("body too large or unreadable"));
         }
@@ -268,9 +307,16 @@ final class ProxyHandler extends Handler.Abstract {
         if (scan.stream() && !countTokens) {
             pinger.add(sink);
         }
-        CompletableFuture<Router.Result> routed = countTokens
-                ? CompletableFuture.completedFuture(router.countTokens(call, sink))
-                : router.messagesAsync(call, sink);
+        CompletableFuture<Router.Result> routed;
+        if (countTokens) {
+            routed = CompletableFuture.completedFuture(router.countTokens(call, sink));
+        } else if (Thread.currentThread().isVirtual() || router.servesWithoutBlocking(scan.model())) {
+            routed = router.messagesAsync(call, sink);
+        } else {
+            // read on an I/O thread, served by a provider that may block (a refresh due, a chain, a shared store)
+            routed = CompletableFuture.supplyAsync(() -> router.messagesAsync(call, sink), VirtualThreads.EXECUTOR)
+                    .thenCompose(r -> r);
+        }
         return routed.thenApply(r -> switch (r.outcome()) {
             case Outcome.Served s -> new Served(scan.model(), r.provider(), s.upstreamModel(), s.usage(), r.failovers(), s.streamError());
             case Outcome.Failed f -> new Served(scan.model(), r.provider(), f.upstreamModel(), null, r.failovers(), null);

@@ -34,12 +34,23 @@ final class SerialWrites {
         start(last, buffer, done);
     }
 
+    /** Runs {@code then} once every write asked for so far has completed (or failed). */
+    void afterWrites(Runnable then) {
+        write(false, null, Callback.from(Callback.NOOP.getInvocationType(), then, failure -> then.run()));
+    }
+
     /** True when no write is pending or queued. */
     synchronized boolean idle() {
         return !busy;
     }
 
     private void start(boolean last, ByteBuffer buffer, Callback done) {
+        if (buffer == null) {
+            // a marker from afterWrites: everything before it is done
+            done.succeeded();
+            next();
+            return;
+        }
         response.write(last, buffer, Callback.from(done.getInvocationType(), () -> {
             done.succeeded();
             next();

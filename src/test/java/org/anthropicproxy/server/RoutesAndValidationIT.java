@@ -107,6 +107,30 @@ class RoutesAndValidationIT {
     }
 
     @Test
+    void aBodyArrivingInPiecesIsForwardedWhole() throws Exception {
+        // read on the I/O thread as the pieces come: each pause leaves the reader waiting for the selector
+        String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + "y".repeat(3000) + "\"}]}";
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+            s.setSoTimeout(10_000);
+            s.setTcpNoDelay(true);
+            java.io.OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
+                    + bytes.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            int[] cuts = {0, 10, 1500, bytes.length - 1, bytes.length};
+            for (int i = 0; i + 1 < cuts.length; i++) {
+                Thread.sleep(50); // the client's own pace: the proxy must wait for the rest, not answer early
+                out.write(bytes, cuts[i], cuts[i + 1] - cuts[i]);
+                out.flush();
+            }
+            org.anthropicproxy.testkit.RawHttpExchange.Answer a = org.anthropicproxy.testkit.RawHttpExchange.read(s.getInputStream());
+            assertThat(a.status()).as(a.bodyText()).isEqualTo(200);
+            assertThat(upstream.received().getLast().bodyText()).isEqualTo(body);
+        }
+    }
+
+    @Test
     void aHeadAnswerKeepsTheConnectionUsable() throws Exception {
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);

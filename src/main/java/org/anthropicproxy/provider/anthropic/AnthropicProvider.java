@@ -69,6 +69,11 @@ public final class AnthropicProvider implements Provider {
     }
 
     @Override
+    public boolean answersWithoutBlocking() {
+        return credentials.currentAtHand();
+    }
+
+    @Override
     public ModelMapper models() {
         return models;
     }
