@@ -28,6 +28,24 @@ public final class Failures {
                 c -> c.respond(status, JSON, ErrorBody.bytes(e.timeout() ? "timeout_error" : "api_error", message)));
     }
 
+    /** The answer's body could not be read (the connection failed after the headers): nothing was sent yet. */
+    public static Outcome.Failed readFailed(Throwable failure, String upstreamModel) {
+        Throwable cause = unwrap(failure);
+        String m = "upstream connection failed while reading the response: " + cause.getClass().getSimpleName();
+        return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
+                c -> c.respond(502, JSON, ErrorBody.bytes("api_error", m)));
+    }
+
+    /** A request sent without waiting failed before its headers ({@link UpstreamHttp#postAsync}): as {@link #noAnswer}. */
+    public static Outcome.Failed notAnswered(Throwable failure, String upstreamModel) {
+        return unwrap(failure) instanceof UpstreamHttp.NoAnswerException n ? noAnswer(n, upstreamModel) : readFailed(failure, upstreamModel);
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return (failure instanceof java.util.concurrent.CompletionException || failure instanceof java.util.concurrent.ExecutionException)
+                && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
     /** An error the proxy itself answers (request cannot be mapped, no credential): never a reason to fail over. */
     public static Outcome.Failed local(int status, String type, String message, String upstreamModel) {
         byte[] body = ErrorBody.bytes(type, message);

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
@@ -133,9 +132,7 @@ public final class AnthropicProvider implements Provider {
                 : http.postForWholeAsync(uri, headers, body, MAX_RESPONSE_BODY);
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
             if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                return CompletableFuture.completedFuture(cause instanceof UpstreamHttp.NoAnswerException n
-                        ? (Outcome) Failures.noAnswer(n, upstreamModel) : readFailed(cause, upstreamModel));
+                return CompletableFuture.<Outcome>completedFuture(Failures.notAnswered(failure, upstreamModel));
             }
             String contentType = ex.contentType();
             if (ex.status() == 200 && stream && contentType.startsWith("text/event-stream")) {
@@ -203,7 +200,7 @@ public final class AnthropicProvider implements Provider {
         try {
             result = relay.start(ex.source()).get();
         } catch (IOException | ExecutionException e) {
-            return readFailed(e, upstreamModel); // the body failed before it began: nothing was sent
+            return Failures.readFailed(e, upstreamModel); // the body failed before it began: nothing was sent
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             ex.abort(e);
@@ -219,7 +216,7 @@ public final class AnthropicProvider implements Provider {
         HttpFields headers = HeaderPolicy.downstream(ex.headers());
         StreamRelay relay = new StreamRelay(client, headers, call.holdUntilContent());
         return ex.sourceAsync().thenCompose(relay::start).handle((result, failure) -> failure != null
-                ? readFailed(failure, upstreamModel) : relayed(relay, result, ex, headers, upstreamModel, secret));
+                ? Failures.readFailed(failure, upstreamModel) : relayed(relay, result, ex, headers, upstreamModel, secret));
     }
 
     private static Outcome relayed(StreamRelay relay, StreamRelay.Result result, UpstreamHttp.Exchange ex, HttpFields headers,
@@ -244,15 +241,6 @@ public final class AnthropicProvider implements Provider {
                 ex.abort(new IOException("stream ended"));
                 return new Outcome.Served(200, upstreamModel, relay.usage(), relay.errorJson());
         }
-    }
-
-    /** The answer's body could not be read (the connection failed after the headers): nothing was sent yet. */
-    private static Outcome.Failed readFailed(Throwable failure, String upstreamModel) {
-        Throwable cause = failure instanceof CompletionException || failure instanceof ExecutionException
-                ? (failure.getCause() == null ? failure : failure.getCause()) : failure;
-        String m = "upstream connection failed while reading the response: " + cause.getClass().getSimpleName();
-        return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
-                c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
     }
 
     /** A non-stream answer as the client gets it. */
@@ -290,7 +278,7 @@ public final class AnthropicProvider implements Provider {
         try {
             body = ex.readBody(MAX_RESPONSE_BODY);
         } catch (IOException e) {
-            return readFailed(e, upstreamModel);
+            return Failures.readFailed(e, upstreamModel);
         }
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
         boolean json = ex.contentType().contains("json");

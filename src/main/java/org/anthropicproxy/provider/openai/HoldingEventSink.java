@@ -105,4 +105,11 @@ final class HoldingEventSink implements AnthropicEventSink {
     byte[] pendingBytes() {
         return pending.toByteArray();
     }
+
+    /** What was collected since the last call, for a writer of its own (a sink that does not hold). */
+    byte[] takePending() {
+        byte[] b = pending.toByteArray();
+        pending.reset();
+        return b;
+    }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.function.LongSupplier;
@@ -29,6 +30,7 @@ import org.anthropicproxy.provider.SecretRedactor;
 import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.Usage;
+import org.anthropicproxy.provider.VirtualThreads;
 import org.anthropicproxy.sse.SseException;
 import org.anthropicproxy.sse.SseParser;
 import org.eclipse.jetty.http.HttpFields;
@@ -95,8 +97,13 @@ public final class OpenAiProvider implements Provider {
         }
     }
 
-    @Override
-    public Outcome messages(Call call, ClientSink client) {
+    /** A request mapped for the upstream, with what its answer's translation needs. */
+    private record Prepared(String upstreamModel, MappedRequest mapped, byte[] body, FutureTask<Long> inputEstimate,
+                            LongSupplier quickInputEstimate) {
+    }
+
+    /** The mapped request, or the 400 the proxy answers itself. */
+    private Object prepare(Call call) {
         String upstreamModel = models.map(call.clientModel());
         MappedRequest mapped;
         ObjectNode anthropic;
@@ -111,36 +118,101 @@ public final class OpenAiProvider implements Provider {
         if (!mapped.notes().isEmpty() && LOG.isDebugEnabled()) {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
-        byte[] body = Json.bytes(mapped.body());
         // the exact input count (tokenizer; the memo makes a Claude Code turn cheap: only what is new since the last turn
         // is tokenized) is needed only when the upstream reports no prompt_tokens, and then counted on the spot;
         // message_start gets a quick estimate, which the upstream's figure in message_delta replaces
-        FutureTask<Long> inputEstimate = new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic));
-        LongSupplier quickInputEstimate = () -> TokenCounter.quick().countRequest(anthropic);
+        return new Prepared(upstreamModel, mapped, Json.bytes(mapped.body()),
+                new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic)),
+                () -> TokenCounter.quick().countRequest(anthropic));
+    }
 
+    @Override
+    public Outcome messages(Call call, ClientSink client) {
+        Object prepared = prepare(call);
+        return prepared instanceof Prepared p ? send(call, client, p) : (Outcome) prepared;
+    }
+
+    private Outcome send(Call call, ClientSink client, Prepared p) {
         Credential credential;
         try {
             credential = credentials.current();
         } catch (CredentialUnavailableException e) {
-            return Failures.noCredential(name(), e, upstreamModel);
+            return Failures.noCredential(name(), e, p.upstreamModel());
         }
-        UpstreamHttp.Exchange ex;
         try {
-            ex = post(credential, mapped.upstreamStreams(), body);
-            if (ex.status() == 401) {
-                ex.close();
-                try {
-                    credential = credentials.refreshAfterRejection(credential);
-                } catch (CredentialUnavailableException e) {
-                    return Failures.noCredential(name(), e, upstreamModel);
-                }
-                ex = post(credential, mapped.upstreamStreams(), body);
-            }
+            return answered(call, client, p, credential, post(credential, p.mapped().upstreamStreams(), p.body()));
         } catch (UpstreamHttp.NoAnswerException e) {
-            return Failures.noAnswer(e, upstreamModel);
+            return Failures.noAnswer(e, p.upstreamModel());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Outcome.ClientGone(upstreamModel);
+            return new Outcome.ClientGone(p.upstreamModel());
+        }
+    }
+
+    /**
+     * A call no other provider waits to take over is sent without waiting for the answer: a translated stream and a
+     * whole completion are then translated by the thread that receives them. A 4xx/5xx (and the 401 refresh), a
+     * stream aggregated for a non-stream client and a held call are served on a virtual thread, as by
+     * {@link #messages}.
+     */
+    @Override
+    public CompletableFuture<Outcome> messagesAsync(Call call, ClientSink client) {
+        if (call.holdUntilContent()) {
+            return CompletableFuture.completedFuture(messages(call, client));
+        }
+        Object prepared = prepare(call);
+        if (!(prepared instanceof Prepared p)) {
+            return CompletableFuture.completedFuture((Outcome) prepared);
+        }
+        if (p.mapped().upstreamStreams() && !call.stream()) {
+            return CompletableFuture.completedFuture(send(call, client, p));
+        }
+        Credential credential;
+        try {
+            credential = credentials.current();
+        } catch (CredentialUnavailableException e) {
+            return CompletableFuture.completedFuture(Failures.noCredential(name(), e, p.upstreamModel()));
+        }
+        boolean streams = p.mapped().upstreamStreams();
+        HttpFields headers = headers(credential, streams);
+        CompletableFuture<UpstreamHttp.Exchange> sent = streams
+                ? http.postAsync(chatUri, headers, p.body())
+                : http.postForWholeAsync(chatUri, headers, p.body(), MAX_RESPONSE_BODY);
+        String secret = credential == null ? null : credential.secret();
+        return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
+            if (failure != null) {
+                return CompletableFuture.completedFuture(Failures.notAnswered(failure, p.upstreamModel()));
+            }
+            if (ex.status() >= 400) {
+                return CompletableFuture.supplyAsync(() -> answered(call, client, p, credential, ex), VirtualThreads.EXECUTOR);
+            }
+            client.onClientGone(() -> ex.abort(new IOException("client disconnected")));
+            if (!streams) {
+                return CompletableFuture.completedFuture(withoutSecret(whole(call, client, ex, p.mapped(), p.upstreamModel(),
+                        p.inputEstimate()), secret));
+            }
+            return streamAsync(call, client, ex, p).thenApply(o -> withoutSecret(o, secret));
+        }).thenCompose(o -> o);
+    }
+
+    /** What follows the upstream's headers, on a thread that may block: a 401 is retried once with a refreshed credential. */
+    private Outcome answered(Call call, ClientSink client, Prepared p, Credential credential, UpstreamHttp.Exchange first) {
+        UpstreamHttp.Exchange ex = first;
+        String upstreamModel = p.upstreamModel();
+        MappedRequest mapped = p.mapped();
+        if (ex.status() == 401) {
+            ex.close();
+            try {
+                credential = credentials.refreshAfterRejection(credential);
+                ex = post(credential, mapped.upstreamStreams(), p.body());
+            } catch (CredentialUnavailableException e) {
+                return Failures.noCredential(name(), e, upstreamModel);
+            } catch (UpstreamHttp.NoAnswerException e) {
+                return Failures.noAnswer(e, upstreamModel);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Outcome.ClientGone(upstreamModel);
+            }
         }
         UpstreamHttp.Exchange current = ex;
         String secret = credential == null ? null : credential.secret();
@@ -152,13 +224,30 @@ public final class OpenAiProvider implements Provider {
             Outcome o;
             if (mapped.upstreamStreams()) {
                 o = call.stream()
-                        ? stream(call, client, exchange, mapped, upstreamModel, inputEstimate, quickInputEstimate)
-                        : aggregate(call, client, exchange, mapped, upstreamModel, inputEstimate);
+                        ? stream(call, client, exchange, mapped, upstreamModel, p.inputEstimate(), p.quickInputEstimate())
+                        : aggregate(call, client, exchange, mapped, upstreamModel, p.inputEstimate());
             } else {
-                o = whole(call, client, exchange, mapped, upstreamModel, inputEstimate);
+                o = whole(call, client, exchange, mapped, upstreamModel, p.inputEstimate());
             }
             return withoutSecret(o, secret);
         }
+    }
+
+    /** {@link #stream} for a call nothing is held for, translated on the threads that receive the upstream's bytes. */
+    private CompletableFuture<Outcome> streamAsync(Call call, ClientSink client, UpstreamHttp.Exchange ex, Prepared p) {
+        HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, false);
+        StreamTranslator t = translator(sink, call, p.mapped(), p.inputEstimate(), p.quickInputEstimate());
+        TranslatedStream translated = new TranslatedStream(client, sink, t);
+        String upstreamModel = p.upstreamModel();
+        return ex.sourceAsync().thenCompose(translated::start).handle((completed, failure) -> {
+            if (failure != null) {
+                return Failures.readFailed(failure, upstreamModel);
+            }
+            if (!translated.readToEnd()) {
+                ex.abort(new IOException(completed ? "translation ended before the upstream body" : "client disconnected"));
+            }
+            return completed ? new Outcome.Served(200, upstreamModel, usage(t), sink.error()) : new Outcome.ClientGone(upstreamModel);
+        });
     }
 
     /** A completion that does not stream is used whole: received whole, it costs the waiting thread one wake-up. */

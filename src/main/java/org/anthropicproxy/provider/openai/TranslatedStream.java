@@ -1,0 +1,130 @@
+package org.anthropicproxy.provider.openai;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import org.anthropicproxy.provider.ClientSink;
+import org.anthropicproxy.sse.SseException;
+import org.anthropicproxy.sse.SseParser;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.IteratingCallback;
+import org.eclipse.jetty.util.thread.Invocable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Translates an OpenAI event stream to the client without blocking, for a stream no other provider waits to take
+ * over (nothing is held): each upstream read is translated by the thread that delivered it and its events written in
+ * one go, and the next read is asked for once that write is done, so a slow client slows the upstream. What the
+ * translator makes of the stream (its ending, an error event) is exactly what the blocking pump makes of it.
+ */
+final class TranslatedStream extends IteratingCallback {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TranslatedStream.class);
+
+    private final ClientSink client;
+    private final HoldingEventSink events;
+    private final StreamTranslator translator;
+    private final SseParser parser;
+    private final CompletableFuture<Boolean> done = new CompletableFuture<>();
+    private final Runnable readMore = Invocable.from(Invocable.InvocationType.NON_BLOCKING, this::iterate);
+    private Content.Source upstream;
+    private boolean started;
+    private boolean ended;
+    private boolean writing;
+    private boolean readToEnd;
+
+    /** {@code events} must not hold: it only collects what one read makes, for one write. */
+    TranslatedStream(ClientSink client, HoldingEventSink events, StreamTranslator translator) {
+        this.client = client;
+        this.events = events;
+        this.translator = translator;
+        this.parser = new SseParser(e -> translator.onData(e.data()));
+    }
+
+    /** Starts with {@code source}; completes true when the stream ended (well or with an error event), false when the client left. */
+    CompletableFuture<Boolean> start(Content.Source source) {
+        this.upstream = source;
+        iterate();
+        return done;
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+    }
+
+    @Override
+    protected Action process() {
+        writing = false;
+        if (!started) {
+            started = true;
+            translator.start();
+            writing = true;
+            client.startStreamAsync(200, HttpFields.EMPTY, this);
+            return Action.SCHEDULED;
+        }
+        while (true) {
+            byte[] out = events.takePending();
+            if (out.length > 0) {
+                writing = true;
+                client.writeEventsAsync(out, 0, out.length, this);
+                return Action.SCHEDULED;
+            }
+            if (ended) {
+                return Action.SUCCEEDED;
+            }
+            if (translator.finished()) {
+                translator.onUpstreamEnd();
+                ended = true;
+                continue;
+            }
+            Content.Chunk chunk = upstream.read();
+            if (chunk == null) {
+                upstream.demand(readMore);
+                return Action.IDLE;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                translator.onUpstreamFailure(chunk.getFailure().getClass().getSimpleName());
+                ended = true;
+                continue;
+            }
+            ByteBuffer bytes = chunk.getByteBuffer();
+            try {
+                if (bytes.hasRemaining()) {
+                    byte[] b = new byte[bytes.remaining()];
+                    bytes.get(b);
+                    parser.feed(b, 0, b.length);
+                }
+                if (chunk.isLast()) {
+                    readToEnd = true;
+                    translator.onUpstreamEnd();
+                    ended = true;
+                }
+            } catch (SseException e) {
+                translator.onUpstreamFailure("invalid event stream: " + e.getMessage());
+                ended = true;
+            } finally {
+                chunk.release();
+            }
+        }
+    }
+
+    /** Whether the upstream's body was read to its end; otherwise its connection is not worth reusing. */
+    boolean readToEnd() {
+        return readToEnd;
+    }
+
+    @Override
+    protected void onCompleteSuccess() {
+        done.complete(true);
+    }
+
+    @Override
+    protected void onCompleteFailure(Throwable failure) {
+        if (!writing) {
+            LOG.error("translating the upstream stream failed inside the proxy", failure);
+        }
+        done.complete(false);
+    }
+}
