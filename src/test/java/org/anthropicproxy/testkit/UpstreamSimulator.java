@@ -35,6 +35,7 @@ public final class UpstreamSimulator implements AutoCloseable {
     private volatile Function<RecordedRequest, UpstreamScript> responder;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger aborted = new AtomicInteger();
+    private final java.util.Set<String> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public UpstreamSimulator(Function<RecordedRequest, UpstreamScript> defaultResponder) {
         this.responder = defaultResponder;
@@ -84,6 +85,11 @@ public final class UpstreamSimulator implements AutoCloseable {
         this.responder = r;
     }
 
+    /** How many connections (by the client's address and port) requests arrived on since the start or the last reset. */
+    public int connectionsSeen() {
+        return connections.size();
+    }
+
     /** Requests whose response is still being written. */
     public int inFlight() {
         return inFlight.get();
@@ -96,11 +102,13 @@ public final class UpstreamSimulator implements AutoCloseable {
 
     public void reset() {
         received.clear();
+        connections.clear();
         queue.clear();
     }
 
     private void serve(Request request, Response response, Callback callback) throws IOException {
         inFlight.incrementAndGet();
+        connections.add(String.valueOf(request.getConnectionMetaData().getRemoteSocketAddress()));
         try {
             byte[] body;
             try (InputStream in = Content.Source.asInputStream(request)) {

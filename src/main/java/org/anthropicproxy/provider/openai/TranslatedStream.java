@@ -76,6 +76,7 @@ final class TranslatedStream extends IteratingCallback {
             }
             if (translator.finished()) {
                 translator.onUpstreamEnd();
+                skipAvailable();
                 ended = true;
                 continue;
             }
@@ -106,6 +107,25 @@ final class TranslatedStream extends IteratingCallback {
                 ended = true;
             } finally {
                 chunk.release();
+            }
+        }
+    }
+
+    /**
+     * After the translator's end ({@code [DONE]}), what the upstream already sent: usually just the end of its body, so
+     * the connection can serve another request instead of being aborted.
+     */
+    private void skipAvailable() {
+        while (true) {
+            Content.Chunk chunk = upstream.read();
+            if (chunk == null || Content.Chunk.isFailure(chunk)) {
+                return;
+            }
+            boolean last = chunk.isLast();
+            chunk.release();
+            if (last) {
+                readToEnd = true;
+                return;
             }
         }
     }

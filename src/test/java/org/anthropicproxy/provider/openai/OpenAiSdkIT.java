@@ -280,6 +280,22 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void translatedStreamsLeaveTheUpstreamConnectionReusable() {
+        // a stream ends at [DONE]; the body's end right behind it is read, so the connection is not thrown away
+        genericUp.reset();
+        for (int i = 0; i < 10; i++) {
+            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                    .text("Hello").finish("stop").usage(usage(25, 9, 5)).done().script());
+        }
+        for (int i = 0; i < 10; i++) {
+            assertThat(streamed(genericSdk, params().addUserMessage("Hi").build()).content().get(0).asText().text()).isEqualTo("Hello");
+        }
+        assertThat(genericUp.received()).hasSize(10);
+        // one connection when each is back in the pool before the next request, a few if the next one came sooner
+        assertThat(genericUp.connectionsSeen()).isLessThanOrEqualTo(3);
+    }
+
+    @Test
     void streamAndNonStreamGiveTheSameMessageOnCodeBuddy() {
         String sse = OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
                 .text("Hello").text(" there!").finish("stop").usage(usage(30, 4, 10)).done().sse();
