@@ -131,6 +131,27 @@ class RoutesAndValidationIT {
     }
 
     @Test
+    void aClientExpecting100ContinueGetsItThenItsAnswer() throws Exception {
+        // curl sends large bodies this way: headers first, the body only after "100 Continue" (or a second's wait)
+        String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+            s.setSoTimeout(5_000);
+            java.io.OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            java.io.InputStream in = s.getInputStream();
+            org.anthropicproxy.testkit.RawHttpExchange.Answer interim = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat(interim.status()).as("100 Continue before the body is sent").isEqualTo(100);
+            out.write(body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            org.anthropicproxy.testkit.RawHttpExchange.Answer answer = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat(answer.status()).as(answer.bodyText()).isEqualTo(200);
+            assertThat(upstream.received().getLast().bodyText()).isEqualTo(body);
+        }
+    }
+
+    @Test
     void aHeadAnswerKeepsTheConnectionUsable() throws Exception {
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);

@@ -80,7 +80,7 @@ public final class RawHttpExchange {
                 body = in.readNBytes(Integer.parseInt(cl));
             } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
                 body = chunked(in);
-            } else if (status == 204 || status == 304) {
+            } else if (status < 200 || status == 204 || status == 304) {
                 body = new byte[0];
             } else {
                 body = in.readAllBytes();
