@@ -13,7 +13,10 @@ public interface ClientSink {
 
     boolean committed();
 
-    /** A complete, non-streaming response. */
+    /**
+     * A complete, non-streaming response; written by the time it returns on a virtual thread, only queued on an I/O
+     * thread (the request's end waits for it), which must never wait for a client.
+     */
     void respond(int status, HttpFields headers, byte[] body) throws IOException;
 
     /** {@link #respond} without waiting: {@code done} is told once the response is written (or could not be). */

@@ -23,6 +23,7 @@ import org.anthropicproxy.provider.HeaderPolicy;
 import org.anthropicproxy.provider.ModelMapper;
 import org.anthropicproxy.provider.Outcome;
 import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.RejectedCredential;
 import org.anthropicproxy.provider.SecretRedactor;
 import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
@@ -152,17 +153,13 @@ public final class AnthropicProvider implements Provider {
         UpstreamHttp.Exchange ex = first;
         if (ex.status() == 401) {
             ex.close();
-            try {
-                credential = credentials.refreshAfterRejection(credential);
-                ex = post(uri, headers(call, credential), body, stream);
-            } catch (CredentialUnavailableException e) {
-                return Failures.noCredential(name(), e, upstreamModel);
-            } catch (UpstreamHttp.NoAnswerException e) {
-                return Failures.noAnswer(e, upstreamModel);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Outcome.ClientGone(upstreamModel);
+            RejectedCredential.Retry retry = RejectedCredential.retry(credentials, credential,
+                    c -> post(uri, headers(call, c), body, stream), name(), upstreamModel);
+            if (retry.failed() != null) {
+                return retry.failed();
             }
+            credential = retry.credential();
+            ex = retry.exchange();
         }
         UpstreamHttp.Exchange current = ex;
         String secret = secretOf(credential);

@@ -26,6 +26,7 @@ import org.anthropicproxy.provider.Failures;
 import org.anthropicproxy.provider.ModelMapper;
 import org.anthropicproxy.provider.Outcome;
 import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.RejectedCredential;
 import org.anthropicproxy.provider.SecretRedactor;
 import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
@@ -202,17 +203,13 @@ public final class OpenAiProvider implements Provider {
         MappedRequest mapped = p.mapped();
         if (ex.status() == 401) {
             ex.close();
-            try {
-                credential = credentials.refreshAfterRejection(credential);
-                ex = post(credential, mapped.upstreamStreams(), p.body());
-            } catch (CredentialUnavailableException e) {
-                return Failures.noCredential(name(), e, upstreamModel);
-            } catch (UpstreamHttp.NoAnswerException e) {
-                return Failures.noAnswer(e, upstreamModel);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Outcome.ClientGone(upstreamModel);
+            RejectedCredential.Retry retry = RejectedCredential.retry(credentials, credential,
+                    c -> post(c, mapped.upstreamStreams(), p.body()), name(), upstreamModel);
+            if (retry.failed() != null) {
+                return retry.failed();
             }
+            credential = retry.credential();
+            ex = retry.exchange();
         }
         UpstreamHttp.Exchange current = ex;
         String secret = credential == null ? null : credential.secret();
