@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.concurrent.CompletableFuture;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
 import org.anthropicproxy.provider.ClientSink;
+import org.anthropicproxy.provider.UpstreamPump;
 import org.anthropicproxy.provider.Usage;
 import org.anthropicproxy.sse.SseEvent;
 import org.anthropicproxy.sse.SseException;
@@ -15,8 +15,6 @@ import org.anthropicproxy.sse.SseParser;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.IteratingCallback;
-import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * Copies an Anthropic event stream from upstream to client byte for byte, whole events at a time, flushing after
@@ -30,7 +28,7 @@ import org.eclipse.jetty.util.thread.Invocable;
  * <p>With {@code hold}, nothing is written until the first content event: an {@code error} event before it ends the
  * relay as {@link Result#FAILED_BEFORE_CONTENT} with nothing sent, so another provider can take the request.
  */
-final class StreamRelay extends IteratingCallback {
+final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
 
     enum Result { COMPLETED, FAILED_BEFORE_CONTENT, UPSTREAM_ERROR_EVENT, UPSTREAM_CUT, CLIENT_GONE }
 
@@ -38,10 +36,7 @@ final class StreamRelay extends IteratingCallback {
 
     private final ClientSink client;
     private final HttpFields responseHeaders;
-    private final CompletableFuture<Result> done = new CompletableFuture<>();
     private final SseParser parser = new SseParser(this::observe);
-    private final Runnable readMore = Invocable.from(Invocable.InvocationType.NON_BLOCKING, this::iterate);
-    private Content.Source upstream;
     private boolean holding;
     private boolean started;
     private boolean upstreamEnded;
@@ -64,22 +59,6 @@ final class StreamRelay extends IteratingCallback {
         this.client = client;
         this.responseHeaders = responseHeaders;
         this.holding = hold;
-    }
-
-    /** Starts relaying {@code source}; the future completes when the relay has ended, with how it ended. */
-    CompletableFuture<Result> start(Content.Source source) {
-        this.upstream = source;
-        iterate();
-        return done;
-    }
-
-    CompletableFuture<Result> done() {
-        return done;
-    }
-
-    @Override
-    public InvocationType getInvocationType() {
-        return InvocationType.NON_BLOCKING;
     }
 
     @Override

@@ -1,24 +1,22 @@
 package org.anthropicproxy.provider.openai;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import org.anthropicproxy.provider.ClientSink;
+import org.anthropicproxy.provider.UpstreamPump;
 import org.anthropicproxy.sse.SseException;
 import org.anthropicproxy.sse.SseParser;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.util.IteratingCallback;
-import org.eclipse.jetty.util.thread.Invocable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Translates an OpenAI event stream to the client without blocking, for a stream no other provider waits to take
- * over (nothing is held): each upstream read is translated by the thread that delivered it and its events written in
- * one go, and the next read is asked for once that write is done, so a slow client slows the upstream. What the
- * translator makes of the stream (its ending, an error event) is exactly what the blocking pump makes of it.
+ * over (nothing is held): each upstream read is translated and its events written in one go. It ends true when the
+ * stream ended (well or with an error event), false when the client left. What the translator makes of the stream
+ * (its ending, an error event) is exactly what the blocking pump makes of it.
  */
-final class TranslatedStream extends IteratingCallback {
+final class TranslatedStream extends UpstreamPump<Boolean> {
 
     private static final Logger LOG = LoggerFactory.getLogger(TranslatedStream.class);
 
@@ -26,9 +24,6 @@ final class TranslatedStream extends IteratingCallback {
     private final HoldingEventSink events;
     private final StreamTranslator translator;
     private final SseParser parser;
-    private final CompletableFuture<Boolean> done = new CompletableFuture<>();
-    private final Runnable readMore = Invocable.from(Invocable.InvocationType.NON_BLOCKING, this::iterate);
-    private Content.Source upstream;
     private boolean started;
     private boolean ended;
     private boolean writing;
@@ -40,18 +35,6 @@ final class TranslatedStream extends IteratingCallback {
         this.events = events;
         this.translator = translator;
         this.parser = new SseParser(e -> translator.onData(e.data()));
-    }
-
-    /** Starts with {@code source}; completes true when the stream ended (well or with an error event), false when the client left. */
-    CompletableFuture<Boolean> start(Content.Source source) {
-        this.upstream = source;
-        iterate();
-        return done;
-    }
-
-    @Override
-    public InvocationType getInvocationType() {
-        return InvocationType.NON_BLOCKING;
     }
 
     @Override
