@@ -180,6 +180,9 @@ public final class OpenAiProvider implements Provider {
                 ? http.postAsync(chatUri, headers, p.body())
                 : http.postForWholeAsync(chatUri, headers, p.body(), MAX_RESPONSE_BODY);
         String secret = credential == null ? null : credential.secret();
+        // message_start's estimate, counted here while the upstream works on its answer: the one I/O thread that
+        // receives the upstream's answers should only translate
+        long quickEstimate = streams ? p.quickInputEstimate().getAsLong() : 0;
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
             if (failure != null) {
                 return CompletableFuture.completedFuture(Failures.notAnswered(failure, p.upstreamModel()));
@@ -192,7 +195,7 @@ public final class OpenAiProvider implements Provider {
                 return CompletableFuture.completedFuture(withoutSecret(whole(call, client, ex, p.mapped(), p.upstreamModel(),
                         p.inputEstimate()), secret));
             }
-            return streamAsync(call, client, ex, p).thenApply(o -> withoutSecret(o, secret));
+            return streamAsync(call, client, ex, p, () -> quickEstimate).thenApply(o -> withoutSecret(o, secret));
         }).thenCompose(o -> o);
     }
 
@@ -231,9 +234,10 @@ public final class OpenAiProvider implements Provider {
     }
 
     /** {@link #stream} for a call nothing is held for, translated on the threads that receive the upstream's bytes. */
-    private CompletableFuture<Outcome> streamAsync(Call call, ClientSink client, UpstreamHttp.Exchange ex, Prepared p) {
+    private CompletableFuture<Outcome> streamAsync(Call call, ClientSink client, UpstreamHttp.Exchange ex, Prepared p,
+                                                   LongSupplier startEstimate) {
         HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, false);
-        StreamTranslator t = translator(sink, call, p.mapped(), p.inputEstimate(), p.quickInputEstimate());
+        StreamTranslator t = translator(sink, call, p.mapped(), p.inputEstimate(), startEstimate);
         TranslatedStream translated = new TranslatedStream(client, sink, t);
         String upstreamModel = p.upstreamModel();
         return ex.sourceAsync().thenCompose(translated::start).handle((completed, failure) -> {
