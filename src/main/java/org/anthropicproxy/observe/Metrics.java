@@ -106,35 +106,37 @@ public final class Metrics {
         return (registry.scrape() + JVM.get().scrape()).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** One finished request, as the access log saw it. */
+    /**
+     * One finished request, as the access log saw it. The request is counted last, so a scrape that sees it counted
+     * also sees its latency and tokens.
+     */
     void record(AccessLog.Entry e) {
         String endpoint = endpoint(e.path());
         String provider = orNone(e.provider());
         String stream = Boolean.toString(e.stream());
+        if (!endpoint.equals("other")) {
+            if (e.totalMicros() >= 0) {
+                latency("anthropic_proxy.request.duration", "Time from request to the last byte of the answer",
+                        endpoint, provider, stream).record(e.totalMicros(), TimeUnit.MICROSECONDS);
+            }
+            if (e.ttfbMicros() >= 0) {
+                latency("anthropic_proxy.time.to.first.byte", "Time from request to the first byte of the answer",
+                        endpoint, provider, stream).record(e.ttfbMicros(), TimeUnit.MICROSECONDS);
+            }
+            Usage u = e.usage();
+            if (u != null && u != Usage.NONE) {
+                tokens(provider, "input", u.inputTokens());
+                tokens(provider, "output", u.outputTokens());
+                tokens(provider, "cache_read", u.cacheReadTokens());
+                tokens(provider, "cache_write", u.cacheWriteTokens());
+            }
+        }
         requests.computeIfAbsent(new RequestTags(endpoint, provider, orNone(e.upstreamModel()), statusClass(e.status()), stream),
                 t -> Counter.builder("anthropic_proxy.requests")
                         .description("Requests answered, by endpoint, final provider, upstream model, status class and whether the answer was a stream")
                         .tag("endpoint", t.endpoint()).tag("provider", t.provider()).tag("model", t.model())
                         .tag("status", t.status()).tag("stream", t.stream())
                         .register(registry)).increment();
-        if (endpoint.equals("other")) {
-            return;
-        }
-        if (e.totalMicros() >= 0) {
-            latency("anthropic_proxy.request.duration", "Time from request to the last byte of the answer",
-                    endpoint, provider, stream).record(e.totalMicros(), TimeUnit.MICROSECONDS);
-        }
-        if (e.ttfbMicros() >= 0) {
-            latency("anthropic_proxy.time.to.first.byte", "Time from request to the first byte of the answer",
-                    endpoint, provider, stream).record(e.ttfbMicros(), TimeUnit.MICROSECONDS);
-        }
-        Usage u = e.usage();
-        if (u != null && u != Usage.NONE) {
-            tokens(provider, "input", u.inputTokens());
-            tokens(provider, "output", u.outputTokens());
-            tokens(provider, "cache_read", u.cacheReadTokens());
-            tokens(provider, "cache_write", u.cacheWriteTokens());
-        }
     }
 
     void failover(String from, String to) {

@@ -67,6 +67,24 @@ class MetricsIT {
                 """.formatted(stream), "content-type", "application/json");
     }
 
+    /**
+     * A scrape once {@code messages} message requests are recorded. A request is counted when it has ended, which
+     * can be just after its client read the last byte: the scrape waits (bounded) for that, not for a fixed time.
+     */
+    private PrometheusText scrapeAfter(int messages) {
+        return scrapeWhen(m -> m.sum(REQUESTS, "endpoint", "messages") >= messages);
+    }
+
+    private PrometheusText scrapeWhen(java.util.function.Predicate<PrometheusText> recorded) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        PrometheusText m = scrape();
+        while (!recorded.test(m) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            m = scrape();
+        }
+        return m;
+    }
+
     private PrometheusText scrape() {
         HttpResponse<String> r = proxy.get("/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
@@ -99,7 +117,7 @@ class MetricsIT {
     @Test
     void nonStreamRequestCountsStatusLatencyAndTokens() {
         assertThat(message(false).statusCode()).isEqualTo(200);
-        PrometheusText m = scrape();
+        PrometheusText m = scrapeAfter(1);
         assertThat(m.value(REQUESTS, "endpoint", "messages", "provider", "first", "model", "claude-sonnet-4-5",
                 "status", "2xx", "stream", "false")).isEqualTo(1);
         assertThat(m.value(TOKENS, "provider", "first", "type", "input")).isEqualTo(12);
@@ -120,7 +138,7 @@ class MetricsIT {
         assertThat(message(true).statusCode()).isEqualTo(200);
         assertThat(message(true).statusCode()).isEqualTo(200);
         assertThat(message(false).statusCode()).isEqualTo(200);
-        PrometheusText m = scrape();
+        PrometheusText m = scrapeAfter(3);
         assertThat(m.sum(REQUESTS, "provider", "first", "status", "2xx", "stream", "true")).isEqualTo(2);
         assertThat(m.sum(REQUESTS, "provider", "first", "status", "2xx", "stream", "false")).isEqualTo(1);
         assertThat(m.value(TOKENS, "provider", "first", "type", "output")).isEqualTo(30 + 30 + 29);
@@ -133,7 +151,7 @@ class MetricsIT {
         first.enqueue(UpstreamScript.json(400, Fixtures.text("anthropic/error-400-invalid-request.json")));
         assertThat(message(false).statusCode()).isEqualTo(400);
         assertThat(proxy.post("/v1/messages", "{\"model\":\"x\"}", "content-type", "application/json").statusCode()).isEqualTo(400);
-        PrometheusText m = scrape();
+        PrometheusText m = scrapeAfter(2);
         assertThat(m.sum(REQUESTS, "endpoint", "messages", "provider", "first", "status", "4xx")).isEqualTo(1);
         // rejected by the proxy before any provider was chosen
         assertThat(m.sum(REQUESTS, "endpoint", "messages", "provider", "none", "status", "4xx")).isEqualTo(1);
@@ -145,7 +163,7 @@ class MetricsIT {
     void failoverIsCountedByTheProviderThatFailedAndQuotaStateShows() {
         first.enqueue(UpstreamScript.json(429, QUOTA_BODY));
         assertThat(message(false).statusCode()).isEqualTo(200);
-        PrometheusText m = scrape();
+        PrometheusText m = scrapeAfter(1);
         assertThat(m.value("anthropic_proxy_failovers_total", "from", "first", "to", "second")).isEqualTo(1);
         assertThat(m.sum(REQUESTS, "provider", "second", "status", "2xx")).isEqualTo(1);
         assertThat(m.sum(REQUESTS, "provider", "first")).isZero();
@@ -155,7 +173,7 @@ class MetricsIT {
 
         // first is now skipped: no further failover, second serves
         assertThat(message(true).statusCode()).isEqualTo(200);
-        PrometheusText after = scrape();
+        PrometheusText after = scrapeAfter(2);
         assertThat(after.sum("anthropic_proxy_failovers_total")).isEqualTo(1);
         assertThat(after.sum(REQUESTS, "provider", "second", "status", "2xx")).isEqualTo(2);
         assertThat(first.received()).hasSize(1);
@@ -165,7 +183,7 @@ class MetricsIT {
     void otherEndpointsAreCountedWithoutProviderOrLatency() {
         assertThat(proxy.get("/health").statusCode()).isEqualTo(200);
         assertThat(proxy.get("/nowhere").statusCode()).isEqualTo(404);
-        PrometheusText m = scrape();
+        PrometheusText m = scrapeWhen(x -> x.sum(REQUESTS, "endpoint", "other", "status", "4xx") >= 1);
         assertThat(m.sum(REQUESTS, "endpoint", "other", "status", "2xx")).isGreaterThanOrEqualTo(1);
         assertThat(m.sum(REQUESTS, "endpoint", "other", "status", "4xx")).isEqualTo(1);
         assertThat(m.sum("anthropic_proxy_request_duration_seconds_count")).isZero();
