@@ -450,6 +450,7 @@ final class ProxyHandler extends Handler.Abstract {
         ArrayNode ps = h.putArray("providers");
         inUse.forEach(p -> ps.add(p.health()));
         h.put("open_streams", pinger.openStreams());
+        h.put("in_flight", inFlight.get()); // this request included
         admin.decorateHealth(h);
         return h;
     }

@@ -76,13 +76,13 @@ class MetricsIT {
     }
 
     private PrometheusText scrapeWhen(java.util.function.Predicate<PrometheusText> recorded) {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        PrometheusText m = scrape();
-        while (!recorded.test(m) && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            m = scrape();
+        PrometheusText[] last = new PrometheusText[1];
+        try {
+            org.anthropicproxy.testkit.ThreadCensus.await(java.time.Duration.ofSeconds(5), () -> recorded.test(last[0] = scrape()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        return m;
+        return last[0];
     }
 
     private PrometheusText scrape() {

@@ -40,6 +40,17 @@ class RoutesAndValidationIT {
         upstream.close();
     }
 
+    /** Whether /health, within a bound, counts a request in flight besides its own. */
+    private static boolean anotherRequestInFlight() throws InterruptedException {
+        return org.anthropicproxy.testkit.ThreadCensus.await(java.time.Duration.ofSeconds(5), () -> {
+            try {
+                return MAPPER.readTree(proxy.get("/health").body()).path("in_flight").asInt() >= 2;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+    }
+
     private static JsonNode error(HttpResponse<String> r, int status, String type) throws Exception {
         assertThat(r.statusCode()).isEqualTo(status);
         JsonNode n = MAPPER.readTree(r.body());
@@ -118,9 +129,10 @@ class RoutesAndValidationIT {
             out.write(("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
                     + bytes.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
             out.flush();
+            // the proxy has the request and waits for its body before any of it is sent
+            assertThat(anotherRequestInFlight()).isTrue();
             int[] cuts = {0, 10, 1500, bytes.length - 1, bytes.length};
             for (int i = 0; i + 1 < cuts.length; i++) {
-                Thread.sleep(50); // the client's own pace: the proxy must wait for the rest, not answer early
                 out.write(bytes, cuts[i], cuts[i + 1] - cuts[i]);
                 out.flush();
             }
@@ -193,7 +205,8 @@ class RoutesAndValidationIT {
             org.anthropicproxy.testkit.RawHttpExchange.Answer first = org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(first.status()).isEqualTo(200);
             assertThat(first.header("connection")).isNull();
-            Thread.sleep(300); // the body comes late: the request is over on the server's side unless it waits for it
+            // the body comes late: the request is over on the server's side unless it waits for it
+            assertThat(anotherRequestInFlight()).as("the answered request still waits for its body").isTrue();
             out.write((body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
             out.flush();
             org.anthropicproxy.testkit.RawHttpExchange.Answer second = org.anthropicproxy.testkit.RawHttpExchange.read(in);
