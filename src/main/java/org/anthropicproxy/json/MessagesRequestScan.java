@@ -27,12 +27,14 @@ public final class MessagesRequestScan {
     private final boolean stream;
     private final Span modelSpan;
     private final Span systemSpan;
+    private final Span toolsSpan;
 
-    private MessagesRequestScan(String model, boolean stream, Span modelSpan, Span systemSpan) {
+    private MessagesRequestScan(String model, boolean stream, Span modelSpan, Span systemSpan, Span toolsSpan) {
         this.model = model;
         this.stream = stream;
         this.modelSpan = modelSpan;
         this.systemSpan = systemSpan;
+        this.toolsSpan = toolsSpan;
     }
 
     public String model() {
@@ -52,12 +54,18 @@ public final class MessagesRequestScan {
         return systemSpan;
     }
 
+    /** The {@code tools} value's range, or {@code null} when the request has none. */
+    public Span toolsSpan() {
+        return toolsSpan;
+    }
+
     private static final byte[] MODEL = ascii("model");
     private static final byte[] MAX_TOKENS = ascii("max_tokens");
     private static final byte[] MESSAGES = ascii("messages");
     private static final byte[] STREAM = ascii("stream");
     private static final byte[] SYSTEM = ascii("system");
-    private static final byte[][] FIELDS = {MODEL, MAX_TOKENS, MESSAGES, STREAM, SYSTEM};
+    private static final byte[] TOOLS = ascii("tools");
+    private static final byte[][] FIELDS = {MODEL, MAX_TOKENS, MESSAGES, STREAM, SYSTEM, TOOLS};
     private static final int MAX_STRING_CHARS = 20_000_000; // Jackson's default limit on a decoded string value
 
     /** Scans a messages request; {@code requireMaxTokens} is false for count_tokens, which has no max_tokens. */
@@ -65,6 +73,7 @@ public final class MessagesRequestScan {
         String model = null;
         Span modelSpan = null;
         Span systemSpan = null;
+        Span toolsSpan = null;
         boolean stream = false;
         boolean sawMaxTokens = false;
         boolean sawMessages = false;
@@ -129,6 +138,8 @@ public final class MessagesRequestScan {
                     j.skipValue(c, 1);
                     if (field == SYSTEM) {
                         systemSpan = new Span(start, j.pos);
+                    } else if (field == TOOLS) {
+                        toolsSpan = new Span(start, j.pos);
                     }
                 }
                 c = j.ws();
@@ -158,7 +169,7 @@ public final class MessagesRequestScan {
         if (!sawMessages) {
             throw new InvalidRequestException("messages: Field required");
         }
-        return new MessagesRequestScan(model, stream, modelSpan, systemSpan);
+        return new MessagesRequestScan(model, stream, modelSpan, systemSpan, toolsSpan);
     }
 
     /**

@@ -21,12 +21,14 @@ final class JacksonReferenceScan {
     private final boolean stream;
     private final Span modelSpan;
     private final Span systemSpan;
+    private final Span toolsSpan;
 
-    private JacksonReferenceScan(String model, boolean stream, Span modelSpan, Span systemSpan) {
+    private JacksonReferenceScan(String model, boolean stream, Span modelSpan, Span systemSpan, Span toolsSpan) {
         this.model = model;
         this.stream = stream;
         this.modelSpan = modelSpan;
         this.systemSpan = systemSpan;
+        this.toolsSpan = toolsSpan;
     }
 
     public String model() {
@@ -46,11 +48,16 @@ final class JacksonReferenceScan {
         return systemSpan;
     }
 
+    public Span toolsSpan() {
+        return toolsSpan;
+    }
+
     /** Scans a messages request; {@code requireMaxTokens} is false for count_tokens, which has no max_tokens. */
     static JacksonReferenceScan scan(byte[] body, boolean requireMaxTokens) throws InvalidRequestException {
         String model = null;
         Span modelSpan = null;
         Span systemSpan = null;
+        Span toolsSpan = null;
         boolean stream = false;
         boolean sawMaxTokens = false;
         boolean sawMessages = false;
@@ -101,6 +108,11 @@ final class JacksonReferenceScan {
                         p.skipChildren();
                         systemSpan = new Span(start, (int) p.currentLocation().getByteOffset());
                     }
+                    case "tools" -> {
+                        p.finishToken();
+                        p.skipChildren();
+                        toolsSpan = new Span(start, (int) p.currentLocation().getByteOffset());
+                    }
                     default -> p.skipChildren();
                 }
             }
@@ -124,6 +136,6 @@ final class JacksonReferenceScan {
         if (!sawMessages) {
             throw new InvalidRequestException("messages: Field required");
         }
-        return new JacksonReferenceScan(model, stream, modelSpan, systemSpan);
+        return new JacksonReferenceScan(model, stream, modelSpan, systemSpan, toolsSpan);
     }
 }

@@ -66,6 +66,14 @@ class MessagesRequestScanTest {
     }
 
     @Test
+    void toolsSpanCoversTheToolList() throws Exception {
+        String tools = "[{\"name\":\"Read\",\"input_schema\":{\"type\":\"object\",\"properties\":{\"p\":{\"type\":\"string\"}}}}]";
+        String body = "{\"model\":\"m\",\"tools\" : " + tools + " ,\"max_tokens\":1,\"messages\":[]}";
+        assertThat(slice(body, scan(body).toolsSpan())).isEqualTo(tools);
+        assertThat(scan("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}").toolsSpan()).isNull();
+    }
+
+    @Test
     void decodesEscapesInModelAndFieldNames() throws Exception {
         String body = "{\"mod\\u0065l\":\"a\\u00e9\\n\\\"b\\ud83d\\ude00\",\"max_tokens\":1,\"messages\":[]}";
         MessagesRequestScan s = scan(body);
@@ -240,11 +248,11 @@ class MessagesRequestScanTest {
     }
 
     private static String describe(MessagesRequestScan s) {
-        return s.model() + "|" + s.stream() + "|" + s.modelSpan() + "|" + s.systemSpan();
+        return s.model() + "|" + s.stream() + "|" + s.modelSpan() + "|" + s.systemSpan() + "|" + s.toolsSpan();
     }
 
     private static String describe(JacksonReferenceScan s) {
-        return s.model() + "|" + s.stream() + "|" + s.modelSpan() + "|" + s.systemSpan();
+        return s.model() + "|" + s.stream() + "|" + s.modelSpan() + "|" + s.systemSpan() + "|" + s.toolsSpan();
     }
 
     /** Jackson guesses UTF-16 or UTF-32 from zero bytes or a BOM at the start; the proxy only speaks UTF-8. */
@@ -266,7 +274,7 @@ class MessagesRequestScanTest {
 
     // ---- generators ----
 
-    private static final String[] FIELDS = {"model", "max_tokens", "messages", "stream", "system"};
+    private static final String[] FIELDS = {"model", "max_tokens", "messages", "stream", "system", "tools"};
 
     private static byte[] request(Random r) {
         List<String> fields = new ArrayList<>();

@@ -63,13 +63,39 @@ public final class BenchData {
     }
 
     /**
-     * The Claude-Code-like fixture grown to at least {@code targetBytes} by repeating its assistant/user turn pair
-     * (tool ids made unique per copy), so the roles keep alternating and every tool_result has its tool_use.
+     * A Claude-Code-like request of at least {@code targetBytes}, shaped as the issue and the wire research describe
+     * one: three system blocks (the billing-header line first), fifteen tools with schemas (the fixture's four and
+     * eleven more of Claude Code's size, ~11 KB together), and the fixture's turns with its assistant/user pair
+     * repeated (tool ids made unique per copy, so roles alternate and every tool_result has its tool_use) up to the
+     * size: about 6 pairs at 30 KB.
      */
     public static ObjectNode claudeCodeLike(int targetBytes, String model, boolean stream) {
         ObjectNode base = object(CLAUDE_CODE_LIKE);
         base.put("model", model);
         base.put("stream", stream);
+        ArrayNode system = (ArrayNode) base.get("system");
+        system.insert(0, JSON.createObjectNode().put("type", "text")
+                .put("text", "x-anthropic-billing-header: cc_version=2.1.332; cc_entrypoint=cli; cch=00000;"));
+        system.addObject().put("type", "text").put("text", prose(2_400));
+        ArrayNode tools = (ArrayNode) base.get("tools");
+        String[] names = {"Glob", "Grep", "Edit", "Write", "NotebookEdit", "WebFetch", "TodoWrite", "Task", "BashOutput",
+            "KillShell", "ExitPlanMode"};
+        for (int i = 0; i < names.length; i++) {
+            ObjectNode t = JSON.createObjectNode().put("name", names[i]).put("description", prose(420 + 40 * i));
+            ObjectNode schema = t.putObject("input_schema").put("type", "object");
+            ObjectNode props = schema.putObject("properties");
+            ArrayNode required = JSON.createArrayNode();
+            for (int k = 0; k < 3 + i % 3; k++) {
+                String prop = names[i].toLowerCase() + "_arg_" + k;
+                props.putObject(prop).put("type", k % 3 == 2 ? "boolean" : "string").put("description", prose(60 + 10 * k));
+                if (k < 2) {
+                    required.add(prop);
+                }
+            }
+            schema.set("required", required);
+            schema.put("additionalProperties", false).put("$schema", "https://json-schema.org/draft/2020-12/schema");
+            tools.insert(tools.size() - 1, t); // before the server tool, which stays last
+        }
         ArrayNode messages = (ArrayNode) base.get("messages");
         JsonNode assistant = messages.get(1);
         JsonNode user = messages.get(2);
@@ -80,6 +106,19 @@ public final class BenchData {
             messages.add(withSuffix(user.deepCopy(), "_" + copy));
         }
         return base;
+    }
+
+    private static final String PROSE = "Use this tool when the task needs it; read the result before acting on it. "
+            + "Paths are absolute, output is truncated past the limit, and errors are reported as text. "
+            + "Prefer the dedicated tool over a shell command when one exists, and batch independent calls. ";
+
+    /** About {@code chars} characters of instruction-like English. */
+    private static String prose(int chars) {
+        StringBuilder sb = new StringBuilder(chars + PROSE.length());
+        while (sb.length() < chars) {
+            sb.append(PROSE);
+        }
+        return sb.substring(0, chars).trim();
     }
 
     /** A minimal request: one short user message. */

@@ -55,7 +55,7 @@ public final class OpenAiProvider implements Provider {
     private final ModelMapper models;
     private final CredentialSource credentials;
     private final UpstreamHttp http;
-    private final RequestMapper requestMapper;
+    private final RequestBodyMapper bodyMapper;
     private final ResponseMapper responseMapper;
     private final URI chatUri;
 
@@ -65,7 +65,7 @@ public final class OpenAiProvider implements Provider {
         this.models = new ModelMapper(settings.models());
         this.credentials = credentials;
         this.http = http;
-        this.requestMapper = new RequestMapper(dialect);
+        this.bodyMapper = new RequestBodyMapper(dialect);
         this.responseMapper = new ResponseMapper(dialect);
         this.chatUri = settings.resolve(settings.chatPath());
     }
@@ -106,25 +106,23 @@ public final class OpenAiProvider implements Provider {
     /** The mapped request, or the 400 the proxy answers itself. */
     private Object prepare(Call call) {
         String upstreamModel = models.map(call.clientModel());
-        MappedRequest mapped;
-        ObjectNode anthropic;
+        RequestBodyMapper.Mapped m;
         try {
-            anthropic = (ObjectNode) Json.MAPPER.readTree(call.body());
-            mapped = requestMapper.map(anthropic, upstreamModel);
+            m = bodyMapper.map(call.body(), call.scan().toolsSpan(), upstreamModel);
         } catch (UnsupportedFeatureException e) {
             return Failures.local(400, "invalid_request_error", e.getMessage(), upstreamModel);
         } catch (IOException | ClassCastException e) {
             return Failures.local(400, "invalid_request_error", "request body is not valid JSON", upstreamModel);
         }
+        MappedRequest mapped = m.mapped();
         if (!mapped.notes().isEmpty() && LOG.isDebugEnabled()) {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
         // the exact input count (tokenizer; the memo makes a Claude Code turn cheap: only what is new since the last turn
         // is tokenized) is needed only when the upstream reports no prompt_tokens, and then counted on the spot;
         // message_start gets a quick estimate, which the upstream's figure in message_delta replaces
-        return new Prepared(upstreamModel, mapped, Json.bytes(mapped.body()),
-                new FutureTask<>(() -> TokenCounter.shared().countRequest(anthropic)),
-                () -> TokenCounter.quick().countRequest(anthropic));
+        return new Prepared(upstreamModel, mapped, m.bytes(), new FutureTask<>(() -> m.inputTokens(call.body())),
+                m::quickInputEstimate);
     }
 
     @Override

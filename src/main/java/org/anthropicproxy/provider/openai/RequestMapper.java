@@ -1,5 +1,6 @@
 package org.anthropicproxy.provider.openai;
 
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.anthropicproxy.json.Json;
 
 /**
  * Anthropic Messages request → OpenAI Chat Completions request. Pure: no I/O, no shared state.
@@ -84,6 +86,9 @@ public final class RequestMapper {
     private static final Set<String> DROPPED_TOOL_KEYS = Set.of("strict", "cache_control", "input_examples",
             "eager_input_streaming", "allowed_callers");
 
+    private static final String CACHE_CONTROL_NOTE_KEY = "cache_control";
+    private static final String CACHE_CONTROL_NOTE = "cache_control removed (dialect keep_cache_control is off)";
+
     private final OpenAiDialect dialect;
 
     public RequestMapper(OpenAiDialect dialect) {
@@ -92,7 +97,71 @@ public final class RequestMapper {
 
     /** anthropic = the client's /v1/messages body (already validated shallowly: model string, max_tokens int, messages array). */
     public MappedRequest map(ObjectNode anthropic, String upstreamModel) {
-        return new Run(anthropic).map(upstreamModel);
+        return map(anthropic, upstreamModel, null);
+    }
+
+    /**
+     * As {@link #map(ObjectNode, String)}, with the request's tool list already mapped ({@code known}, from
+     * {@link #mapToolList} on the same list; the request's own {@code tools} is then not read), or null.
+     */
+    MappedRequest map(ObjectNode anthropic, String upstreamModel, MappedTools known) {
+        return new Run(anthropic, known).map(upstreamModel);
+    }
+
+    /**
+     * The {@code tools} list on its own (see {@link MappedTools}): what {@link #map} puts in the body, the notes it
+     * makes, the names it registers. Depends only on the list and the dialect.
+     */
+    MappedTools mapToolList(JsonNode tools) {
+        ArrayNode fns = F.arrayNode();
+        List<String[]> notes = new ArrayList<>();
+        Set<String> serverTools = new LinkedHashSet<>();
+        Set<String> clientTools = new LinkedHashSet<>();
+        ToolNameMap names = new ToolNameMap(dialect.maxToolNameLength());
+        int i = 0;
+        if (tools != null && tools.isArray()) {
+            for (JsonNode t : tools) {
+                String tw = "tools." + i++;
+                String type = t.path("type").asText("custom");
+                String name = t.path("name").asText();
+                if (!"custom".equals(type) && !"function".equals(type)) {
+                    serverTools.add(name + "|" + type + "|" + tw);
+                    continue;
+                }
+                if (t.path("defer_loading").asBoolean(false)) {
+                    notes.add(new String[] {null, tw + ": deferred tool '" + name
+                            + "' dropped (defer_loading; tool search is not available upstream)"});
+                    continue;
+                }
+                for (String k : DROPPED_TOOL_KEYS) {
+                    if (t.has(k) && !"cache_control".equals(k)) {
+                        notes.add(new String[] {"toolkey:" + k, "tools: '" + k + "' dropped (not sent to this upstream)"});
+                    } else if (t.has(k)) {
+                        notes.add(new String[] {CACHE_CONTROL_NOTE_KEY, CACHE_CONTROL_NOTE});
+                    }
+                }
+                clientTools.add(name);
+                ObjectNode fn = fns.addObject().put("type", "function").putObject("function");
+                String up = names.toUpstream(name);
+                if (!up.equals(name)) {
+                    notes.add(new String[] {null, tw + ": tool name '" + name + "' longer than " + dialect.maxToolNameLength()
+                            + " sent as '" + up + "'"});
+                }
+                fn.put("name", up);
+                if (t.hasNonNull("description")) {
+                    fn.put("description", t.get("description").asText());
+                }
+                JsonNode schema = t.get("input_schema");
+                if (dialect.cleanToolSchemas()) {
+                    fn.set("parameters", SchemaCleaner.clean(schema));
+                } else if (schema != null && schema.isObject()) {
+                    fn.set("parameters", schema);
+                } else {
+                    fn.putObject("parameters").put("type", "object").putObject("properties");
+                }
+            }
+        }
+        return new MappedTools(fns, new SerializedString(Json.write(fns)), notes, clientTools, List.copyOf(serverTools));
     }
 
     /** Per-call state: notes and the tool-name map. */
@@ -102,9 +171,12 @@ public final class RequestMapper {
         final Set<String> noteKeys = new LinkedHashSet<>();
         final ToolNameMap names = new ToolNameMap(dialect.maxToolNameLength());
         final ArrayNode messages = F.arrayNode();
+        final MappedTools known;
+        MappedTools tools;
 
-        Run(ObjectNode in) {
+        Run(ObjectNode in, MappedTools known) {
             this.in = in;
+            this.known = known;
         }
 
         void note(String s) {
@@ -156,7 +228,7 @@ public final class RequestMapper {
                     note(k + " dropped: no Chat Completions equivalent");
                 }
             }
-            return new MappedRequest(out, names, stops, notes);
+            return new MappedRequest(out, names, stops, notes, tools);
         }
 
         // ---------------------------------------------------------------- system
@@ -447,7 +519,7 @@ public final class RequestMapper {
         }
 
         void dropCacheControl() {
-            noteOnce("cache_control", "cache_control removed (dialect keep_cache_control is off)");
+            noteOnce(CACHE_CONTROL_NOTE_KEY, CACHE_CONTROL_NOTE);
         }
 
         ObjectNode imagePart(JsonNode b, String where) {
@@ -615,54 +687,21 @@ public final class RequestMapper {
         }
 
         void mapTools(ObjectNode out) {
-            JsonNode tools = in.get("tools");
             JsonNode choice = in.get("tool_choice");
-            ArrayNode fns = F.arrayNode();
-            Set<String> serverTools = new LinkedHashSet<>();
-            Set<String> clientTools = new LinkedHashSet<>();
-            int i = 0;
-            if (tools != null && tools.isArray()) {
-                for (JsonNode t : tools) {
-                    String tw = "tools." + i++;
-                    String type = t.path("type").asText("custom");
-                    String name = t.path("name").asText();
-                    if (!"custom".equals(type) && !"function".equals(type)) {
-                        serverTools.add(name + "|" + type + "|" + tw);
-                        continue;
-                    }
-                    if (t.path("defer_loading").asBoolean(false)) {
-                        note(tw + ": deferred tool '" + name + "' dropped (defer_loading; tool search is not available upstream)");
-                        continue;
-                    }
-                    for (String k : DROPPED_TOOL_KEYS) {
-                        if (t.has(k) && !"cache_control".equals(k)) {
-                            noteOnce("toolkey:" + k, "tools: '" + k + "' dropped (not sent to this upstream)");
-                        } else if (t.has(k)) {
-                            dropCacheControl();
-                        }
-                    }
-                    clientTools.add(name);
-                    ObjectNode fn = fns.addObject().put("type", "function").putObject("function");
-                    String up = names.toUpstream(name);
-                    if (!up.equals(name)) {
-                        note(tw + ": tool name '" + name + "' longer than " + dialect.maxToolNameLength() + " sent as '" + up + "'");
-                    }
-                    fn.put("name", up);
-                    if (t.hasNonNull("description")) {
-                        fn.put("description", t.get("description").asText());
-                    }
-                    JsonNode schema = t.get("input_schema");
-                    if (dialect.cleanToolSchemas()) {
-                        fn.set("parameters", SchemaCleaner.clean(schema));
-                    } else if (schema != null && schema.isObject()) {
-                        fn.set("parameters", schema);
-                    } else {
-                        fn.putObject("parameters").put("type", "object").putObject("properties");
-                    }
+            MappedTools t = known != null ? known : mapToolList(in.get("tools"));
+            tools = t;
+            for (String[] n : t.notes()) {
+                if (n[0] == null) {
+                    note(n[1]);
+                } else {
+                    noteOnce(n[0], n[1]);
                 }
             }
+            t.clientNames().forEach(names::toUpstream);
+            ArrayNode fns = t.functions();
+            Set<String> clientTools = t.clientNames();
             String forcedName = choice != null && "tool".equals(choice.path("type").asText()) ? choice.path("name").asText() : null;
-            for (String st : serverTools) {
+            for (String st : t.serverTools()) {
                 String[] p = st.split("\\|", 3);
                 boolean forced = p[0].equals(forcedName);
                 if (fns.isEmpty() || forced) {

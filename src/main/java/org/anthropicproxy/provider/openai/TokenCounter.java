@@ -219,7 +219,13 @@ public final class TokenCounter {
         for (JsonNode m : req.path("messages")) {
             n += MESSAGE_OVERHEAD + countContent(m.get("content"));
         }
-        for (JsonNode t : req.path("tools")) {
+        return n + countTools(req.path("tools"));
+    }
+
+    /** The tool list's share of {@link #countRequest}. */
+    public long countTools(JsonNode tools) {
+        long n = 0;
+        for (JsonNode t : tools) {
             n += TOOL_OVERHEAD + countMemoized(t.path("name").asText("")) + countMemoized(t.path("description").asText(""));
             if (t.has("input_schema")) {
                 n += countJson(t.get("input_schema"));

@@ -296,6 +296,41 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void aToolListSentAgainIsReusedAndSentAsTheFirstTime() {
+        // Claude Code sends the same tool list every turn; the proxy maps it once, and nothing may show it
+        String first = Fixtures.text(RequestMapperTest.CC);
+        String longName = "mcp__github__list_pull_requests_for_repository_with_extremely_long_name_x";
+        String shortName = new ToolNameMap(OpenAiDialect.defaults().maxToolNameLength()).toUpstream(longName);
+        String changed = first.replace("Read the contents of a file at the given path.", "Reads a file.");
+        assertThat(changed).isNotEqualTo(first);
+        List<List<AnthropicEventRecorder.Event>> answers = new ArrayList<>();
+        for (String body : List.of(first, first, changed)) {
+            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                    .toolCalls(toolCall(0, "call_1", shortName, "{\"owner\":\"o\"}")).finish("tool_calls")
+                    .usage(usage(40, 5, 0)).done().script());
+            answers.add(rawStream(generic, body));
+        }
+        List<RecordedRequest> sent = genericUp.received();
+        assertThat(sent).hasSize(3);
+        assertThat(sent.get(1).bodyText()).isEqualTo(sent.get(0).bodyText());
+        assertThat(sent.get(0).json().path("tools")).hasSize(3);
+        assertThat(sent.get(0).json().path("tools").get(0).path("function").path("description").asText())
+                .isEqualTo("Read the contents of a file at the given path.");
+        assertThat(sent.get(2).json().path("tools").get(0).path("function").path("description").asText()).isEqualTo("Reads a file.");
+        ObjectNode withoutTools = (ObjectNode) sent.get(2).json().deepCopy();
+        withoutTools.set("tools", sent.get(0).json().path("tools"));
+        assertThat(withoutTools).isEqualTo(sent.get(0).json());
+        for (List<AnthropicEventRecorder.Event> events : answers) {
+            JsonNode message = accumulate(events);
+            assertThat(message.path("content").get(0).path("name").asText()).isEqualTo(longName);
+        }
+        // message_start's input estimate counts the tool list whether it was mapped or reused
+        long start0 = json(answers.get(0).get(0).json()).path("message").path("usage").path("input_tokens").asLong();
+        assertThat(start0).isPositive();
+        assertThat(json(answers.get(1).get(0).json()).path("message").path("usage").path("input_tokens").asLong()).isEqualTo(start0);
+    }
+
+    @Test
     void streamAndNonStreamGiveTheSameMessageOnCodeBuddy() {
         String sse = OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
                 .text("Hello").text(" there!").finish("stop").usage(usage(30, 4, 10)).done().sse();

@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.bench.BenchData;
+import org.anthropicproxy.json.InvalidRequestException;
+import org.anthropicproxy.json.MessagesRequestScan;
 import org.anthropicproxy.provider.openai.MappedRequest;
 import org.anthropicproxy.provider.openai.OpenAiDialect;
+import org.anthropicproxy.provider.openai.RequestBodyMapper;
 import org.anthropicproxy.provider.openai.RequestMapper;
 import org.anthropicproxy.provider.openai.StreamTranslator;
 import org.anthropicproxy.provider.openai.TokenCounter;
@@ -40,6 +43,8 @@ public class TranslationBench {
 
     private byte[] claudeCodeBody;
     private RequestMapper mapper;
+    private RequestBodyMapper bodyMapper;
+    private MessagesRequestScan.Span toolsSpan;
     private OpenAiDialect dialect;
     private List<String> textChunks;
     private List<String> toolChunks;
@@ -49,6 +54,12 @@ public class TranslationBench {
         claudeCodeBody = BenchData.toBytes(BenchData.claudeCodeLike(30_000, "claude-sonnet-4-5-20250929", true));
         dialect = OpenAiDialect.defaults();
         mapper = new RequestMapper(dialect);
+        bodyMapper = new RequestBodyMapper(dialect);
+        try {
+            toolsSpan = MessagesRequestScan.scan(claudeCodeBody, true).toolsSpan();
+        } catch (InvalidRequestException e) {
+            throw new IllegalStateException(e);
+        }
         textChunks = BenchData.sseData(TEXT_STREAM);
         toolChunks = BenchData.sseData(TOOLS_STREAM);
         if (textChunks.size() != TEXT_CHUNKS || toolChunks.size() != TOOLS_CHUNKS) {
@@ -56,12 +67,21 @@ public class TranslationBench {
         }
     }
 
-    /** What OpenAiProvider does per request: parse the client body to a tree, map it, serialize the upstream body. */
+    /** Parse the client body to a tree, map it, serialize the upstream body: a request whose tool list is new. */
     @Benchmark
     public byte[] mapRequest30k() throws IOException {
         ObjectNode anthropic = (ObjectNode) BenchData.JSON.readTree(claudeCodeBody);
         MappedRequest mapped = mapper.map(anthropic, "gpt-4o");
         return BenchData.JSON.writeValueAsBytes(mapped.body());
+    }
+
+    /**
+     * What OpenAiProvider does per request in a conversation: the same, with the tool list (sent again every turn)
+     * reused from the first request instead of parsed, mapped and serialized again.
+     */
+    @Benchmark
+    public byte[] mapRequestRepeatedTools30k() throws IOException {
+        return bodyMapper.map(claudeCodeBody, toolsSpan, "gpt-4o").bytes();
     }
 
     /**

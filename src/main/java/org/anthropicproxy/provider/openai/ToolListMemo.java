@@ -1,0 +1,60 @@
+package org.anthropicproxy.provider.openai;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.anthropicproxy.json.BodySplice;
+import org.anthropicproxy.json.MessagesRequestScan.Span;
+
+/**
+ * Tool lists already mapped, by their bytes in the request. Claude Code sends the same list (a dozen tools with long
+ * descriptions and schemas, often the larger part of a turn's body) with every turn: found here, it is neither parsed,
+ * nor mapped, nor serialized again. Bounded: cleared when full, as a gateway's live set of lists is small and refills
+ * it at once.
+ */
+final class ToolListMemo {
+
+    static final int ENTRIES = 32;
+
+    /** A mapped list and its share of message_start's quick input estimate. */
+    record Entry(MappedTools tools, long quickTokens) {
+    }
+
+    private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
+
+    /** The list at {@code span} of {@code body}, as a key for {@link #get} and {@link #put}. */
+    static Key key(byte[] body, Span span) {
+        return new Key(BodySplice.slice(body, span));
+    }
+
+    Entry get(Key key) {
+        return entries.get(key);
+    }
+
+    void put(Key key, Entry entry) {
+        if (entries.size() >= ENTRIES) {
+            entries.clear();
+        }
+        entries.put(key, entry);
+    }
+
+    static final class Key {
+        private final byte[] bytes;
+        private final int hash;
+
+        private Key(byte[] bytes) {
+            this.bytes = bytes;
+            this.hash = Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+}
