@@ -25,10 +25,11 @@ public interface Provider extends AutoCloseable {
     }
 
     /**
-     * Whether {@link #messagesAsync} may be called on an I/O thread: it blocks nowhere before its upstream answers
-     * (no credential refresh due, no blocking client). By default it does.
+     * Whether {@link #messagesAsync} may be called on an I/O thread for a request that streams or not
+     * ({@code stream}): it blocks nowhere before its upstream answers (no credential refresh due, no blocking client).
+     * By default it may block.
      */
-    default boolean answersWithoutBlocking() {
+    default boolean answersWithoutBlocking(boolean stream) {
         return false;
     }
 

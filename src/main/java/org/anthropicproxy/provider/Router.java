@@ -117,9 +117,9 @@ public final class Router implements AutoCloseable {
     }
 
     /** Whether {@link #messagesAsync} for {@code model} blocks nowhere before the upstream answers. */
-    public boolean servesWithoutBlocking(String model) {
+    public boolean servesWithoutBlocking(String model, boolean stream) {
         List<String> chain = chainFor(model);
-        return chain.size() == 1 && policy.onRequestWithoutBlocking() && providers.get(chain.get(0)).answersWithoutBlocking();
+        return chain.size() == 1 && policy.onRequestWithoutBlocking() && providers.get(chain.get(0)).answersWithoutBlocking(stream);
     }
 
     public Result countTokens(Call call, ClientSink client) {

@@ -310,7 +310,7 @@ final class ProxyHandler extends Handler.Abstract {
         CompletableFuture<Router.Result> routed;
         if (countTokens) {
             routed = CompletableFuture.completedFuture(router.countTokens(call, sink));
-        } else if (Thread.currentThread().isVirtual() || router.servesWithoutBlocking(scan.model())) {
+        } else if (Thread.currentThread().isVirtual() || router.servesWithoutBlocking(scan.model(), scan.stream())) {
             routed = router.messagesAsync(call, sink);
         } else {
             // read on an I/O thread, served by a provider that may block (a refresh due, a chain, a shared store)

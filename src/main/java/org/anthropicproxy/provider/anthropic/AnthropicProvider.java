@@ -69,7 +69,7 @@ public final class AnthropicProvider implements Provider {
     }
 
     @Override
-    public boolean answersWithoutBlocking() {
+    public boolean answersWithoutBlocking(boolean stream) {
         return credentials.currentAtHand();
     }
 
