@@ -9,12 +9,16 @@ import org.anthropicproxy.json.MessagesRequestScan.Span;
 /**
  * Tool lists already mapped, by their bytes in the request. Claude Code sends the same list (a dozen tools with long
  * descriptions and schemas, often the larger part of a turn's body) with every turn: found here, it is neither parsed,
- * nor mapped, nor serialized again. Bounded: cleared when full, as a gateway's live set of lists is small and refills
- * it at once.
+ * nor mapped, nor serialized again. Bounded in entries and in bytes (an entry holds its list about three times: the
+ * key, the tree, the serialized form; a list over {@value #MAX_LIST_BYTES} bytes is not kept, so the memo holds at
+ * most ~{@value #ENTRIES} × 3 × {@value #MAX_LIST_BYTES} bytes whatever clients send); cleared when full, as a
+ * gateway's live set of lists is small and refills it at once.
  */
 final class ToolListMemo {
 
     static final int ENTRIES = 32;
+    /** Claude Code's dozen tools are ~20–40 KB. */
+    static final int MAX_LIST_BYTES = 256 * 1024;
 
     /** A mapped list and its share of message_start's quick input estimate. */
     record Entry(MappedTools tools, long quickTokens) {
@@ -22,9 +26,9 @@ final class ToolListMemo {
 
     private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
 
-    /** The list at {@code span} of {@code body}, as a key for {@link #get} and {@link #put}. */
+    /** The list at {@code span} of {@code body}, as a key for {@link #get} and {@link #put}; null if too large to keep. */
     static Key key(byte[] body, Span span) {
-        return new Key(BodySplice.slice(body, span));
+        return span.end() - span.start() > MAX_LIST_BYTES ? null : new Key(BodySplice.slice(body, span));
     }
 
     Entry get(Key key) {
