@@ -172,13 +172,20 @@ final class ProxyHandler extends Handler.Abstract {
                 Callback.from(Callback.NOOP.getInvocationType(), end, x -> end.run()));
     }
 
-    /** Ends the request: an open stream is closed, then Jetty is told, then {@code then} runs (the access log). */
+    /**
+     * Ends the request: an open stream is closed, {@code then} runs (the access log and metrics), then Jetty is told.
+     * In that order because telling Jetty may start the connection's next request on this very thread
+     * ({@link ServerThreads}): this one's record must neither wait for it nor count its time.
+     */
     private void finish(JettyClientSink sink, Callback callback, Runnable then) {
         pinger.remove(sink);
         sink.finish(() -> {
-            callback.succeeded();
-            inFlight.decrementAndGet();
-            then.run();
+            try {
+                then.run();
+            } finally {
+                callback.succeeded();
+                inFlight.decrementAndGet();
+            }
         });
     }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.testkit.ProxyHarness;
 import org.anthropicproxy.testkit.UpstreamScript;
@@ -115,6 +117,43 @@ class RoutesAndValidationIT {
                 assertThat(second.bodyText()).contains("healthy");
             }
         }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrderWhereverTheirAnswersEnd() throws Exception {
+        // the first answer ends on the upstream's I/O thread, which then reads the next requests (ServerThreads);
+        // those answered on the spot end inside that, and the last goes upstream again
+        String ok = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String bad = "{\"model\":\"m\",\"messages\":[]}";
+        StringBuilder pipeline = new StringBuilder();
+        for (String[] r : new String[][] {{"POST", "/v1/messages", ok}, {"GET", "/nope", null}, {"POST", "/v1/messages", bad},
+                {"POST", "/v1/messages", ok}, {"GET", "/health", null}}) {
+            pipeline.append(r[0]).append(' ').append(r[1]).append(" HTTP/1.1\r\nHost: proxy\r\n");
+            if (r[2] != null) {
+                pipeline.append("Content-Type: application/json\r\nContent-Length: ").append(r[2].length()).append("\r\n\r\n").append(r[2]);
+            } else {
+                pipeline.append("\r\n");
+            }
+        }
+        int before = upstream.received().size();
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(pipeline.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            java.io.InputStream in = s.getInputStream();
+            List<Integer> statuses = new ArrayList<>();
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                org.anthropicproxy.testkit.RawHttpExchange.Answer a = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+                statuses.add(a.status());
+                bodies.add(a.bodyText());
+            }
+            assertThat(statuses).containsExactly(200, 404, 400, 200, 200);
+            assertThat(bodies.get(0)).isEqualTo(bodies.get(3)).contains("\"type\":\"message\"");
+            assertThat(bodies.get(2)).contains("max_tokens: Field required");
+            assertThat(bodies.get(4)).contains("healthy");
+        }
+        assertThat(upstream.received().size() - before).isEqualTo(2);
     }
 
     @Test
