@@ -72,7 +72,7 @@ public class TranslationBench {
     public byte[] mapRequest30k() throws IOException {
         ObjectNode anthropic = (ObjectNode) BenchData.JSON.readTree(claudeCodeBody);
         MappedRequest mapped = mapper.map(anthropic, "gpt-4o");
-        return BenchData.JSON.writeValueAsBytes(mapped.body());
+        return mapped.bytes(); // as sent: the tool list serialized once, while mapping it
     }
 
     /**
