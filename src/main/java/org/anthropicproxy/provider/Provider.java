@@ -25,11 +25,11 @@ public interface Provider extends AutoCloseable {
     }
 
     /**
-     * Whether {@link #messagesAsync} may be called on an I/O thread for a request that streams or not
-     * ({@code stream}): it blocks nowhere before its upstream answers (no credential refresh due, no blocking client).
+     * Whether {@link #messagesAsync} may be called on an I/O thread for {@code call}: it blocks nowhere before its
+     * upstream answers (no credential refresh due, no blocking client) and takes no long stretch of CPU there.
      * By default it may block.
      */
-    default boolean answersWithoutBlocking(boolean stream) {
+    default boolean answersWithoutBlocking(Call call) {
         return false;
     }
 

@@ -116,10 +116,10 @@ public final class Router implements AutoCloseable {
         });
     }
 
-    /** Whether {@link #messagesAsync} for {@code model} blocks nowhere before the upstream answers. */
-    public boolean servesWithoutBlocking(String model, boolean stream) {
-        List<String> chain = chainFor(model);
-        return chain.size() == 1 && policy.onRequestWithoutBlocking() && providers.get(chain.get(0)).answersWithoutBlocking(stream);
+    /** Whether {@link #messagesAsync} for {@code call} blocks nowhere before the upstream answers. */
+    public boolean servesWithoutBlocking(Call call) {
+        List<String> chain = chainFor(call.clientModel());
+        return chain.size() == 1 && policy.onRequestWithoutBlocking() && providers.get(chain.get(0)).answersWithoutBlocking(call);
     }
 
     public Result countTokens(Call call, ClientSink client) {

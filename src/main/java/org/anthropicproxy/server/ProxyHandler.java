@@ -317,7 +317,7 @@ final class ProxyHandler extends Handler.Abstract {
         CompletableFuture<Router.Result> routed;
         if (countTokens) {
             routed = CompletableFuture.completedFuture(router.countTokens(call, sink));
-        } else if (Thread.currentThread().isVirtual() || router.servesWithoutBlocking(scan.model(), scan.stream())) {
+        } else if (Thread.currentThread().isVirtual() || router.servesWithoutBlocking(call)) {
             routed = router.messagesAsync(call, sink);
         } else {
             // read on an I/O thread, served by a provider that may block (a refresh due, a chain, a shared store)

@@ -69,7 +69,7 @@ public final class AnthropicProvider implements Provider {
     }
 
     @Override
-    public boolean answersWithoutBlocking(boolean stream) {
+    public boolean answersWithoutBlocking(Call call) {
         return credentials.currentAtHand();
     }
 

@@ -49,6 +49,7 @@ public final class OpenAiProvider implements Provider {
     private static final int MAX_ERROR_BODY = 1024 * 1024;
     private static final int MAX_RESPONSE_BODY = 64 * 1024 * 1024;
     private static final HttpFields JSON = Failures.JSON;
+    static final int MAX_BODY_MAPPED_ON_IO_THREAD = 128 * 1024;
 
     private final ProviderSettings settings;
     private final OpenAiDialect dialect;
@@ -82,12 +83,15 @@ public final class OpenAiProvider implements Provider {
 
     /**
      * Mapping the request is work (≈ 0.1–0.3 ms for a Claude Code turn), not waiting: done on the I/O thread that read
-     * it, it saves waking a virtual thread's carrier. A non-stream request to a dialect that only streams is
-     * aggregated by a blocking reader, so it goes to a virtual thread.
+     * it, it saves waking a virtual thread's carrier. Not for a body over {@value #MAX_BODY_MAPPED_ON_IO_THREAD} bytes
+     * (≈ 6 µs per KB: a few MB of screenshots would hold the selector, and every request it reads, for milliseconds,
+     * where a wake-up is nothing beside the mapping), nor for a non-stream request to a dialect that only streams,
+     * aggregated by a blocking reader.
      */
     @Override
-    public boolean answersWithoutBlocking(boolean stream) {
-        return credentials.currentAtHand() && (stream || !dialect.forceStream());
+    public boolean answersWithoutBlocking(Call call) {
+        return call.body().length <= MAX_BODY_MAPPED_ON_IO_THREAD && credentials.currentAtHand()
+                && (call.stream() || !dialect.forceStream());
     }
 
     @Override

@@ -331,6 +331,19 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void aLargeBodyIsMappedOffTheIoThreadAndTranslatedAlike() {
+        // over OpenAiProvider.MAX_BODY_MAPPED_ON_IO_THREAD the mapping runs on a virtual thread; nothing else differs
+        String small = "x".repeat(1000);
+        String large = "y".repeat(OpenAiProvider.MAX_BODY_MAPPED_ON_IO_THREAD + 1000);
+        for (String text : List.of(small, large)) {
+            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("ok").finish("stop").usage(usage(9, 1, 0)).done().script());
+            Message m = streamed(genericSdk, params().addUserMessage(text).build());
+            assertThat(m.content().get(0).asText().text()).isEqualTo("ok");
+            assertThat(genericUp.last().json().path("messages").get(0).path("content").asText()).isEqualTo(text);
+        }
+    }
+
+    @Test
     void streamAndNonStreamGiveTheSameMessageOnCodeBuddy() {
         String sse = OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
                 .text("Hello").text(" there!").finish("stop").usage(usage(30, 4, 10)).done().sse();
