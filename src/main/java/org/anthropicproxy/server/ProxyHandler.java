@@ -57,6 +57,9 @@ final class ProxyHandler extends Handler.Abstract {
     private final AccessLog accessLog = new AccessLog();
     private final long startedMillis = System.currentTimeMillis();
     private final AdminRoutes admin;
+    /** Above this a body read on the I/O thread is checked and sent from a virtual thread. */
+    static final long MAX_BODY_SERVED_ON_IO_THREAD = 1024 * 1024;
+
     private final ClientAuth auth;
     private final Semaphore concurrency;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
@@ -92,8 +95,11 @@ final class ProxyHandler extends Handler.Abstract {
             request.setAttribute(BODY_READ, Boolean.TRUE);
             AsyncBody.read(request, (int) length).whenComplete((body, failure) -> {
                 Body read = new Body(body, failure);
-                if (failure == null) {
+                if (failure == null && length <= MAX_BODY_SERVED_ON_IO_THREAD) {
                     serve(request, response, callback, start, method, path, read);
+                } else if (failure == null) {
+                    // checking a body costs ~1 µs per KB: megabytes of it would hold the selector and every request it reads
+                    VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, read));
                 } else {
                     // answered on a virtual thread: the 400 is written blocking
                     bodyLeftIf(request, true);
