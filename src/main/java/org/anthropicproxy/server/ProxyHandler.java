@@ -179,9 +179,9 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /**
-     * Ends the request: an open stream is closed, {@code then} runs (the access log and metrics), then Jetty is told.
-     * In that order because telling Jetty may start the connection's next request on this very thread
-     * ({@link ServerThreads}): this one's record must neither wait for it nor count its time.
+     * Ends the request: an open stream is closed, {@code then} runs (the access log and metrics), then Jetty is told,
+     * which lets the connection go on with its next request: a client that saw its answer and asks the metrics sees
+     * this request counted.
      */
     private void finish(JettyClientSink sink, Callback callback, Runnable then) {
         pinger.remove(sink);

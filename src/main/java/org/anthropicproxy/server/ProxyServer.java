@@ -27,7 +27,7 @@ public final class ProxyServer implements AutoCloseable {
         this.grace = settings.shutdownGrace();
         this.router = router;
         // platform threads only select, accept and run Jetty's non-blocking tasks; requests run on virtual threads
-        QueuedThreadPool threads = new ServerThreads(6);
+        QueuedThreadPool threads = new QueuedThreadPool(6, 6);
         threads.setName("proxy");
         threads.setReservedThreads(0);
         threads.setVirtualThreadsExecutor(VirtualThreads.EXECUTOR);

@@ -121,8 +121,8 @@ class RoutesAndValidationIT {
 
     @Test
     void pipelinedRequestsAreAnsweredInOrderWhereverTheirAnswersEnd() throws Exception {
-        // the first answer ends on the upstream's I/O thread, which then reads the next requests (ServerThreads);
-        // those answered on the spot end inside that, and the last goes upstream again
+        // the first answer ends on the upstream's I/O thread, the next two are answered on the spot, the fourth goes
+        // upstream again: whichever thread ends an answer, the connection goes on with the next request in order
         String ok = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         String bad = "{\"model\":\"m\",\"messages\":[]}";
         StringBuilder pipeline = new StringBuilder();
