@@ -135,7 +135,7 @@ public final class OpenAiProvider implements Provider {
         // the exact input count (tokenizer; the memo makes a Claude Code turn cheap: only what is new since the last turn
         // is tokenized) is needed only when the upstream reports no prompt_tokens, and then counted on the spot;
         // message_start gets a quick estimate, which the upstream's figure in message_delta replaces
-        return new Prepared(upstreamModel, mapped, m.bytes(), new FutureTask<>(() -> m.inputTokens(call.body())),
+        return new Prepared(upstreamModel, mapped, mapped.bytes(), new FutureTask<>(() -> m.inputTokens(call.body())),
                 m::quickInputEstimate);
     }
 

@@ -29,7 +29,7 @@ public final class RequestBodyMapper {
      * @param toolsReused      the tool list was found in the memo
      * @param reusedToolTokens the reused list's share of {@link #quickInputEstimate}
      */
-    public record Mapped(ObjectNode request, MappedRequest mapped, byte[] bytes, boolean toolsReused, long reusedToolTokens) {
+    public record Mapped(ObjectNode request, MappedRequest mapped, boolean toolsReused, long reusedToolTokens) {
 
         /** message_start's estimate of the input: {@link TokenCounter#quick()} over the whole request. */
         public long quickInputEstimate() {
@@ -56,6 +56,6 @@ public final class RequestBodyMapper {
         if (known == null && key != null) {
             toolLists.put(key, new ToolListMemo.Entry(mapped.tools(), TokenCounter.quick().countTools(request.path("tools"))));
         }
-        return new Mapped(request, mapped, mapped.bytes(), known != null, known == null ? 0 : known.quickTokens());
+        return new Mapped(request, mapped, known != null, known == null ? 0 : known.quickTokens());
     }
 }

@@ -81,7 +81,7 @@ public class TranslationBench {
      */
     @Benchmark
     public byte[] mapRequestRepeatedTools30k() throws IOException {
-        return bodyMapper.map(claudeCodeBody, toolsSpan, "gpt-4o").bytes();
+        return bodyMapper.map(claudeCodeBody, toolsSpan, "gpt-4o").mapped().bytes();
     }
 
     /**
