@@ -2,6 +2,8 @@ package org.anthropicproxy.json;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * Replaces top-level values of a JSON body in place, copying every other byte as it was. This is how passthrough
@@ -24,20 +26,31 @@ public final class BodySplice {
 
     /** Replaces two non-overlapping spans (either order) in one copy. */
     public static byte[] replace(byte[] body, MessagesRequestScan.Span a, byte[] ra, MessagesRequestScan.Span b, byte[] rb) {
-        if (a.start() > b.start()) {
-            return replace(body, b, rb, a, ra);
+        return replace(body, List.of(a, b), List.of(ra, rb));
+    }
+
+    /** Replaces non-overlapping spans (any order), {@code spans.get(i)} by {@code replacements.get(i)}, in one copy. */
+    public static byte[] replace(byte[] body, List<MessagesRequestScan.Span> spans, List<byte[]> replacements) {
+        Integer[] order = new Integer[spans.size()];
+        int length = body.length;
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+            length += replacements.get(i).length - (spans.get(i).end() - spans.get(i).start());
         }
-        byte[] out = new byte[body.length - (a.end() - a.start()) - (b.end() - b.start()) + ra.length + rb.length];
+        Arrays.sort(order, Comparator.comparingInt(i -> spans.get(i).start()));
+        byte[] out = new byte[length];
+        int from = 0;
         int o = 0;
-        System.arraycopy(body, 0, out, o, a.start());
-        o += a.start();
-        System.arraycopy(ra, 0, out, o, ra.length);
-        o += ra.length;
-        System.arraycopy(body, a.end(), out, o, b.start() - a.end());
-        o += b.start() - a.end();
-        System.arraycopy(rb, 0, out, o, rb.length);
-        o += rb.length;
-        System.arraycopy(body, b.end(), out, o, body.length - b.end());
+        for (int i : order) {
+            MessagesRequestScan.Span s = spans.get(i);
+            byte[] r = replacements.get(i);
+            System.arraycopy(body, from, out, o, s.start() - from);
+            o += s.start() - from;
+            System.arraycopy(r, 0, out, o, r.length);
+            o += r.length;
+            from = s.end();
+        }
+        System.arraycopy(body, from, out, o, body.length - from);
         return out;
     }
 

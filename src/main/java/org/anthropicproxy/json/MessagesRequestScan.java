@@ -1,7 +1,9 @@
 package org.anthropicproxy.json;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * One pass over the bytes of a {@code /v1/messages} body: validates the few fields every backend needs
@@ -28,13 +30,16 @@ public final class MessagesRequestScan {
     private final Span modelSpan;
     private final Span systemSpan;
     private final Span toolsSpan;
+    private final Span messagesSpan;
 
-    private MessagesRequestScan(String model, boolean stream, Span modelSpan, Span systemSpan, Span toolsSpan) {
+    private MessagesRequestScan(String model, boolean stream, Span modelSpan, Span systemSpan, Span toolsSpan,
+                                Span messagesSpan) {
         this.model = model;
         this.stream = stream;
         this.modelSpan = modelSpan;
         this.systemSpan = systemSpan;
         this.toolsSpan = toolsSpan;
+        this.messagesSpan = messagesSpan;
     }
 
     public String model() {
@@ -59,6 +64,34 @@ public final class MessagesRequestScan {
         return toolsSpan;
     }
 
+    /** The {@code messages} array's range (a scanned request always has one). */
+    public Span messagesSpan() {
+        return messagesSpan;
+    }
+
+    /** The ranges of the elements of the array at {@code array} in {@code body}, a body this class scanned. */
+    public static List<Span> elements(byte[] body, Span array) {
+        JsonSkipper j = new JsonSkipper(body);
+        j.pos = array.start() + 1;
+        List<Span> out = new ArrayList<>();
+        try {
+            int c = j.ws();
+            while (c != ']') {
+                int start = j.pos;
+                j.skipValue(c, 2);
+                out.add(new Span(start, j.pos));
+                c = j.ws();
+                if (c == ',') {
+                    j.pos++;
+                    c = j.ws();
+                }
+            }
+        } catch (InvalidRequestException e) {
+            throw new IllegalArgumentException("not an array this scan accepted", e);
+        }
+        return out;
+    }
+
     private static final byte[] MODEL = ascii("model");
     private static final byte[] MAX_TOKENS = ascii("max_tokens");
     private static final byte[] MESSAGES = ascii("messages");
@@ -74,6 +107,7 @@ public final class MessagesRequestScan {
         Span modelSpan = null;
         Span systemSpan = null;
         Span toolsSpan = null;
+        Span messagesSpan = null;
         boolean stream = false;
         boolean sawMaxTokens = false;
         boolean sawMessages = false;
@@ -128,6 +162,7 @@ public final class MessagesRequestScan {
                     }
                     j.skipContainer(1);
                     sawMessages = true;
+                    messagesSpan = new Span(start, j.pos);
                 } else if (field == STREAM) {
                     if (c != 't' && c != 'f' && c != 'n') {
                         typeError(j, c, "stream: Input should be a valid boolean");
@@ -169,7 +204,7 @@ public final class MessagesRequestScan {
         if (!sawMessages) {
             throw new InvalidRequestException("messages: Field required");
         }
-        return new MessagesRequestScan(model, stream, modelSpan, systemSpan, toolsSpan);
+        return new MessagesRequestScan(model, stream, modelSpan, systemSpan, toolsSpan, messagesSpan);
     }
 
     /**

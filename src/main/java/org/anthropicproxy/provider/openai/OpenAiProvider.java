@@ -122,7 +122,7 @@ public final class OpenAiProvider implements Provider {
         String upstreamModel = models.map(call.clientModel());
         RequestBodyMapper.Mapped m;
         try {
-            m = bodyMapper.map(call.body(), call.scan().toolsSpan(), upstreamModel);
+            m = bodyMapper.map(call.body(), call.scan(), upstreamModel);
         } catch (UnsupportedFeatureException e) {
             return Failures.local(400, "invalid_request_error", e.getMessage(), upstreamModel);
         } catch (IOException | ClassCastException e) {

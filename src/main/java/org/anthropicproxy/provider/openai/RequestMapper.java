@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -105,7 +106,37 @@ public final class RequestMapper {
      * {@link #mapToolList} on the same list; the request's own {@code tools} is then not read), or null.
      */
     MappedRequest map(ObjectNode anthropic, String upstreamModel, MappedTools known) {
-        return new Run(anthropic, known).map(upstreamModel);
+        return new Run(anthropic, known, null).map(upstreamModel);
+    }
+
+    /**
+     * As {@link #map(ObjectNode, String, MappedTools)}, with the system value and the messages handed over apart
+     * ({@code parts}; the request's own {@code system} and {@code messages} are then not read). What each parsed part
+     * became is left in {@link Parts#fresh}; the body's messages are written from the parts' serialized forms.
+     */
+    MappedRequest map(ObjectNode anthropic, String upstreamModel, MappedTools known, Parts parts) {
+        return new Run(anthropic, known, parts).map(upstreamModel);
+    }
+
+    /**
+     * A request's system value and messages as the body mapper hands them over: slot 0 the system value, slot
+     * {@code i + 1} message {@code i}; each either parsed (mapped here, and what it became left in {@link #fresh}) or
+     * mapped by an earlier request ({@link #reused}, replayed).
+     */
+    static final class Parts {
+        final JsonNode[] parsed;
+        final MappedPart[] reused;
+        final MappedPart[] fresh;
+
+        Parts(int messages) {
+            parsed = new JsonNode[messages + 1];
+            reused = new MappedPart[messages + 1];
+            fresh = new MappedPart[messages + 1];
+        }
+
+        int messages() {
+            return parsed.length - 1;
+        }
     }
 
     /**
@@ -172,30 +203,55 @@ public final class RequestMapper {
         final ToolNameMap names = new ToolNameMap(dialect.maxToolNameLength());
         final ArrayNode messages = F.arrayNode();
         final MappedTools known;
+        final Parts parts;
         MappedTools tools;
+        /** While a part is mapped for {@link #parts}: every note it makes, and the shortened tool names it uses. */
+        List<String[]> partNotes;
+        List<String> partNames;
+        /** {@code messages}' first role when its first entry is a part's serialized form. */
+        String firstRole;
 
-        Run(ObjectNode in, MappedTools known) {
+        Run(ObjectNode in, MappedTools known, Parts parts) {
             this.in = in;
             this.known = known;
+            this.parts = parts;
         }
 
         void note(String s) {
+            if (partNotes != null) {
+                partNotes.add(new String[] {null, s});
+            }
             notes.add(s);
         }
 
         /** Notes a kind of change once per request. */
         void noteOnce(String key, String s) {
+            if (partNotes != null) {
+                partNotes.add(new String[] {key, s});
+            }
             if (noteKeys.add(key)) {
                 notes.add(s);
             }
         }
 
+        String upstreamName(String clientName) {
+            String up = names.toUpstream(clientName);
+            if (partNames != null && !up.equals(clientName)) {
+                partNames.add(clientName);
+            }
+            return up;
+        }
+
         MappedRequest map(String upstreamModel) {
             ObjectNode out = F.objectNode();
             out.put("model", upstreamModel);
-            mapSystem(in.get("system"));
-            mapMessages(in.path("messages"));
-            if (dialect.systemFirst() && (messages.isEmpty() || !"system".equals(messages.get(0).path("role").asText()))) {
+            if (parts == null) {
+                mapSystem(in.get("system"));
+                mapMessages(in.path("messages"));
+            } else {
+                mapParts();
+            }
+            if (dialect.systemFirst() && !"system".equals(firstRole())) {
                 ObjectNode sys = F.objectNode().put("role", "system").put("content", SYSTEM_PLACEHOLDER);
                 messages.insert(0, sys);
                 note("system_first: inserted a placeholder system message");
@@ -290,28 +346,109 @@ public final class RequestMapper {
             return t;
         }
 
+        String firstRole() {
+            if (messages.isEmpty()) {
+                return null;
+            }
+            JsonNode m = messages.get(0);
+            return m.isObject() ? m.path("role").asText() : firstRole;
+        }
+
         // ---------------------------------------------------------------- messages
 
         void mapMessages(JsonNode msgs) {
             int i = 0;
             for (JsonNode m : msgs) {
-                String role = m.path("role").asText();
-                String where = "messages." + i;
-                switch (role) {
-                    case "system" -> {
-                        ObjectNode sys = systemMessage(m.path("content"), where);
-                        if (sys != null) {
-                            messages.add(sys);
-                        } else {
-                            note(where + ": empty system message dropped");
-                        }
-                    }
-                    case "user" -> mapUser(m.path("content"), where);
-                    case "assistant" -> mapAssistant(m.path("content"), where, i == msgs.size() - 1);
-                    default -> throw new UnsupportedFeatureException(where + ".role: Input should be 'user' or 'assistant'");
+                int before = messages.size();
+                mapMessage(m, i);
+                if (i == msgs.size() - 1) {
+                    notePrefill(m.path("role").asText(), messages.size() > before, i);
                 }
                 i++;
             }
+        }
+
+        void mapMessage(JsonNode m, int i) {
+            String where = "messages." + i;
+            switch (m.path("role").asText()) {
+                case "system" -> {
+                    ObjectNode sys = systemMessage(m.path("content"), where);
+                    if (sys != null) {
+                        messages.add(sys);
+                    } else {
+                        note(where + ": empty system message dropped");
+                    }
+                }
+                case "user" -> mapUser(m.path("content"), where);
+                case "assistant" -> mapAssistant(m.path("content"), where);
+                default -> throw new UnsupportedFeatureException(where + ".role: Input should be 'user' or 'assistant'");
+            }
+        }
+
+        /** Not part of the message's own mapping: whether a message is the last one depends on the request. */
+        void notePrefill(String role, boolean sent, int i) {
+            if ("assistant".equals(role) && sent) {
+                note("messages." + i + ": final assistant message (prefill) sent as an assistant message; the upstream may not continue it");
+            }
+        }
+
+        void mapParts() {
+            part(0, "system", () -> mapSystem(parts.parsed[0]));
+            int n = parts.messages();
+            for (int i = 0; i < n; i++) {
+                JsonNode m = parts.parsed[i + 1];
+                int at = i;
+                MappedPart p = part(i + 1, m == null ? null : m.path("role").asText(), () -> mapMessage(m, at));
+                if (i == n - 1) {
+                    notePrefill(p.role(), !p.json().isEmpty(), i);
+                }
+            }
+        }
+
+        /** Replays slot {@code slot} of {@link #parts} if it was reused, else maps it with {@code mapping} and records it. */
+        MappedPart part(int slot, String role, Runnable mapping) {
+            MappedPart p = parts.reused[slot];
+            if (p != null) {
+                for (String[] n : p.notes()) {
+                    if (n[0] == null) {
+                        note(n[1]);
+                    } else {
+                        noteOnce(n[0], n[1]);
+                    }
+                }
+                p.longNames().forEach(names::toUpstream);
+                for (SerializedString json : p.json()) {
+                    addSerialized(json, p.firstRole());
+                }
+                return p;
+            }
+            int from = messages.size();
+            partNotes = new ArrayList<>();
+            partNames = new ArrayList<>();
+            try {
+                mapping.run();
+                List<SerializedString> json = new ArrayList<>();
+                String first = from < messages.size() ? messages.get(from).path("role").asText() : null;
+                while (messages.size() > from) {
+                    json.add(new SerializedString(Json.write(messages.remove(from))));
+                }
+                for (SerializedString s : json) {
+                    addSerialized(s, first);
+                }
+                p = new MappedPart(role, json, first, partNotes, partNames);
+            } finally {
+                partNotes = null;
+                partNames = null;
+            }
+            parts.fresh[slot] = p;
+            return p;
+        }
+
+        void addSerialized(SerializedString json, String role) {
+            if (messages.isEmpty()) {
+                firstRole = role;
+            }
+            messages.add(F.rawValueNode(new RawValue(json)));
         }
 
         void mapUser(JsonNode content, String where) {
@@ -434,14 +571,11 @@ public final class RequestMapper {
             }
         }
 
-        void mapAssistant(JsonNode content, String where, boolean last) {
+        void mapAssistant(JsonNode content, String where) {
             ObjectNode msg = F.objectNode().put("role", "assistant");
             if (content.isTextual()) {
                 msg.put("content", content.asText());
                 messages.add(msg);
-                if (last) {
-                    note(where + ": final assistant message (prefill) sent as an assistant message; the upstream may not continue it");
-                }
                 return;
             }
             List<String> texts = new ArrayList<>();
@@ -465,7 +599,7 @@ public final class RequestMapper {
                         call.put("id", b.path("id").asText());
                         call.put("type", "function");
                         ObjectNode fn = call.putObject("function");
-                        fn.put("name", names.toUpstream(b.path("name").asText()));
+                        fn.put("name", upstreamName(b.path("name").asText()));
                         JsonNode input = b.get("input");
                         fn.put("arguments", input == null || input.isNull() ? "{}" : JsonText.write(input));
                     }
@@ -499,9 +633,6 @@ public final class RequestMapper {
                 msg.set("tool_calls", calls);
             }
             messages.add(msg);
-            if (last) {
-                note(where + ": final assistant message (prefill) sent as an assistant message; the upstream may not continue it");
-            }
         }
 
         // ---------------------------------------------------------------- parts

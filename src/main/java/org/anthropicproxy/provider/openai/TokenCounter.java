@@ -214,12 +214,21 @@ public final class TokenCounter {
     }
 
     public long countRequest(JsonNode req) {
-        long n = 0;
-        n += countContent(req.get("system"));
+        long n = countSystem(req.get("system"));
         for (JsonNode m : req.path("messages")) {
-            n += MESSAGE_OVERHEAD + countContent(m.get("content"));
+            n += countMessage(m);
         }
         return n + countTools(req.path("tools"));
+    }
+
+    /** A request's {@code system} value's share of {@link #countRequest} (null: none). */
+    public long countSystem(JsonNode system) {
+        return countContent(system);
+    }
+
+    /** One message's share of {@link #countRequest}. */
+    public long countMessage(JsonNode message) {
+        return MESSAGE_OVERHEAD + countContent(message.get("content"));
     }
 
     /** The tool list's share of {@link #countRequest}. */

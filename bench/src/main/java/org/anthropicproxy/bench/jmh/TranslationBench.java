@@ -44,7 +44,7 @@ public class TranslationBench {
     private byte[] claudeCodeBody;
     private RequestMapper mapper;
     private RequestBodyMapper bodyMapper;
-    private MessagesRequestScan.Span toolsSpan;
+    private MessagesRequestScan scan;
     private OpenAiDialect dialect;
     private List<String> textChunks;
     private List<String> toolChunks;
@@ -56,7 +56,7 @@ public class TranslationBench {
         mapper = new RequestMapper(dialect);
         bodyMapper = new RequestBodyMapper(dialect);
         try {
-            toolsSpan = MessagesRequestScan.scan(claudeCodeBody, true).toolsSpan();
+            scan = MessagesRequestScan.scan(claudeCodeBody, true);
         } catch (InvalidRequestException e) {
             throw new IllegalStateException(e);
         }
@@ -81,7 +81,7 @@ public class TranslationBench {
      */
     @Benchmark
     public byte[] mapRequestRepeatedTools30k() throws IOException {
-        return bodyMapper.map(claudeCodeBody, toolsSpan, "gpt-4o").mapped().bytes();
+        return bodyMapper.map(claudeCodeBody, scan, "gpt-4o").mapped().bytes();
     }
 
     /**

@@ -1,0 +1,96 @@
+package org.anthropicproxy.provider.openai;
+
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.anthropicproxy.json.BodySplice;
+import org.anthropicproxy.json.MessagesRequestScan.Span;
+
+/**
+ * Request parts already mapped ({@link MappedPart}), by their bytes and position. Each turn of a conversation repeats
+ * the previous turn's system value and messages; found here, they are neither parsed, nor mapped, nor serialized
+ * again, and a long session costs what its new messages cost instead of what the whole conversation does.
+ *
+ * <p>Bounded by weight (key bytes plus {@link MappedPart#weight()}): two generations of at most
+ * {@value #GENERATION_WEIGHT} each. New parts go to the young one; when it is full it becomes the old one and the old
+ * one is dropped; a part found in the old generation moves back to the young one. So what the live conversations
+ * send stays, and what no request has sent for a generation goes. A part over {@value #MAX_PART_BYTES} bytes is not
+ * kept.
+ */
+final class PartMemo {
+
+    static final long GENERATION_WEIGHT = 8L << 20;
+    static final int MAX_PART_BYTES = 256 * 1024;
+
+    /** A mapped part and its share of message_start's quick input estimate. */
+    record Entry(MappedPart part, long quickTokens) {
+    }
+
+    private static final class Generation {
+        final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
+        final AtomicLong weight = new AtomicLong();
+    }
+
+    private volatile Generation young = new Generation();
+    private volatile Generation old = new Generation();
+
+    /** The part at {@code span} of {@code body} at {@code position} (-1: system), as a key; null if too large to keep. */
+    static Key key(byte[] body, Span span, int position) {
+        return span.end() - span.start() > MAX_PART_BYTES ? null : new Key(BodySplice.slice(body, span), position);
+    }
+
+    Entry get(Key key) {
+        Generation y = young;
+        Entry e = y.entries.get(key);
+        if (e == null) {
+            e = old.entries.get(key);
+            if (e != null) {
+                put(key, e);
+            }
+        }
+        return e;
+    }
+
+    void put(Key key, Entry entry) {
+        long w = key.bytes.length + entry.part().weight();
+        Generation y = young;
+        if (y.weight.addAndGet(w) > GENERATION_WEIGHT) {
+            synchronized (this) {
+                if (young == y) {
+                    old = y;
+                    young = new Generation();
+                }
+                y = young;
+            }
+            y.weight.addAndGet(w);
+        }
+        y.entries.put(key, entry);
+    }
+
+    /** Weight held (tests: the memo stays bounded). */
+    long weight() {
+        return young.weight.get() + old.weight.get();
+    }
+
+    static final class Key {
+        private final byte[] bytes;
+        private final int position;
+        private final int hash;
+
+        private Key(byte[] bytes, int position) {
+            this.bytes = bytes;
+            this.position = position;
+            this.hash = Arrays.hashCode(bytes) * 31 + position;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && k.position == position && Arrays.equals(k.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+}
