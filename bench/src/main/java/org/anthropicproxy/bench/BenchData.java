@@ -108,6 +108,45 @@ public final class BenchData {
         return base;
     }
 
+    /**
+     * {@link #claudeCodeLike} as the load bench sends it: every request carries a new newest turn, as every turn of a
+     * Claude Code session appends one. The last assistant message (its first text block) and the last user message (its
+     * last text block) get a text with a number unique to the request; everything before them (system, tools, earlier
+     * messages) is byte-identical in every request. Built once; {@link Body#next()} only splices the number in.
+     */
+    public static Body claudeCodeLikeBody(int targetBytes, String model, boolean stream) {
+        ObjectNode base = claudeCodeLike(targetBytes, model, stream);
+        ArrayNode messages = (ArrayNode) base.get("messages");
+        int n = messages.size();
+        appendToText(messages.get(n - 2), "assistant", true, " (step " + Body.SEQ + ")");
+        appendToText(messages.get(n - 1), "user", false, "\nRequest " + Body.SEQ + ": go on with the next step.");
+        Body body = Body.sequenced(toBytes(base));
+        if (body.placeholders() != 2) {
+            throw new IllegalStateException("expected the placeholder twice, found it " + body.placeholders() + " times");
+        }
+        return body;
+    }
+
+    /** Appends {@code suffix} to the first (or last) text block of {@code message}, which must have role {@code role}. */
+    private static void appendToText(JsonNode message, String role, boolean first, String suffix) {
+        if (!role.equals(message.path("role").asText())) {
+            throw new IllegalStateException("expected a " + role + " message, got " + message.path("role"));
+        }
+        ObjectNode text = null;
+        for (JsonNode block : message.path("content")) {
+            if ("text".equals(block.path("type").asText()) && block.path("text").isTextual()) {
+                text = (ObjectNode) block;
+                if (first) {
+                    break;
+                }
+            }
+        }
+        if (text == null) {
+            throw new IllegalStateException("no text block in the last " + role + " message");
+        }
+        text.put("text", text.get("text").asText() + suffix);
+    }
+
     private static final String PROSE = "Use this tool when the task needs it; read the result before acting on it. "
             + "Paths are absolute, output is truncated past the limit, and errors are reported as text. "
             + "Prefer the dedicated tool over a shell command when one exists, and batch independent calls. ";

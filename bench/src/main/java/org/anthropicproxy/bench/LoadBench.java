@@ -34,8 +34,11 @@ public final class LoadBench {
     private static final int CONCURRENCY = 64;
     private static final int OPEN_STREAMS = 1000;
 
-    /** One kind of request: its body, where it goes directly and how a complete answer ends. */
-    record Target(String name, String api, String size, boolean stream, byte[] body, String directPath, String directEnd,
+    /**
+     * One kind of request: its body (asked for the next request's bytes at each send, direct and proxied alike), where it
+     * goes directly and how a complete answer ends.
+     */
+    record Target(String name, String api, String size, boolean stream, Body body, String directPath, String directEnd,
                   String proxyEnd) {
     }
 
@@ -201,17 +204,22 @@ public final class LoadBench {
             for (String size : List.of("small", "30KB")) {
                 for (boolean stream : List.of(false, true)) {
                     String model = "bench-" + api;
-                    byte[] body = BenchData.toBytes(size.equals("small") ? BenchData.small(model, stream)
-                            : BenchData.claudeCodeLike(30_000, model, stream));
                     String name = api + " " + size + " " + (stream ? "stream" : "non-stream");
                     if (kinds != null && Arrays.stream(kinds.split(",")).noneMatch(name::equals)) {
                         continue;
                     }
+                    // small: one fixed body; 30KB: a new newest turn (assistant + user message) in every request
+                    Body body = size.equals("small") ? Body.fixed(BenchData.toBytes(BenchData.small(model, stream)))
+                            : BenchData.claudeCodeLikeBody(30_000, model, stream);
                     out.add(new Target(api + " " + size + " " + (stream ? "stream" : "non-stream"), api, size, stream,
                             body, directPath(api, ""), directEnd(api, stream), stream ? "message_stop" : null));
                 }
             }
         }
+        Map<String, Integer> sizes = new LinkedHashMap<>();
+        out.forEach(t -> sizes.put(t.name(), t.body().size()));
+        json.put("body_bytes", sizes);
+        log("request bodies (bytes): " + sizes + "; each 30KB request has a newest turn of its own");
         return out;
     }
 
@@ -274,7 +282,7 @@ public final class LoadBench {
 
     private LoadClient.Obs blockingPost(Target t, boolean viaProxy) {
         CompletableFuture<LoadClient.Obs> f = new CompletableFuture<>();
-        client.post(url(t, viaProxy), t.body(), System.nanoTime(), viaProxy ? t.proxyEnd() : t.directEnd(), null, null,
+        client.post(url(t, viaProxy), t.body().next(), System.nanoTime(), viaProxy ? t.proxyEnd() : t.directEnd(), null, null,
                 f::complete);
         try {
             return f.get(70, TimeUnit.SECONDS);
@@ -315,7 +323,7 @@ public final class LoadBench {
             while ((wait = at - System.nanoTime()) > 0) {
                 LockSupport.parkNanos(wait);
             }
-            client.post(url, t.body(), at, end, chunks, null, o -> {
+            client.post(url, t.body().next(), at, end, chunks, null, o -> {
                 if (o.ok()) {
                     lat[ok.getAndIncrement()] = o.end - o.intended;
                     if (o.firstByte > 0) {
@@ -443,7 +451,7 @@ public final class LoadBench {
         Map<String, Object> out = new LinkedHashMap<>();
         for (String api : List.of("pt", "tr")) {
             Target t = new Target(api + " slow stream", api, "small", true,
-                    BenchData.toBytes(BenchData.small("bench-" + api + "-slow", true)), directPath(api, "/slow"),
+                    Body.fixed(BenchData.toBytes(BenchData.small("bench-" + api + "-slow", true))), directPath(api, "/slow"),
                     directEnd(api, true), "message_stop");
             Open d = openLoop(t, false, rate, secs, true);
             Open p = openLoop(t, true, rate, secs, true);
@@ -473,13 +481,13 @@ public final class LoadBench {
     }
 
     private void openStreams(String api) throws Exception {
-        byte[] body = BenchData.toBytes(BenchData.small("bench-" + api + "-hold", true));
+        Body body = Body.fixed(BenchData.toBytes(BenchData.small("bench-" + api + "-hold", true)));
         CountDownLatch first = new CountDownLatch(OPEN_STREAMS);
         CountDownLatch done = new CountDownLatch(OPEN_STREAMS);
         AtomicInteger ok = new AtomicInteger();
         long rss0 = proxy.statusKb("VmRSS");
         for (int i = 0; i < OPEN_STREAMS; i++) {
-            client.post(proxyUrl, body, System.nanoTime(), "message_stop", null, first::countDown, o -> {
+            client.post(proxyUrl, body.next(), System.nanoTime(), "message_stop", null, first::countDown, o -> {
                 if (o.ok()) {
                     ok.incrementAndGet();
                 }
