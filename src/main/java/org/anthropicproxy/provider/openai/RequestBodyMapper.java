@@ -35,8 +35,9 @@ public final class RequestBodyMapper {
      *                   list when those were reused
      * @param mapped     what the upstream gets
      * @param apartTokens the quick estimate's share of what is not in {@code request}
+     * @param partsReused how many of the system value and messages were replayed from the memo
      */
-    public record Mapped(ObjectNode request, MappedRequest mapped, long apartTokens) {
+    public record Mapped(ObjectNode request, MappedRequest mapped, long apartTokens, int partsReused) {
 
         /** message_start's estimate of the input: {@link TokenCounter#quick()} over the whole request. */
         public long quickInputEstimate() {
@@ -81,8 +82,10 @@ public final class RequestBodyMapper {
         RequestMapper.Parts apart = new RequestMapper.Parts(messageSpans.size());
         PartMemo.Key[] keys = new PartMemo.Key[apart.parsed.length];
         long apartTokens = 0;
+        int reused = 0;
         keys[0] = systemKey;
         if (knownSystem != null) {
+            reused++;
             apart.reused[0] = knownSystem.part();
             apartTokens += knownSystem.quickTokens();
         } else {
@@ -94,6 +97,7 @@ public final class RequestBodyMapper {
             keys[i + 1] = PartMemo.key(body, s, i);
             PartMemo.Entry known = keys[i + 1] == null ? null : parts.get(keys[i + 1]);
             if (known != null) {
+                reused++;
                 apart.reused[i + 1] = known.part();
                 tokens[i + 1] = known.quickTokens();
             } else {
@@ -118,7 +122,7 @@ public final class RequestBodyMapper {
                 parts.put(keys[i], new PartMemo.Entry(apart.fresh[i], tokens[i]));
             }
         }
-        return new Mapped(request, mapped, apartTokens);
+        return new Mapped(request, mapped, apartTokens, reused);
     }
 
     /** What the part memo holds (tests: it stays bounded). */

@@ -92,29 +92,49 @@ class PartReuseTest {
     }
 
     @Test
-    void theClaudeCodeFixtureTwiceGivesTheSameBytesWithNothingParsedAgainButTheTopLevel() throws Exception {
+    void aPartIsKeptTheSecondTimeItIsMappedAndReplayedFromTheThird() throws Exception {
         byte[] body = Fixtures.bytes(RequestMapperTest.CC);
         RequestBodyMapper m = new RequestBodyMapper(OpenAiDialect.defaults());
         ObjectNode in = (ObjectNode) Json.MAPPER.readTree(body);
+        int parts = 1 + in.get("messages").size();
         String expected = outcome(new RequestMapper(OpenAiDialect.defaults()), in);
-        assertThat(outcome(m, body)).isEqualTo(expected);
-        RequestBodyMapper.Mapped second = m.map(body, MessagesRequestScan.scan(body, true), "up");
-        assertThat(second.request().get("system").isNull()).as("system replayed").isTrue();
-        assertThat(second.request().get("messages")).as("messages replayed").isEmpty();
-        assertThat(outcome(m, body)).isEqualTo(expected);
+        for (int turn = 1; turn <= 4; turn++) {
+            RequestBodyMapper.Mapped mapped = m.map(body, MessagesRequestScan.scan(body, true), "up");
+            assertThat(mapped.partsReused()).as("turn %d", turn).isEqualTo(turn <= 2 ? 0 : parts);
+            assertThat(mapped.request().get("system").isNull()).as("turn %d: system not parsed", turn).isEqualTo(turn > 2);
+            assertThat(shown(mapped.mapped()) + "\nestimate " + mapped.quickInputEstimate()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void whatIsSentOnceIsNotKept() throws Exception {
+        RequestBodyMapper m = new RequestBodyMapper(OpenAiDialect.defaults());
+        for (int i = 0; i < 200; i++) {
+            map(m, "a message sent once, " + i);
+        }
+        assertThat(m.memoWeight()).isZero();
+        map(m, "a message sent twice");
+        map(m, "a message sent twice");
+        assertThat(m.memoWeight()).isPositive();
+        assertThat(map(m, "a message sent twice").partsReused()).isEqualTo(1);
     }
 
     @Test
     void theMemoStaysWithinItsBoundWhateverIsSent() throws Exception {
         RequestBodyMapper m = new RequestBodyMapper(OpenAiDialect.defaults());
         String text = "x".repeat(100_000);
-        for (int i = 0; i < 500; i++) { // 50 MB of distinct messages
-            ObjectNode in = JSON.createObjectNode().put("model", "m").put("max_tokens", 1);
-            in.putArray("messages").addObject().put("role", "user").put("content", i + text);
-            byte[] body = JSON.writeValueAsBytes(in);
-            m.map(body, MessagesRequestScan.scan(body, true), "up");
+        for (int i = 0; i < 500; i++) { // 50 MB of distinct messages, each sent twice so that it is kept
+            map(m, i + text);
+            map(m, i + text);
         }
         assertThat(m.memoWeight()).isPositive().isLessThanOrEqualTo(2 * PartMemo.GENERATION_WEIGHT + 2 * 500_000);
+    }
+
+    private static RequestBodyMapper.Mapped map(RequestBodyMapper m, String userText) throws Exception {
+        ObjectNode in = JSON.createObjectNode().put("model", "m").put("max_tokens", 1);
+        in.putArray("messages").addObject().put("role", "user").put("content", userText);
+        byte[] body = JSON.writeValueAsBytes(in);
+        return m.map(body, MessagesRequestScan.scan(body, true), "up");
     }
 
     /** Everything a mapping shows: bytes, notes, names, stops and the quick estimate; or the refusal. */
