@@ -32,7 +32,15 @@ public interface ClientSink {
      * {@link #startStream} without waiting: {@code done} is told once the headers are out (or could not be sent).
      * For relays that run on the upstream's I/O thread, which must never block on a slow client.
      */
-    void startStreamAsync(int status, HttpFields headers, Callback done);
+    default void startStreamAsync(int status, HttpFields headers, Callback done) {
+        startStreamAsync(status, headers, new byte[0], 0, 0, done);
+    }
+
+    /**
+     * {@link #startStreamAsync(int, HttpFields, Callback)} with the stream's first bytes (ending on an event boundary)
+     * in the same write: a stream whose first events are at hand when it starts costs one write, not two.
+     */
+    void startStreamAsync(int status, HttpFields headers, byte[] bytes, int off, int len, Callback done);
 
     /**
      * {@link #writeEvents} without waiting: {@code done} is told once the bytes are written; until then the caller

@@ -94,9 +94,9 @@ final class JettyClientSink implements ClientSink {
     }
 
     @Override
-    public void startStreamAsync(int status, HttpFields headers, Callback done) {
+    public void startStreamAsync(int status, HttpFields headers, byte[] bytes, int off, int len, Callback done) {
         beginStream(status, headers);
-        writeAsync(false, BufferUtil.EMPTY_BUFFER, done);
+        writeAsync(false, len == 0 ? BufferUtil.EMPTY_BUFFER : ByteBuffer.wrap(bytes, off, len), done);
     }
 
     private void beginStream(int status, HttpFields headers) {

@@ -39,6 +39,7 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
     private final SseParser parser = new SseParser(this::observe);
     private boolean holding;
     private boolean started;
+    private boolean headersOwed;      // started, and the headers go out with the next write (or alone, if no bytes are at hand)
     private boolean upstreamEnded;
     private Result result;            // decided; the relay ends once its last write (if any) is done
 
@@ -75,8 +76,7 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
         }
         if (!holding && !started) {
             started = true;
-            client.startStreamAsync(200, responseHeaders, this);
-            return Action.SCHEDULED;
+            headersOwed = true; // with the events already read, usually message_start: one write instead of two
         }
         while (true) {
             if (forwardRest() == Action.SCHEDULED) {
@@ -90,6 +90,9 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
             }
             Content.Chunk chunk = upstream.read();
             if (chunk == null) {
+                if (headersOwed) { // nothing at hand: the headers do not wait for the first event
+                    return write(pending, 0);
+                }
                 upstream.demand(readMore);
                 return Action.IDLE;
             }
@@ -159,7 +162,17 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
             return Action.IDLE;
         }
         inFlight = forwardable();
-        client.writeEventsAsync(pending, 0, inFlight, this);
+        return write(pending, inFlight);
+    }
+
+    /** Writes {@code bytes[0, len)}, with the headers if they are owed. */
+    private Action write(byte[] bytes, int len) {
+        if (headersOwed) {
+            headersOwed = false;
+            client.startStreamAsync(200, responseHeaders, bytes, 0, len, this);
+        } else {
+            client.writeEventsAsync(bytes, 0, len, this);
+        }
         return Action.SCHEDULED;
     }
 
@@ -180,8 +193,7 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
             stopHolding();
         }
         byte[] event = ("event: error\ndata: " + errorJson + "\n\n").getBytes(StandardCharsets.UTF_8);
-        client.writeEventsAsync(event, 0, event.length, this);
-        return Action.SCHEDULED;
+        return write(event, event.length);
     }
 
     @Override

@@ -43,8 +43,9 @@ final class TranslatedStream extends UpstreamPump<Boolean> {
         if (!started) {
             started = true;
             translator.start();
+            byte[] first = events.takePending(); // message_start goes out with the headers
             writing = true;
-            client.startStreamAsync(200, HttpFields.EMPTY, this);
+            client.startStreamAsync(200, HttpFields.EMPTY, first, 0, first.length, this);
             return Action.SCHEDULED;
         }
         while (true) {

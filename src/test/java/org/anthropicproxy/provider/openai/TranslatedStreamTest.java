@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -18,11 +15,11 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
-import org.anthropicproxy.provider.ClientSink;
 import org.anthropicproxy.sse.SseParser;
 import org.anthropicproxy.testkit.AnthropicEventRecorder;
 import org.anthropicproxy.testkit.AnthropicStreamGrammar;
 import org.anthropicproxy.testkit.Fixtures;
+import org.anthropicproxy.testkit.RecordingClientSink;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.content.AsyncContent;
 import org.eclipse.jetty.util.Callback;
@@ -50,7 +47,7 @@ class TranslatedStreamTest {
     @Property(tries = 600)
     void writesWhatTheBlockingPumpWrites(@ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c) throws Exception {
         byte[] upstream = Fixtures.bytes(c.get1());
-        RecordingClient client = new RecordingClient(c.get3());
+        RecordingClientSink client = new RecordingClientSink(c.get3());
         HoldingEventSink events = new HoldingEventSink(client, HttpFields.EMPTY, false);
         TranslatedStream stream = new TranslatedStream(client, events, translator(events));
         AsyncContent source = new AsyncContent();
@@ -67,6 +64,8 @@ class TranslatedStreamTest {
         }
         assertThat(done.get(5, TimeUnit.SECONDS)).isTrue();
         assertThat(client.starts).isEqualTo(1);
+        assertThat(client.withHeaders).as("message_start goes out with the headers").startsWith("event: message_start\n")
+                .endsWith("\n\n").doesNotContain("content_block");
         assertThat(client.text()).isEqualTo(blocking(upstream, null));
         AnthropicStreamGrammar.strict().assertValid(AnthropicEventRecorder.parseSse(client.bytes.toByteArray()));
     }
@@ -75,7 +74,7 @@ class TranslatedStreamTest {
     void anUpstreamFailureEndsWithTheErrorEventTheBlockingPumpWrites() throws Exception {
         byte[] upstream = Fixtures.bytes("openai/stream-text-include-usage.sse");
         int cut = upstream.length / 2;
-        RecordingClient client = new RecordingClient(false);
+        RecordingClientSink client = new RecordingClientSink(false);
         HoldingEventSink events = new HoldingEventSink(client, HttpFields.EMPTY, false);
         TranslatedStream stream = new TranslatedStream(client, events, translator(events));
         AsyncContent source = new AsyncContent();
@@ -90,7 +89,7 @@ class TranslatedStreamTest {
 
     @Test
     void aClientThatLeftEndsItFalse() throws Exception {
-        RecordingClient client = new RecordingClient(false);
+        RecordingClientSink client = new RecordingClientSink(false);
         client.failWrites = true;
         HoldingEventSink events = new HoldingEventSink(client, HttpFields.EMPTY, false);
         TranslatedStream stream = new TranslatedStream(client, events, translator(events));
@@ -119,91 +118,5 @@ class TranslatedStreamTest {
             t.onUpstreamFailure(failure);
         }
         return out.toString(StandardCharsets.UTF_8);
-    }
-
-    /** A client whose writes complete at once, or only when the test says (a slow reader). */
-    private static final class RecordingClient implements ClientSink {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final ArrayDeque<Callback> late = new ArrayDeque<>();
-        final boolean completeLate;
-        boolean failWrites;
-        int starts;
-
-        RecordingClient(boolean completeLate) {
-            this.completeLate = completeLate;
-        }
-
-        String text() {
-            return bytes.toString(StandardCharsets.UTF_8);
-        }
-
-        void completeWrites() {
-            List<Callback> now;
-            synchronized (this) {
-                now = new ArrayList<>(late);
-                late.clear();
-            }
-            now.forEach(Callback::succeeded);
-        }
-
-        private void done(Callback cb) {
-            if (failWrites) {
-                cb.failed(new IOException("client gone"));
-            } else if (completeLate) {
-                synchronized (this) {
-                    late.add(cb);
-                }
-            } else {
-                cb.succeeded();
-            }
-        }
-
-        @Override
-        public boolean committed() {
-            return starts > 0;
-        }
-
-        @Override
-        public void respond(int status, HttpFields headers, byte[] body) {
-            throw new AssertionError("a stream never answers whole");
-        }
-
-        @Override
-        public void respondAsync(int status, HttpFields headers, byte[] body, Callback done) {
-            throw new AssertionError("a stream never answers whole");
-        }
-
-        @Override
-        public void startStream(int status, HttpFields headers) {
-            throw new AssertionError("blocking start on the async path");
-        }
-
-        @Override
-        public void writeEvents(byte[] b, int off, int len) {
-            throw new AssertionError("blocking write on the async path");
-        }
-
-        @Override
-        public void startStreamAsync(int status, HttpFields headers, Callback done) {
-            assertThat(bytes.size()).as("headers before any event").isZero();
-            starts++;
-            done(done);
-        }
-
-        @Override
-        public void writeEventsAsync(byte[] b, int off, int len, Callback done) {
-            assertThat(starts).as("events after the headers").isEqualTo(1);
-            bytes.write(b, off, len);
-            done(done);
-        }
-
-        @Override
-        public void onClientGone(Runnable action) {
-        }
-
-        @Override
-        public void writeEvent(String type, String json) {
-            throw new AssertionError("blocking write on the async path");
-        }
     }
 }

@@ -1,0 +1,87 @@
+package org.anthropicproxy.provider.anthropic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import org.anthropicproxy.testkit.Fixtures;
+import org.anthropicproxy.testkit.RecordingClientSink;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.content.AsyncContent;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The relay copies the upstream's bytes unchanged whatever their chunking and however late the client's writes
+ * complete; its headers go out once, with the whole events of the read at hand when the stream starts, or alone when
+ * nothing is at hand yet.
+ */
+class StreamRelayTest {
+
+    private static final String[] FIXTURES = {"anthropic/stream-text.sse", "anthropic/stream-thinking-then-parallel-tool-use.sse",
+        "anthropic/stream-text-then-tool-use-sdk.sse", "anthropic/stream-error-after-message-start.sse"};
+
+    @Provide
+    Arbitrary<Tuple.Tuple3<String, int[], Boolean>> cases() {
+        return Arbitraries.of(FIXTURES).flatMap(f -> {
+            int len = Fixtures.bytes(f).length;
+            Arbitrary<int[]> splits = Arbitraries.integers().between(1, len - 1).array(int[].class).ofMaxSize(20)
+                    .map(a -> Arrays.stream(a).sorted().distinct().toArray());
+            return splits.flatMap(s -> Arbitraries.of(true, false).map(late -> Tuple.of(f, s, late)));
+        });
+    }
+
+    @Property(tries = 300)
+    void copiesTheStreamWithItsFirstEventsInTheHeadersWrite(@ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c)
+            throws Exception {
+        byte[] upstream = Fixtures.bytes(c.get1());
+        int[] splits = c.get2();
+        RecordingClientSink client = new RecordingClientSink(c.get3());
+        AsyncContent source = new AsyncContent();
+        int first = splits.length == 0 ? upstream.length : splits[0];
+        source.write(first == upstream.length, ByteBuffer.wrap(upstream, 0, first), Callback.NOOP); // at hand on start
+        var done = new StreamRelay(client, HttpFields.EMPTY, false).start(source);
+        int from = first;
+        for (int i = 1; i < splits.length; i++) {
+            source.write(false, ByteBuffer.wrap(upstream, from, splits[i] - from), Callback.NOOP);
+            from = splits[i];
+            client.completeWrites();
+        }
+        if (from < upstream.length) {
+            source.write(true, ByteBuffer.wrap(upstream, from, upstream.length - from), Callback.NOOP);
+        }
+        while (!done.isDone()) {
+            client.completeWrites();
+        }
+        done.get(5, TimeUnit.SECONDS);
+        assertThat(client.starts).isEqualTo(1);
+        String sent = new String(upstream, StandardCharsets.UTF_8);
+        assertThat(client.text()).as("byte for byte; a last event without its blank line gets one")
+                .isEqualTo(sent.endsWith("\n\n") ? sent : sent + "\n\n");
+        String atHand = new String(upstream, 0, first, StandardCharsets.UTF_8);
+        int lastEventEnd = atHand.lastIndexOf("\n\n");
+        assertThat(client.withHeaders).as("the whole events of the first read")
+                .isEqualTo(lastEventEnd < 0 ? "" : atHand.substring(0, lastEventEnd + 2));
+    }
+
+    @Test
+    void theHeadersDoNotWaitForTheFirstEvent() throws Exception {
+        RecordingClientSink client = new RecordingClientSink(false);
+        AsyncContent source = new AsyncContent();
+        var done = new StreamRelay(client, HttpFields.EMPTY, false).start(source);
+        assertThat(client.starts).as("headers sent with nothing read").isEqualTo(1);
+        assertThat(client.withHeaders).isEmpty();
+        byte[] upstream = Fixtures.bytes("anthropic/stream-text.sse");
+        source.write(true, ByteBuffer.wrap(upstream), Callback.NOOP);
+        assertThat(done.get(5, TimeUnit.SECONDS)).isEqualTo(StreamRelay.Result.COMPLETED);
+        assertThat(client.text()).isEqualTo(new String(upstream, StandardCharsets.UTF_8));
+    }
+}
