@@ -234,6 +234,17 @@ public final class RequestMapper {
             }
         }
 
+        /** Notes made when a part or a tool list was mapped before: {@code {onceKey, text}}, the key null for an every-time note. */
+        void replayNotes(List<String[]> made) {
+            for (String[] n : made) {
+                if (n[0] == null) {
+                    note(n[1]);
+                } else {
+                    noteOnce(n[0], n[1]);
+                }
+            }
+        }
+
         String upstreamName(String clientName) {
             String up = names.toUpstream(clientName);
             if (partNames != null && !up.equals(clientName)) {
@@ -409,13 +420,7 @@ public final class RequestMapper {
         MappedPart part(int slot, String role, Runnable mapping) {
             MappedPart p = parts.reused[slot];
             if (p != null) {
-                for (String[] n : p.notes()) {
-                    if (n[0] == null) {
-                        note(n[1]);
-                    } else {
-                        noteOnce(n[0], n[1]);
-                    }
-                }
+                replayNotes(p.notes());
                 p.longNames().forEach(names::toUpstream);
                 for (SerializedString json : p.json()) {
                     addSerialized(json, p.firstRole());
@@ -821,13 +826,7 @@ public final class RequestMapper {
             JsonNode choice = in.get("tool_choice");
             MappedTools t = known != null ? known : mapToolList(in.get("tools"));
             tools = t;
-            for (String[] n : t.notes()) {
-                if (n[0] == null) {
-                    note(n[1]);
-                } else {
-                    noteOnce(n[0], n[1]);
-                }
-            }
+            replayNotes(t.notes());
             t.clientNames().forEach(names::toUpstream);
             ArrayNode fns = t.functions();
             Set<String> clientTools = t.clientNames();
