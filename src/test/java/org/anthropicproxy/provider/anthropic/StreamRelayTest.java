@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
+import org.anthropicproxy.testkit.Chunkings;
 import org.anthropicproxy.testkit.Fixtures;
 import org.anthropicproxy.testkit.RecordingClientSink;
 import org.eclipse.jetty.http.HttpFields;
@@ -31,12 +31,7 @@ class StreamRelayTest {
 
     @Provide
     Arbitrary<Tuple.Tuple3<String, int[], Boolean>> cases() {
-        return Arbitraries.of(FIXTURES).flatMap(f -> {
-            int len = Fixtures.bytes(f).length;
-            Arbitrary<int[]> splits = Arbitraries.integers().between(1, len - 1).array(int[].class).ofMaxSize(20)
-                    .map(a -> Arrays.stream(a).sorted().distinct().toArray());
-            return splits.flatMap(s -> Arbitraries.of(true, false).map(late -> Tuple.of(f, s, late)));
-        });
+        return Chunkings.of(List.of(FIXTURES), 20);
     }
 
     @Property(tries = 300)

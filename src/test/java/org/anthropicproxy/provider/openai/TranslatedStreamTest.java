@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -18,6 +17,7 @@ import net.jqwik.api.Tuple;
 import org.anthropicproxy.sse.SseParser;
 import org.anthropicproxy.testkit.AnthropicEventRecorder;
 import org.anthropicproxy.testkit.AnthropicStreamGrammar;
+import org.anthropicproxy.testkit.Chunkings;
 import org.anthropicproxy.testkit.Fixtures;
 import org.anthropicproxy.testkit.RecordingClientSink;
 import org.eclipse.jetty.http.HttpFields;
@@ -36,12 +36,7 @@ class TranslatedStreamTest {
 
     @Provide
     Arbitrary<Tuple.Tuple3<String, int[], Boolean>> cases() {
-        return Arbitraries.of(FIXTURES).flatMap(f -> {
-            int len = Fixtures.bytes(f).length;
-            Arbitrary<int[]> splits = Arbitraries.integers().between(1, len - 1).array(int[].class).ofMaxSize(30)
-                    .map(a -> Arrays.stream(a).sorted().distinct().toArray());
-            return splits.flatMap(s -> Arbitraries.of(true, false).map(late -> Tuple.of(f, s, late)));
-        });
+        return Chunkings.of(FIXTURES, 30);
     }
 
     @Property(tries = 600)
