@@ -55,7 +55,7 @@ final class PartMemo {
         if (e == null) {
             e = old.entries.get(key);
             if (e != null) {
-                put(key, e);
+                store(key, e);
             }
         }
         return e;
@@ -69,6 +69,10 @@ final class PartMemo {
             seen[slot] = mark;
             return;
         }
+        store(key, entry);
+    }
+
+    private void store(Key key, Entry entry) {
         long w = key.bytes.length + entry.part().weight();
         Generation y = young;
         if (y.weight.addAndGet(w) > GENERATION_WEIGHT) {
