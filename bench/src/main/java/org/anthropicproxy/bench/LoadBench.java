@@ -104,6 +104,9 @@ public final class LoadBench {
         int code;
         try {
             code = b.run();
+        } catch (Throwable t) { // the simulator's and client's threads would keep the JVM up until the watchdog
+            t.printStackTrace();
+            code = 2;
         } finally {
             b.stopProxy();
         }
