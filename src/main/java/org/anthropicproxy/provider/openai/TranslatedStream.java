@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Translates an OpenAI event stream to the client without blocking, for a stream no other provider waits to take
- * over (nothing is held): each upstream read is translated and its events written in one go. It ends true when the
+ * over (nothing is held): each upstream read is translated and its events written in one go; the first write
+ * carries the headers, message_start and what the upstream had already sent. It ends true when the
  * stream ended (well or with an error event), false when the client left. What the translator makes of the stream
  * (its ending, an error event) is exactly what the blocking pump makes of it.
  */
@@ -43,7 +44,10 @@ final class TranslatedStream extends UpstreamPump<Boolean> {
         if (!started) {
             started = true;
             translator.start();
-            byte[] first = events.takePending(); // message_start goes out with the headers
+            while (!ended && !translator.finished() && translateNext()) {
+                // what the upstream already sent goes out with the headers and message_start, in one write
+            }
+            byte[] first = events.takePending();
             writing = true;
             client.startStreamAsync(200, HttpFields.EMPTY, first, 0, first.length, this);
             return Action.SCHEDULED;
@@ -64,35 +68,43 @@ final class TranslatedStream extends UpstreamPump<Boolean> {
                 ended = true;
                 continue;
             }
-            Content.Chunk chunk = upstream.read();
-            if (chunk == null) {
+            if (!translateNext()) {
                 upstream.demand(readMore);
                 return Action.IDLE;
             }
-            if (Content.Chunk.isFailure(chunk)) {
-                translator.onUpstreamFailure(chunk.getFailure().getClass().getSimpleName());
-                ended = true;
-                continue;
-            }
-            ByteBuffer bytes = chunk.getByteBuffer();
-            try {
-                if (bytes.hasRemaining()) {
-                    byte[] b = new byte[bytes.remaining()];
-                    bytes.get(b);
-                    parser.feed(b, 0, b.length);
-                }
-                if (chunk.isLast()) {
-                    readToEnd = true;
-                    translator.onUpstreamEnd();
-                    ended = true;
-                }
-            } catch (SseException e) {
-                translator.onUpstreamFailure("invalid event stream: " + e.getMessage());
-                ended = true;
-            } finally {
-                chunk.release();
-            }
         }
+    }
+
+    /** Reads and translates one chunk the upstream already sent; false when none is at hand. */
+    private boolean translateNext() {
+        Content.Chunk chunk = upstream.read();
+        if (chunk == null) {
+            return false;
+        }
+        if (Content.Chunk.isFailure(chunk)) {
+            translator.onUpstreamFailure(chunk.getFailure().getClass().getSimpleName());
+            ended = true;
+            return true;
+        }
+        ByteBuffer bytes = chunk.getByteBuffer();
+        try {
+            if (bytes.hasRemaining()) {
+                byte[] b = new byte[bytes.remaining()];
+                bytes.get(b);
+                parser.feed(b, 0, b.length);
+            }
+            if (chunk.isLast()) {
+                readToEnd = true;
+                translator.onUpstreamEnd();
+                ended = true;
+            }
+        } catch (SseException e) {
+            translator.onUpstreamFailure("invalid event stream: " + e.getMessage());
+            ended = true;
+        } finally {
+            chunk.release();
+        }
+        return true;
     }
 
     /**

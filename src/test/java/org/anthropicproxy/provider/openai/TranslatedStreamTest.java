@@ -40,27 +40,38 @@ class TranslatedStreamTest {
     }
 
     @Property(tries = 600)
-    void writesWhatTheBlockingPumpWrites(@ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c) throws Exception {
+    void writesWhatTheBlockingPumpWrites(@ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c, @ForAll boolean atHand)
+            throws Exception {
         byte[] upstream = Fixtures.bytes(c.get1());
         RecordingClientSink client = new RecordingClientSink(c.get3());
         HoldingEventSink events = new HoldingEventSink(client, HttpFields.EMPTY, false);
         TranslatedStream stream = new TranslatedStream(client, events, translator(events));
         AsyncContent source = new AsyncContent();
+        int[] cuts = c.get2();
+        int first = cuts.length == 0 ? upstream.length : cuts[0];
+        if (atHand) { // the upstream's first read already there when the stream starts, or nothing yet
+            source.write(first == upstream.length, ByteBuffer.wrap(upstream, 0, first), Callback.NOOP);
+        }
         var done = stream.start(source);
-        int from = 0;
-        for (int at : c.get2()) {
-            source.write(false, ByteBuffer.wrap(upstream, from, at - from), Callback.NOOP);
-            from = at;
+        int from = atHand ? first : 0;
+        for (int at : cuts) {
+            if (at > from) {
+                source.write(false, ByteBuffer.wrap(upstream, from, at - from), Callback.NOOP);
+                from = at;
+            }
             client.completeWrites();
         }
-        source.write(true, ByteBuffer.wrap(upstream, from, upstream.length - from), Callback.NOOP);
+        if (from < upstream.length) {
+            source.write(true, ByteBuffer.wrap(upstream, from, upstream.length - from), Callback.NOOP);
+        }
         while (!done.isDone()) {
             client.completeWrites();
         }
         assertThat(done.get(5, TimeUnit.SECONDS)).isTrue();
         assertThat(client.starts).isEqualTo(1);
-        assertThat(client.withHeaders).as("message_start goes out with the headers").startsWith("event: message_start\n")
-                .endsWith("\n\n").doesNotContain("content_block");
+        assertThat(client.withHeaders).as("message_start and what was at hand go out with the headers").isEqualTo(
+                !atHand ? blockingPrefix(new byte[0]) : first == upstream.length ? blocking(upstream, null)
+                        : blockingPrefix(Arrays.copyOf(upstream, first)));
         assertThat(client.text()).isEqualTo(blocking(upstream, null));
         AnthropicStreamGrammar.strict().assertValid(AnthropicEventRecorder.parseSse(client.bytes.toByteArray()));
     }
@@ -98,6 +109,16 @@ class TranslatedStreamTest {
     private static StreamTranslator translator(AnthropicEventSink sink) {
         return new StreamTranslator(sink, "claude-client", ToolNameMap.identity(), List.of(), OpenAiDialect.defaults(),
                 "msg_test", StreamHarness.INPUT_ESTIMATE);
+    }
+
+    /** What the blocking path has written once it has read {@code upstream}, the start of a stream. */
+    private static String blockingPrefix(byte[] upstream) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        AnthropicEventSink sink = (t, j) -> out.writeBytes(("event: " + t + "\ndata: " + j + "\n\n").getBytes(StandardCharsets.UTF_8));
+        StreamTranslator t = translator(sink);
+        t.start();
+        new SseParser(e -> t.onData(e.data())).feed(upstream, 0, upstream.length);
+        return out.toString(StandardCharsets.UTF_8);
     }
 
     /** What the blocking path writes for the same bytes: its events in order, then the ending it chose. */
