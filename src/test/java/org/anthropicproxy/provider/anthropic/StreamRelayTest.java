@@ -46,20 +46,7 @@ class StreamRelayTest {
             source.write(first == upstream.length, ByteBuffer.wrap(upstream, 0, first), Callback.NOOP);
         }
         var done = new StreamRelay(client, HttpFields.EMPTY, false).start(source);
-        int from = atHand ? first : 0;
-        for (int at : cuts) {
-            if (at > from) {
-                source.write(false, ByteBuffer.wrap(upstream, from, at - from), Callback.NOOP);
-                from = at;
-            }
-            client.completeWrites();
-        }
-        if (from < upstream.length) {
-            source.write(true, ByteBuffer.wrap(upstream, from, upstream.length - from), Callback.NOOP);
-        }
-        while (!done.isDone()) {
-            client.completeWrites();
-        }
+        Chunkings.feed(source, upstream, atHand ? first : 0, cuts, client, done);
         done.get(5, TimeUnit.SECONDS);
         assertThat(client.starts).isEqualTo(1);
         String sent = new String(upstream, StandardCharsets.UTF_8);

@@ -53,20 +53,7 @@ class TranslatedStreamTest {
             source.write(first == upstream.length, ByteBuffer.wrap(upstream, 0, first), Callback.NOOP);
         }
         var done = stream.start(source);
-        int from = atHand ? first : 0;
-        for (int at : cuts) {
-            if (at > from) {
-                source.write(false, ByteBuffer.wrap(upstream, from, at - from), Callback.NOOP);
-                from = at;
-            }
-            client.completeWrites();
-        }
-        if (from < upstream.length) {
-            source.write(true, ByteBuffer.wrap(upstream, from, upstream.length - from), Callback.NOOP);
-        }
-        while (!done.isDone()) {
-            client.completeWrites();
-        }
+        Chunkings.feed(source, upstream, atHand ? first : 0, cuts, client, done);
         assertThat(done.get(5, TimeUnit.SECONDS)).isTrue();
         assertThat(client.starts).isEqualTo(1);
         assertThat(client.withHeaders).as("message_start and what was at hand go out with the headers").isEqualTo(
