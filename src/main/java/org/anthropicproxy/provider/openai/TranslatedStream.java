@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Translates an OpenAI event stream to the client without blocking, for a stream no other provider waits to take
  * over (nothing is held): each upstream read is translated and its events written in one go; the first write
- * carries the headers, message_start and what the upstream had already sent. It ends true when the
+ * carries the headers, message_start and the upstream's first read if it had already arrived. It ends true when the
  * stream ended (well or with an error event), false when the client left. What the translator makes of the stream
  * (its ending, an error event) is exactly what the blocking pump makes of it.
  */
@@ -44,9 +44,9 @@ final class TranslatedStream extends UpstreamPump<Boolean> {
         if (!started) {
             started = true;
             translator.start();
-            while (!ended && !translator.finished() && translateNext()) {
-                // what the upstream already sent goes out with the headers and message_start, in one write
-            }
+            // one read the upstream already sent goes out with the headers and message_start, in one write; only
+            // one, as a fast upstream always has more at hand and the client's backpressure starts with that write
+            translateNext();
             byte[] first = events.takePending();
             writing = true;
             client.startStreamAsync(200, HttpFields.EMPTY, first, 0, first.length, this);
