@@ -1,9 +1,7 @@
 package org.anthropicproxy.provider.openai;
 
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.anthropicproxy.json.BodySplice;
 import org.anthropicproxy.json.MessagesRequestScan.Span;
 
 /**
@@ -35,7 +33,7 @@ final class PartMemo {
     }
 
     private static final class Generation {
-        final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<BytesKey, Entry> entries = new ConcurrentHashMap<>();
         final AtomicLong weight = new AtomicLong();
     }
 
@@ -45,11 +43,11 @@ final class PartMemo {
     private final long[] seen = new long[SEEN_SLOTS];
 
     /** The part at {@code span} of {@code body} at {@code position} (-1: system), as a key; null if too large to keep. */
-    static Key key(byte[] body, Span span, int position) {
-        return span.end() - span.start() > MAX_PART_BYTES ? null : new Key(BodySplice.slice(body, span), position);
+    static BytesKey key(byte[] body, Span span, int position) {
+        return BytesKey.of(body, span, position, MAX_PART_BYTES);
     }
 
-    Entry get(Key key) {
+    Entry get(BytesKey key) {
         Generation y = young;
         Entry e = y.entries.get(key);
         if (e == null) {
@@ -62,7 +60,7 @@ final class PartMemo {
     }
 
     /** Keeps {@code entry} if {@code key} was put before (and not forgotten since); else remembers that it was. */
-    void put(Key key, Entry entry) {
+    void put(BytesKey key, Entry entry) {
         long mark = (long) key.hash << 32 | key.bytes.length;
         int slot = (key.hash ^ key.hash >>> 16) & (SEEN_SLOTS - 1);
         if (seen[slot] != mark) {
@@ -72,7 +70,7 @@ final class PartMemo {
         store(key, entry);
     }
 
-    private void store(Key key, Entry entry) {
+    private void store(BytesKey key, Entry entry) {
         long w = key.bytes.length + entry.part().weight();
         Generation y = young;
         if (y.weight.addAndGet(w) > GENERATION_WEIGHT) {
@@ -91,27 +89,5 @@ final class PartMemo {
     /** Weight held (tests: the memo stays bounded). */
     long weight() {
         return young.weight.get() + old.weight.get();
-    }
-
-    static final class Key {
-        private final byte[] bytes;
-        private final int position;
-        private final int hash;
-
-        private Key(byte[] bytes, int position) {
-            this.bytes = bytes;
-            this.position = position;
-            this.hash = Arrays.hashCode(bytes) * 31 + position;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && k.position == position && Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
     }
 }

@@ -58,10 +58,10 @@ public final class RequestBodyMapper {
      */
     public Mapped map(byte[] body, MessagesRequestScan scan, String upstreamModel) throws IOException {
         Span toolsSpan = scan.toolsSpan();
-        ToolListMemo.Key toolsKey = toolsSpan == null ? null : ToolListMemo.key(body, toolsSpan);
+        BytesKey toolsKey = toolsSpan == null ? null : ToolListMemo.key(body, toolsSpan);
         ToolListMemo.Entry knownTools = toolsKey == null ? null : toolLists.get(toolsKey);
         Span systemSpan = scan.systemSpan();
-        PartMemo.Key systemKey = systemSpan == null ? null : PartMemo.key(body, systemSpan, -1);
+        BytesKey systemKey = systemSpan == null ? null : PartMemo.key(body, systemSpan, -1);
         PartMemo.Entry knownSystem = systemKey == null ? null : parts.get(systemKey);
         List<Span> messageSpans = MessagesRequestScan.elements(body, scan.messagesSpan());
 
@@ -80,7 +80,7 @@ public final class RequestBodyMapper {
         ObjectNode request = (ObjectNode) Json.MAPPER.readTree(BodySplice.replace(body, cut, with));
 
         RequestMapper.Parts apart = new RequestMapper.Parts(messageSpans.size());
-        PartMemo.Key[] keys = new PartMemo.Key[apart.parsed.length];
+        BytesKey[] keys = new BytesKey[apart.parsed.length];
         long apartTokens = 0;
         int reused = 0;
         keys[0] = systemKey;

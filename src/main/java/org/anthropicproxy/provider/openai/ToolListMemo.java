@@ -1,9 +1,7 @@
 package org.anthropicproxy.provider.openai;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.anthropicproxy.json.BodySplice;
 import org.anthropicproxy.json.MessagesRequestScan.Span;
 
 /**
@@ -24,41 +22,21 @@ final class ToolListMemo {
     record Entry(MappedTools tools, long quickTokens) {
     }
 
-    private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
+    private final Map<BytesKey, Entry> entries = new ConcurrentHashMap<>();
 
     /** The list at {@code span} of {@code body}, as a key for {@link #get} and {@link #put}; null if too large to keep. */
-    static Key key(byte[] body, Span span) {
-        return span.end() - span.start() > MAX_LIST_BYTES ? null : new Key(BodySplice.slice(body, span));
+    static BytesKey key(byte[] body, Span span) {
+        return BytesKey.of(body, span, 0, MAX_LIST_BYTES);
     }
 
-    Entry get(Key key) {
+    Entry get(BytesKey key) {
         return entries.get(key);
     }
 
-    void put(Key key, Entry entry) {
+    void put(BytesKey key, Entry entry) {
         if (entries.size() >= ENTRIES) {
             entries.clear();
         }
         entries.put(key, entry);
-    }
-
-    static final class Key {
-        private final byte[] bytes;
-        private final int hash;
-
-        private Key(byte[] bytes) {
-            this.bytes = bytes;
-            this.hash = Arrays.hashCode(bytes);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
     }
 }

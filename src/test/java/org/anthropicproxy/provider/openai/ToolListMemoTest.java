@@ -11,7 +11,7 @@ class ToolListMemoTest {
     private static final ToolListMemo.Entry ENTRY = new ToolListMemo.Entry(
             new RequestMapper(OpenAiDialect.defaults()).mapToolList(null), 0);
 
-    private static ToolListMemo.Key key(String body) {
+    private static BytesKey key(String body) {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         return ToolListMemo.key(b, new MessagesRequestScan.Span(0, b.length));
     }
