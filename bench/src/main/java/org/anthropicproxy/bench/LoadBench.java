@@ -457,7 +457,7 @@ public final class LoadBench {
                     Body.fixed(BenchData.toBytes(BenchData.small("bench-" + api + "-slow", true))), directPath(api, "/slow"),
                     directEnd(api, true), "message_stop");
             // the general warm-up sends each answer in one write; a relay of events read one by one, 5 ms apart, runs
-            // code it left cold: without this pass the proxy's per-chunk p99 measured its JIT compiling (+1.2…+2.8 ms
+            // code it left cold: without this pass the proxy's per-chunk p99 measured its JIT compiling (+1.2…+2.9 ms
             // added instead of +0.3…+1.0; half as long a pass left pt at +1.5…+2.3)
             openLoop(t, true, rate, secs, true);
             Open d = openLoop(t, false, rate, secs, true);
