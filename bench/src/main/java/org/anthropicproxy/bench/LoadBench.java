@@ -457,9 +457,10 @@ public final class LoadBench {
                     Body.fixed(BenchData.toBytes(BenchData.small("bench-" + api + "-slow", true))), directPath(api, "/slow"),
                     directEnd(api, true), "message_stop");
             // the general warm-up sends each answer in one write; a relay of events read one by one, 5 ms apart, runs
-            // code it left cold: without this pass the proxy's per-chunk p99 measured its JIT compiling (+1.2…+2.9 ms
-            // added instead of +0.3…+1.0; half as long a pass left pt at +1.5…+2.3)
-            openLoop(t, true, rate, secs, true);
+            // code it left cold, and the JIT keeps compiling it for seconds: per-chunk p99 added, four+ runs each, pt
+            // +1.5…+2.8 ms without this pass, +0.3…+1.9 after 6 s of it, +0.3…+0.6 after 15 s (a proxy that has run
+            // a while; a freshly started one shows the former)
+            openLoop(t, true, rate, quick ? 5 : 15, true);
             Open d = openLoop(t, false, rate, secs, true);
             Open p = openLoop(t, true, rate, secs, true);
             log(String.format(Locale.ROOT, "%-24s ttfb p50 %.2f/%.2f ms, chunk delay p99 %.3f/%.3f ms (direct/proxy), chunks %d/%d",
