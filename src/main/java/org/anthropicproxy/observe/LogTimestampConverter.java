@@ -16,6 +16,7 @@ import java.util.List;
 public final class LogTimestampConverter extends ClassicConverter {
 
     private static final String MILLIS = ".SSS";
+    private static final String DEFAULT_PATTERN = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
 
     /** The formatted parts of one second: before and after the milliseconds. */
     private record Second(long epochSecond, String before, String after) {
@@ -29,11 +30,11 @@ public final class LogTimestampConverter extends ClassicConverter {
     @Override
     public void start() {
         List<String> options = getOptionList();
-        String pattern = options == null || options.isEmpty() ? "yyyy-MM-dd'T'HH:mm:ss.SSSXXX" : options.get(0);
+        String pattern = options == null || options.isEmpty() ? DEFAULT_PATTERN : options.get(0);
         int at = pattern.indexOf(MILLIS);
         if (at < 0 || pattern.indexOf(MILLIS, at + 1) >= 0) {
             addError("%ts needs a pattern with '.SSS' in it once: " + pattern);
-            pattern = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
+            pattern = DEFAULT_PATTERN;
             at = pattern.indexOf(MILLIS);
         }
         zone = ZoneId.systemDefault();

@@ -11,6 +11,9 @@ import org.eclipse.jetty.util.Callback;
  */
 public interface ClientSink {
 
+    /** The first bytes of a stream that starts with none. */
+    byte[] NO_BYTES = {};
+
     boolean committed();
 
     /**
@@ -33,7 +36,7 @@ public interface ClientSink {
      * For relays that run on the upstream's I/O thread, which must never block on a slow client.
      */
     default void startStreamAsync(int status, HttpFields headers, Callback done) {
-        startStreamAsync(status, headers, new byte[0], 0, 0, done);
+        startStreamAsync(status, headers, NO_BYTES, 0, 0, done);
     }
 
     /**

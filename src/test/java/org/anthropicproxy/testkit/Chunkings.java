@@ -28,7 +28,7 @@ public final class Chunkings {
 
     /**
      * Writes {@code upstream} from {@code from} on into {@code source} in reads ending at {@code cuts} (the rest, last),
-     * letting the client's writes complete after each read, then until the pump is {@code done}.
+     * letting the client's writes complete after each read, then until the pump is {@code done} (for at most 5 s).
      */
     public static void feed(AsyncContent source, byte[] upstream, int from, int[] cuts, RecordingClientSink client,
                             Future<?> done) {
@@ -42,7 +42,8 @@ public final class Chunkings {
         if (from < upstream.length) {
             source.write(true, ByteBuffer.wrap(upstream, from, upstream.length - from), Callback.NOOP);
         }
-        while (!done.isDone()) {
+        long deadline = System.nanoTime() + 5_000_000_000L; // a pump that hangs fails the caller's bounded get
+        while (!done.isDone() && System.nanoTime() < deadline) {
             client.completeWrites();
         }
     }
