@@ -55,6 +55,8 @@ public final class LoadBench {
     private final Map<String, Object> json = new LinkedHashMap<>();
     private final List<String[]> rows = new ArrayList<>();
     private int misses;
+    /** The proxy's CPU µs per request at 200 req/s by kind, from the latency phase (for the reference rows). */
+    private final Map<String, Double> proxyCpuAtRate = new LinkedHashMap<>();
 
     private FastUpstream upstream;
     private LoadClient client;
@@ -68,7 +70,8 @@ public final class LoadBench {
                 : Arrays.asList(args.get("proxy-opts").trim().split("\\s+"));
         jar = Path.of(args.getOrDefault("jar", "target/anthropic-proxy.jar"));
         outDir = Path.of(args.getOrDefault("out", "bench/results"));
-        only = args.containsKey("only") ? Set.of(args.get("only").split(",")) : Set.of("startup", "latency", "throughput", "slow", "streams");
+        only = args.containsKey("only") ? Set.of(args.get("only").split(",")) : Set.of("startup", "latency", "reference", "throughput", "slow",
+                "streams");
         kinds = args.get("kinds");
         latencySeconds = Double.parseDouble(args.getOrDefault("latency-seconds", quick ? "2" : "8"));
         warmupSeconds = Long.parseLong(args.getOrDefault("warmup-seconds", quick ? "5" : "30"));
@@ -145,6 +148,9 @@ public final class LoadBench {
         }
         if (only.contains("latency")) {
             latency(targets);
+        }
+        if (only.contains("reference")) {
+            reference(targets);
         }
         if (only.contains("slow")) {
             slowStreams();
@@ -284,9 +290,12 @@ public final class LoadBench {
     }
 
     private LoadClient.Obs blockingPost(Target t, boolean viaProxy) {
+        return blockingPost(url(t, viaProxy), t.body().next(), viaProxy ? t.proxyEnd() : t.directEnd());
+    }
+
+    private LoadClient.Obs blockingPost(String url, byte[] body, String end) {
         CompletableFuture<LoadClient.Obs> f = new CompletableFuture<>();
-        client.post(url(t, viaProxy), t.body().next(), System.nanoTime(), viaProxy ? t.proxyEnd() : t.directEnd(), null, null,
-                f::complete);
+        client.post(url, body, System.nanoTime(), end, null, null, f::complete);
         try {
             return f.get(70, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -302,10 +311,25 @@ public final class LoadBench {
 
     /** Open loop: requests scheduled at a fixed rate, latency measured from each one's scheduled start. */
     private record Open(Stats latency, Stats ttfb, Stats chunkDelay, int ok, int errors, long cpuTicks, double seconds,
-                        Map<String, Long> threadTicks) {
+                        Map<String, Long> threadTicks, long contextSwitches) {
+
+        double cpuUsPerRequest() {
+            return ok == 0 ? Double.NaN : cpuTicks * (1e6 / ProxyProcess.CLK_TCK) / ok;
+        }
+
+        double switchesPerRequest() {
+            return ok == 0 ? Double.NaN : (double) contextSwitches / ok;
+        }
     }
 
     private Open openLoop(Target t, boolean viaProxy, int rate, double seconds, boolean chunkMarkers) throws Exception {
+        return openLoop(t, url(t, viaProxy), viaProxy ? t.proxyEnd() : t.directEnd(), viaProxy ? proxy : null, rate, seconds,
+                chunkMarkers);
+    }
+
+    /** {@code measured}: the process whose CPU time the phase reads (none: straight at the simulator). */
+    private Open openLoop(Target t, String url, String end, ProxyProcess measured, int rate, double seconds,
+                          boolean chunkMarkers) throws Exception {
         int n = (int) Math.round(rate * seconds);
         long period = 1_000_000_000L / rate;
         long[] lat = new long[n];
@@ -315,10 +339,9 @@ public final class LoadBench {
         AtomicInteger okTtfb = new AtomicInteger();
         LoadClient.Samples chunks = chunkMarkers ? new LoadClient.Samples() : null;
         CountDownLatch done = new CountDownLatch(n);
-        String url = url(t, viaProxy);
-        String end = viaProxy ? t.proxyEnd() : t.directEnd();
-        long cpu0 = viaProxy ? proxy.cpuTicks() : 0;
-        Map<String, Long> threads0 = viaProxy ? proxy.threadTicks() : Map.of();
+        long cpu0 = measured != null ? measured.cpuTicks() : 0;
+        Map<String, Long> threads0 = measured != null ? measured.threadTicks() : Map.of();
+        long switches0 = measured != null ? measured.contextSwitches() : 0;
         long t0 = System.nanoTime() + 2_000_000;
         for (int i = 0; i < n; i++) {
             long at = t0 + i * period;
@@ -341,10 +364,11 @@ public final class LoadBench {
         if (!done.await(60, TimeUnit.SECONDS)) {
             errors.addAndGet((int) done.getCount());
         }
-        long cpu = viaProxy ? proxy.cpuTicks() - cpu0 : 0;
+        long cpu = measured != null ? measured.cpuTicks() - cpu0 : 0;
+        long switches = measured != null ? measured.contextSwitches() - switches0 : 0;
         Map<String, Long> threads = new LinkedHashMap<>();
-        if (viaProxy) {
-            proxy.threadTicks().forEach((k, v) -> {
+        if (measured != null) {
+            measured.threadTicks().forEach((k, v) -> {
                 long d = v - threads0.getOrDefault(k, 0L);
                 if (d > 0) {
                     threads.put(k, d);
@@ -354,7 +378,7 @@ public final class LoadBench {
         double secs = (System.nanoTime() - t0) / 1e9;
         // the callbacks' writes happen-before their countDown, which happens-before await's return
         return new Open(new Stats(lat, ok.get()), new Stats(ttfb, okTtfb.get()), chunks == null ? null : chunks.stats(),
-                ok.get(), errors.get(), cpu, secs, threads);
+                ok.get(), errors.get(), cpu, secs, threads, switches);
     }
 
     private void latency(List<Target> targets) throws Exception {
@@ -364,15 +388,18 @@ public final class LoadBench {
         for (Target t : targets) {
             Open d = openLoop(t, false, RATE, secs, false);
             Open p = openLoop(t, true, RATE, secs, false);
-            double cpuUs = p.ok == 0 ? Double.NaN : p.cpuTicks * (1e6 / ProxyProcess.CLK_TCK) / p.ok;
-            log(String.format(Locale.ROOT, "%-24s direct p50 %.2f p99 %.2f | proxy p50 %.2f p99 %.2f ms | cpu %.0f us/req | errors %d/%d",
-                    t.name(), d.latency.ms(50), d.latency.ms(99), p.latency.ms(50), p.latency.ms(99), cpuUs, d.errors, p.errors));
+            double cpuUs = p.cpuUsPerRequest();
+            proxyCpuAtRate.put(t.name(), cpuUs);
+            log(String.format(Locale.ROOT, "%-24s direct p50 %.2f p99 %.2f | proxy p50 %.2f p99 %.2f ms | cpu %.0f us/req, %.1f context switches/req | errors %d/%d",
+                    t.name(), d.latency.ms(50), d.latency.ms(99), p.latency.ms(50), p.latency.ms(99), cpuUs,
+                    p.switchesPerRequest(), d.errors, p.errors));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("direct", pcts(d.latency));
             m.put("proxy", pcts(p.latency));
             m.put("requests_ok", List.of(d.ok, p.ok));
             m.put("errors", List.of(d.errors, p.errors));
             m.put("proxy_cpu_us_per_request", cpuUs);
+            m.put("proxy_context_switches_per_request", p.switchesPerRequest());
             Map<String, Double> perThread = new LinkedHashMap<>();
             p.threadTicks.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                     .forEach(e -> perThread.put(e.getKey(), e.getValue() * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, p.ok)));
@@ -409,6 +436,135 @@ public final class LoadBench {
         }
         rows.addAll(cpuRows);
         json.put("latency_200rps", out);
+    }
+
+    /**
+     * The passthrough kinds' 200 req/s again, through reference proxies on the same machine: what the proxy's CPU per
+     * request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM flags and none of its work;
+     * nginx (when installed) is the usual yardstick for a reverse proxy. Neither rewrites the model: they forward bytes.
+     */
+    private void reference(List<Target> targets) throws Exception {
+        List<Target> kinds = targets.stream().filter(t -> t.api().equals("pt") && t.size().equals("30KB")).toList();
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String name : List.of("jetty-proxy", "nginx")) {
+            int port = freePort();
+            List<String> cmd = name.equals("nginx") ? nginxCommand(port) : jettyProxyCommand(port);
+            if (cmd == null) {
+                log("reference " + name + ": not installed, skipped");
+                row("reference " + name + ": CPU per request (us)", "-", "not installed", "", "", "");
+                continue;
+            }
+            String base = "http://127.0.0.1:" + port;
+            try (ProxyProcess ref = ProxyProcess.run(cmd, work.resolve(name + ".out"))) {
+                awaitServing(ref, base + directPath("pt", ""), name);
+                long warm = name.equals("nginx") ? 2 : quick ? 5 : 20;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(warm);
+                AtomicInteger next = new AtomicInteger();
+                runWorkers(16, () -> {
+                    while (System.nanoTime() < deadline) {
+                        Target t = kinds.get(Math.floorMod(next.getAndIncrement(), kinds.size()));
+                        blockingPost(base + t.directPath(), t.body().next(), t.directEnd());
+                    }
+                });
+                Map<String, Object> byKind = new LinkedHashMap<>();
+                for (Target t : kinds) {
+                    Open d = openLoop(t, false, RATE, latencySeconds, false);
+                    Open r = openLoop(t, base + t.directPath(), t.directEnd(), ref, RATE, latencySeconds, false);
+                    double cpuUs = r.cpuUsPerRequest();
+                    Double ours = proxyCpuAtRate.get(t.name());
+                    log(String.format(Locale.ROOT, "reference %-12s %-18s direct p50 %.2f | reference p50 %.2f p99 %.2f ms | cpu %.0f us/req, %.1f context switches/req | errors %d/%d",
+                            name, t.name(), d.latency.ms(50), r.latency.ms(50), r.latency.ms(99), cpuUs, r.switchesPerRequest(),
+                            d.errors, r.errors));
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("direct", pcts(d.latency));
+                    m.put("reference", pcts(r.latency));
+                    m.put("errors", List.of(d.errors, r.errors));
+                    m.put("cpu_us_per_request", cpuUs);
+                    m.put("context_switches_per_request", r.switchesPerRequest());
+                    byKind.put(t.name(), m);
+                    String errors = d.errors + r.errors > 0 ? " (errors " + d.errors + "/" + r.errors + ")" : "";
+                    row(String.format("reference %s: %s, %d req/s: p50/p90/p99 (ms)", name, t.name(), RATE), triple(d.latency),
+                            triple(r.latency), String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", r.latency.ms(50) - d.latency.ms(50),
+                                    r.latency.ms(90) - d.latency.ms(90), r.latency.ms(99) - d.latency.ms(99)), "", errors.strip());
+                    row(String.format("reference %s: CPU per request, %s (us)", name, t.name()), "-", f0(cpuUs),
+                            ours == null ? "" : String.format(Locale.ROOT, "proxy %.0f = x%.2f", ours, ours / cpuUs), "", "");
+                }
+                out.put(name, byKind);
+            }
+        }
+        json.put("reference_200rps", out);
+    }
+
+    /** Waits until {@code url} answers a small request (30 s at most). */
+    private void awaitServing(ProxyProcess p, String url, String name) {
+        byte[] probe = BenchData.toBytes(BenchData.small("bench-pt", false));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (client.postOnce(url, probe) != 200) {
+            if (System.nanoTime() > deadline || !p.alive()) {
+                throw new IllegalStateException(name + " did not serve within 30 s; see " + work.resolve(name + ".out"));
+            }
+            LockSupport.parkNanos(20_000_000);
+        }
+    }
+
+    /** Jetty's reverse proxy in a JVM with the proxy's flags (less its class-data archive, made for the proxy's jar). */
+    private List<String> jettyProxyCommand(int port) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        proxyOpts.stream().filter(o -> !o.contains("SharedArchive")).forEach(cmd::add);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JettyReverseProxy.class.getName(),
+                Integer.toString(port), upstream.baseUrl()));
+        return cmd;
+    }
+
+    /**
+     * nginx as one process (no master, so its CPU time is one /proc entry) proxying to the simulator with kept-alive
+     * connections and no buffering either way, as a streaming gateway is configured; null when nginx is not installed.
+     */
+    private List<String> nginxCommand(int port) throws IOException {
+        Path nginx = null;
+        for (String dir : List.of("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/nginx/sbin")) {
+            if (Files.isExecutable(Path.of(dir, "nginx"))) {
+                nginx = Path.of(dir, "nginx");
+                break;
+            }
+        }
+        if (nginx == null) {
+            return null;
+        }
+        Path dir = Files.createDirectories(work.resolve("nginx"));
+        String sim = upstream.baseUrl().replace("http://", "");
+        String conf = """
+                daemon off;
+                master_process off;
+                worker_processes 1;
+                pid %1$s/nginx.pid;
+                error_log %1$s/error.log warn;
+                events { worker_connections 4096; }
+                http {
+                  access_log %1$s/access.log;
+                  client_body_temp_path %1$s/body;
+                  proxy_temp_path %1$s/proxy;
+                  keepalive_requests 1000000;
+                  upstream sim { server %2$s; keepalive 128; keepalive_requests 1000000; }
+                  server {
+                    listen 127.0.0.1:%3$d;
+                    client_max_body_size 16m;
+                    client_body_buffer_size 1m;
+                    location / {
+                      proxy_pass http://sim;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                      proxy_buffering off;
+                      proxy_request_buffering off;
+                    }
+                  }
+                }
+                """.formatted(dir, sim, port);
+        Path file = dir.resolve("nginx.conf");
+        Files.writeString(file, conf);
+        return List.of(nginx.toString(), "-p", dir.toString(), "-e", dir.resolve("error.log").toString(), "-c",
+                file.toString());
     }
 
     private void throughput(List<Target> targets) throws Exception {

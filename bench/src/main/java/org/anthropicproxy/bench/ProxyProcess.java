@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The proxy as a child process, with its CPU time and memory read from /proc. */
+/** The proxy (or a reference proxy) as a child process, with its CPU time and memory read from /proc. */
 final class ProxyProcess implements AutoCloseable {
 
     /** Clock ticks per second for /proc/pid/stat (USER_HZ: 100 on every Linux build that matters). */
@@ -29,8 +29,13 @@ final class ProxyProcess implements AutoCloseable {
         cmd.addAll(jvmOpts);
         cmd.addAll(List.of("-jar", jar.toString(), "--config", config.toString(), "--port", Integer.toString(port),
                 "--log-file", dir.resolve("proxy.log").toString(), "--quota-file", dir.resolve("quota_state.json").toString()));
+        return run(cmd, dir.resolve("proxy.out"));
+    }
+
+    /** Any server process (the bench's reference proxies too), its output appended to {@code out}. */
+    static ProxyProcess run(List<String> cmd, Path out) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("proxy.out").toFile()));
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
         long t0 = System.nanoTime();
         return new ProxyProcess(pb.start(), t0);
     }
@@ -69,6 +74,30 @@ final class ProxyProcess implements AutoCloseable {
             // process gone
         }
         return out;
+    }
+
+    /**
+     * Context switches of all the process's threads so far (voluntary + involuntary, /proc/pid/task/N/status): each is a
+     * thread that parked and was woken, which on a VM costs more than the work many of them do.
+     */
+    long contextSwitches() {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (String line : Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // process gone
+        }
+        return sum;
     }
 
     /** A kB figure from /proc/pid/status (VmRSS, VmHWM), or -1. */
