@@ -10,6 +10,11 @@ public record SseEvent(String event, String data) {
 
     /** The event name the client acts on: SSE says a missing name means {@code message}. */
     public String name() {
+        return name(event);
+    }
+
+    /** The same for an {@code event:} field as a {@link SseParser.RawListener} gets it. */
+    public static String name(String event) {
         return event == null ? "message" : event;
     }
 }

@@ -1,5 +1,6 @@
 package org.anthropicproxy.sse;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -11,12 +12,25 @@ import java.util.function.Consumer;
  * <p>Bytes may be fed split anywhere, including inside a UTF-8 character or a line ending: lines are decoded only
  * once complete. A single event larger than {@code maxEventBytes} fails with {@link SseException} rather than
  * buffering without bound.
+ *
+ * <p>Events go to a {@link RawListener} as the bytes of their data, which a listener that reads JSON parses as they
+ * are, and decodes to text only what it needs; or, decoded, to a {@code Consumer<SseEvent>}.
  */
 public final class SseParser {
 
     public static final int DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
-    private final Consumer<SseEvent> listener;
+    /** An event as its name and the UTF-8 bytes of its data lines joined with LF. */
+    @FunctionalInterface
+    public interface RawListener {
+        /**
+         * @param event the {@code event:} field, or {@code null} when the event had none
+         * @param data  holds the data at {@code [off, off + len)}; the parser reuses it after this call returns
+         */
+        void onEvent(String event, byte[] data, int off, int len);
+    }
+
+    private final RawListener listener;
     private final int maxEventBytes;
 
     private byte[] buf = new byte[2048]; // grows for a long event; every open stream holds one
@@ -29,7 +43,8 @@ public final class SseParser {
     private long boundary;     // absolute offset just after the last blank line (an event boundary)
 
     private String eventName;
-    private StringBuilder data;
+    private byte[] data = new byte[256]; // the current event's data lines, joined; grows for a long one
+    private int dataLen = -1;            // -1: no data line yet
     private boolean sawField;
 
     public SseParser(Consumer<SseEvent> listener) {
@@ -37,6 +52,15 @@ public final class SseParser {
     }
 
     public SseParser(Consumer<SseEvent> listener, int maxEventBytes) {
+        this((RawListener) (event, data, off, len) -> listener.accept(
+                new SseEvent(event, new String(data, off, len, StandardCharsets.UTF_8))), maxEventBytes);
+    }
+
+    public SseParser(RawListener listener) {
+        this(listener, DEFAULT_MAX_EVENT_BYTES);
+    }
+
+    public SseParser(RawListener listener, int maxEventBytes) {
         this.listener = listener;
         this.maxEventBytes = maxEventBytes;
     }
@@ -48,6 +72,15 @@ public final class SseParser {
     public void feed(byte[] bytes, int off, int n) {
         ensureRoom(n);
         System.arraycopy(bytes, off, buf, len, n);
+        len += n;
+        process();
+    }
+
+    /** Feeds what {@code bytes} has left, consuming it. */
+    public void feed(ByteBuffer bytes) {
+        int n = bytes.remaining();
+        ensureRoom(n);
+        bytes.get(buf, len, n);
         len += n;
         process();
     }
@@ -118,52 +151,51 @@ public final class SseParser {
                 break;
             }
         }
-        String field;
-        String value;
-        if (colon < 0) {
-            field = ascii(from, to);
-            value = "";
-        } else {
-            field = ascii(from, colon);
-            int v = colon + 1;
-            if (v < to && buf[v] == ' ') {
-                v++;
-            }
-            value = new String(buf, v, to - v, StandardCharsets.UTF_8);
+        int fieldEnd = colon < 0 ? to : colon;
+        int v = colon < 0 ? to : colon + 1;
+        if (v < to && buf[v] == ' ') {
+            v++;
         }
-        switch (field) {
-            case "data" -> {
-                if (data == null) {
-                    data = new StringBuilder(value.length());
-                } else {
-                    data.append('\n');
-                }
-                data.append(value);
-                sawField = true;
-            }
-            case "event" -> {
-                eventName = value;
-                sawField = true;
-            }
-            default -> sawField = true; // id, retry and unknown fields are legal and carry nothing we use
+        sawField = true; // id, retry and unknown fields are legal and carry nothing we use
+        if (is(DATA, from, fieldEnd)) {
+            appendData(v, to);
+        } else if (is(EVENT, from, fieldEnd)) {
+            eventName = new String(buf, v, to - v, StandardCharsets.UTF_8);
         }
     }
 
-    private String ascii(int from, int to) {
-        return new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
+    private static final byte[] DATA = {'d', 'a', 't', 'a'};
+    private static final byte[] EVENT = {'e', 'v', 'e', 'n', 't'};
+
+    private boolean is(byte[] name, int from, int to) {
+        return Arrays.equals(buf, from, to, name, 0, name.length);
+    }
+
+    private void appendData(int from, int to) {
+        int sep = dataLen < 0 ? 0 : 1;
+        int start = Math.max(dataLen, 0);
+        int need = start + sep + (to - from);
+        if (need > data.length) {
+            data = Arrays.copyOf(data, Math.max(data.length * 2, need));
+        }
+        if (sep == 1) {
+            data[start] = '\n';
+        }
+        System.arraycopy(buf, from, data, start + sep, to - from);
+        dataLen = need;
     }
 
     private void dispatch() {
-        SseEvent ev = sawField && (data != null || eventName != null)
-                ? new SseEvent(eventName, data == null ? "" : data.toString())
-                : null;
+        boolean any = sawField && (dataLen >= 0 || eventName != null);
+        String name = eventName;
+        int len = Math.max(dataLen, 0);
         eventName = null;
-        data = null;
+        dataLen = -1;
         sawField = false;
         eventStart = scan;
         boundary = base + scan;
-        if (ev != null) {
-            listener.accept(ev);
+        if (any) {
+            listener.onEvent(name, data, 0, len);
         }
     }
 

@@ -3,6 +3,7 @@ package org.anthropicproxy.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +81,37 @@ class SseParserTest {
         SseParser p = new SseParser(e -> { }, 1024);
         byte[] chunk = ("data: " + "x".repeat(2000)).getBytes(StandardCharsets.UTF_8);
         assertThatThrownBy(() -> p.feed(chunk)).isInstanceOf(SseException.class);
+    }
+
+    @Test
+    void rawListenerGetsTheDataBytesTheDecodedEventsAreMadeOf() {
+        List<SseEvent> raw = new ArrayList<>();
+        SseParser p = new SseParser((event, data, off, len) ->
+                raw.add(new SseEvent(event, new String(data, off, len, StandardCharsets.UTF_8))));
+        p.feed(STREAM.getBytes(StandardCharsets.UTF_8));
+        assertThat(raw).isEqualTo(parseWhole(STREAM));
+        assertThat(raw.get(2).data()).isEqualTo("first\nsecond");
+    }
+
+    @Test
+    void aByteBufferIsFedLikeTheArrayItHoldsAndConsumed() {
+        byte[] bytes = STREAM.getBytes(StandardCharsets.UTF_8);
+        List<SseEvent> out = new ArrayList<>();
+        SseParser p = new SseParser(out::add);
+        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length);
+        direct.put(bytes).flip();
+        int half = bytes.length / 2;
+        p.feed(direct.slice(0, half));
+        ByteBuffer rest = direct.slice(half, bytes.length - half);
+        p.feed(rest);
+        assertThat(rest.hasRemaining()).isFalse();
+        assertThat(out).isEqualTo(parseWhole(STREAM));
+    }
+
+    @Test
+    void fieldsAreMatchedWholeAndDataWithoutAValueIsEmpty() {
+        List<SseEvent> out = parseWhole("dat: x\ndatas: y\neventx: z\ndata\n\nevent: e\ndata:\ndata: b\n\n");
+        assertThat(out).containsExactly(new SseEvent(null, ""), new SseEvent("e", "\nb"));
     }
 
     @Property(tries = 500)

@@ -53,7 +53,8 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
     private boolean messageStopped;
 
     private String errorJson;
-    private String lastData;
+    private boolean capturing;        // completeFinalEvent wants the data of the event its terminator ends
+    private String captured;
     private long input, output, cacheRead, cacheWrite;
 
     StreamRelay(ClientSink client, HttpFields responseHeaders, boolean hold) {
@@ -211,9 +212,11 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
      * is a whole JSON event, terminate it for the client instead of calling the stream cut.
      */
     private boolean completeFinalEvent() {
-        lastData = null;
+        capturing = true;
+        captured = null;
         parser.feed(TERMINATOR, 0, TERMINATOR.length);
-        if (lastData == null || !isJson(lastData)) {
+        capturing = false;
+        if (captured == null || !isJson(captured)) {
             return false;
         }
         room(TERMINATOR.length);
@@ -250,18 +253,25 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
         }
     }
 
-    private void observe(SseEvent e) {
-        lastData = e.data();
-        switch (e.name()) {
+    /** Reads what the relay acts on; the data of the many content events is never decoded. */
+    private void observe(String event, byte[] data, int off, int len) {
+        if (capturing) {
+            captured = text(data, off, len);
+        }
+        switch (SseEvent.name(event)) {
             case "content_block_start", "content_block_delta" -> contentStarted = true;
-            case "message_start" -> readUsage(e.data(), true);
-            case "message_delta" -> readUsage(e.data(), false);
+            case "message_start" -> readUsage(text(data, off, len), true);
+            case "message_delta" -> readUsage(text(data, off, len), false);
             case "message_stop" -> messageStopped = true;
-            case "error" -> errorJson = e.data();
+            case "error" -> errorJson = text(data, off, len);
             default -> {
                 // ping and unknown event types pass through untouched
             }
         }
+    }
+
+    private static String text(byte[] data, int off, int len) {
+        return new String(data, off, len, StandardCharsets.UTF_8);
     }
 
     /** Takes the figures a message_start or message_delta carries; an unreadable one only costs a log figure. */

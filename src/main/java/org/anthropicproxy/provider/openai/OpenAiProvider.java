@@ -363,9 +363,9 @@ public final class OpenAiProvider implements Provider {
 
     private void pump(UpstreamHttp.Exchange ex, StreamTranslator t, java.util.function.Consumer<String> watch,
                       java.util.function.BooleanSupplier afterRead) {
-        SseParser parser = new SseParser(e -> {
-            watch.accept(e.data());
-            t.onData(e.data());
+        SseParser parser = new SseParser((event, data, off, len) -> {
+            watch.accept(new String(data, off, len, StandardCharsets.UTF_8));
+            t.onData(data, off, len);
         });
         byte[] buf = new byte[16 * 1024];
         InputStream in = ex.body();

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -203,11 +205,19 @@ public final class StreamTranslator {
 
     /** Each SSE {@code data:} payload of the upstream (JSON chunk, or "[DONE]"). */
     public void onData(String data) {
-        if (finished || data == null) {
+        if (data != null) {
+            byte[] b = data.getBytes(StandardCharsets.UTF_8);
+            onData(b, 0, b.length);
+        }
+    }
+
+    /** The same, as the UTF-8 bytes at {@code [off, off + len)}, read during this call only. */
+    public void onData(byte[] data, int off, int len) {
+        if (finished) {
             return;
         }
         try {
-            handle(data);
+            handle(data, off, len);
         } catch (RuntimeException e) {
             LOG.warn("stream translation failed", e);
             fail("api_error", "internal error while translating the upstream stream: " + e.getClass().getSimpleName());
@@ -256,25 +266,44 @@ public final class StreamTranslator {
 
     // ------------------------------------------------------------------ chunk handling
 
-    private void handle(String data) {
-        String d = data.strip();
-        if (d.isEmpty()) {
+    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+
+    private void handle(byte[] data, int off, int len) {
+        int from = off;
+        int to = off + len;
+        while (from < to && isSpace(data[from])) {
+            from++;
+        }
+        while (to > from && isSpace(data[to - 1])) {
+            to--;
+        }
+        if (from == to) {
             return; // data-only keep-alive
         }
-        if ("[DONE]".equals(d)) {
+        if (Arrays.equals(data, from, to, DONE, 0, DONE.length)) {
             sawDone = true;
             complete();
             return;
         }
         JsonNode root;
         try {
-            root = readChunk(d);
+            root = readChunk(JSON.createParser(data, from, to - from));
         } catch (Exception e) {
             root = null;
         }
-        if (root == null || !root.isObject()) {
-            fail("api_error", "upstream sent a stream chunk that is not a JSON object: " + abbreviate(d));
-            return;
+        if (root == null) {
+            // bytes that are not UTF-8 fail the byte parser; as text they read with replacement characters, as
+            // they always did
+            String text = new String(data, from, to - from, StandardCharsets.UTF_8);
+            try {
+                root = readChunk(JSON.createParser(text));
+            } catch (Exception e) {
+                root = null;
+            }
+            if (root == null) {
+                fail("api_error", "upstream sent a stream chunk that is not a JSON object: " + abbreviate(text));
+                return;
+            }
         }
         JsonNode err = root.get("error");
         if (err != null && !err.isNull()) {
@@ -336,8 +365,8 @@ public final class StreamTranslator {
      * {@code error}); the rest ({@code id}, {@code model}, {@code obfuscation}…) is checked for syntax and skipped
      * without building nodes. Null when the chunk is not a JSON object.
      */
-    private static JsonNode readChunk(String d) throws java.io.IOException {
-        try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(d)) {
+    private static JsonNode readChunk(com.fasterxml.jackson.core.JsonParser parser) throws java.io.IOException {
+        try (com.fasterxml.jackson.core.JsonParser p = parser) {
             if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
                 return null;
             }
@@ -355,6 +384,11 @@ public final class StreamTranslator {
             }
             return root;
         }
+    }
+
+    /** What {@link String#strip()} drops, as far as a JSON chunk's bytes can hold it (JSON's own whitespace). */
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
     private static String text(JsonNode n) {

@@ -35,7 +35,7 @@ final class TranslatedStream extends UpstreamPump<Boolean> {
         this.client = client;
         this.events = events;
         this.translator = translator;
-        this.parser = new SseParser(e -> translator.onData(e.data()));
+        this.parser = new SseParser((event, data, off, len) -> translator.onData(data, off, len));
     }
 
     @Override
@@ -89,9 +89,7 @@ final class TranslatedStream extends UpstreamPump<Boolean> {
         ByteBuffer bytes = chunk.getByteBuffer();
         try {
             if (bytes.hasRemaining()) {
-                byte[] b = new byte[bytes.remaining()];
-                bytes.get(b);
-                parser.feed(b, 0, b.length);
+                parser.feed(bytes);
             }
             if (chunk.isLast()) {
                 readToEnd = true;

@@ -2,6 +2,7 @@ package org.anthropicproxy.provider.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,33 @@ class ChunkParsingTest {
         assertThat(types("{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]")).containsExactly("error");
         assertThat(types("[1,2]")).containsExactly("error");
         assertThat(types("\"str\"")).containsExactly("error");
+    }
+
+    @Test
+    void bytesThatAreNotUtf8ReadAsReplacementCharactersNotAsABrokenStream() {
+        List<String> events = new ArrayList<>();
+        StreamTranslator t = new StreamTranslator((type, json) -> events.add(type + " " + json), "m", null, List.of(),
+                OpenAiDialect.defaults(), "msg_1", 1);
+        byte[] chunk = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a?b\"}}]}".getBytes(StandardCharsets.UTF_8);
+        chunk[new String(chunk, StandardCharsets.UTF_8).indexOf('?')] = (byte) 0xFF;
+        t.onData(chunk, 0, chunk.length);
+        byte[] end = (" \n" + END + "\t").getBytes(StandardCharsets.UTF_8);
+        t.onData(end, 0, end.length);
+        byte[] done = "  [DONE] ".getBytes(StandardCharsets.UTF_8);
+        t.onData(done, 0, done.length);
+        assertThat(events).anySatisfy(e -> assertThat(e).startsWith("content_block_delta").contains("a\uFFFDb"));
+        assertThat(events).last().asString().startsWith("message_stop");
+        assertThat(events).noneMatch(e -> e.startsWith("error"));
+    }
+
+    @Test
+    void onlyTheGivenSliceOfTheBytesIsRead() {
+        byte[] framed = ("xx" + OK + "yy").getBytes(StandardCharsets.UTF_8);
+        List<String> types = new ArrayList<>();
+        StreamTranslator t = new StreamTranslator((type, json) -> types.add(type), "m", null, List.of(), OpenAiDialect.defaults(), "msg_1", 1);
+        t.onData(framed, 2, framed.length - 4);
+        t.onData("   ");
+        assertThat(types).containsExactly("message_start", "content_block_start", "content_block_delta");
     }
 
     @Test

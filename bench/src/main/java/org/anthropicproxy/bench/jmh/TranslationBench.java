@@ -15,6 +15,7 @@ import org.anthropicproxy.provider.openai.RequestMapper;
 import org.anthropicproxy.provider.openai.StreamTranslator;
 import org.anthropicproxy.provider.openai.TokenCounter;
 import org.anthropicproxy.provider.openai.ToolNameMap;
+import org.anthropicproxy.sse.SseParser;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -50,6 +51,7 @@ public class TranslationBench {
     private OpenAiDialect dialect;
     private List<String> textChunks;
     private List<String> toolChunks;
+    private byte[] textStream;
 
     @Setup
     public void setup() {
@@ -65,6 +67,7 @@ public class TranslationBench {
         }
         textChunks = BenchData.sseData(TEXT_STREAM);
         toolChunks = BenchData.sseData(TOOLS_STREAM);
+        textStream = BenchData.bytes(TEXT_STREAM);
         if (textChunks.size() != TEXT_CHUNKS || toolChunks.size() != TOOLS_CHUNKS) {
             throw new IllegalStateException("fixture chunk counts changed: update TEXT_CHUNKS/TOOLS_CHUNKS");
         }
@@ -112,6 +115,21 @@ public class TranslationBench {
     @OperationsPerInvocation(TEXT_CHUNKS)
     public void translateTextStreamPerChunk(Blackhole bh) {
         translate(textChunks, bh);
+    }
+
+    /**
+     * The text stream as the upstream's bytes, parsed and translated as {@code TranslatedStream} does (each event's
+     * data handed over as bytes); per chunk, so comparable with the sum of {@code SseParseBench} (String events) per
+     * chunk and {@link #translateTextStreamPerChunk}, the way before the bytes were.
+     */
+    @Benchmark
+    @OperationsPerInvocation(TEXT_CHUNKS)
+    public void translateTextStreamBytesPerChunk(Blackhole bh) {
+        StreamTranslator t = new StreamTranslator((type, json) -> bh.consume(json), "claude-sonnet-4-5",
+                ToolNameMap.identity(), List.of(), dialect, "msg_bench", 100);
+        new SseParser((event, data, off, len) -> t.onData(data, off, len)).feed(textStream, 0, textStream.length);
+        t.onUpstreamEnd();
+        bh.consume(t.finished());
     }
 
     /** Two parallel tool calls with argument fragments; the score is per chunk. */
