@@ -20,6 +20,9 @@ public final class SseParser {
 
     public static final int DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
+    private static final byte[] DATA = {'d', 'a', 't', 'a'};
+    private static final byte[] EVENT = {'e', 'v', 'e', 'n', 't'};
+
     /** An event as its name and the UTF-8 bytes of its data lines joined with LF. */
     @FunctionalInterface
     public interface RawListener {
@@ -163,9 +166,6 @@ public final class SseParser {
             eventName = new String(buf, v, to - v, StandardCharsets.UTF_8);
         }
     }
-
-    private static final byte[] DATA = {'d', 'a', 't', 'a'};
-    private static final byte[] EVENT = {'e', 'v', 'e', 'n', 't'};
 
     private boolean is(byte[] name, int from, int to) {
         return Arrays.equals(buf, from, to, name, 0, name.length);
