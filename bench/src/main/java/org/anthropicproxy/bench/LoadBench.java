@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The load benchmark: the same load straight at {@link FastUpstream} and through the proxy (a separate process), side
@@ -279,12 +280,16 @@ public final class LoadBench {
     }
 
     private void mixed(List<Target> targets, boolean viaProxy, long seconds) throws Exception {
+        mixed(targets, t -> blockingPost(t, viaProxy), seconds);
+    }
+
+    /** 16 connections sending the kinds in turn for {@code seconds}, each with {@code post}; nothing measured. */
+    private void mixed(List<Target> targets, Consumer<Target> post, long seconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         AtomicInteger next = new AtomicInteger();
         runWorkers(16, () -> {
             while (System.nanoTime() < deadline) {
-                Target t = targets.get(Math.floorMod(next.getAndIncrement(), targets.size()));
-                blockingPost(t, viaProxy);
+                post.accept(targets.get(Math.floorMod(next.getAndIncrement(), targets.size())));
             }
         });
     }
@@ -457,15 +462,8 @@ public final class LoadBench {
             String base = "http://127.0.0.1:" + port;
             try (ProxyProcess ref = ProxyProcess.run(cmd, work.resolve(name + ".out"))) {
                 awaitServing(ref, base + directPath("pt", ""), name);
-                long warm = name.equals("nginx") ? 2 : quick ? 5 : 20;
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(warm);
-                AtomicInteger next = new AtomicInteger();
-                runWorkers(16, () -> {
-                    while (System.nanoTime() < deadline) {
-                        Target t = kinds.get(Math.floorMod(next.getAndIncrement(), kinds.size()));
-                        blockingPost(base + t.directPath(), t.body().next(), t.directEnd());
-                    }
-                });
+                mixed(kinds, t -> blockingPost(base + t.directPath(), t.body().next(), t.directEnd()),
+                        name.equals("nginx") ? 2 : quick ? 5 : 20);
                 Map<String, Object> byKind = new LinkedHashMap<>();
                 for (Target t : kinds) {
                     Open d = openLoop(t, false, RATE, latencySeconds, false);
