@@ -71,8 +71,8 @@ public final class LoadBench {
                 : Arrays.asList(args.get("proxy-opts").trim().split("\\s+"));
         jar = Path.of(args.getOrDefault("jar", "target/anthropic-proxy.jar"));
         outDir = Path.of(args.getOrDefault("out", "bench/results"));
-        only = args.containsKey("only") ? Set.of(args.get("only").split(",")) : Set.of("startup", "latency", "reference", "throughput", "slow",
-                "streams");
+        only = args.containsKey("only") ? Set.of(args.get("only").split(","))
+                : Set.of("startup", "latency", "reference", "throughput", "slow", "streams");
         kinds = args.get("kinds");
         latencySeconds = Double.parseDouble(args.getOrDefault("latency-seconds", quick ? "2" : "8"));
         warmupSeconds = Long.parseLong(args.getOrDefault("warmup-seconds", quick ? "5" : "30"));
