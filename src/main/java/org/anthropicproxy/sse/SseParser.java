@@ -48,7 +48,6 @@ public final class SseParser {
     private String eventName;
     private byte[] data = new byte[256]; // the current event's data lines, joined; grows for a long one
     private int dataLen = -1;            // -1: no data line yet
-    private boolean sawField;
 
     public SseParser(Consumer<SseEvent> listener) {
         this(listener, DEFAULT_MAX_EVENT_BYTES);
@@ -159,7 +158,7 @@ public final class SseParser {
         if (v < to && buf[v] == ' ') {
             v++;
         }
-        sawField = true; // id, retry and unknown fields are legal and carry nothing we use
+        // id, retry and unknown fields are legal and carry nothing we use
         if (is(DATA, from, fieldEnd)) {
             appendData(v, to);
         } else if (is(EVENT, from, fieldEnd)) {
@@ -186,16 +185,15 @@ public final class SseParser {
     }
 
     private void dispatch() {
-        boolean any = sawField && (dataLen >= 0 || eventName != null);
+        boolean any = dataLen >= 0 || eventName != null;
         String name = eventName;
-        int len = Math.max(dataLen, 0);
+        int dataBytes = Math.max(dataLen, 0);
         eventName = null;
         dataLen = -1;
-        sawField = false;
         eventStart = scan;
         boundary = base + scan;
         if (any) {
-            listener.onEvent(name, data, 0, len);
+            listener.onEvent(name, data, 0, dataBytes);
         }
     }
 

@@ -244,19 +244,8 @@ public final class LoadBench {
                 proxy.close();
             }
             proxy = ProxyProcess.start(java, proxyOpts, jar, config, port, work);
-            long deadline = proxy.startedNanos + TimeUnit.SECONDS.toNanos(30);
-            Double served = null;
-            while (System.nanoTime() < deadline && proxy.alive()) {
-                if (client.postOnce(proxyUrl, probe) == 200) {
-                    served = (System.nanoTime() - proxy.startedNanos) / 1e6;
-                    break;
-                }
-                LockSupport.parkNanos(2_000_000);
-            }
-            if (served == null) {
-                throw new IllegalStateException("proxy did not serve within 30 s; see " + work.resolve("proxy.out")
-                        + " and " + work.resolve("proxy.log"));
-            }
+            awaitServing(proxy, proxyUrl, probe, "proxy.out and " + work.resolve("proxy.log"));
+            double served = (System.nanoTime() - proxy.startedNanos) / 1e6;
             ms.add(served);
             log(String.format(Locale.ROOT, "start-up %d: first request served after %.0f ms (RSS %.0f MB)", i + 1, served,
                     proxy.statusKb("VmRSS") / 1024.0));
@@ -461,7 +450,8 @@ public final class LoadBench {
             }
             String base = "http://127.0.0.1:" + port;
             try (ProxyProcess ref = ProxyProcess.run(cmd, work.resolve(name + ".out"))) {
-                awaitServing(ref, base + directPath("pt", ""), name);
+                awaitServing(ref, base + directPath("pt", ""), BenchData.toBytes(BenchData.small("bench-pt", false)),
+                        name + ".out");
                 mixed(kinds, t -> blockingPost(base + t.directPath(), t.body().next(), t.directEnd()),
                         name.equals("nginx") ? 2 : quick ? 5 : 20);
                 Map<String, Object> byKind = new LinkedHashMap<>();
@@ -505,15 +495,17 @@ public final class LoadBench {
         json.put("reference_200rps", out);
     }
 
-    /** Waits until {@code url} answers a small request (30 s at most). */
-    private void awaitServing(ProxyProcess p, String url, String name) {
-        byte[] probe = BenchData.toBytes(BenchData.small("bench-pt", false));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    /**
+     * Returns once {@code url} answers {@code probe} with 200, polled every 2 ms for 30 s from the process's start;
+     * fails, naming where its output went ({@code output}, in the work directory), if it never does or exits.
+     */
+    private void awaitServing(ProxyProcess p, String url, byte[] probe, String output) {
+        long deadline = p.startedNanos + TimeUnit.SECONDS.toNanos(30);
         while (client.postOnce(url, probe) != 200) {
             if (System.nanoTime() > deadline || !p.alive()) {
-                throw new IllegalStateException(name + " did not serve within 30 s; see " + work.resolve(name + ".out"));
+                throw new IllegalStateException(url + " was not served within 30 s of start; see " + work.resolve(output));
             }
-            LockSupport.parkNanos(20_000_000);
+            LockSupport.parkNanos(2_000_000);
         }
     }
 

@@ -58,14 +58,26 @@ final class ProxyProcess implements AutoCloseable {
     /** CPU ticks per thread group (thread name with digits dropped: "C2 CompilerThre", "ForkJoinPool-N-w", …). */
     java.util.Map<String, Long> threadTicks() {
         java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        eachThread(t -> {
+            String stat = Files.readString(t.resolve("stat"));
+            String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+            out.merge("(all: system time)", Long.parseLong(f[12]), Long::sum);
+        });
+        return out;
+    }
+
+    private interface ThreadReader {
+        void read(Path taskDir) throws IOException;
+    }
+
+    /** {@code reader} on each thread's /proc/pid/task/N directory; a thread that ends meanwhile is skipped. */
+    private void eachThread(ThreadReader reader) {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
                 try {
-                    String stat = Files.readString(t.resolve("stat"));
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
-                    out.merge("(all: system time)", Long.parseLong(f[12]), Long::sum);
+                    reader.read(t);
                 } catch (IOException | RuntimeException e) {
                     // thread ended meanwhile
                 }
@@ -73,7 +85,6 @@ final class ProxyProcess implements AutoCloseable {
         } catch (IOException e) {
             // process gone
         }
-        return out;
     }
 
     /**
@@ -81,23 +92,15 @@ final class ProxyProcess implements AutoCloseable {
      * thread that parked and was woken, which on a VM costs more than the work many of them do.
      */
     long contextSwitches() {
-        long sum = 0;
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                try {
-                    for (String line : Files.readAllLines(t.resolve("status"))) {
-                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
-                        }
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // thread ended meanwhile
+        long[] sum = {0};
+        eachThread(t -> {
+            for (String line : Files.readAllLines(t.resolve("status"))) {
+                if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                    sum[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
                 }
             }
-        } catch (IOException e) {
-            // process gone
-        }
-        return sum;
+        });
+        return sum[0];
     }
 
     /** A kB figure from /proc/pid/status (VmRSS, VmHWM), or -1. */
