@@ -435,14 +435,19 @@ public final class LoadBench {
     /**
      * The passthrough kinds' 200 req/s again, through reference proxies on the same machine: what the proxy's CPU per
      * request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM flags and none of its work;
-     * nginx (when installed) is the usual yardstick for a reverse proxy. Neither rewrites the model: they forward bytes.
+     * the Java TCP relay is the floor for any I/O layer in a JVM (one selector thread copying bytes, no HTTP); nginx
+     * (when installed) is the usual yardstick for a reverse proxy. None rewrites the model: they forward bytes.
      */
     private void reference(List<Target> targets) throws Exception {
         List<Target> kinds = targets.stream().filter(t -> t.api().equals("pt") && t.size().equals("30KB")).toList();
         Map<String, Object> out = new LinkedHashMap<>();
-        for (String name : List.of("jetty-proxy", "nginx")) {
+        for (String name : List.of("jetty-proxy", "java-tcp-relay", "nginx")) {
             int port = freePort();
-            List<String> cmd = name.equals("nginx") ? nginxCommand(port) : jettyProxyCommand(port);
+            List<String> cmd = switch (name) {
+                case "nginx" -> nginxCommand(port);
+                case "jetty-proxy" -> javaCommand(JettyReverseProxy.class, port);
+                default -> javaCommand(TcpRelay.class, port);
+            };
             if (cmd == null) {
                 log("reference " + name + ": not installed, skipped");
                 row("reference " + name + ": CPU per request (us)", "-", "not installed", "", "", "");
@@ -509,12 +514,12 @@ public final class LoadBench {
         }
     }
 
-    /** Jetty's reverse proxy in a JVM with the proxy's flags (less its class-data archive, made for the proxy's jar). */
-    private List<String> jettyProxyCommand(int port) {
+    /** A bench reference proxy in a JVM with the proxy's flags (less its class-data archive, made for the proxy's jar). */
+    private List<String> javaCommand(Class<?> main, int port) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         proxyOpts.stream().filter(o -> !o.contains("SharedArchive")).forEach(cmd::add);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JettyReverseProxy.class.getName(),
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName(),
                 Integer.toString(port), upstream.baseUrl()));
         return cmd;
     }
