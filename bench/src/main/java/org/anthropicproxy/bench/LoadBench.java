@@ -435,17 +435,20 @@ public final class LoadBench {
     /**
      * The passthrough kinds' 200 req/s again, through reference proxies on the same machine: what the proxy's CPU per
      * request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM flags and none of its work;
-     * the Java TCP relay is the floor for any I/O layer in a JVM (one selector thread copying bytes, no HTTP); nginx
+     * the lean Java HTTP relay does the proxy's passthrough work (head parsed, body scanned, model spliced) on one
+     * selector thread without those layers; the Java TCP relay is the floor for any I/O layer in a JVM (one selector
+     * thread copying bytes, no HTTP); nginx
      * (when installed) is the usual yardstick for a reverse proxy. None rewrites the model: they forward bytes.
      */
     private void reference(List<Target> targets) throws Exception {
         List<Target> kinds = targets.stream().filter(t -> t.api().equals("pt") && t.size().equals("30KB")).toList();
         Map<String, Object> out = new LinkedHashMap<>();
-        for (String name : List.of("jetty-proxy", "java-tcp-relay", "nginx")) {
+        for (String name : List.of("jetty-proxy", "java-lean-http", "java-tcp-relay", "nginx")) {
             int port = freePort();
             List<String> cmd = switch (name) {
                 case "nginx" -> nginxCommand(port);
                 case "jetty-proxy" -> javaCommand(JettyReverseProxy.class, port);
+                case "java-lean-http" -> javaCommand(LeanHttpRelay.class, port);
                 default -> javaCommand(TcpRelay.class, port);
             };
             if (cmd == null) {
