@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.config.ServerSettings;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.InvalidRequestException;
@@ -47,9 +48,18 @@ final class ProxyHandler extends Handler.Abstract {
     private static final Set<String> MODELS = Set.of("/v1/models", "/models");
     private static final Set<String> OPEN = Set.of("/", "/api/hello", "/health");
     private static final String BODY_READ = ProxyHandler.class.getName() + ".bodyRead";
-    /** Set when the body was read only in part (over the limit and beyond what is worth draining). */
+    /**
+     * Set when the body was read only in part (over the limit and beyond what is worth draining before the answer):
+     * the stream of the rest, which {@link #linger} drops after the answer, or TRUE when the body cannot be read on.
+     */
     private static final String BODY_LEFT = ProxyHandler.class.getName() + ".bodyLeft";
     private static final long DISCARD_LIMIT = 1024 * 1024;
+    /**
+     * How long the rest of a body is read and dropped after an answer that closes the connection, as nginx's
+     * lingering close does: a client that sends its whole body before reading (most do) then reads the answer, where
+     * a close with its bytes unread would send it a reset. Bounded, so a client sending on and on cannot hold a thread.
+     */
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final Router router;
     private final ServerSettings settings;
@@ -102,7 +112,7 @@ final class ProxyHandler extends Handler.Abstract {
                     VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, read));
                 } else {
                     // answered on a virtual thread: the 400 is written blocking
-                    bodyLeftIf(request, true);
+                    request.setAttribute(BODY_LEFT, Boolean.TRUE);
                     VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, read));
                 }
             });
@@ -127,6 +137,9 @@ final class ProxyHandler extends Handler.Abstract {
             served = route(request, sink, requestId, method, path, preRead);
             if (request.getAttribute(BODY_READ) == null) {
                 discardBody(request);
+            }
+            if (request.getAttribute(BODY_LEFT) instanceof InputStream rest) {
+                linger(rest); // the answer is out (a body left unread is only ever answered at once, with an error)
             }
         } catch (Throwable t) {
             served = CompletableFuture.failedFuture(t);
@@ -162,7 +175,8 @@ final class ProxyHandler extends Handler.Abstract {
     private static void discardBody(Request request) {
         request.setAttribute(BODY_READ, Boolean.TRUE);
         if (request.getLength() != 0) {
-            bodyLeftIf(request, !drain(Content.Source.asInputStream(request), DISCARD_LIMIT));
+            InputStream in = Content.Source.asInputStream(request);
+            bodyLeftIf(request, !drain(in, DISCARD_LIMIT), in);
         }
     }
 
@@ -349,7 +363,7 @@ final class ProxyHandler extends Handler.Abstract {
         // never closed: closing before the end of the content fails the request, and the answer with it
         InputStream in = Content.Source.asInputStream(request);
         if (declared > max) {
-            bodyLeftIf(request, !drain(in, Math.min(declared, 2 * max)));
+            bodyLeftIf(request, !drain(in, Math.min(declared, 2 * max)), in);
             error(sink, 413, "request_too_large", "Request body is " + declared + " bytes; the limit is " + max + " bytes");
             return null;
         }
@@ -369,28 +383,45 @@ final class ProxyHandler extends Handler.Abstract {
             }
         } catch (IOException e) {
             // early EOF, broken chunked encoding: the client's fault, not an internal error
-            bodyLeftIf(request, true);
+            request.setAttribute(BODY_LEFT, Boolean.TRUE);
             error(sink, 400, "invalid_request_error", "request body could not be read: " + e.getClass().getSimpleName());
             return null;
         }
         if (body.length > max) {
-            bodyLeftIf(request, !drain(in, max));
+            bodyLeftIf(request, !drain(in, max), in);
             error(sink, 413, "request_too_large", "Request body exceeds the limit of " + max + " bytes");
             return null;
         }
         return body;
     }
 
-    private static void bodyLeftIf(Request request, boolean left) {
+    private static void bodyLeftIf(Request request, boolean left, InputStream rest) {
         if (left) {
-            request.setAttribute(BODY_LEFT, Boolean.TRUE);
+            request.setAttribute(BODY_LEFT, rest);
+        }
+    }
+
+    /**
+     * Reads and drops the rest of a body for up to {@link #LINGER_NANOS} after its answer (see there). A client that
+     * stops sending is let go by the connection's idle timeout, which fails the read.
+     */
+    private static void linger(InputStream rest) {
+        long deadline = System.nanoTime() + LINGER_NANOS;
+        byte[] buf = new byte[64 * 1024];
+        try {
+            while (rest.read(buf) >= 0 && System.nanoTime() < deadline) {
+                // dropped
+            }
+        } catch (IOException e) {
+            // the client stopped sending or closed: nothing more to wait for
         }
     }
 
     /**
      * Reads and drops up to {@code limit} more body bytes before an answer that does not need them: a client still
      * sending would otherwise get a reset (the connection closed with its bytes unread) instead of the answer. True
-     * when the end of the body was reached; beyond the limit the connection is closed after the answer.
+     * when the end of the body was reached; beyond the limit the connection is closed after the answer, the rest of
+     * the body read and dropped for a while first ({@link #linger}).
      */
     private static boolean drain(InputStream in, long limit) {
         byte[] buf = new byte[64 * 1024];

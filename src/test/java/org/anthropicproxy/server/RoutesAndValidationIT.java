@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.testkit.ProxyHarness;
+import org.anthropicproxy.testkit.RawHttpExchange;
 import org.anthropicproxy.testkit.UpstreamScript;
 import org.anthropicproxy.testkit.UpstreamSimulator;
 import org.junit.jupiter.api.AfterAll;
@@ -117,6 +118,32 @@ class RoutesAndValidationIT {
                 assertThat(second.bodyText()).contains("healthy");
             }
         }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"/v1/messages, 413, request_too_large", "/nope, 404, not_found_error"})
+    void aClientThatSendsAWholeBodyFarOverTheLimitBeforeReadingGetsItsAnswer(String path, int status, String type) throws Exception {
+        // the proxy answers having read a part only, then reads and drops the rest (a lingering close): the client's
+        // writes all complete and it reads the answer; a close with the rest unread would reset it mid-write instead
+        int length = 64 * 1024 * 1024; // more than the socket buffers of both ends hold: the writes need the proxy reading
+        RawHttpExchange.Answer answer = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+                s.setSoTimeout(10_000);
+                java.io.OutputStream out = s.getOutputStream();
+                out.write(("POST " + path + " HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
+                        + length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                byte[] chunk = new byte[64 * 1024];
+                java.util.Arrays.fill(chunk, (byte) 'x');
+                for (int sent = 0; sent < length; sent += chunk.length) {
+                    out.write(chunk);
+                }
+                out.flush();
+                return RawHttpExchange.read(s.getInputStream());
+            }
+        });
+        assertThat(answer.status()).isEqualTo(status);
+        assertThat(answer.header("connection")).isEqualToIgnoringCase("close");
+        assertThat(answer.bodyText()).contains(type);
     }
 
     @Test
