@@ -94,7 +94,8 @@ public final class LoadBench {
             args.put(key, flag ? "true" : argv[++i]);
         }
         LoadBench b = new LoadBench(args);
-        long limitSec = (b.quick ? 150 : 540) + b.warmupSeconds + (long) (16 * b.latencySeconds);
+        // the latency phase runs 8 kinds twice, the reference phase 2 kinds twice through each of 4 reference proxies
+        long limitSec = (b.quick ? 210 : 660) + b.warmupSeconds + (long) (32 * b.latencySeconds);
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
             try {
                 Thread.sleep(limitSec * 1000);
