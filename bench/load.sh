@@ -30,12 +30,8 @@ if [ -z "$JAVA" ]; then
 fi
 export JAVA_HOME="$(dirname "$(dirname "$JAVA")")"
 
-# The proxy's JVM flags, taken from start.sh so the benchmark measures what users run.
-eval "$(grep -E '^JVM_OPTS=\(' start.sh)"
-if [ "$("$JAVA" -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1 && echo ok)" = ok ]; then
-  JVM_OPTS+=(-XX:+UseCompactObjectHeaders)
-fi
-PROXY_OPTS="${JVM_OPTS[*]} ${ANTHROPIC_PROXY_JAVA_OPTS:-}"
+# The proxy's JVM flags, as start.sh chooses them for this JDK and machine, so the benchmark measures what users run.
+PROXY_OPTS="$(./start.sh --print-jvm-opts) ${ANTHROPIC_PROXY_JAVA_OPTS:-}"
 
 # Build only when something changed: a rebuilt jar also invalidates the class-data archive start.sh uses.
 JAR=target/anthropic-proxy.jar
