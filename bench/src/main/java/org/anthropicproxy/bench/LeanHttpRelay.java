@@ -1,13 +1,8 @@
 package org.anthropicproxy.bench;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -34,46 +29,14 @@ public final class LeanHttpRelay {
     }
 
     public static void main(String[] args) throws IOException {
-        int port = Integer.parseInt(args[0]);
-        URI up = URI.create(args[1]);
-        InetSocketAddress upstream = new InetSocketAddress(up.getHost(), up.getPort());
-        Selector selector = Selector.open();
-        ServerSocketChannel server = ServerSocketChannel.open();
-        server.bind(new InetSocketAddress("127.0.0.1", port), 1024);
-        server.configureBlocking(false);
-        server.register(selector, SelectionKey.OP_ACCEPT);
-        while (true) {
-            selector.select(key -> {
-                Pair p = (Pair) key.attachment();
-                try {
-                    if (key.isAcceptable()) {
-                        accept(server, upstream, selector);
-                    } else if (key == p.clientKey) {
-                        p.clientReady();
-                    } else {
-                        p.originReady();
-                    }
-                } catch (IOException | InvalidRequestException | RuntimeException e) {
-                    if (p != null) {
-                        p.close();
-                    }
-                }
-            });
-        }
+        RelayLoop.run(args, (client, origin, selector) -> {
+            Pair p = new Pair(client, origin);
+            p.clientKey = client.register(selector, SelectionKey.OP_READ, p);
+            p.originKey = origin.register(selector, SelectionKey.OP_READ, p);
+        });
     }
 
-    private static void accept(ServerSocketChannel server, InetSocketAddress upstream, Selector selector) throws IOException {
-        SocketChannel client = server.accept();
-        if (client == null) {
-            return;
-        }
-        SocketChannel origin = SocketChannel.open(upstream); // loopback: a blocking connect is immediate
-        Pair p = new Pair(client, origin);
-        p.clientKey = client.register(selector, SelectionKey.OP_READ, p);
-        p.originKey = origin.register(selector, SelectionKey.OP_READ, p);
-    }
-
-    private static final class Pair {
+    private static final class Pair implements RelayLoop.Handler {
         final SocketChannel client;
         final SocketChannel origin;
         SelectionKey clientKey;
@@ -87,16 +50,21 @@ public final class LeanHttpRelay {
         boolean awaitingStatus;
         int lastStatus;
 
-        Pair(SocketChannel client, SocketChannel origin) throws IOException {
+        Pair(SocketChannel client, SocketChannel origin) {
             this.client = client;
             this.origin = origin;
-            for (SocketChannel c : new SocketChannel[] {client, origin}) {
-                c.configureBlocking(false);
-                c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+
+        @Override
+        public void ready(SelectionKey key) throws IOException, InvalidRequestException {
+            if (key == clientKey) {
+                clientReady();
+            } else {
+                originReady();
             }
         }
 
-        void clientReady() throws IOException, InvalidRequestException {
+        private void clientReady() throws IOException, InvalidRequestException {
             if (clientKey.isReadable()) {
                 if (!requestIn.hasRemaining()) {
                     requestIn = ByteBuffer.allocate(requestIn.capacity() * 2).put(requestIn.flip());
@@ -113,7 +81,7 @@ public final class LeanHttpRelay {
             interest();
         }
 
-        void originReady() throws IOException {
+        private void originReady() throws IOException {
             if (originKey.isReadable()) {
                 answer.clear();
                 if (origin.read(answer) < 0) {
@@ -219,14 +187,9 @@ public final class LeanHttpRelay {
             return true;
         }
 
-        void close() {
-            for (SocketChannel c : new SocketChannel[] {client, origin}) {
-                try {
-                    c.close();
-                } catch (IOException ignored) {
-                    // closing both sides of a pair that is done
-                }
-            }
+        @Override
+        public void close() {
+            RelayLoop.closeAll(client, origin);
         }
     }
 }
