@@ -36,9 +36,10 @@ export JAVA_HOME="$(dirname "$(dirname "$JAVA")")"
 # first request served 1.0 s after start instead of 1.5 s, 24 MB less RSS. The heap starts small with a fixed young
 # generation: the default initial heap (1/64 of the machine's memory) let the old generation fill every page with
 # garbage before its first collection, and a larger young generation is only more pages touched per cycle.
-# Transparent huge pages where the kernel offers them: 10-15 % less CPU per request at 200 req/s (fewer TLB misses
-# when every request finds the caches cold), no more RSS. The C heap trimmed every 5 s (JDK 22+): what the JIT
-# compilers allocated and freed otherwise stays resident, up to 80 MB in some runs (bench/README.md item 13).
+# Transparent huge pages where the kernel offers them: 10-15 % less CPU per request at 200 req/s on average
+# (presumably TLB misses saved when every request finds the caches cold), no more RSS. The C heap trimmed every 5 s
+# (JDK 22+): what the JVM's own code (the JIT above all) allocated and freed otherwise stays resident, 30-40 MB in
+# usual runs and up to 90 MB in some (bench/README.md item 13).
 JVM_OPTS=(-XX:+UseSerialGC -Xms64m -Xmn48m -Xmx512m -XX:TieredStopAtLevel=4 -Xshare:auto -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/anthropic-proxy.jsa -Xlog:cds*=off)
 for flag in -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000; do
   if "$JAVA" "$flag" -version >/dev/null 2>&1; then JVM_OPTS+=("$flag"); fi

@@ -4,7 +4,7 @@
 #   bench/load.sh            # full run, about 10 minutes
 #   bench/load.sh --quick    # about 2 minutes, fewer samples
 # Extra proxy JVM flags for experiments: ANTHROPIC_PROXY_JAVA_OPTS="-XX:TieredStopAtLevel=1" bench/load.sh
-# Pass-through options for the tool: --only startup,latency,throughput,slow,streams
+# Pass-through options for the tool: --only startup,latency,reference,throughput,slow,streams
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -139,7 +139,7 @@ final class ProxyHandler extends Handler.Abstract {
                 discardBody(request);
             }
             if (request.getAttribute(BODY_LEFT) instanceof InputStream rest) {
-                linger(rest); // the answer is out (a body left unread is only ever answered at once, with an error)
+                linger(rest); // the answer is out: a route that leaves a body unread answers at once
             }
         } catch (Throwable t) {
             served = CompletableFuture.failedFuture(t);

@@ -438,8 +438,8 @@ public final class LoadBench {
      * request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM flags and none of its work;
      * the lean Java HTTP relay does the proxy's passthrough work (head parsed, body scanned, model spliced) on one
      * selector thread without those layers; the Java TCP relay is the floor for any I/O layer in a JVM (one selector
-     * thread copying bytes, no HTTP); nginx
-     * (when installed) is the usual yardstick for a reverse proxy. None rewrites the model: they forward bytes.
+     * thread copying bytes, no HTTP); nginx (when installed) is the usual yardstick for a reverse proxy. Only the lean
+     * relay rewrites the model; the others forward bytes.
      */
     private void reference(List<Target> targets) throws Exception {
         List<Target> kinds = targets.stream().filter(t -> t.api().equals("pt") && t.size().equals("30KB")).toList();
