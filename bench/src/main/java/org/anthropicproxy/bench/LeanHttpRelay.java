@@ -14,9 +14,10 @@ import org.anthropicproxy.json.MessagesRequestScan;
  * What an HTTP layer as lean as nginx's would cost in a JVM doing the proxy's passthrough work: one selector thread,
  * each client connection paired with a kept-alive upstream connection; a request's head is parsed for its
  * Content-Length, its body read whole, scanned and its model spliced (the proxy's own {@link MessagesRequestScan} and
- * {@link BodySplice}), and head and body written upstream in one gathering write; the answer's status line is read and
- * the answer copied back as it comes. A bench reference, not a server: no chunked requests, no header limits, no
- * routing, logging or usage capture; it shows the cost of the proxy's work without Jetty's layers around it.
+ * {@link BodySplice}), and head and body written upstream in one gathering write; the answer is copied back as it
+ * comes (one upstream connection per client needs no framing of it). A bench reference, not a server: no chunked
+ * requests, no header limits, no routing, logging or usage capture; it shows the cost of the proxy's work without
+ * Jetty's layers around it.
  *
  * <p>Arguments: the port to listen on, the upstream's base URL ({@code http://127.0.0.1:PORT}).
  */
@@ -47,8 +48,6 @@ public final class LeanHttpRelay {
         ByteBuffer[] requestOut = new ByteBuffer[0];
         /** Answer bytes read from upstream still to be written to the client. */
         final ByteBuffer answer = ByteBuffer.allocateDirect(64 * 1024).flip();
-        boolean awaitingStatus;
-        int lastStatus;
 
         Pair(SocketChannel client, SocketChannel origin) {
             this.client = client;
@@ -89,10 +88,6 @@ public final class LeanHttpRelay {
                     return;
                 }
                 answer.flip();
-                if (awaitingStatus && answer.remaining() >= 12) {
-                    lastStatus = (answer.get(9) - '0') * 100 + (answer.get(10) - '0') * 10 + (answer.get(11) - '0');
-                    awaitingStatus = false;
-                }
                 client.write(answer);
             }
             if (originKey.isValid() && originKey.isWritable()) {
@@ -127,7 +122,6 @@ public final class LeanHttpRelay {
             requestIn.flip().position(headEnd + length);
             requestIn.compact();
             requestOut = new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(rewritten)};
-            awaitingStatus = true;
             origin.write(requestOut);
         }
 
