@@ -50,7 +50,8 @@ final class ProxyHandler extends Handler.Abstract {
     private static final String BODY_READ = ProxyHandler.class.getName() + ".bodyRead";
     /**
      * Set when the body was read only in part (over the limit and beyond what is worth draining before the answer):
-     * the stream of the rest, which {@link #linger} drops after the answer, or TRUE when the body cannot be read on.
+     * the stream of the rest, dropped for a while after the answer ({@link #LINGER_NANOS}), or TRUE when the body
+     * cannot be read on.
      */
     private static final String BODY_LEFT = ProxyHandler.class.getName() + ".bodyLeft";
     private static final long DISCARD_LIMIT = 1024 * 1024;
@@ -139,7 +140,8 @@ final class ProxyHandler extends Handler.Abstract {
                 discardBody(request);
             }
             if (request.getAttribute(BODY_LEFT) instanceof InputStream rest) {
-                linger(rest); // the answer is out: a route that leaves a body unread answers at once
+                // the answer is out (a route that leaves a body unread answers at once): linger
+                drop(rest, Long.MAX_VALUE, LINGER_NANOS);
             }
         } catch (Throwable t) {
             served = CompletableFuture.failedFuture(t);
@@ -176,7 +178,7 @@ final class ProxyHandler extends Handler.Abstract {
         request.setAttribute(BODY_READ, Boolean.TRUE);
         if (request.getLength() != 0) {
             InputStream in = Content.Source.asInputStream(request);
-            bodyLeftIf(request, !drain(in, DISCARD_LIMIT), in);
+            bodyLeftIf(request, !drop(in, DISCARD_LIMIT, Long.MAX_VALUE), in);
         }
     }
 
@@ -363,7 +365,7 @@ final class ProxyHandler extends Handler.Abstract {
         // never closed: closing before the end of the content fails the request, and the answer with it
         InputStream in = Content.Source.asInputStream(request);
         if (declared > max) {
-            bodyLeftIf(request, !drain(in, Math.min(declared, 2 * max)), in);
+            bodyLeftIf(request, !drop(in, Math.min(declared, 2 * max), Long.MAX_VALUE), in);
             error(sink, 413, "request_too_large", "Request body is " + declared + " bytes; the limit is " + max + " bytes");
             return null;
         }
@@ -388,7 +390,7 @@ final class ProxyHandler extends Handler.Abstract {
             return null;
         }
         if (body.length > max) {
-            bodyLeftIf(request, !drain(in, max), in);
+            bodyLeftIf(request, !drop(in, max, Long.MAX_VALUE), in);
             error(sink, 413, "request_too_large", "Request body exceeds the limit of " + max + " bytes");
             return null;
         }
@@ -402,42 +404,28 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /**
-     * Reads and drops the rest of a body for up to {@link #LINGER_NANOS} after its answer (see there). A client that
-     * stops sending is let go by the connection's idle timeout, which fails the read.
+     * Reads and drops body bytes, up to {@code limit} of them and for up to {@code nanos}. Before an answer that does
+     * not need the body: a client still sending would otherwise get a reset (the connection closed with its bytes
+     * unread) instead of the answer. After an answer on a connection that will close: see {@link #LINGER_NANOS}. True
+     * when the end of the body was reached; false beyond either bound, or when the client stopped sending or sent a
+     * broken body (the answer goes out regardless, on a connection that cannot be reused; a client that stops
+     * sending is let go by the connection's idle timeout, which fails the read).
      */
-    private static void linger(InputStream rest) {
-        long deadline = System.nanoTime() + LINGER_NANOS;
-        byte[] buf = new byte[64 * 1024];
-        try {
-            while (rest.read(buf) >= 0 && System.nanoTime() < deadline) {
-                // dropped
-            }
-        } catch (IOException e) {
-            // the client stopped sending or closed: nothing more to wait for
-        }
-    }
-
-    /**
-     * Reads and drops up to {@code limit} more body bytes before an answer that does not need them: a client still
-     * sending would otherwise get a reset (the connection closed with its bytes unread) instead of the answer. True
-     * when the end of the body was reached; beyond the limit the connection is closed after the answer, the rest of
-     * the body read and dropped for a while first ({@link #linger}).
-     */
-    private static boolean drain(InputStream in, long limit) {
+    private static boolean drop(InputStream in, long limit, long nanos) {
         byte[] buf = new byte[64 * 1024];
         long left = limit;
+        long start = System.nanoTime();
         try {
             int n;
-            while ((n = in.read(buf, 0, (int) Math.min(buf.length, left + 1))) >= 0) {
+            // one byte more than is left, to see the limit passed
+            while ((n = in.read(buf, 0, (int) Math.min(buf.length - 1, left) + 1)) >= 0) {
                 left -= n;
-                if (left < 0) {
+                if (left < 0 || System.nanoTime() - start > nanos) {
                     return false;
                 }
             }
             return true;
         } catch (IOException e) {
-            // the client stopped sending or sent a broken body: the answer goes out regardless, on a connection
-            // that cannot be reused
             return false;
         }
     }
