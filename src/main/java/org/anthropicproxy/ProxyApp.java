@@ -131,7 +131,15 @@ public final class ProxyApp implements AutoCloseable {
         AdminRoutes admin = new AdminRoutes();
         admin.add("GET", "/v1/quota", request -> json(200, Json.bytes(quota.view(router.route()))));
         admin.add("POST", "/v1/quota/reset", request -> {
-            Fields query = org.eclipse.jetty.server.Request.extractQueryParameters(request);
+            Fields query = new Fields();
+            String q = request.getHttpURI().getQuery();
+            if (q != null) {
+                try {
+                    org.eclipse.jetty.util.UrlEncoded.decodeUtf8To(q, query);
+                } catch (IllegalArgumentException e) {
+                    return json(400, ErrorBody.bytes("invalid_request_error", "query: not valid percent-encoded UTF-8"));
+                }
+            }
             String provider = query.getValue("provider");
             if (provider == null) {
                 quota.resetAll();

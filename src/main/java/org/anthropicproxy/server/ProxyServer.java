@@ -2,6 +2,7 @@ package org.anthropicproxy.server;
 
 import java.net.InetSocketAddress;
 import org.anthropicproxy.config.ServerSettings;
+import org.anthropicproxy.http1.Http1Server;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.VirtualThreads;
@@ -12,26 +13,76 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
-/** The Jetty server: a blocking handler invoked on a virtual thread per request. */
+/**
+ * The listening side: the lean HTTP/1.1 server ({@link Http1Server}) running {@link ProxyHandler}, which is written
+ * against Jetty's handler API. Jetty's own server runs the same handler when the system property
+ * {@value #ENGINE_PROPERTY} is {@code jetty}: kept for A/B measurements (bench/README) and as a fallback.
+ */
 public final class ProxyServer implements AutoCloseable {
 
-    private final Server server;
-    private final ServerConnector connector;
+    public static final String ENGINE_PROPERTY = "anthropicproxy.server";
+
+    /** What accepts connections and runs the handler. */
+    private interface Engine {
+        void start() throws Exception;
+
+        int port();
+
+        void stopAccepting();
+
+        void stop();
+    }
+
+    private final Engine engine;
+    private final String host;
     private final Pinger pinger;
     private final Router router;
-
     private final java.time.Duration grace;
     private final ProxyHandler handler;
 
     public ProxyServer(ServerSettings settings, Router router, AdminRoutes admin, ClientAuth auth) {
         this.grace = settings.shutdownGrace();
         this.router = router;
+        this.host = settings.host();
+        pinger = new Pinger(settings.pingInterval());
+        handler = new ProxyHandler(router, settings, pinger, admin, auth);
+        // the idle timeout is the upstream's silence limit plus a margin, so the upstream side times out first
+        java.time.Duration idle = settings.idleTimeout().plusSeconds(60);
+        engine = "jetty".equals(System.getProperty(ENGINE_PROPERTY)) ? jetty(settings, idle) : lean(settings, idle);
+    }
+
+    private Engine lean(ServerSettings settings, java.time.Duration idle) {
+        Http1Server server = new Http1Server(settings.host(), settings.port(), handler, settings.maxHeaderBytes(), idle);
+        return new Engine() {
+            @Override
+            public void start() throws Exception {
+                server.start();
+            }
+
+            @Override
+            public int port() {
+                return server.port();
+            }
+
+            @Override
+            public void stopAccepting() {
+                server.stopAccepting();
+            }
+
+            @Override
+            public void stop() {
+                server.close();
+            }
+        };
+    }
+
+    private Engine jetty(ServerSettings settings, java.time.Duration idle) {
         // platform threads only select, accept and run Jetty's non-blocking tasks; requests run on virtual threads
         QueuedThreadPool threads = new QueuedThreadPool(6, 6);
         threads.setName("proxy");
         threads.setReservedThreads(0);
         threads.setVirtualThreadsExecutor(VirtualThreads.EXECUTOR);
-        server = new Server(threads, null, new ArrayByteBufferPool(0, -1, -1, Integer.MAX_VALUE,
+        Server server = new Server(threads, null, new ArrayByteBufferPool(0, -1, -1, Integer.MAX_VALUE,
                 UpstreamHttp.POOL_RETAINED_BYTES, UpstreamHttp.POOL_RETAINED_BYTES));
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
@@ -42,20 +93,41 @@ public final class ProxyServer implements AutoCloseable {
         // Jetty builds a header cache per connection from its second request on: ~100 KB of tries on every kept-alive
         // connection (100 MB with a thousand open streams) to save a few string allocations per request
         http.setHeaderCacheSize(0);
-        // the default 8 KB request buffer: Jetty keeps a connection's buffer while its request is in progress, and
-        // 64 KB buffers made 1,000 open streams cost 100-150 MB more RSS (bench/load.sh --only streams)
-        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
         connector.setHost(settings.host());
         connector.setPort(settings.port());
-        connector.setIdleTimeout(settings.idleTimeout().toMillis() + 60_000);
+        connector.setIdleTimeout(idle.toMillis());
         connector.setAcceptedTcpNoDelay(true);
         server.addConnector(connector);
-        pinger = new Pinger(settings.pingInterval());
-        handler = new ProxyHandler(router, settings, pinger, admin, auth);
         server.setHandler(handler);
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(1000);
         server.setStopAtShutdown(false);
+        return new Engine() {
+            @Override
+            public void start() throws Exception {
+                server.start();
+            }
+
+            @Override
+            public int port() {
+                return connector.getLocalPort();
+            }
+
+            @Override
+            public void stopAccepting() {
+                connector.close();
+            }
+
+            @Override
+            public void stop() {
+                try {
+                    server.stop();
+                } catch (Exception ignored) {
+                    // stopping: nothing more to do
+                }
+            }
+        };
     }
 
     private void awaitIdle(long deadlineNanos) {
@@ -70,16 +142,16 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     public ProxyServer start() throws Exception {
-        server.start();
+        engine.start();
         return this;
     }
 
     public int port() {
-        return connector.getLocalPort();
+        return engine.port();
     }
 
     public InetSocketAddress address() {
-        return new InetSocketAddress(connector.getHost() == null ? "127.0.0.1" : connector.getHost(), port());
+        return new InetSocketAddress(host == null ? "127.0.0.1" : host, port());
     }
 
     /**
@@ -89,18 +161,14 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         handler.beginShutdown();
-        connector.close(); // stop accepting; open connections keep going
+        engine.stopAccepting(); // open connections keep going
         long deadline = System.nanoTime() + Math.max(0, grace.toMillis() - 1000) * 1_000_000L;
         awaitIdle(deadline);
         if (handler.inFlight() > 0) {
             pinger.abortAll("the proxy is shutting down; retry the request");
             awaitIdle(System.nanoTime() + 1_000_000_000L);
         }
-        try {
-            server.stop();
-        } catch (Exception ignored) {
-            // stopping: nothing more to do
-        }
+        engine.stop();
         pinger.close();
         router.close();
     }
