@@ -3,7 +3,6 @@ package org.anthropicproxy.provider;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.eclipse.jetty.client.Request;
 
 /**
  * The upstream's deadline for response headers, for all requests at once: one daemon thread sweeps the pending
@@ -19,7 +18,7 @@ final class HeadersDeadlines implements AutoCloseable {
         }
     }
 
-    record Entry(Request request, long deadlineNanos) {
+    record Entry(java.util.function.Consumer<Throwable> abort, long deadlineNanos) {
     }
 
     private final Set<Entry> pending = ConcurrentHashMap.newKeySet();
@@ -30,8 +29,8 @@ final class HeadersDeadlines implements AutoCloseable {
         sweeper = Thread.ofPlatform().daemon().name("upstream-headers-deadlines").start(() -> sweep(period));
     }
 
-    Entry add(Request request, long deadlineNanos) {
-        Entry e = new Entry(request, deadlineNanos);
+    Entry add(java.util.function.Consumer<Throwable> abort, long deadlineNanos) {
+        Entry e = new Entry(abort, deadlineNanos);
         pending.add(e);
         return e;
     }
@@ -56,7 +55,7 @@ final class HeadersDeadlines implements AutoCloseable {
             long now = System.nanoTime();
             for (Entry e : pending) {
                 if (now - e.deadlineNanos() >= 0 && pending.remove(e)) {
-                    e.request().abort(new Expired());
+                    e.abort().accept(new Expired());
                 }
             }
         }

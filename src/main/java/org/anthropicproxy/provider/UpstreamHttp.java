@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.anthropicproxy.config.ServerSettings;
+import org.anthropicproxy.http1.ClientExchange;
+import org.anthropicproxy.http1.Http1Client;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -38,8 +40,11 @@ public final class UpstreamHttp implements AutoCloseable {
 
     /** What each buffer pool (the server's and this client's) keeps between uses, heap and direct each. */
     public static final long POOL_RETAINED_BYTES = 16L * 1024 * 1024;
+    public static final String CLIENT_PROPERTY = "anthropicproxy.client";
 
     private final HttpClient client;
+    /** Null when Jetty's client serves every upstream (system property {@value #CLIENT_PROPERTY} = jetty). */
+    private final Http1Client leanClient;
     private final ServerSettings settings;
     private final HeadersDeadlines headersDeadlines;
 
@@ -85,6 +90,8 @@ public final class UpstreamHttp implements AutoCloseable {
         // answers to its client as they are. The 401 handler failed every 401 without a WWW-Authenticate header as a
         // protocol violation, so such an upstream answer (a token rejected even after its refresh) became a 500.
         client.getProtocolHandlers().clear();
+        leanClient = "jetty".equals(System.getProperty(CLIENT_PROPERTY)) ? null
+                : new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(), requestBufferSize(settings));
     }
 
     private static int requestBufferSize(ServerSettings settings) {
@@ -97,39 +104,41 @@ public final class UpstreamHttp implements AutoCloseable {
      * ({@link #postForWhole}).
      */
     public static final class Exchange implements AutoCloseable {
-        private final Request request;
-        private final Response response;
-        private final StreamListener listener;
+        private final int status;
+        private final HttpFields headers;
+        private final java.util.function.Consumer<Throwable> abort;
+        private final CompletableFuture<Content.Source> source;
         private InputStream body;
         private byte[] whole;
         private boolean sourceTaken;
 
-        Exchange(Request request, Response response, StreamListener listener) {
-            this.request = request;
-            this.response = response;
-            this.listener = listener;
+        Exchange(int status, HttpFields headers, java.util.function.Consumer<Throwable> abort, CompletableFuture<Content.Source> source) {
+            this.status = status;
+            this.headers = headers;
+            this.abort = abort;
+            this.source = source;
         }
 
-        Exchange(Request request, Response response, InputStream body) {
-            this(request, response, (StreamListener) null);
+        Exchange(int status, HttpFields headers, java.util.function.Consumer<Throwable> abort, InputStream body) {
+            this(status, headers, abort, (CompletableFuture<Content.Source>) null);
             this.body = body;
         }
 
-        Exchange(Request request, Response response, byte[] whole) {
-            this(request, response, new java.io.ByteArrayInputStream(whole));
+        Exchange(int status, HttpFields headers, java.util.function.Consumer<Throwable> abort, byte[] whole) {
+            this(status, headers, abort, new java.io.ByteArrayInputStream(whole));
             this.whole = whole;
         }
 
         public int status() {
-            return response.getStatus();
+            return status;
         }
 
         public HttpFields headers() {
-            return response.getHeaders();
+            return headers;
         }
 
         public String contentType() {
-            String ct = response.getHeaders().get("content-type");
+            String ct = headers.get("content-type");
             return ct == null ? "" : ct.toLowerCase(Locale.ROOT);
         }
 
@@ -137,7 +146,7 @@ public final class UpstreamHttp implements AutoCloseable {
         public InputStream body() {
             if (body == null) {
                 try {
-                    body = new ChunkInputStream(listener.source());
+                    body = new ChunkInputStream(sourceNow());
                 } catch (IOException e) {
                     body = failing(e);
                 }
@@ -151,13 +160,26 @@ public final class UpstreamHttp implements AutoCloseable {
          */
         public Content.Source source() throws IOException {
             sourceTaken = true;
-            return listener.source();
+            return sourceNow();
         }
 
         /** {@link #source} for a caller that must not wait: it comes right after the headers. */
         public CompletableFuture<Content.Source> sourceAsync() {
             sourceTaken = true;
-            return listener.sourceFuture();
+            return source;
+        }
+
+        /** The body's source; it comes right after the headers, or with the end of a response without content. */
+        private Content.Source sourceNow() throws IOException {
+            try {
+                return source.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                throw cause instanceof IOException io ? io : new IOException(cause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for the upstream body");
+            }
         }
 
         /** Reads at most {@code limit} bytes of the body (error bodies, non-stream answers). */
@@ -170,7 +192,7 @@ public final class UpstreamHttp implements AutoCloseable {
 
         public Map<String, List<String>> headerMap() {
             Map<String, List<String>> m = new LinkedHashMap<>();
-            for (HttpField f : response.getHeaders()) {
+            for (HttpField f : headers) {
                 m.computeIfAbsent(f.getLowerCaseName(), k -> new ArrayList<>()).add(f.getValue());
             }
             return m;
@@ -178,7 +200,7 @@ public final class UpstreamHttp implements AutoCloseable {
 
         /** Cancels the upstream request now (client gone, or failover): the connection is not reused. */
         public void abort(Throwable cause) {
-            request.abort(cause);
+            abort.accept(cause);
         }
 
         /** Ends the exchange: a body not read to its end is given up, and its connection with it. */
@@ -219,12 +241,19 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     public Exchange post(URI uri, HttpFields headers, byte[] body) throws NoAnswerException, InterruptedException {
+        if (lean(uri)) {
+            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+            return await(leanStreaming(uri, x), x::abort);
+        }
         Request req = postRequest(uri, headers, body);
-        return await(req, sendStreaming(req, uri));
+        return await(sendStreaming(req, uri), req::abort);
     }
 
     /** {@link #post} without waiting: completes when the headers arrive, or with a {@link NoAnswerException}. */
     public CompletableFuture<Exchange> postAsync(URI uri, HttpFields headers, byte[] body) {
+        if (lean(uri)) {
+            return leanStreaming(uri, leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout()));
+        }
         return sendStreaming(postRequest(uri, headers, body), uri);
     }
 
@@ -234,18 +263,130 @@ public final class UpstreamHttp implements AutoCloseable {
      * headers and more for the body.
      */
     public Exchange postForWhole(URI uri, HttpFields headers, byte[] body, int limit) throws NoAnswerException, InterruptedException {
+        if (lean(uri)) {
+            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+            return await(leanWhole(uri, x, limit), x::abort);
+        }
         Request req = postRequest(uri, headers, body);
-        return await(req, sendForWhole(req, uri, limit));
+        return await(sendForWhole(req, uri, limit), req::abort);
     }
 
     /** {@link #postForWhole} without waiting. */
     public CompletableFuture<Exchange> postForWholeAsync(URI uri, HttpFields headers, byte[] body, int limit) {
+        if (lean(uri)) {
+            return leanWhole(uri, leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout()), limit);
+        }
         return sendForWhole(postRequest(uri, headers, body), uri, limit);
+    }
+
+    public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {
+        if (lean(uri)) {
+            ClientExchange x = leanClient.send(uri, "GET", headers, null, settings.headersTimeout(), settings.headersTimeout());
+            return await(leanStreaming(uri, x), x::abort);
+        }
+        Request req = client.newRequest(uri)
+                .method("GET")
+                .headers(h -> {
+                    h.clear();
+                    h.add(headers);
+                })
+                .timeout(settings.headersTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        return await(sendStreaming(req, uri), req::abort);
+    }
+
+    /** Plain-text upstreams go through the lean client; TLS ones through Jetty's, until the lean one speaks TLS. */
+    private boolean lean(URI uri) {
+        return leanClient != null && "http".equalsIgnoreCase(uri.getScheme());
+    }
+
+    private CompletableFuture<Exchange> leanStreaming(URI uri, ClientExchange x) {
+        HeadersDeadlines.Entry deadline = headersDeadlines.add(x::abort, System.nanoTime() + settings.headersTimeout().toNanos());
+        return x.head().handle((head, failure) -> {
+            headersDeadlines.remove(deadline);
+            if (failure != null) {
+                throw new CompletionException(noAnswer(uri, failure));
+            }
+            return new Exchange(head.status(), head.headers(), x::abort, CompletableFuture.completedFuture(x.body()));
+        });
+    }
+
+    private CompletableFuture<Exchange> leanWhole(URI uri, ClientExchange x, int limit) {
+        HeadersDeadlines.Entry deadline = headersDeadlines.add(x::abort, System.nanoTime() + settings.headersTimeout().toNanos());
+        return x.head().handle((head, failure) -> {
+            headersDeadlines.remove(deadline);
+            if (failure != null) {
+                throw new CompletionException(noAnswer(uri, failure));
+            }
+            return head;
+        }).thenCompose(head -> new WholeBody(x, head, limit).read());
+    }
+
+    /**
+     * Reads a lean exchange's body to its end without blocking (on the thread that delivers it). A failure after the
+     * headers (a cut body) is met by the reader of the exchange, as with a stream.
+     */
+    private static final class WholeBody implements Runnable {
+        private final ClientExchange x;
+        private final ClientExchange.Head head;
+        private final int limit;
+        private final CompletableFuture<Exchange> done = new CompletableFuture<>();
+        private byte[] buf;
+        private int len;
+
+        WholeBody(ClientExchange x, ClientExchange.Head head, int limit) {
+            this.x = x;
+            this.head = head;
+            this.limit = limit;
+            long declared = head.headers().getLongField("content-length");
+            buf = new byte[declared > 0 && declared <= limit ? (int) declared : 0];
+        }
+
+        CompletableFuture<Exchange> read() {
+            run();
+            return done;
+        }
+
+        @Override
+        public void run() {
+            Content.Source source = x.body();
+            while (true) {
+                Content.Chunk chunk = source.read();
+                if (chunk == null) {
+                    source.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    done.complete(new Exchange(head.status(), head.headers(), x::abort, failing(chunk.getFailure())));
+                    return;
+                }
+                java.nio.ByteBuffer bytes = chunk.getByteBuffer();
+                int n = bytes.remaining();
+                if (len + n > limit) {
+                    chunk.release();
+                    IOException tooLarge = new IOException("upstream response larger than " + limit + " bytes");
+                    x.abort(tooLarge);
+                    done.complete(new Exchange(head.status(), head.headers(), x::abort, failing(tooLarge)));
+                    return;
+                }
+                if (len + n > buf.length) {
+                    buf = java.util.Arrays.copyOf(buf, Math.min(limit, Math.max(len + n, Math.max(4096, buf.length * 2))));
+                }
+                bytes.get(buf, len, n);
+                len += n;
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (last) {
+                    done.complete(new Exchange(head.status(), head.headers(), x::abort,
+                            len == buf.length ? buf : java.util.Arrays.copyOf(buf, len)));
+                    return;
+                }
+            }
+        }
     }
 
     private CompletableFuture<Exchange> sendForWhole(Request req, URI uri, int limit) {
         WholeListener listener = new WholeListener(limit);
-        listener.deadline = headersDeadlines.add(req, System.nanoTime() + settings.headersTimeout().toNanos());
+        listener.deadline = headersDeadlines.add(req::abort, System.nanoTime() + settings.headersTimeout().toNanos());
         req.send(listener);
         return listener.done.handle((response, failure) -> {
             if (failure != null) {
@@ -253,23 +394,25 @@ public final class UpstreamHttp implements AutoCloseable {
             }
             Throwable cut = listener.bodyFailure;
             // the headers came, the body did not: the reader meets the failure, as with a stream
-            return cut != null ? new Exchange(req, response, failing(cut)) : new Exchange(req, response, listener.body());
+            return cut != null ? new Exchange(response.getStatus(), response.getHeaders(), req::abort, failing(cut))
+                    : new Exchange(response.getStatus(), response.getHeaders(), req::abort, listener.body());
         });
     }
 
     private CompletableFuture<Exchange> sendStreaming(Request req, URI uri) {
         StreamListener listener = new StreamListener();
-        listener.deadline = headersDeadlines.add(req, System.nanoTime() + settings.headersTimeout().toNanos());
+        listener.deadline = headersDeadlines.add(req::abort, System.nanoTime() + settings.headersTimeout().toNanos());
         req.send(listener);
         return listener.headers.handle((response, failure) -> {
             if (failure != null) {
                 throw new CompletionException(noAnswer(uri, failure));
             }
-            return new Exchange(req, response, listener);
+            return new Exchange(response.getStatus(), response.getHeaders(), req::abort, listener.sourceFuture());
         });
     }
 
-    private static Exchange await(Request req, CompletableFuture<Exchange> answer) throws NoAnswerException, InterruptedException {
+    private static Exchange await(CompletableFuture<Exchange> answer, java.util.function.Consumer<Throwable> abort)
+            throws NoAnswerException, InterruptedException {
         try {
             return answer.get();
         } catch (ExecutionException e) {
@@ -278,7 +421,7 @@ public final class UpstreamHttp implements AutoCloseable {
             }
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
-            req.abort(e);
+            abort.accept(e);
             throw e;
         }
     }
@@ -293,17 +436,6 @@ public final class UpstreamHttp implements AutoCloseable {
                 .idleTimeout(settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .timeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .body(new BytesRequestContent(contentType(headers), body));
-    }
-
-    public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {
-        Request req = client.newRequest(uri)
-                .method("GET")
-                .headers(h -> {
-                    h.clear();
-                    h.add(headers);
-                })
-                .timeout(settings.headersTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        return await(req, sendStreaming(req, uri));
     }
 
     private NoAnswerException noAnswer(URI uri, Throwable failure) {
@@ -415,18 +547,6 @@ public final class UpstreamHttp implements AutoCloseable {
             return source;
         }
 
-        /** The body's source; it comes right after the headers, or with the end of a response without content. */
-        Content.Source source() throws IOException {
-            try {
-                return source.get();
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause() == null ? e : e.getCause();
-                throw cause instanceof IOException io ? io : new IOException(cause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted waiting for the upstream body");
-            }
-        }
     }
 
     int pendingHeaderDeadlines() {
@@ -451,6 +571,9 @@ public final class UpstreamHttp implements AutoCloseable {
     @Override
     public void close() {
         headersDeadlines.close();
+        if (leanClient != null) {
+            leanClient.close();
+        }
         try {
             client.stop();
         } catch (Exception ignored) {

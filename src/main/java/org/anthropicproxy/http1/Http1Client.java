@@ -1,0 +1,193 @@
+package org.anthropicproxy.http1;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+
+/**
+ * A lean HTTP/1.1 client for plain-text upstreams: pooled keep-alive connections per host and port, one selector
+ * thread parsing every answer, requests written by the thread that sends them. New connections are opened on a
+ * virtual thread (name lookup and connect block), so neither the caller nor the selector waits for them. Nothing is
+ * added to the caller's headers but {@code Host} and {@code Content-Length}: no user agent, no compression.
+ */
+public final class Http1Client implements AutoCloseable {
+
+    private final IoLoop loop;
+    private final Duration connectTimeout;
+    private final long poolIdleNanos;
+    private final int maxHeaderBytes;
+    private final Map<String, ConcurrentLinkedDeque<Http1ClientConnection>> pools = new ConcurrentHashMap<>();
+    private final Set<Http1ClientConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Map<Http1ClientConnection, Long> idleSince = new ConcurrentHashMap<>();
+
+    public Http1Client(String name, Duration connectTimeout, Duration poolIdle, int maxHeaderBytes) {
+        this.connectTimeout = connectTimeout;
+        this.poolIdleNanos = poolIdle.toNanos();
+        this.maxHeaderBytes = maxHeaderBytes;
+        this.loop = new IoLoop(name, this::sweep, 500);
+        loop.start();
+    }
+
+    /**
+     * Sends {@code method uri} with {@code headers} and {@code body} (null for none). {@code idle} bounds the silence
+     * between bytes once sent, {@code total} the whole exchange.
+     */
+    public ClientExchange send(URI uri, String method, HttpFields headers, byte[] body, Duration idle, Duration total) {
+        ClientExchange x = new ClientExchange(idle.toNanos(), total.toNanos());
+        String host = uri.getHost();
+        int port = uri.getPort() > 0 ? uri.getPort() : 80;
+        String destination = host.toLowerCase(Locale.ROOT) + ":" + port;
+        ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort());
+        Http1ClientConnection pooled = acquire(destination);
+        if (pooled != null) {
+            pooled.send(x, request);
+        } else {
+            Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, host, port, destination, request));
+        }
+        return x;
+    }
+
+    private Http1ClientConnection acquire(String destination) {
+        ConcurrentLinkedDeque<Http1ClientConnection> pool = pools.get(destination);
+        if (pool == null) {
+            return null;
+        }
+        Http1ClientConnection c;
+        while ((c = pool.pollFirst()) != null) {
+            idleSince.remove(c);
+            if (c.activate()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private void connect(ClientExchange x, String host, int port, String destination, ByteBuffer[] request) {
+        SocketChannel channel = null;
+        try {
+            channel = SocketChannel.open();
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel.socket().connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+            channel.configureBlocking(false);
+            Http1ClientConnection c = new Http1ClientConnection(this, loop, channel, destination, maxHeaderBytes);
+            connections.add(c);
+            SocketChannel ch = channel;
+            loop.execute(() -> {
+                try {
+                    c.register();
+                    c.send(x, request);
+                } catch (IOException e) {
+                    closeQuietly(ch);
+                    connections.remove(c);
+                    x.head.completeExceptionally(e);
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            x.head.completeExceptionally(e instanceof java.net.SocketTimeoutException
+                    ? new java.net.SocketTimeoutException("connect timed out after " + connectTimeout.toMillis() + " ms") : e);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // failing anyway
+            }
+        }
+    }
+
+    /** A connection whose answer ended and that may be reused. */
+    void release(Http1ClientConnection c) {
+        idleSince.put(c, System.nanoTime());
+        pools.computeIfAbsent(c.destination, d -> new ConcurrentLinkedDeque<>()).offerFirst(c);
+    }
+
+    void closed(Http1ClientConnection c) {
+        connections.remove(c);
+        idleSince.remove(c);
+        ConcurrentLinkedDeque<Http1ClientConnection> pool = pools.get(c.destination);
+        if (pool != null) {
+            pool.remove(c);
+        }
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        for (Http1ClientConnection c : connections) {
+            c.checkTimeouts(now);
+        }
+        for (Map.Entry<Http1ClientConnection, Long> e : idleSince.entrySet()) {
+            if (now - e.getValue() > poolIdleNanos) {
+                Http1ClientConnection c = e.getKey();
+                ConcurrentLinkedDeque<Http1ClientConnection> pool = pools.get(c.destination);
+                // only a connection still in the pool: one taken meanwhile is in use
+                if (pool != null && pool.remove(c)) {
+                    c.close();
+                    closed(c);
+                }
+            }
+        }
+    }
+
+    /** Connections open now, in use or pooled. */
+    public int openConnections() {
+        return connections.size();
+    }
+
+    private static ByteBuffer[] encode(URI uri, String method, HttpFields headers, byte[] body, String host, int port) {
+        StringBuilder b = new StringBuilder(512).append(method).append(' ');
+        String path = uri.getRawPath();
+        b.append(path == null || path.isEmpty() ? "/" : path);
+        if (uri.getRawQuery() != null) {
+            b.append('?').append(uri.getRawQuery());
+        }
+        b.append(" HTTP/1.1\r\nHost: ").append(host.contains(":") ? "[" + host + "]" : host);
+        if (port > 0) {
+            b.append(':').append(port);
+        }
+        b.append("\r\n");
+        for (HttpField f : headers) {
+            String name = f.getName();
+            if (name.equalsIgnoreCase("host") || name.equalsIgnoreCase("content-length")
+                    || name.equalsIgnoreCase("transfer-encoding") || name.equalsIgnoreCase("connection")) {
+                continue;
+            }
+            String value = f.getValue() == null ? "" : f.getValue();
+            // a configured header value with a line break must not start a header of its own
+            b.append(name).append(": ").append(value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0
+                    ? value.replace('\r', ' ').replace('\n', ' ') : value).append("\r\n");
+        }
+        if (body != null) {
+            b.append("Content-Length: ").append(body.length).append("\r\n");
+        }
+        b.append("\r\n");
+        ByteBuffer head = ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.ISO_8859_1));
+        return body == null || body.length == 0 ? new ByteBuffer[] {head} : new ByteBuffer[] {head, ByteBuffer.wrap(body)};
+    }
+
+    @Override
+    public void close() {
+        for (Http1ClientConnection c : connections) {
+            c.close();
+        }
+        connections.clear();
+        pools.clear();
+        idleSince.clear();
+        loop.close();
+    }
+}
