@@ -13,18 +13,20 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 
 /**
- * A lean HTTP/1.1 client for plain-text upstreams: pooled keep-alive connections per host and port, one selector
+ * A lean HTTP/1.1 client, plain or over TLS: pooled keep-alive connections per scheme, host and port, one selector
  * thread parsing every answer, requests written by the thread that sends them. New connections are opened on a
- * virtual thread (name lookup and connect block), so neither the caller nor the selector waits for them. Nothing is
+ * virtual thread (name lookup, connect and the TLS handshake block), so neither the caller nor the selector waits for them. Nothing is
  * added to the caller's headers but {@code Host} and {@code Content-Length}: no user agent, no compression.
  */
 public final class Http1Client implements AutoCloseable {
 
     private final IoLoop loop;
+    private final SSLContext tls;
     private final Duration connectTimeout;
     private final long poolIdleNanos;
     private final int maxHeaderBytes;
@@ -32,7 +34,8 @@ public final class Http1Client implements AutoCloseable {
     private final Set<Http1ClientConnection> connections = ConcurrentHashMap.newKeySet();
     private final Map<Http1ClientConnection, Long> idleSince = new ConcurrentHashMap<>();
 
-    public Http1Client(String name, Duration connectTimeout, Duration poolIdle, int maxHeaderBytes) {
+    public Http1Client(String name, Duration connectTimeout, Duration poolIdle, int maxHeaderBytes, SSLContext tls) {
+        this.tls = tls;
         this.connectTimeout = connectTimeout;
         this.poolIdleNanos = poolIdle.toNanos();
         this.maxHeaderBytes = maxHeaderBytes;
@@ -47,14 +50,15 @@ public final class Http1Client implements AutoCloseable {
     public ClientExchange send(URI uri, String method, HttpFields headers, byte[] body, Duration idle, Duration total) {
         ClientExchange x = new ClientExchange(idle.toNanos(), total.toNanos());
         String host = uri.getHost();
-        int port = uri.getPort() > 0 ? uri.getPort() : 80;
-        String destination = host.toLowerCase(Locale.ROOT) + ":" + port;
+        boolean secure = "https".equalsIgnoreCase(uri.getScheme());
+        int port = uri.getPort() > 0 ? uri.getPort() : secure ? 443 : 80;
+        String destination = (secure ? "https://" : "http://") + host.toLowerCase(Locale.ROOT) + ":" + port;
         ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort());
         Http1ClientConnection pooled = acquire(destination);
         if (pooled != null) {
             pooled.send(x, request);
         } else {
-            Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, host, port, destination, request));
+            Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, secure, host, port, destination, request));
         }
         return x;
     }
@@ -74,14 +78,16 @@ public final class Http1Client implements AutoCloseable {
         return null;
     }
 
-    private void connect(ClientExchange x, String host, int port, String destination, ByteBuffer[] request) {
+    private void connect(ClientExchange x, boolean secure, String host, int port, String destination, ByteBuffer[] request) {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open();
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            channel.socket().connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+            int timeout = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
+            channel.socket().connect(new InetSocketAddress(host, port), timeout);
+            Transport transport = secure ? TlsTransport.handshake(tls, channel, host, port, timeout) : Transport.plain(channel);
             channel.configureBlocking(false);
-            Http1ClientConnection c = new Http1ClientConnection(this, loop, channel, destination, maxHeaderBytes);
+            Http1ClientConnection c = new Http1ClientConnection(this, loop, channel, transport, destination, maxHeaderBytes);
             connections.add(c);
             SocketChannel ch = channel;
             loop.execute(() -> {

@@ -29,6 +29,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
     private final Http1Client client;
     private final IoLoop loop;
     private final SocketChannel channel;
+    private final Transport transport;
     final String destination;
     private final HttpParser parser;
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES).flip();
@@ -52,10 +53,12 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
     private boolean inputShut;
     private boolean closed;
 
-    Http1ClientConnection(Http1Client client, IoLoop loop, SocketChannel channel, String destination, int maxHeaderBytes) {
+    Http1ClientConnection(Http1Client client, IoLoop loop, SocketChannel channel, Transport transport, String destination,
+                          int maxHeaderBytes) {
         this.client = client;
         this.loop = loop;
         this.channel = channel;
+        this.transport = transport;
         this.destination = destination;
         this.parser = new HttpParser(this, maxHeaderBytes, HttpCompliance.RFC9110);
         parser.setHeaderCacheSize(0);
@@ -92,8 +95,8 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
                 broken = new EofException("upstream connection closed");
             } else {
                 try {
-                    channel.write(request);
-                    if (remaining(request) > 0) {
+                    transport.write(request);
+                    if (remaining(request) > 0 || !transport.flushed()) {
                         unwritten = request;
                     }
                     updateInterest();
@@ -116,9 +119,9 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
             synchronized (this) {
                 if (unwritten != null && !closed) {
                     try {
-                        channel.write(unwritten);
+                        transport.write(unwritten);
                         lastActivity = System.nanoTime();
-                        if (remaining(unwritten) == 0) {
+                        if (remaining(unwritten) == 0 && transport.flushed()) {
                             unwritten = null;
                         }
                     } catch (IOException e) {
@@ -229,7 +232,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
             start = in.position();
             in.position(in.limit()).limit(in.capacity());
         }
-        int n = in.hasRemaining() ? channel.read(in) : 0;
+        int n = in.hasRemaining() ? transport.read(in) : 0;
         in.limit(in.position()).position(start);
         if (n > 0) {
             lastActivity = System.nanoTime();

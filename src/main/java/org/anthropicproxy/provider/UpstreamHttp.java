@@ -91,7 +91,8 @@ public final class UpstreamHttp implements AutoCloseable {
         // protocol violation, so such an upstream answer (a token rejected even after its refresh) became a 500.
         client.getProtocolHandlers().clear();
         leanClient = "jetty".equals(System.getProperty(CLIENT_PROPERTY)) ? null
-                : new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(), requestBufferSize(settings));
+                : new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(), requestBufferSize(settings),
+                defaultTls());
     }
 
     private static int requestBufferSize(ServerSettings settings) {
@@ -294,9 +295,17 @@ public final class UpstreamHttp implements AutoCloseable {
         return await(sendStreaming(req, uri), req::abort);
     }
 
-    /** Plain-text upstreams go through the lean client; TLS ones through Jetty's, until the lean one speaks TLS. */
     private boolean lean(URI uri) {
-        return leanClient != null && "http".equalsIgnoreCase(uri.getScheme());
+        return leanClient != null;
+    }
+
+    /** The JDK's default TLS context: its trust store (cacerts, or javax.net.ssl.trustStore), as Jetty's client used. */
+    private static javax.net.ssl.SSLContext defaultTls() {
+        try {
+            return javax.net.ssl.SSLContext.getDefault();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no default TLS context", e);
+        }
     }
 
     private CompletableFuture<Exchange> leanStreaming(URI uri, ClientExchange x) {

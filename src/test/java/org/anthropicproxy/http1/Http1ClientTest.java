@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class Http1ClientTest {
 
-    private final Http1Client client = new Http1Client("test-upstream-io", Duration.ofSeconds(2), Duration.ofSeconds(30), 64 * 1024);
+    private final Http1Client client = new Http1Client("test-upstream-io", Duration.ofSeconds(2), Duration.ofSeconds(30), 64 * 1024, null);
     private ServerSocket server;
     private final AtomicInteger accepted = new AtomicInteger();
     private final BlockingQueue<String> requestHeads = new LinkedBlockingQueue<>();
