@@ -54,12 +54,13 @@ public final class Http1Client implements AutoCloseable {
         int port = uri.getPort() > 0 ? uri.getPort() : secure ? 443 : 80;
         String destination = (secure ? "https://" : "http://") + host.toLowerCase(Locale.ROOT) + ":" + port;
         ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort());
-        Http1ClientConnection pooled = acquire(destination);
-        if (pooled != null) {
-            pooled.send(x, request);
-        } else {
-            Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, secure, host, port, destination, request));
+        Http1ClientConnection pooled;
+        while ((pooled = acquire(destination)) != null) {
+            if (pooled.send(x, request)) {
+                return x;
+            }
         }
+        Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, secure, host, port, destination, request));
         return x;
     }
 
@@ -93,7 +94,9 @@ public final class Http1Client implements AutoCloseable {
             loop.execute(() -> {
                 try {
                     c.register();
-                    c.send(x, request);
+                    if (!c.send(x, request)) {
+                        x.head.completeExceptionally(new java.io.EOFException("upstream closed the new connection"));
+                    }
                 } catch (IOException e) {
                     closeQuietly(ch);
                     connections.remove(c);

@@ -32,7 +32,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
     private final Transport transport;
     final String destination;
     private final HttpParser parser;
-    private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES).flip();
+    private final InputBuffer in = new InputBuffer(BUFFER_BYTES, this);
     private SelectionKey key;
     private int interestOps;
     private ByteBuffer[] unwritten;
@@ -48,7 +48,6 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
     private ByteBuffer content;
     private boolean messageDone;
     private Throwable failure;
-    private volatile boolean chunkHeld;
 
     private boolean inputShut;
     private boolean closed;
@@ -75,10 +74,16 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
         return !closed && exchange == null && !inputShut;
     }
 
-    /** Writes the request; on the calling thread as far as the socket takes it. */
-    void send(ClientExchange x, ByteBuffer[] request) {
+    /**
+     * Writes the request; on the calling thread as far as the socket takes it. False, with nothing sent, when the
+     * connection closed since it was pooled (the server ended it): the caller opens another.
+     */
+    boolean send(ClientExchange x, ByteBuffer[] request) {
         Throwable broken = null;
         synchronized (this) {
+            if (closed) {
+                return false;
+            }
             exchange = x;
             x.connection = this;
             demand = null;
@@ -88,21 +93,17 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
             content = null;
             messageDone = false;
             failure = null;
-            chunkHeld = false;
+            in.detachHeld();
             parser.reset();
             lastActivity = System.nanoTime();
-            if (closed) {
-                broken = new EofException("upstream connection closed");
-            } else {
-                try {
-                    transport.write(request);
-                    if (remaining(request) > 0 || !transport.flushed()) {
-                        unwritten = request;
-                    }
-                    updateInterest();
-                } catch (IOException e) {
-                    broken = e;
+            try {
+                transport.write(request);
+                if (remaining(request) > 0 || !transport.flushed()) {
+                    unwritten = request;
                 }
+                updateInterest();
+            } catch (IOException e) {
+                broken = e;
             }
         }
         if (broken != null) {
@@ -110,6 +111,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
         } else if (x.aborted != null) {
             abort(x, x.aborted);
         }
+        return true;
     }
 
     @Override
@@ -195,7 +197,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
     private void parseHead() {
         while (!headerDone && failure == null) {
             int before = in.remaining();
-            parser.parseNext(in);
+            parser.parseNext(in.bytes());
             if (headerDone && status >= 100 && status < 200) {
                 // 100 Continue, 103 Early Hints: not the answer
                 parser.reset();
@@ -224,16 +226,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
         if (inputShut) {
             return -1;
         }
-        int start;
-        if (!chunkHeld && in.position() > 0) {
-            in.compact();
-            start = 0;
-        } else {
-            start = in.position();
-            in.position(in.limit()).limit(in.capacity());
-        }
-        int n = in.hasRemaining() ? transport.read(in) : 0;
-        in.limit(in.position()).position(start);
+        int n = in.fill(transport);
         if (n > 0) {
             lastActivity = System.nanoTime();
         } else if (n < 0) {
@@ -247,7 +240,6 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
         boolean reusable = false;
         Content.Chunk chunk;
         synchronized (this) {
-            chunkHeld = false;
             if (x != exchange) {
                 Throwable why = x.aborted != null ? x.aborted : failure;
                 return Content.Chunk.from(why != null ? why : new EofException("exchange ended"), true);
@@ -271,12 +263,11 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
                 }
                 content = null;
                 int before = in.remaining();
-                parser.parseNext(in);
+                parser.parseNext(in.bytes());
                 if (content != null) {
                     ByteBuffer slice = content;
                     content = null;
-                    chunkHeld = true;
-                    chunk = Content.Chunk.from(slice, false, () -> chunkHeld = false);
+                    chunk = in.chunk(slice);
                     break;
                 }
                 if (messageDone || failure != null || in.remaining() < before) {
@@ -458,7 +449,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
     /** Reads whenever there is room; writes while request bytes wait. Applied on the loop thread. Under the lock. */
     private void updateInterest() {
         int ops = 0;
-        if (!closed && !inputShut && (in.limit() < in.capacity() || (!chunkHeld && in.position() > 0))) {
+        if (!closed && !inputShut && in.room()) {
             ops |= SelectionKey.OP_READ;
         }
         if (!closed && unwritten != null) {

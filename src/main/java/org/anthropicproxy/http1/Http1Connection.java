@@ -55,10 +55,11 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
     private final Http1Server server;
     private final IoLoop loop;
     private final SocketChannel channel;
+    private final Transport transport;
     private final Request.Handler handler;
     private final HttpParser parser;
     private final long id = IDS.incrementAndGet();
-    private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES).flip();
+    private final InputBuffer in = new InputBuffer(BUFFER_BYTES, this);
     private final ArrayDeque<Write> writes = new ArrayDeque<>(2);
     private SelectionKey key;
     private int interestOps;
@@ -88,7 +89,6 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
     private boolean lastWritten;
     private boolean responseDone;
     private boolean handlerDone;
-    private volatile boolean chunkHeld;
 
     // the connection
     private boolean inputShut;
@@ -100,6 +100,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         this.server = server;
         this.loop = loop;
         this.channel = channel;
+        this.transport = Transport.plain(channel);
         this.handler = handler;
         this.parser = new HttpParser(this, maxHeaderBytes, HttpCompliance.RFC9110);
         parser.setHeaderCacheSize(0);
@@ -141,7 +142,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
             if (broken != null) {
                 // a reset: the client is gone
             } else if (closing) {
-                in.position(in.limit());
+                in.discard();
                 if (n < 0) {
                     closeNow();
                 }
@@ -177,26 +178,13 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         if (inputShut) {
             return -1;
         }
-        int start;
-        if (!chunkHeld && in.position() > 0) {
-            in.compact();
-            start = 0;
-        } else {
-            start = in.position();
-            in.position(in.limit()).limit(in.capacity());
-        }
-        int n = in.hasRemaining() ? channel.read(in) : 0;
-        in.limit(in.position()).position(start);
+        int n = in.fill(transport);
         if (n > 0) {
             lastActivity = System.nanoTime();
         } else if (n < 0) {
             inputShut = true;
         }
         return n;
-    }
-
-    private boolean roomToRead() {
-        return in.limit() < in.capacity() || (!chunkHeld && in.position() > 0);
     }
 
     /** Parses the next request's head from what is buffered and hands the request to the handler. */
@@ -212,7 +200,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
             }
             while (!headerDone && badMessage == null && in.hasRemaining()) {
                 int before = in.remaining();
-                if (!parser.parseNext(in) && in.remaining() == before) {
+                if (!parser.parseNext(in.bytes()) && in.remaining() == before) {
                     break;
                 }
             }
@@ -224,7 +212,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
                 if (!parser.isAtEOF()) {
                     parser.atEOF();
                 }
-                parser.parseNext(in);
+                parser.parseNext(in.bytes());
                 if (!headerDone && badMessage == null) {
                     closeNow();
                     return;
@@ -257,7 +245,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         long length = parser.isChunking() ? -1 : Math.max(0, parser.getContentLength());
         if (length == 0 && !messageDone) {
             // no body: take the parser's end of message now (not the next request's bytes), so this one is complete
-            parser.parseNext(in);
+            parser.parseNext(in.bytes());
         }
         request = new Http1Request(this, id + "/" + requests, method, uri, headers, length, parser.getBeginNanoTime());
         response = new Http1Response(request, this);
@@ -270,6 +258,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         try {
             if (!handler.handle(r, response, done)) {
                 response.setStatus(404);
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
                 response.write(true, ByteBuffer.wrap(ErrorBody.bytes(404, "Not found")), done);
             }
         } catch (Throwable t) {
@@ -281,7 +270,6 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
     Content.Chunk read() {
         List<Write> completed = null;
         synchronized (this) {
-            chunkHeld = false;
             while (true) {
                 if (inputFailure != null) {
                     return Content.Chunk.from(inputFailure, true);
@@ -292,7 +280,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
                 content = null;
                 int before = in.remaining();
                 // also with nothing buffered: a body whose last byte was parsed ends at the next parse
-                parser.parseNext(in);
+                parser.parseNext(in.bytes());
                 if (badMessage != null) {
                     inputFailure = (Throwable) badMessage;
                     continue;
@@ -300,8 +288,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
                 if (content != null) {
                     ByteBuffer slice = content;
                     content = null;
-                    chunkHeld = true;
-                    return Content.Chunk.from(slice, false, () -> chunkHeld = false);
+                    return in.chunk(slice);
                 }
                 if (messageDone || inputFailure != null || in.remaining() < before) {
                     continue;
@@ -311,7 +298,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
                         parser.atEOF();
                     } else {
                         // the parser at EOF without a verdict: the body cannot go on
-                        inputFailure = new EofException("early EOF");
+                        inputFailure = new BadBody("request body cut short");
                     }
                     continue;
                 }
@@ -360,11 +347,10 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
 
     /** Reads and drops the rest of the body when all of it is already here; true when the body is then complete. */
     synchronized boolean consumeAvailable() {
-        chunkHeld = false;
         while (!messageDone && badMessage == null && inputFailure == null) {
             content = null;
             int before = in.remaining();
-            parser.parseNext(in);
+            parser.parseNext(in.bytes());
             if (content == null && in.remaining() == before && !messageDone) {
                 break;
             }
@@ -412,7 +398,8 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
 
     @Override
     public void earlyEOF() {
-        inputFailure = new EofException("early EOF");
+        // also what the parser reports for broken chunk framing once the head is through
+        inputFailure = new BadBody("request body cut short or malformed");
     }
 
     @Override
@@ -457,7 +444,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         HttpFields.Mutable h = from.getHeaders();
         boolean bodyless = status < 200 || status == 204 || status == 304;
         noBody |= bodyless;
-        if (h.contains(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString()) || inputShut) {
+        if (h.contains(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString()) || inputShut || inputFailure != null) {
             persistent = false;
         }
         chunked = false;
@@ -569,7 +556,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
                     w.done.succeeded();
                 } finally {
                     if (end) {
-                        loop.execute(this::exchangeDone);
+                        loop.later(this::exchangeDone);
                     }
                 }
             } else {
@@ -591,11 +578,18 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         }
         if (failure != null) {
             if (!committed()) {
-                LOG.warn("request failed in the handler", failure);
+                int status = 500;
+                String message = "internal proxy error";
+                if (failure instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
+                    status = h.getCode();
+                    message = h.getReason() == null ? HttpStatus.getMessage(status) : h.getReason();
+                } else {
+                    LOG.warn("request failed in the handler", failure);
+                }
                 response.getHeaders().clear();
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-                response.setStatus(500);
-                response.write(true, ByteBuffer.wrap(ErrorBody.bytes(500, "internal proxy error")), Callback.NOOP);
+                response.setStatus(status);
+                response.write(true, ByteBuffer.wrap(ErrorBody.bytes(status, message)), Callback.NOOP);
             } else {
                 loop.execute(this::abort);
             }
@@ -603,11 +597,14 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
             // the handler ended without ending its answer: end it (headers included, when none went out yet)
             response.write(true, BufferUtil.EMPTY_BUFFER, Callback.NOOP);
         } else if (end) {
-            loop.execute(this::exchangeDone);
+            loop.later(this::exchangeDone);
         }
     }
 
-    /** The answer is out and the handler done: on to the next request, or close. On the loop thread. */
+    /**
+     * The answer is out and the handler done: on to the next request, or close. On the loop thread, at its next turn
+     * (never inside the callback of the write that ended the answer, so a pipelined request starts on a clean stack).
+     */
     private void exchangeDone() {
         synchronized (this) {
             if (closed || request == null || !handlerDone || !responseDone) {
@@ -625,12 +622,12 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
                 closeGracefully();
                 return;
             }
+            in.detachHeld();
             parser.reset();
             fields = HttpFields.build();
             headerDone = false;
             messageDone = false;
             content = null;
-            chunkHeld = false;
             inputFailure = null;
             badMessage = null;
             expectContinue = false;
@@ -684,7 +681,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         if (inputShut) {
             closeNow();
         } else {
-            in.position(in.limit());
+            in.discard();
             updateInterest();
         }
     }
@@ -765,7 +762,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
     /** Reads whenever there is room (and input); writes while bytes wait. Applied on the loop thread. Under the lock. */
     private void updateInterest() {
         int ops = 0;
-        if (!closed && !inputShut && (closing || roomToRead())) {
+        if (!closed && !inputShut && (closing || in.room())) {
             ops |= SelectionKey.OP_READ;
         }
         if (!closed && !writes.isEmpty()) {

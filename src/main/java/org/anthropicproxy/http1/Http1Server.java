@@ -124,8 +124,21 @@ public final class Http1Server implements AutoCloseable {
     @Override
     public void close() {
         stopAccepting();
-        for (Http1Connection c : connections) {
-            loop.execute(c::abort);
+        // the aborts run on the loop (they touch selection keys) and are waited for: the loop ends right after
+        CountDownLatch aborted = new CountDownLatch(1);
+        loop.execute(() -> {
+            try {
+                for (Http1Connection c : connections) {
+                    c.abort();
+                }
+            } finally {
+                aborted.countDown();
+            }
+        });
+        try {
+            aborted.await(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         loop.close();
     }

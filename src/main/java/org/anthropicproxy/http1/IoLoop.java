@@ -127,9 +127,14 @@ final class IoLoop implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        runTasks();
         try {
+            // whatever is still registered goes with the loop: a channel left open would never be read or closed
+            for (SelectionKey key : selector.keys()) {
+                key.channel().close();
+            }
             selector.close();
-        } catch (IOException ignored) {
+        } catch (IOException | ClosedSelectorException ignored) {
             // closing
         }
     }
