@@ -85,7 +85,8 @@ public final class Http1Client implements AutoCloseable {
             channel = SocketChannel.open();
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             int timeout = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
-            channel.socket().connect(new InetSocketAddress(host, port), timeout);
+            // resolved here, so a name that does not resolve fails naming it (UnknownHostException)
+            channel.socket().connect(new InetSocketAddress(java.net.InetAddress.getByName(host), port), timeout);
             Transport transport = secure ? TlsTransport.handshake(tls, channel, host, port, timeout) : Transport.plain(channel);
             channel.configureBlocking(false);
             Http1ClientConnection c = new Http1ClientConnection(this, loop, channel, transport, destination, maxHeaderBytes);
