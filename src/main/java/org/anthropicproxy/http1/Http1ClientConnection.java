@@ -222,6 +222,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
         }
     }
 
+    /** Reads what the socket has into the input buffer (-1 at the end of input), noting activity and the end. */
     private int fill() throws IOException {
         if (inputShut) {
             return -1;

@@ -169,11 +169,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         }
     }
 
-    /**
-     * Reads what the socket has into the buffer's free space; the unparsed bytes are moved to its start first unless
-     * a body chunk handed out still points into the buffer. Returns the count read, 0 when nothing came or there was
-     * no room, -1 at the end of input.
-     */
+    /** Reads what the socket has into the input buffer (-1 at the end of input), noting activity and the end. */
     private int fill() throws IOException {
         if (inputShut) {
             return -1;

@@ -32,9 +32,11 @@ import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The one upstream HTTP client. Tuned for a proxy: no default User-Agent or gzip (the client's own headers go
- * upstream), Nagle off, far more than Jetty's default 64 connections per destination (an agent fleet streams many
- * long responses to one host), idle pooled connections closed before common upstream limits.
+ * The one upstream HTTP client: the lean {@link Http1Client}, or Jetty's HttpClient when the system property
+ * {@value #CLIENT_PROPERTY} is {@code jetty} (kept for A/B measurements). Either is tuned for a proxy: no default
+ * User-Agent or gzip (the client's own headers go upstream), Nagle off, no limit of connections per destination that
+ * an agent fleet streaming many long responses to one host would meet, idle pooled connections closed before common
+ * upstream limits.
  */
 public final class UpstreamHttp implements AutoCloseable {
 
@@ -42,8 +44,8 @@ public final class UpstreamHttp implements AutoCloseable {
     public static final long POOL_RETAINED_BYTES = 16L * 1024 * 1024;
     public static final String CLIENT_PROPERTY = "anthropicproxy.client";
 
+    /** Exactly one of the two is set. */
     private final HttpClient client;
-    /** Null when Jetty's client serves every upstream (system property {@value #CLIENT_PROPERTY} = jetty). */
     private final Http1Client leanClient;
     private final ServerSettings settings;
     private final HeadersDeadlines headersDeadlines;
@@ -51,6 +53,17 @@ public final class UpstreamHttp implements AutoCloseable {
     public UpstreamHttp(ServerSettings settings) {
         this.settings = settings;
         this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
+        if ("jetty".equals(System.getProperty(CLIENT_PROPERTY))) {
+            client = jettyClient(settings);
+            leanClient = null;
+        } else {
+            client = null;
+            leanClient = new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(),
+                    requestBufferSize(settings), defaultTls());
+        }
+    }
+
+    private static HttpClient jettyClient(ServerSettings settings) {
         ClientConnector connector = new ClientConnector();
         connector.setConnectTimeout(settings.connectTimeout());
         connector.setIdleTimeout(settings.upstreamIdleConnection());
@@ -65,7 +78,7 @@ public final class UpstreamHttp implements AutoCloseable {
         // our listeners only queue what arrives for the reading thread, so the selector may parse responses itself
         // instead of waking a pool thread for every read (one thread hand-off less per response)
         transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
-        client = new HttpClient(transport);
+        HttpClient client = new HttpClient(transport);
         client.setExecutor(pool);
         // Jetty's default pool keeps nothing above 64 KiB, and the request header buffer (sized below) is larger:
         // without a bigger bucket every request allocated and zeroed a fresh direct buffer. Retention is bounded: by
@@ -90,9 +103,7 @@ public final class UpstreamHttp implements AutoCloseable {
         // answers to its client as they are. The 401 handler failed every 401 without a WWW-Authenticate header as a
         // protocol violation, so such an upstream answer (a token rejected even after its refresh) became a 500.
         client.getProtocolHandlers().clear();
-        leanClient = "jetty".equals(System.getProperty(CLIENT_PROPERTY)) ? null
-                : new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(), requestBufferSize(settings),
-                defaultTls());
+        return client;
     }
 
     private static int requestBufferSize(ServerSettings settings) {
@@ -242,7 +253,7 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     public Exchange post(URI uri, HttpFields headers, byte[] body) throws NoAnswerException, InterruptedException {
-        if (lean(uri)) {
+        if (leanClient != null) {
             ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
             return await(leanStreaming(uri, x), x::abort);
         }
@@ -252,7 +263,7 @@ public final class UpstreamHttp implements AutoCloseable {
 
     /** {@link #post} without waiting: completes when the headers arrive, or with a {@link NoAnswerException}. */
     public CompletableFuture<Exchange> postAsync(URI uri, HttpFields headers, byte[] body) {
-        if (lean(uri)) {
+        if (leanClient != null) {
             return leanStreaming(uri, leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout()));
         }
         return sendStreaming(postRequest(uri, headers, body), uri);
@@ -264,7 +275,7 @@ public final class UpstreamHttp implements AutoCloseable {
      * headers and more for the body.
      */
     public Exchange postForWhole(URI uri, HttpFields headers, byte[] body, int limit) throws NoAnswerException, InterruptedException {
-        if (lean(uri)) {
+        if (leanClient != null) {
             ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
             return await(leanWhole(uri, x, limit), x::abort);
         }
@@ -274,14 +285,14 @@ public final class UpstreamHttp implements AutoCloseable {
 
     /** {@link #postForWhole} without waiting. */
     public CompletableFuture<Exchange> postForWholeAsync(URI uri, HttpFields headers, byte[] body, int limit) {
-        if (lean(uri)) {
+        if (leanClient != null) {
             return leanWhole(uri, leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout()), limit);
         }
         return sendForWhole(postRequest(uri, headers, body), uri, limit);
     }
 
     public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {
-        if (lean(uri)) {
+        if (leanClient != null) {
             ClientExchange x = leanClient.send(uri, "GET", headers, null, settings.headersTimeout(), settings.headersTimeout());
             return await(leanStreaming(uri, x), x::abort);
         }
@@ -293,10 +304,6 @@ public final class UpstreamHttp implements AutoCloseable {
                 })
                 .timeout(settings.headersTimeout().toMillis(), TimeUnit.MILLISECONDS);
         return await(sendStreaming(req, uri), req::abort);
-    }
-
-    private boolean lean(URI uri) {
-        return leanClient != null;
     }
 
     /** The JDK's default TLS context: its trust store (cacerts, or javax.net.ssl.trustStore), as Jetty's client used. */
@@ -582,6 +589,7 @@ public final class UpstreamHttp implements AutoCloseable {
         headersDeadlines.close();
         if (leanClient != null) {
             leanClient.close();
+            return;
         }
         try {
             client.stop();

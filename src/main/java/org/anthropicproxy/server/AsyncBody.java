@@ -9,7 +9,7 @@ import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * Reads a request body of known length without blocking: the chunks already received at once, the rest as the
- * selector reports them (Jetty runs a non-blocking demand callback on the I/O thread). The future completes on the
+ * selector reports them (the server runs a demand callback on its I/O thread). The future completes on the
  * thread that read the last chunk, so a request served on I/O threads never waits for a virtual thread.
  */
 final class AsyncBody implements Invocable.Task {
@@ -46,7 +46,7 @@ final class AsyncBody implements Invocable.Task {
             ByteBuffer bytes = chunk.getByteBuffer();
             int n = bytes.remaining();
             if (n > body.length - filled) {
-                // Jetty stops at the content-length; a chunk past it would be a bug, not a client's fault
+                // the server stops at the content-length; a chunk past it would be a bug, not a client's fault
                 chunk.release();
                 done.completeExceptionally(new IllegalStateException("request content longer than its content-length"));
                 return;

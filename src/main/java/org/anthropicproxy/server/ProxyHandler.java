@@ -157,7 +157,7 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /**
-     * Whether the connection stays open after the answer about to be sent. Jetty closes it when the request's body was
+     * Whether the connection stays open after the answer about to be sent. The server closes it when the request's body was
      * not read to its end; the answer must then say {@code connection: close}, or a client that pooled the connection
      * sends its next request into a closed socket ("header parser received no bytes"). A body the route did not read
      * (a 401, a 404, telemetry) is dropped after the answer when it is small enough, before it otherwise: a client still
@@ -195,7 +195,7 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /**
-     * Ends the request: an open stream is closed, {@code then} runs (the access log and metrics), then Jetty is told,
+     * Ends the request: an open stream is closed, {@code then} runs (the access log and metrics), then the server is told,
      * which lets the connection go on with its next request: a client that saw its answer and asks the metrics sees
      * this request counted.
      */
@@ -377,7 +377,7 @@ final class ProxyHandler extends Handler.Abstract {
                 if (in.readNBytes(body, 0, body.length) < body.length) {
                     throw new EOFException();
                 }
-                // and the end of the content: a request whose end was not read makes Jetty close the connection
+                // and the end of the content: a request whose end was not read makes the server close the connection
                 // after the answer, which a client reusing it sees as a connection closed without an answer
                 in.read();
             } else {
