@@ -22,42 +22,26 @@ import org.eclipse.jetty.io.EofException;
  * its body handed to the reader chunk by chunk. Between exchanges it waits in its destination's pool, watched for
  * the server closing it.
  */
-final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHandler {
+final class Http1ClientConnection extends Endpoint implements IoLoop.Ready, HttpParser.ResponseHandler {
 
     private static final int BUFFER_BYTES = 16 * 1024;
 
     private final Http1Client client;
-    private final IoLoop loop;
-    private final SocketChannel channel;
-    private final Transport transport;
     final String destination;
     private final HttpParser parser;
-    private final InputBuffer in = new InputBuffer(BUFFER_BYTES, this);
-    private SelectionKey key;
-    private int interestOps;
     private ByteBuffer[] unwritten;
-    volatile long lastActivity = System.nanoTime();
 
     // the exchange in progress (under the lock)
     private ClientExchange exchange;
     private Runnable demand;
     private int status;
     private HttpVersion version;
-    private HttpFields.Mutable fields;
-    private boolean headerDone;
-    private ByteBuffer content;
-    private boolean messageDone;
     private Throwable failure;
-
-    private boolean inputShut;
-    private boolean closed;
 
     Http1ClientConnection(Http1Client client, IoLoop loop, SocketChannel channel, Transport transport, String destination,
                           int maxHeaderBytes) {
+        super(loop, channel, transport, BUFFER_BYTES);
         this.client = client;
-        this.loop = loop;
-        this.channel = channel;
-        this.transport = transport;
         this.destination = destination;
         this.parser = new HttpParser(this, maxHeaderBytes, HttpCompliance.RFC9110);
         parser.setHeaderCacheSize(0);
@@ -65,8 +49,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
 
     /** On the loop thread. */
     void register() throws IOException {
-        interestOps = SelectionKey.OP_READ;
-        key = channel.register(loop.selector(), interestOps, this);
+        interest.register(channel, this);
     }
 
     /** Takes this pooled connection for a new exchange; false when it closed meanwhile. */
@@ -88,17 +71,14 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
             x.connection = this;
             demand = null;
             status = 0;
-            fields = HttpFields.build();
-            headerDone = false;
-            content = null;
-            messageDone = false;
+            clearMessage();
             failure = null;
             in.detachHeld();
             parser.reset();
             lastActivity = System.nanoTime();
             try {
                 transport.write(request);
-                if (remaining(request) > 0 || !transport.flushed()) {
+                if (Transport.remaining(request) > 0 || !transport.flushed()) {
                     unwritten = request;
                 }
                 updateInterest();
@@ -123,7 +103,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
                     try {
                         transport.write(unwritten);
                         lastActivity = System.nanoTime();
-                        if (remaining(unwritten) == 0 && transport.flushed()) {
+                        if (Transport.remaining(unwritten) == 0 && transport.flushed()) {
                             unwritten = null;
                         }
                     } catch (IOException e) {
@@ -201,9 +181,7 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
             if (headerDone && status >= 100 && status < 200) {
                 // 100 Continue, 103 Early Hints: not the answer
                 parser.reset();
-                headerDone = false;
-                messageDone = false;
-                fields = HttpFields.build();
+                clearMessage();
                 continue;
             }
             if (headerDone || failure != null) {
@@ -220,20 +198,6 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
                 return;
             }
         }
-    }
-
-    /** Reads what the socket has into the input buffer (-1 at the end of input), noting activity and the end. */
-    private int fill() throws IOException {
-        if (inputShut) {
-            return -1;
-        }
-        int n = in.fill(transport);
-        if (n > 0) {
-            lastActivity = System.nanoTime();
-        } else if (n < 0) {
-            inputShut = true;
-        }
-        return n;
     }
 
     /** The next part of {@code x}'s body, null when none has arrived yet. */
@@ -331,34 +295,6 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
     }
 
     @Override
-    public void parsedHeader(HttpField field) {
-        fields.add(field);
-    }
-
-    @Override
-    public boolean headerComplete() {
-        headerDone = true;
-        return true;
-    }
-
-    @Override
-    public boolean content(ByteBuffer item) {
-        content = item;
-        return true;
-    }
-
-    @Override
-    public boolean contentComplete() {
-        return false;
-    }
-
-    @Override
-    public boolean messageComplete() {
-        messageDone = true;
-        return true;
-    }
-
-    @Override
     public void earlyEOF() {
         failure = new EofException("upstream closed the connection mid-answer");
     }
@@ -439,41 +375,8 @@ final class Http1ClientConnection implements IoLoop.Ready, HttpParser.ResponseHa
         }
     }
 
-    private static long remaining(ByteBuffer[] buffers) {
-        long n = 0;
-        for (ByteBuffer b : buffers) {
-            n += b.remaining();
-        }
-        return n;
-    }
-
     /** Reads whenever there is room; writes while request bytes wait. Applied on the loop thread. Under the lock. */
     private void updateInterest() {
-        int ops = 0;
-        if (!closed && !inputShut && in.room()) {
-            ops |= SelectionKey.OP_READ;
-        }
-        if (!closed && unwritten != null) {
-            ops |= SelectionKey.OP_WRITE;
-        }
-        if (ops != interestOps) {
-            interestOps = ops;
-            if (loop.inLoop()) {
-                applyInterest();
-            } else {
-                loop.later(this::applyInterest);
-            }
-        }
-    }
-
-    private void applyInterest() {
-        SelectionKey k = key;
-        int ops;
-        synchronized (this) {
-            ops = interestOps;
-        }
-        if (k != null && k.isValid()) {
-            k.interestOps(ops);
-        }
+        interest.set(!closed && !inputShut && in.room(), !closed && unwritten != null);
     }
 }

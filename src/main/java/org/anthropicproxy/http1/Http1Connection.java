@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * End of input after a whole request is not a departure (a client may shut its output and wait for the answer);
  * the connection closes after that answer.
  */
-final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
+final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser.RequestHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(Http1Connection.class);
     private static final int BUFFER_BYTES = 8 * 1024;
@@ -53,27 +53,16 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
     }
 
     private final Http1Server server;
-    private final IoLoop loop;
-    private final SocketChannel channel;
-    private final Transport transport;
     private final Request.Handler handler;
     private final HttpParser parser;
     private final long id = IDS.incrementAndGet();
-    private final InputBuffer in = new InputBuffer(BUFFER_BYTES, this);
     private final ArrayDeque<Write> writes = new ArrayDeque<>(2);
-    private SelectionKey key;
-    private int interestOps;
-    private volatile long lastActivity = System.nanoTime();
     private long requests;
 
     // what the parser reported (all under the connection's lock)
     private String method;
     private String uri;
     private HttpVersion version;
-    private HttpFields.Mutable fields = HttpFields.build();
-    private boolean headerDone;
-    private ByteBuffer content;
-    private boolean messageDone;
     private Throwable inputFailure;
     private HttpException badMessage;
 
@@ -91,16 +80,12 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
     private boolean handlerDone;
 
     // the connection
-    private boolean inputShut;
     private boolean closing;
     private long closingSince;
-    private boolean closed;
 
     Http1Connection(Http1Server server, IoLoop loop, SocketChannel channel, Request.Handler handler, int maxHeaderBytes) {
+        super(loop, channel, Transport.plain(channel), BUFFER_BYTES);
         this.server = server;
-        this.loop = loop;
-        this.channel = channel;
-        this.transport = Transport.plain(channel);
         this.handler = handler;
         this.parser = new HttpParser(this, maxHeaderBytes, HttpCompliance.RFC9110);
         parser.setHeaderCacheSize(0);
@@ -108,8 +93,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
 
     /** On the loop thread. */
     void register() throws IOException {
-        interestOps = SelectionKey.OP_READ;
-        key = channel.register(loop.selector(), interestOps, this);
+        interest.register(channel, this);
     }
 
     @Override
@@ -167,20 +151,6 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         if (demanded != null) {
             demanded.run();
         }
-    }
-
-    /** Reads what the socket has into the input buffer (-1 at the end of input), noting activity and the end. */
-    private int fill() throws IOException {
-        if (inputShut) {
-            return -1;
-        }
-        int n = in.fill(transport);
-        if (n > 0) {
-            lastActivity = System.nanoTime();
-        } else if (n < 0) {
-            inputShut = true;
-        }
-        return n;
     }
 
     /** Parses the next request's head from what is buffered and hands the request to the handler. */
@@ -365,34 +335,6 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
     }
 
     @Override
-    public void parsedHeader(HttpField field) {
-        fields.add(field);
-    }
-
-    @Override
-    public boolean headerComplete() {
-        headerDone = true;
-        return true;
-    }
-
-    @Override
-    public boolean content(ByteBuffer item) {
-        content = item;
-        return true;
-    }
-
-    @Override
-    public boolean contentComplete() {
-        return false;
-    }
-
-    @Override
-    public boolean messageComplete() {
-        messageDone = true;
-        return true;
-    }
-
-    @Override
     public void earlyEOF() {
         // also what the parser reports for broken chunk framing once the head is through
         inputFailure = new BadBody("request body cut short or malformed");
@@ -504,11 +446,11 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         try {
             Write w;
             while ((w = writes.peek()) != null && !closed) {
-                if (remaining(w.buffers) > 0) {
+                if (Transport.remaining(w.buffers) > 0) {
                     channel.write(w.buffers);
                     lastActivity = System.nanoTime();
                 }
-                if (remaining(w.buffers) > 0) {
+                if (Transport.remaining(w.buffers) > 0) {
                     break;
                 }
                 writes.poll();
@@ -526,14 +468,6 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
         }
         updateInterest();
         return completed;
-    }
-
-    private static long remaining(ByteBuffer[] buffers) {
-        long n = 0;
-        for (ByteBuffer b : buffers) {
-            n += b.remaining();
-        }
-        return n;
     }
 
     /** Tells the writers their bytes are out; outside the lock, as a callback may write again. */
@@ -620,10 +554,7 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
             }
             in.detachHeld();
             parser.reset();
-            fields = HttpFields.build();
-            headerDone = false;
-            messageDone = false;
-            content = null;
+            clearMessage();
             inputFailure = null;
             badMessage = null;
             expectContinue = false;
@@ -757,31 +688,6 @@ final class Http1Connection implements IoLoop.Ready, HttpParser.RequestHandler {
 
     /** Reads whenever there is room (and input); writes while bytes wait. Applied on the loop thread. Under the lock. */
     private void updateInterest() {
-        int ops = 0;
-        if (!closed && !inputShut && (closing || in.room())) {
-            ops |= SelectionKey.OP_READ;
-        }
-        if (!closed && !writes.isEmpty()) {
-            ops |= SelectionKey.OP_WRITE;
-        }
-        if (ops != interestOps) {
-            interestOps = ops;
-            if (loop.inLoop()) {
-                applyInterest();
-            } else {
-                loop.later(this::applyInterest);
-            }
-        }
-    }
-
-    private void applyInterest() {
-        SelectionKey k = key;
-        int ops;
-        synchronized (this) {
-            ops = interestOps;
-        }
-        if (k != null && k.isValid()) {
-            k.interestOps(ops);
-        }
+        interest.set(!closed && !inputShut && (closing || in.room()), !closed && !writes.isEmpty());
     }
 }

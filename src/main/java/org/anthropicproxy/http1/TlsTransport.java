@@ -154,7 +154,7 @@ final class TlsTransport implements Transport {
     @Override
     public void write(ByteBuffer[] srcs) throws IOException {
         flush();
-        while (netOut.remaining() == 0 && remaining(srcs) > 0) {
+        while (netOut.remaining() == 0 && Transport.remaining(srcs) > 0) {
             netOut.clear();
             SSLEngineResult r = engine.wrap(srcs, netOut);
             netOut.flip();
@@ -199,13 +199,5 @@ final class TlsTransport implements Transport {
                 flush();
             }
         }
-    }
-
-    private static long remaining(ByteBuffer[] buffers) {
-        long n = 0;
-        for (ByteBuffer b : buffers) {
-            n += b.remaining();
-        }
-        return n;
     }
 }

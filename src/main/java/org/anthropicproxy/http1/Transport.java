@@ -19,6 +19,14 @@ interface Transport {
     /** Writes what the transport holds, as far as the socket takes it. */
     void flush() throws IOException;
 
+    static long remaining(ByteBuffer[] buffers) {
+        long n = 0;
+        for (ByteBuffer b : buffers) {
+            n += b.remaining();
+        }
+        return n;
+    }
+
     static Transport plain(SocketChannel channel) {
         return new Transport() {
             @Override

@@ -22,15 +22,12 @@ public final class ProxyServer implements AutoCloseable {
 
     public static final String ENGINE_PROPERTY = "anthropicproxy.server";
 
-    /** What accepts connections and runs the handler. */
-    private interface Engine {
+    /** What accepts connections and runs the handler: either server, as four actions. */
+    private record Engine(Starter start, java.util.function.IntSupplier port, Runnable stopAccepting, Runnable stop) {
+    }
+
+    private interface Starter {
         void start() throws Exception;
-
-        int port();
-
-        void stopAccepting();
-
-        void stop();
     }
 
     private final Engine engine;
@@ -53,27 +50,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private Engine lean(ServerSettings settings, java.time.Duration idle) {
         Http1Server server = new Http1Server(settings.host(), settings.port(), handler, settings.maxHeaderBytes(), idle);
-        return new Engine() {
-            @Override
-            public void start() throws Exception {
-                server.start();
-            }
-
-            @Override
-            public int port() {
-                return server.port();
-            }
-
-            @Override
-            public void stopAccepting() {
-                server.stopAccepting();
-            }
-
-            @Override
-            public void stop() {
-                server.close();
-            }
-        };
+        return new Engine(server::start, server::port, server::stopAccepting, server::close);
     }
 
     private Engine jetty(ServerSettings settings, java.time.Duration idle) {
@@ -103,31 +80,13 @@ public final class ProxyServer implements AutoCloseable {
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(1000);
         server.setStopAtShutdown(false);
-        return new Engine() {
-            @Override
-            public void start() throws Exception {
-                server.start();
+        return new Engine(server::start, connector::getLocalPort, connector::close, () -> {
+            try {
+                server.stop();
+            } catch (Exception ignored) {
+                // stopping: nothing more to do
             }
-
-            @Override
-            public int port() {
-                return connector.getLocalPort();
-            }
-
-            @Override
-            public void stopAccepting() {
-                connector.close();
-            }
-
-            @Override
-            public void stop() {
-                try {
-                    server.stop();
-                } catch (Exception ignored) {
-                    // stopping: nothing more to do
-                }
-            }
-        };
+        });
     }
 
     private void awaitIdle(long deadlineNanos) {
@@ -142,12 +101,12 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     public ProxyServer start() throws Exception {
-        engine.start();
+        engine.start().start();
         return this;
     }
 
     public int port() {
-        return engine.port();
+        return engine.port().getAsInt();
     }
 
     public InetSocketAddress address() {
@@ -161,14 +120,14 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         handler.beginShutdown();
-        engine.stopAccepting(); // open connections keep going
+        engine.stopAccepting().run(); // open connections keep going
         long deadline = System.nanoTime() + Math.max(0, grace.toMillis() - 1000) * 1_000_000L;
         awaitIdle(deadline);
         if (handler.inFlight() > 0) {
             pinger.abortAll("the proxy is shutting down; retry the request");
             awaitIdle(System.nanoTime() + 1_000_000_000L);
         }
-        engine.stop();
+        engine.stop().run();
         pinger.close();
         router.close();
     }
