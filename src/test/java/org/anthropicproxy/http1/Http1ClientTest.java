@@ -34,9 +34,11 @@ class Http1ClientTest {
     private ServerSocket server;
     private final AtomicInteger accepted = new AtomicInteger();
     private final BlockingQueue<String> requestHeads = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
 
     @AfterEach
     void close() throws IOException {
+        release.countDown();
         client.close();
         if (server != null) {
             server.close();
@@ -226,7 +228,8 @@ class Http1ClientTest {
         URI uri = upstream((body, out) -> {
             write(out, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n");
             try {
-                Thread.sleep(10_000);
+                // holds the answer until the test ends (bounded in case it never does)
+                release.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -248,7 +251,8 @@ class Http1ClientTest {
         URI uri = upstream((body, out) -> {
             write(out, "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n");
             try {
-                Thread.sleep(10_000);
+                // holds the answer until the test ends (bounded in case it never does)
+                release.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
