@@ -486,7 +486,7 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
                     w.done.succeeded();
                 } finally {
                     if (end) {
-                        loop.later(this::exchangeDone);
+                        exchangeEnded();
                     }
                 }
             } else {
@@ -527,46 +527,77 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
             // the handler ended without ending its answer: end it (headers included, when none went out yet)
             response.write(true, BufferUtil.EMPTY_BUFFER, Callback.NOOP);
         } else if (end) {
-            loop.later(this::exchangeDone);
+            exchangeEnded();
         }
     }
 
     /**
-     * The answer is out and the handler done: on to the next request, or close. On the loop thread, at its next turn
-     * (never inside the callback of the write that ended the answer, so a pipelined request starts on a clean stack).
+     * The answer is out and the handler done. On the loop, the exchange ends at the loop's next turn (never inside
+     * the callback of the write that ended the answer, so a pipelined request starts on a clean stack). On another
+     * thread (the usual case: the answer was written by the thread that received the upstream's), it ends here: the
+     * loop is woken only when a next request is already buffered or the connection closes, not once per request.
      */
+    private void exchangeEnded() {
+        if (loop.inLoop()) {
+            loop.later(this::exchangeDone);
+            return;
+        }
+        boolean next;
+        synchronized (this) {
+            next = reset(false);
+        }
+        if (next) {
+            loop.later(this::exchangeDone);
+        }
+    }
+
+    /** On the loop thread: the exchange ends (if {@link #exchangeEnded} did not end it already), the next begins. */
     private void exchangeDone() {
         synchronized (this) {
-            if (closed || request == null || !handlerDone || !responseDone) {
-                return;
-            }
-            boolean keep = persistent && !inputShut;
-            if (keep && !messageDone) {
-                // a body the handler left unread: dropped if it is all here, else the connection cannot go on
-                keep = consumeAvailable();
-            }
-            request = null;
-            response = null;
-            demand = null;
-            if (!keep) {
-                closeGracefully();
-                return;
-            }
-            in.detachHeld();
-            parser.reset();
-            clearMessage();
-            inputFailure = null;
-            badMessage = null;
-            expectContinue = false;
-            committed = false;
-            chunked = false;
-            noBody = false;
-            lastWritten = false;
-            responseDone = false;
-            handlerDone = false;
-            updateInterest();
+            reset(true);
         }
         nextRequest();
+    }
+
+    /**
+     * Readies the connection for its next request, or closes it (only when {@code onLoop}); under the lock. Returns
+     * whether the loop has more to do: a request already buffered to parse, or a close.
+     */
+    private boolean reset(boolean onLoop) {
+        if (closed || request == null || !handlerDone || !responseDone) {
+            return false;
+        }
+        boolean keep = persistent && !inputShut;
+        if (keep && !messageDone) {
+            // a body the handler left unread: dropped if it is all here, else the connection cannot go on
+            keep = consumeAvailable();
+        }
+        if (!keep) {
+            if (onLoop) {
+                request = null;
+                response = null;
+                demand = null;
+                closeGracefully();
+            }
+            return true;
+        }
+        request = null;
+        response = null;
+        demand = null;
+        in.detachHeld();
+        parser.reset();
+        clearMessage();
+        inputFailure = null;
+        badMessage = null;
+        expectContinue = false;
+        committed = false;
+        chunked = false;
+        noBody = false;
+        lastWritten = false;
+        responseDone = false;
+        handlerDone = false;
+        updateInterest();
+        return in.hasRemaining() || inputShut;
     }
 
     private void answerBadMessage(HttpException bad) {
