@@ -64,7 +64,7 @@ class FileQuotaStoreTest {
             for (int i = 1; i <= 500; i++) {
                 store.recordRequest("native", t0.plusMillis(i));
             }
-            long deadline = System.nanoTime() + 10_000_000_000L; // the coalesced flush comes within ~1 s
+            long deadline = System.nanoTime() + 15_000_000_000L; // the coalesced flush comes within ~5 s
             while (countOnDisk(file) != 500 && System.nanoTime() < deadline) {
                 java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
             }

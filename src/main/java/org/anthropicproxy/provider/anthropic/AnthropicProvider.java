@@ -280,8 +280,9 @@ public final class AnthropicProvider implements Provider {
         HttpFields.Mutable headers = HeaderPolicy.downstream(ex.headers());
         boolean json = ex.contentType().contains("json");
         Usage usage = null;
-        // the envelope check stops at the message's second field: only an envelope pays for a tree
-        if (json && settings.unwrapEnvelope() && UsageJson.successEnvelope(body)) {
+        // one streaming pass checks the body is an object and reads usage; only an envelope pays for a tree
+        UsageJson.Answer read = json ? UsageJson.answer(body) : null;
+        if (read != null && read.envelope() && settings.unwrapEnvelope()) {
             JsonNode root = jsonObject(body);
             if (root != null) {
                 if ("success".equals(root.path("type").asText()) && root.path("data").isObject()) {
@@ -290,8 +291,8 @@ public final class AnthropicProvider implements Provider {
                 }
                 usage = usageOf(root.path("usage"));
             }
-        } else if (json) {
-            usage = UsageJson.response(body); // one streaming pass: checks it is an object and reads usage
+        } else if (read != null) {
+            usage = read.usage();
         }
         if (usage == null) {
             // a success status with an HTML or garbage body is no answer a client can use

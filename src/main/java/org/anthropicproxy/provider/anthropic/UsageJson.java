@@ -27,43 +27,46 @@ final class UsageJson {
     private UsageJson() {
     }
 
-    /**
-     * The top-level {@code usage} of a non-stream response ({@link Usage#NONE} without one), or null when the body
-     * is not a JSON object.
-     */
-    static Usage response(byte[] body) {
-        try (JsonParser p = Json.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            long[] f = walk(p, USAGE, 0, new long[4]);
-            return f == null ? Usage.NONE : new Usage(f[0], f[1], f[2], f[3]);
-        } catch (IOException e) {
-            return null;
-        }
+    /** What one pass over a whole answer found. */
+    record Answer(Usage usage, boolean envelope) {
     }
 
     /**
-     * Whether the body is a JSON object whose top-level {@code type} is {@code "success"} (a CodeBuddy-style envelope
-     * around the message). Stops at {@code type}, which a message has second, so a plain message costs a few tokens.
+     * One pass over a non-stream answer: its top-level {@code usage} ({@link Usage#NONE} without one; null when the
+     * body is not a JSON object) and whether its top-level {@code type} is {@code "success"} (a CodeBuddy-style
+     * envelope around the message, which then goes to the tree path; known from the type field on, even when the body
+     * breaks off later).
      */
-    static boolean successEnvelope(byte[] body) {
+    static Answer answer(byte[] body) {
+        boolean envelope = false;
         try (JsonParser p = Json.FACTORY.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                return false;
+                return new Answer(null, false);
             }
+            long[] found = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
-                boolean type = "type".equals(p.currentName());
+                String name = p.currentName();
                 JsonToken v = p.nextToken();
-                if (type) {
-                    return v == JsonToken.VALUE_STRING && "success".equals(p.getText());
+                if (USAGE[0].equals(name)) {
+                    found = null; // the last occurrence wins, even when it is not an object
+                    if (v == JsonToken.START_OBJECT) {
+                        found = figures(p, new long[4]);
+                        continue;
+                    }
+                } else if ("type".equals(name)) {
+                    envelope = v == JsonToken.VALUE_STRING && "success".equals(p.getText());
                 }
                 p.skipChildren();
             }
-            return false;
+            return new Answer(found == null ? Usage.NONE : new Usage(found[0], found[1], found[2], found[3]), envelope);
         } catch (IOException e) {
-            return false;
+            return new Answer(null, envelope);
         }
+    }
+
+    /** {@link #answer}'s usage. */
+    static Usage response(byte[] body) {
+        return answer(body).usage();
     }
 
     /**

@@ -40,16 +40,16 @@ class UsageJsonTest {
 
     @Test
     void aSuccessEnvelopeIsToldByItsTopLevelType() {
-        assertThat(UsageJson.successEnvelope(bytes("{\"type\":\"success\",\"data\":{\"id\":\"m\"}}"))).isTrue();
-        assertThat(UsageJson.successEnvelope(bytes("{\"code\":0,\"data\":{},\"type\":\"success\"}"))).isTrue();
-        assertThat(UsageJson.successEnvelope(bytes("{\"id\":\"m\",\"type\":\"message\",\"content\":[{\"type\":\"success\"}]}")))
+        assertThat(UsageJson.answer(bytes("{\"type\":\"success\",\"data\":{\"id\":\"m\"}}")).envelope()).isTrue();
+        assertThat(UsageJson.answer(bytes("{\"code\":0,\"data\":{},\"type\":\"success\"}")).envelope()).isTrue();
+        assertThat(UsageJson.answer(bytes("{\"id\":\"m\",\"type\":\"message\",\"content\":[{\"type\":\"success\"}]}")).envelope())
                 .isFalse();
-        assertThat(UsageJson.successEnvelope(bytes("{\"data\":{\"type\":\"success\"}}"))).isFalse();
+        assertThat(UsageJson.answer(bytes("{\"data\":{\"type\":\"success\"}}")).envelope()).isFalse();
         for (String other : new String[] {"", "[]", "\"success\"", "{\"type\":1}", "{\"id\":", "<html>"}) {
-            assertThat(UsageJson.successEnvelope(bytes(other))).as(other).isFalse();
+            assertThat(UsageJson.answer(bytes(other)).envelope()).as(other).isFalse();
         }
         // decided at the type field: a body cut after it goes to the tree path, which then calls it unreadable
-        assertThat(UsageJson.successEnvelope(bytes("{\"type\":\"success\""))).isTrue();
+        assertThat(UsageJson.answer(bytes("{\"type\":\"success\"")).envelope()).isTrue();
     }
 
     @Test
