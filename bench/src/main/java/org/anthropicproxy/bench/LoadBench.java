@@ -52,6 +52,7 @@ public final class LoadBench {
     private final String kinds;
     private final double latencySeconds;
     private final long warmupSeconds;
+    private final double settleSeconds;
     private final Path work;
     private final Map<String, Object> json = new LinkedHashMap<>();
     private final List<String[]> rows = new ArrayList<>();
@@ -76,6 +77,7 @@ public final class LoadBench {
         kinds = args.get("kinds");
         latencySeconds = Double.parseDouble(args.getOrDefault("latency-seconds", quick ? "2" : "8"));
         warmupSeconds = Long.parseLong(args.getOrDefault("warmup-seconds", quick ? "5" : "30"));
+        settleSeconds = Double.parseDouble(args.getOrDefault("settle-seconds", quick ? "1" : "8"));
         work = Files.createTempDirectory("proxy-bench");
     }
 
@@ -94,8 +96,9 @@ public final class LoadBench {
             args.put(key, flag ? "true" : argv[++i]);
         }
         LoadBench b = new LoadBench(args);
-        // the latency phase runs 8 kinds twice, the reference phase 2 kinds twice through each of 4 reference proxies
-        long limitSec = (b.quick ? 210 : 660) + b.warmupSeconds + (long) (32 * b.latencySeconds);
+        // the latency phase runs 8 kinds twice, the reference phase 2 kinds twice through each of 4 reference proxies,
+        // each proxy's measured pass after an unmeasured one of the same load
+        long limitSec = (b.quick ? 210 : 660) + b.warmupSeconds + (long) (32 * b.latencySeconds + 16 * b.settleSeconds);
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
             try {
                 Thread.sleep(limitSec * 1000);
@@ -317,6 +320,19 @@ public final class LoadBench {
         }
     }
 
+    /**
+     * An unmeasured pass at the measured rate before a measured one. The warm-up saturates the proxy; at 200 req/s
+     * other branches turn common (writes that complete at once, a selector that sleeps between requests), the JIT
+     * recompiles them for a while, and without this pass its compiler threads were 10–50 µs of each request's CPU in
+     * an 8 s phase: what a freshly started proxy spends, not one that has run a while. Every proxy, ours and the
+     * reference ones, gets the same pass.
+     */
+    private void settle(java.util.concurrent.Callable<Open> pass) throws Exception {
+        if (settleSeconds > 0) {
+            pass.call();
+        }
+    }
+
     private Open openLoop(Target t, boolean viaProxy, int rate, double seconds, boolean chunkMarkers) throws Exception {
         return openLoop(t, url(t, viaProxy), viaProxy ? t.proxyEnd() : t.directEnd(), viaProxy ? proxy : null, rate, seconds,
                 chunkMarkers);
@@ -382,6 +398,7 @@ public final class LoadBench {
         List<String[]> cpuRows = new ArrayList<>();
         for (Target t : targets) {
             Open d = openLoop(t, false, RATE, secs, false);
+            settle(() -> openLoop(t, true, RATE, settleSeconds, false));
             Open p = openLoop(t, true, RATE, secs, false);
             double cpuUs = p.cpuUsPerRequest();
             proxyCpuAtRate.put(t.name(), cpuUs);
@@ -466,6 +483,7 @@ public final class LoadBench {
                 Map<String, Object> byKind = new LinkedHashMap<>();
                 for (Target t : kinds) {
                     Open d = openLoop(t, false, RATE, latencySeconds, false);
+                    settle(() -> openLoop(t, base + t.directPath(), t.directEnd(), null, RATE, settleSeconds, false));
                     Open r = openLoop(t, base + t.directPath(), t.directEnd(), ref, RATE, latencySeconds, false);
                     double cpuUs = r.cpuUsPerRequest();
                     Double ours = proxyCpuAtRate.get(t.name());
