@@ -64,11 +64,6 @@ final class UsageJson {
         }
     }
 
-    /** {@link #answer}'s usage. */
-    static Usage response(byte[] body) {
-        return answer(body).usage();
-    }
-
     /**
      * The figures of a {@code message_start} ({@code message.usage}) or {@code message_delta} ({@code usage}) event,
      * in {@link Usage} order, each defaulting to {@code current}; null when the event carries no usage object or is

@@ -25,16 +25,16 @@ class UsageJsonTest {
         String body = "{\"id\":\"msg_1\",\"content\":[{\"type\":\"text\",\"text\":\"hi {\\\"usage\\\":1}\",\"usage\":{\"input_tokens\":99}}],"
                 + "\"usage\":{\"input_tokens\":12,\"output_tokens\":34,\"cache_read_input_tokens\":5,"
                 + "\"cache_creation_input_tokens\":6,\"server_tool_use\":{\"web_search_requests\":1}}}";
-        assertThat(UsageJson.response(bytes(body))).isEqualTo(new Usage(12, 34, 5, 6));
+        assertThat(UsageJson.answer(bytes(body)).usage()).isEqualTo(new Usage(12, 34, 5, 6));
     }
 
     @Test
     void noUsageIsNoneAndANonObjectIsNull() {
-        assertThat(UsageJson.response(bytes("{\"id\":\"x\"}"))).isEqualTo(Usage.NONE);
-        assertThat(UsageJson.response(bytes("{\"usage\":null}"))).isEqualTo(Usage.NONE);
-        assertThat(UsageJson.response(bytes("{\"usage\":{\"input_tokens\":1}} trailing"))).isEqualTo(new Usage(1, 0, 0, 0));
+        assertThat(UsageJson.answer(bytes("{\"id\":\"x\"}")).usage()).isEqualTo(Usage.NONE);
+        assertThat(UsageJson.answer(bytes("{\"usage\":null}")).usage()).isEqualTo(Usage.NONE);
+        assertThat(UsageJson.answer(bytes("{\"usage\":{\"input_tokens\":1}} trailing")).usage()).isEqualTo(new Usage(1, 0, 0, 0));
         for (String bad : new String[] {"", "[]", "\"s\"", "<html>", "{\"usage\":{\"input_tokens\":1}", "{\"a\":tru}", "null"}) {
-            assertThat(UsageJson.response(bytes(bad))).as(bad).isNull();
+            assertThat(UsageJson.answer(bytes(bad)).usage()).as(bad).isNull();
         }
     }
 
@@ -48,6 +48,10 @@ class UsageJsonTest {
         for (String other : new String[] {"", "[]", "\"success\"", "{\"type\":1}", "{\"id\":", "<html>"}) {
             assertThat(UsageJson.answer(bytes(other)).envelope()).as(other).isFalse();
         }
+        // one pass tells both: the envelope and the usage beside it
+        UsageJson.Answer both = UsageJson.answer(bytes("{\"usage\":{\"input_tokens\":3},\"type\":\"success\",\"data\":{}}"));
+        assertThat(both.envelope()).isTrue();
+        assertThat(both.usage()).isEqualTo(new Usage(3, 0, 0, 0));
         // decided at the type field: a body cut after it goes to the tree path, which then calls it unreadable
         assertThat(UsageJson.answer(bytes("{\"type\":\"success\"")).envelope()).isTrue();
     }
@@ -74,7 +78,7 @@ class UsageJsonTest {
         } catch (Exception e) {
             expected = null;
         }
-        assertThat(UsageJson.response(body)).as(doc).isEqualTo(expected);
+        assertThat(UsageJson.answer(body).usage()).as(doc).isEqualTo(expected);
     }
 
     @Property(tries = 2000)
