@@ -59,6 +59,8 @@ public final class LoadBench {
     private int misses;
     /** The proxy's CPU µs per request at 200 req/s by kind, from the latency phase (for the reference rows). */
     private final Map<String, Double> proxyCpuAtRate = new LinkedHashMap<>();
+    /** nginx's CPU per request at max throughput by kind (the reference phase runs before the proxy's). */
+    private final Map<String, Double> nginxCpuAtSaturation = new LinkedHashMap<>();
 
     private FastUpstream upstream;
     private LoadClient client;
@@ -98,7 +100,7 @@ public final class LoadBench {
         LoadBench b = new LoadBench(args);
         // the latency phase runs 8 kinds twice, the reference phase 2 kinds twice through each of 4 reference proxies,
         // each proxy's measured pass after an unmeasured one of the same load
-        long limitSec = (b.quick ? 210 : 660) + b.warmupSeconds + (long) (32 * b.latencySeconds + 16 * b.settleSeconds);
+        long limitSec = (b.quick ? 240 : 780) + b.warmupSeconds + (long) (32 * b.latencySeconds + 16 * b.settleSeconds);
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
             try {
                 Thread.sleep(limitSec * 1000);
@@ -437,22 +439,19 @@ public final class LoadBench {
             row(String.format("%s, %d req/s: p50/p90/p99 (ms)", t.name(), RATE), triple(d.latency), triple(p.latency),
                     String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", add50, p.latency.ms(90) - d.latency.ms(90), add99),
                     target, verdict);
-            String cpuTarget = "";
-            String cpuVerdict = "";
-            if (t.size().equals("30KB")) {
-                double limit = cpuLimit(t);
-                cpuTarget = "<= " + f0(limit);
-                cpuVerdict = verdict(cpuUs <= limit, cpuUs - limit, "us");
-            }
-            cpuRows.add(new String[] {"proxy CPU per request, " + t.name() + " (us)", "-", f0(cpuUs), "", cpuTarget, cpuVerdict});
+            // not judged here: the issue's yardstick for CPU per request (nginx ~40 µs) is what nginx costs at
+            // saturation; at 200 req/s it costs three times that on this machine (the reference rows), so the
+            // targets are judged at max throughput, and this figure is set against the reference proxies' instead
+            String cpuTarget = t.size().equals("30KB") ? "at max throughput" : "";
+            cpuRows.add(new String[] {"proxy CPU per request, " + t.name() + " (us)", "-", f0(cpuUs), "", cpuTarget, ""});
         }
         rows.addAll(cpuRows);
         json.put("latency_200rps", out);
     }
 
     /**
-     * The passthrough kinds' 200 req/s again, through reference proxies on the same machine: what the proxy's CPU per
-     * request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM flags and none of its work;
+     * The passthrough 30 KB kinds through reference proxies on the same machine, at 200 req/s and at 64 connections:
+     * what the proxy's CPU per request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM flags and none of its work;
      * the lean Java HTTP relay does the proxy's passthrough work (head parsed, body scanned, model spliced) on one
      * selector thread without those layers; the Java TCP relay is the floor for any I/O layer in a JVM (one selector
      * thread copying bytes, no HTTP); nginx (when installed) is the usual yardstick for a reverse proxy. Only the lean
@@ -505,16 +504,17 @@ public final class LoadBench {
                             ours == null ? "" : String.format(Locale.ROOT, "proxy %.0f = x%.2f", ours, ours / cpuUs), "", "");
                 }
                 for (Target t : kinds) {
-                    if (t.stream()) {
-                        double[] sat = closedLoop(t, base + t.directPath(), t.directEnd(), ref, quick ? 3 : 8);
-                        log(String.format(Locale.ROOT, "reference %-12s %-18s max throughput %.0f req/s (cpu %.0f us/req)",
-                                name, t.name(), sat[0], sat[1]));
-                        byKind.put(t.name() + " max throughput", Map.of("rps", sat[0], "cpu_us_per_request", sat[1]));
-                        row(String.format("reference %s: %s, max throughput, %d connections (req/s)", name, t.name(),
-                                CONCURRENCY), "-", f0(sat[0]), "", "", "");
-                        row(String.format("reference %s: CPU per request at max throughput, %s (us)", name, t.name()), "-",
-                                f0(sat[1]), "", "", "");
+                    double[] sat = closedLoop(t, base + t.directPath(), t.directEnd(), ref, quick ? 3 : 8);
+                    log(String.format(Locale.ROOT, "reference %-12s %-18s max throughput %.0f req/s (cpu %.0f us/req)",
+                            name, t.name(), sat[0], sat[1]));
+                    byKind.put(t.name() + " max throughput", Map.of("rps", sat[0], "cpu_us_per_request", sat[1]));
+                    if (name.equals("nginx")) {
+                        nginxCpuAtSaturation.put(t.name(), sat[1]);
                     }
+                    row(String.format("reference %s: %s, max throughput, %d connections (req/s)", name, t.name(),
+                            CONCURRENCY), "-", f0(sat[0]), "", "", "");
+                    row(String.format("reference %s: CPU per request at max throughput, %s (us)", name, t.name()), "-",
+                            f0(sat[1]), "", "", "");
                 }
                 out.put(name, byKind);
             }
@@ -600,7 +600,7 @@ public final class LoadBench {
         long secs = quick ? 3 : 8;
         Map<String, Object> out = new LinkedHashMap<>();
         for (Target t : targets) {
-            if (!(t.size().equals("30KB") && t.stream())) {
+            if (!t.size().equals("30KB")) {
                 continue;
             }
             double d = closedLoop(t, false, secs)[0];
@@ -610,10 +610,13 @@ public final class LoadBench {
             out.put(t.name(), Map.of("direct_rps", d, "proxy_rps", p[0], "proxy_cpu_us_per_request", p[1]));
             row(String.format("%s, max throughput, %d connections (req/s)", t.name(), CONCURRENCY), f0(d), f0(p[0]),
                     String.format(Locale.ROOT, "x%.2f", p[0] / d), "", "");
-            // the CPU target judged here too: the issue names no rate for it, and a request costs two to three
-            // times more at 200 req/s on an idle VM than at saturation (bench/README.md, "Misses")
+            // the CPU targets are judged here: the issue names no rate for them, and its yardstick, nginx at ~40 µs
+            // a request, is what nginx costs here at saturation (33–40 µs), not at 200 req/s (125–144 µs), where
+            // each request wakes an idle process (bench/README.md, "CPU per request: where it is judged")
             double limit = cpuLimit(t);
-            row(String.format("proxy CPU per request at max throughput, %s (us)", t.name()), "-", f0(p[1]), "",
+            Double nginx = nginxCpuAtSaturation.get(t.name());
+            row(String.format("proxy CPU per request at max throughput, %s (us)", t.name()), "-", f0(p[1]),
+                    nginx == null ? "" : String.format(Locale.ROOT, "nginx %.0f = x%.2f", nginx, p[1] / nginx),
                     "<= " + f0(limit), verdict(p[1] <= limit, p[1] - limit, "us"));
         }
         json.put("throughput_64_connections", out);
