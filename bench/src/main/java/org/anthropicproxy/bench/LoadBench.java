@@ -439,9 +439,7 @@ public final class LoadBench {
             row(String.format("%s, %d req/s: p50/p90/p99 (ms)", t.name(), RATE), triple(d.latency), triple(p.latency),
                     String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", add50, p.latency.ms(90) - d.latency.ms(90), add99),
                     target, verdict);
-            // not judged here: the issue's yardstick for CPU per request (nginx ~40 µs) is what nginx costs at
-            // saturation; at 200 req/s it costs three times that on this machine (the reference rows), so the
-            // targets are judged at max throughput, and this figure is set against the reference proxies' instead
+            // judged at max throughput (throughput()); here set against the reference proxies' at the same rate
             String cpuTarget = t.size().equals("30KB") ? "at max throughput" : "";
             cpuRows.add(new String[] {"proxy CPU per request, " + t.name() + " (us)", "-", f0(cpuUs), "", cpuTarget, ""});
         }
@@ -451,8 +449,8 @@ public final class LoadBench {
 
     /**
      * The passthrough 30 KB kinds through reference proxies on the same machine, at 200 req/s and at 64 connections:
-     * what the proxy's CPU per request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM flags and none of its work;
-     * the lean Java HTTP relay does the proxy's passthrough work (head parsed, body scanned, model spliced) on one
+     * what the proxy's CPU per request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM
+     * flags and none of its work; the lean Java HTTP relay does the proxy's passthrough work (head parsed, body scanned, model spliced) on one
      * selector thread without those layers; the Java TCP relay is the floor for any I/O layer in a JVM (one selector
      * thread copying bytes, no HTTP); nginx (when installed) is the usual yardstick for a reverse proxy. Only the lean
      * relay rewrites the model; the others forward bytes.
@@ -611,7 +609,7 @@ public final class LoadBench {
             row(String.format("%s, max throughput, %d connections (req/s)", t.name(), CONCURRENCY), f0(d), f0(p[0]),
                     String.format(Locale.ROOT, "x%.2f", p[0] / d), "", "");
             // the CPU targets are judged here: the issue names no rate for them, and its yardstick, nginx at ~40 µs
-            // a request, is what nginx costs here at saturation (33–40 µs), not at 200 req/s (125–144 µs), where
+            // a request, is what nginx costs here at saturation (33–43 µs), not at 200 req/s (125–175 µs), where
             // each request wakes an idle process (bench/README.md, "CPU per request: where it is judged")
             double limit = cpuLimit(t);
             Double nginx = nginxCpuAtSaturation.get(t.name());
