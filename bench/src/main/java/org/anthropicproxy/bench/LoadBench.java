@@ -450,10 +450,10 @@ public final class LoadBench {
     /**
      * The passthrough 30 KB kinds through reference proxies on the same machine, at 200 req/s and at 64 connections:
      * what the proxy's CPU per request is set against. Jetty's own reverse proxy has the proxy's HTTP stack and JVM
-     * flags and none of its work; the lean Java HTTP relay does the proxy's passthrough work (head parsed, body scanned, model spliced) on one
-     * selector thread without those layers; the Java TCP relay is the floor for any I/O layer in a JVM (one selector
-     * thread copying bytes, no HTTP); nginx (when installed) is the usual yardstick for a reverse proxy. Only the lean
-     * relay rewrites the model; the others forward bytes.
+     * flags and none of its work; the lean Java HTTP relay does the proxy's passthrough work (head parsed, body
+     * scanned, model spliced) on one selector thread without those layers; the Java TCP relay is the floor for any I/O
+     * layer in a JVM (one selector thread copying bytes, no HTTP); nginx (when installed) is the usual yardstick for a
+     * reverse proxy. Only the lean relay rewrites the model; the others forward bytes.
      */
     private void reference(List<Target> targets) throws Exception {
         List<Target> kinds = targets.stream().filter(t -> t.api().equals("pt") && t.size().equals("30KB")).toList();
