@@ -2,7 +2,7 @@
 # Load benchmark: the same load straight at an upstream simulator and through the proxy (a separate process started
 # with start.sh's JVM flags), side by side. One table on stdout, JSON in bench/results/<timestamp>.json.
 #   bench/load.sh            # full run, about 12 minutes
-#   bench/load.sh --quick    # about 2 minutes, fewer samples
+#   bench/load.sh --quick    # about 3 minutes, fewer samples and a short warm-up: a smoke test, not a verdict
 # Extra proxy JVM flags for experiments: ANTHROPIC_PROXY_JAVA_OPTS="-XX:TieredStopAtLevel=1" bench/load.sh
 # Pass-through options for the tool: --only startup,latency,reference,throughput,slow,streams
 set -euo pipefail
