@@ -99,7 +99,8 @@ public final class LoadBench {
         }
         LoadBench b = new LoadBench(args);
         // the latency phase runs 8 kinds twice, the reference phase 2 kinds twice through each of 4 reference proxies,
-        // each proxy's measured pass after an unmeasured one of the same load
+        // each proxy's measured pass after an unmeasured one of the same load; the fixed part covers the other phases
+        // (max throughput: every 30 KB kind direct and proxied, and 2 kinds through each reference proxy)
         long limitSec = (b.quick ? 240 : 780) + b.warmupSeconds + (long) (32 * b.latencySeconds + 16 * b.settleSeconds);
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
             try {
