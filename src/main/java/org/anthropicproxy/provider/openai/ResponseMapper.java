@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Non-streaming Chat Completion → Anthropic Message (protocol.md §3.2), with the same rules as
+ * Non-streaming Chat Completion → Anthropic Message, with the same rules as
  * {@link StreamTranslator}: thinking first (from {@code reasoning_content} / {@code reasoning} /
  * {@code reasoning_details}; signature = the upstream's or ""), then text ({@code content}, or {@code refusal} →
  * stop_reason refusal) cut at the first client stop string, then one tool_use per tool call (id kept, name mapped
