@@ -182,10 +182,11 @@ public final class Router implements AutoCloseable {
     }
 
     /**
-     * The providers to try, in order: the available ones of the chain; when none is, every one not exhausted,
-     * earliest-returning first (panic routing: a request is never refused untried because of health, and one that
-     * succeeds ends its provider's ejection). Empty only when every provider of a chain of several is exhausted.
-     * A lone provider is always tried: refusing it would only turn its own error into ours.
+     * The providers to try, in order: the available ones of the chain, then (panic routing, as a last resort) those
+     * ejected or cooling down, earliest-returning first. A request is never refused untried because of health, and
+     * one that succeeds ends its provider's ejection. Exhausted providers are never tried; the list is empty only when
+     * every provider of a chain of several is exhausted. A lone provider is always tried: refusing it would only turn
+     * its own error into ours.
      */
     private List<String> order(List<String> chain, String requestId) {
         if (chain.size() == 1) {
@@ -193,18 +194,16 @@ public final class Router implements AutoCloseable {
         }
         Map<String, ProviderStatus> status = new LinkedHashMap<>();
         chain.forEach(n -> status.put(n, policy.status(n)));
-        List<String> available = chain.stream().filter(n -> status.get(n).available()).toList();
-        if (!available.isEmpty()) {
-            return available;
-        }
-        List<String> panic = chain.stream()
-                .filter(n -> status.get(n).state() != ProviderStatus.State.EXHAUSTED)
-                .sorted(Comparator.comparing(n -> status.get(n).until(), Comparator.nullsFirst(Comparator.naturalOrder())))
+        List<String> order = new ArrayList<>(chain.stream().filter(n -> status.get(n).available()).toList());
+        List<String> unhealthy = chain.stream()
+                .filter(n -> !status.get(n).available() && status.get(n).state() != ProviderStatus.State.EXHAUSTED)
+                .sorted(Comparator.comparing(n -> status.get(n).until()))
                 .toList();
-        if (!panic.isEmpty()) {
-            LOG.debug("request {}: no provider of {} is available, trying {} anyway", requestId, chain, panic);
+        if (order.isEmpty() && !unhealthy.isEmpty()) {
+            LOG.debug("request {}: no provider of {} is available, trying {} anyway", requestId, chain, unhealthy);
         }
-        return panic;
+        order.addAll(unhealthy);
+        return order;
     }
 
     private void served(String name, Outcome outcome) {

@@ -271,6 +271,27 @@ class HealthFailoverIT {
     }
 
     @Test
+    void anEjectedProviderIsTheLastResortWhenTheAvailableOnesFail() throws Exception {
+        SocketUpstream primary = refusing();
+        UpstreamSimulator codebuddySim = codebuddySim();
+        startHybrid(primary.baseUrl(), codebuddySim.baseUrl(), "");
+        for (int i = 0; i < 3; i++) {
+            assertThat(send().statusCode()).isEqualTo(200);
+        }
+        assertThat(quota("native").path("state").asText()).isEqualTo("ejected");
+
+        String message = Fixtures.text("anthropic/message-text.json");
+        primary.behave(c -> c.readRequest().head(200, "application/json").write(message));
+        codebuddySim.enqueue(UpstreamScript.json(500, OPENAI_500));
+        HttpResponse<String> r = send();
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(MAPPER.readTree(r.body()).path("id").asText()).isEqualTo(NATIVE_ID);
+        assertThat(codebuddySim.received()).hasSize(4);
+        assertThat(primary.accepted()).isEqualTo(4);
+        assertThat(quota("native").path("state").asText()).isEqualTo("available");
+    }
+
+    @Test
     void everyProviderRefusingConnectionsIsA502NamingBoth() throws Exception {
         startHybrid("http://127.0.0.1:" + closedPort(), "http://127.0.0.1:" + closedPort(), "");
         HttpResponse<String> r = send();
