@@ -292,6 +292,25 @@ class HealthFailoverIT {
     }
 
     @Test
+    void aPerModelChainEjectsAndProbesTheSameWay() throws Exception {
+        SocketUpstream primary = refusing();
+        UpstreamSimulator codebuddySim = codebuddySim();
+        startHybrid(primary.baseUrl(), codebuddySim.baseUrl(),
+                "route: [codebuddy]\nroutes: [{match: \"claude-sonnet-*\", chain: [native, codebuddy]}]");
+        for (int i = 1; i <= 5; i++) {
+            assertThat(send().statusCode()).isEqualTo(200);
+            assertThat(primary.accepted()).isEqualTo(Math.min(i, 3));
+        }
+        assertThat(codebuddySim.received()).hasSize(5);
+        clock.advance(Duration.ofSeconds(30));
+        String message = Fixtures.text("anthropic/message-text.json");
+        primary.behave(c -> c.readRequest().head(200, "application/json").write(message));
+        HttpResponse<String> probe = send();
+        assertThat(MAPPER.readTree(probe.body()).path("id").asText()).isEqualTo(NATIVE_ID);
+        assertThat(primary.accepted()).isEqualTo(4);
+    }
+
+    @Test
     void everyProviderRefusingConnectionsIsA502NamingBoth() throws Exception {
         startHybrid("http://127.0.0.1:" + closedPort(), "http://127.0.0.1:" + closedPort(), "");
         HttpResponse<String> r = send();

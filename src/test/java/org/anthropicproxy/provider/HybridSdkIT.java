@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.StreamResponse;
+import com.anthropic.errors.AnthropicServiceException;
 import com.anthropic.errors.BadRequestException;
 import com.anthropic.errors.InternalServerException;
 import com.anthropic.errors.OverloadedException;
@@ -127,6 +128,48 @@ class HybridSdkIT {
         assertThat(text(m)).isNotBlank();
         assertThat(m.stopReason()).contains(StopReason.END_TURN);
         assertThat(nativeSim.received()).hasSize(1);
+    }
+
+    @Test
+    void toolUseStreamsThroughFromThePrimary() {
+        nativeSim.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text-then-tool-use-sdk.sse")));
+        Message m = streamed();
+        ContentBlock tool = m.content().stream().filter(ContentBlock::isToolUse).findFirst().orElseThrow();
+        assertThat(tool.asToolUse().name()).isNotBlank();
+        assertThat(tool.asToolUse()._input().toString()).isNotEqualTo("{}");
+        assertThat(m.stopReason()).contains(StopReason.TOOL_USE);
+    }
+
+    @Test
+    void thinkingArrivesWithItsSignature() {
+        nativeSim.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-thinking-signature.sse")));
+        Message m = streamed();
+        ContentBlock thinking = m.content().stream().filter(ContentBlock::isThinking).findFirst().orElseThrow();
+        assertThat(thinking.asThinking().signature()).isNotBlank();
+    }
+
+    @Test
+    void anErrorAfterContentBeganIsAnSdkErrorAndNotFailedOver() {
+        nativeSim.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(4));
+        assertThatThrownBy(HybridSdkIT::streamed).isInstanceOf(AnthropicServiceException.class);
+        assertThat(codebuddySim.received()).isEmpty();
+    }
+
+    @Test
+    void aPrimaryOutOfQuotaIsSkippedUntilItsResetStreamAndNonStream() {
+        nativeSim.enqueue(UpstreamScript.json(429,
+                "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"5-hour limit reached, try again in 3m\"}}"));
+        assertThat(text(sdk.messages().create(params()))).startsWith(CODEBUDDY_TEXT);
+        assertThat(text(streamed())).startsWith(CODEBUDDY_TEXT);
+        assertThat(nativeSim.received()).hasSize(1);
+        assertThat(codebuddySim.received()).hasSize(2);
+        CLOCK.advance(Duration.ofMinutes(3));
+        assertThat(text(sdk.messages().create(params()))).startsWith(NATIVE_TEXT);
+    }
+
+    @Test
+    void modelsAreListed() {
+        assertThat(sdk.models().list().data()).isNotEmpty();
     }
 
     @Test
