@@ -52,7 +52,9 @@ public final class QuotaFailoverPolicy implements FailoverPolicy {
         Classification c = error.connectFailure()
                 ? classifier.connectFailure(error.body())
                 : classifier.classify(new UpstreamFailure(error.status(), error.headers(), error.body()));
-        String reason = SecretRedactor.redact(c.reason());
+        // no answer: the transport's own account ("upstream HOST unreachable: …", "… sent no response headers within …")
+        String reason = SecretRedactor.redact(error.connectFailure() && error.body() != null && !error.body().isBlank()
+                ? error.body().replaceAll("\\s+", " ").strip() : c.reason());
         if (c instanceof Classification.Unavailable) {
             health.failed(provider, reason);
         }
