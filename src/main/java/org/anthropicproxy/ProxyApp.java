@@ -104,7 +104,7 @@ public final class ProxyApp implements AutoCloseable {
         Router router = new Router(providers, config.route(), config.modelRoutes(),
                 new QuotaFailoverPolicy(quota, classifiers, health, clock), clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
-        AdminRoutes admin = adminRoutes(quota, router);
+        AdminRoutes admin = adminRoutes(quota, health, router);
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
                 quota.close();
@@ -131,7 +131,7 @@ public final class ProxyApp implements AutoCloseable {
         return new ProxyApp(config, http, quota, server);
     }
 
-    private static AdminRoutes adminRoutes(QuotaService quota, Router router) {
+    private static AdminRoutes adminRoutes(QuotaService quota, HealthTracker health, Router router) {
         AdminRoutes admin = new AdminRoutes();
         admin.add("GET", "/v1/quota", request -> json(200, Json.bytes(StatusView.quota(quota.view(router.route()), router))));
         admin.add("POST", "/v1/quota/reset", request -> {
@@ -147,10 +147,12 @@ public final class ProxyApp implements AutoCloseable {
             String provider = query.getValue("provider");
             if (provider == null) {
                 quota.resetAll();
+                health.resetAll();
             } else if (router.provider(provider) == null) {
                 return json(404, ErrorBody.bytes("not_found_error", "provider: no provider named '" + provider + "' in use"));
             } else {
                 quota.reset(provider);
+                health.reset(provider);
             }
             return json(200, Json.bytes(StatusView.quota(quota.view(router.route()), router)));
         });

@@ -50,6 +50,21 @@ public final class HealthTracker {
         entry(provider).succeeded(clock.instant());
     }
 
+    /**
+     * Forgets the provider's failures and ejection ({@code POST /v1/quota/reset?provider=NAME}); the count of
+     * ejections stays, as a metric counter must.
+     */
+    public void reset(String provider) {
+        Entry e = entries.get(provider);
+        if (e != null) {
+            e.reset();
+        }
+    }
+
+    public void resetAll() {
+        entries.values().forEach(Entry::reset);
+    }
+
     private Entry entry(String provider) {
         return entries.computeIfAbsent(provider, p -> new Entry(p, settings.getOrDefault(p, defaults)));
     }
@@ -88,6 +103,14 @@ public final class HealthTracker {
                 LOG.info("provider '{}' ejected for {} after {} failures in a row (ejection {} in a row): {}", name,
                         Durations.compact(length), consecutive, ejectionsInARow, why);
             }
+        }
+
+        synchronized void reset() {
+            consecutive = 0;
+            ejectionsInARow = 0;
+            ejectedUntil = null;
+            calmSince = null;
+            reason = null;
         }
 
         synchronized void succeeded(Instant now) {

@@ -208,6 +208,23 @@ class HealthFailoverIT {
     }
 
     @Test
+    void aQuotaResetAlsoEndsThisInstancesEjection() throws Exception {
+        SocketUpstream primary = refusing();
+        UpstreamSimulator codebuddySim = codebuddySim();
+        startHybrid(primary.baseUrl(), codebuddySim.baseUrl(), "");
+        for (int i = 0; i < 3; i++) {
+            assertThat(send().statusCode()).isEqualTo(200);
+        }
+        assertThat(quota("native").path("state").asText()).isEqualTo("ejected");
+        HttpResponse<String> reset = proxy.post("/v1/quota/reset?provider=native", "");
+        assertThat(MAPPER.readTree(reset.body()).at("/providers/native/state").asText()).isEqualTo("available");
+        assertThat(MAPPER.readTree(reset.body()).at("/providers/native/consecutive_failures").asInt()).isZero();
+        assertThat(proxy.get("/metrics").body()).contains("anthropic_proxy_provider_ejections_total{provider=\"native\"} 1.0");
+        assertThat(send().statusCode()).isEqualTo(200);
+        assertThat(primary.accepted()).isEqualTo(4);
+    }
+
+    @Test
     void aFailedProbeEjectsAgainAtOnceForTwiceAsLong() throws Exception {
         SocketUpstream primary = refusing();
         UpstreamSimulator codebuddySim = codebuddySim();
