@@ -96,7 +96,7 @@ public final class Router implements AutoCloseable {
     }
 
     public Result messages(Call call, ClientSink client) {
-        return dispatch(call, client, Provider::messages);
+        return dispatch(call, client, Provider::messages, true);
     }
 
     /**
@@ -130,10 +130,11 @@ public final class Router implements AutoCloseable {
     }
 
     public Result countTokens(Call call, ClientSink client) {
-        return dispatch(call, client, Provider::countTokens);
+        // a translating provider counts tokens locally: its success says nothing about the upstream's health
+        return dispatch(call, client, Provider::countTokens, false);
     }
 
-    private Result dispatch(Call call, ClientSink client, Action action) {
+    private Result dispatch(Call call, ClientSink client, Action action, boolean successShowsHealth) {
         List<String> chain = chainFor(call.clientModel());
         List<String> order = order(chain, call.requestId());
         if (order.isEmpty()) {
@@ -150,7 +151,9 @@ public final class Router implements AutoCloseable {
             policy.onRequest(name);
             Outcome outcome = action.run(providers.get(name), call.withHold(more), client);
             if (!(outcome instanceof Outcome.Failed failed)) {
-                served(name, outcome);
+                if (successShowsHealth) {
+                    served(name, outcome);
+                }
                 return new Result(name, outcome, failovers);
             }
             last = failed;
