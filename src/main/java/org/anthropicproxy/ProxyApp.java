@@ -81,7 +81,8 @@ public final class ProxyApp implements AutoCloseable {
                 throw new ConfigException(e.getMessage());
             }
         }
-        HealthTracker health = new HealthTracker(healthSettings(config, names), healthDefaults(config), clock);
+        HealthSettings healthDefaults = healthDefaults(config);
+        HealthTracker health = new HealthTracker(healthSettings(config, names, healthDefaults), healthDefaults, clock);
         QuotaService quota;
         try {
             quota = new QuotaService(QuotaStores.open(config.quotaStore()), clock, schedules, defaultSchedule);
@@ -185,8 +186,7 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     /** Each provider's {@code health} block on top of the top-level one. */
-    private static Map<String, HealthSettings> healthSettings(ProxyConfig config, Set<String> names) {
-        HealthSettings defaults = healthDefaults(config);
+    private static Map<String, HealthSettings> healthSettings(ProxyConfig config, Set<String> names, HealthSettings defaults) {
         Map<String, HealthSettings> out = new LinkedHashMap<>();
         for (String name : names) {
             try {
