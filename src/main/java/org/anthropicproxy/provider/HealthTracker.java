@@ -117,7 +117,7 @@ public final class HealthTracker {
             consecutive = 0;
             if (ejectedUntil != null) {
                 LOG.info("provider '{}' returns: it served a request{}", name,
-                        ejectedUntil.isAfter(now) ? " while every provider of its chain was unavailable" : " after its ejection");
+                        ejectedUntil.isAfter(now) ? " before its ejection ended (tried as a last resort)" : " after its ejection");
                 ejectedUntil = null;
                 calmSince = now;
             } else if (ejectionsInARow > 0 && calmSince != null

@@ -36,12 +36,14 @@ class HealthTrackerTest {
         logs.start();
         logger.addAppender(logs);
         logger.setLevel(Level.INFO);
+        logger.setAdditive(false);
     }
 
     @AfterEach
     void releaseLogs() {
         logger.detachAppender(logs);
         logger.setLevel(previous);
+        logger.setAdditive(true);
     }
 
     private void fail(String provider, int times) {
