@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class Router implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+    /** A chain spent for longer than this is answered with {@code x-should-retry: false}. */
+    private static final long FAR_RESET_SECONDS = 300;
 
     /** How a routed call ended, for the access log. */
     public record Result(String provider, Outcome outcome, int failovers) {
@@ -139,6 +141,7 @@ public final class Router implements AutoCloseable {
             return allUnavailable(chain, client);
         }
         Outcome.Failed last = null;
+        List<Failures.NoCredential> noCredential = new ArrayList<>();
         String lastName = null;
         boolean lastWantedFailover = false;
         int failovers = 0;
@@ -152,6 +155,9 @@ public final class Router implements AutoCloseable {
             }
             last = failed;
             lastName = name;
+            if (failed.replay() instanceof Failures.NoCredential nc) {
+                noCredential.add(nc);
+            }
             lastWantedFailover = policy.failOver(name, failed.failure());
             if (!lastWantedFailover || !more) {
                 break;
@@ -165,6 +171,9 @@ public final class Router implements AutoCloseable {
             // Claude Code retries a 429 without end: when the whole chain is spent, say until when instead.
             Result r = allUnavailable(chain, client);
             return new Result(lastName, r.outcome(), failovers);
+        }
+        if (noCredential.size() > 1 && noCredential.size() == failovers + 1) {
+            last = NoCredentialChain.answer(noCredential, last);
         }
         return answerFailure(lastName, last, failovers, client);
     }
@@ -193,8 +202,12 @@ public final class Router implements AutoCloseable {
         long retryAfter = Math.max(1, Duration.between(now, earliest).toSeconds());
         sb.setLength(sb.length() - 1);
         String message = sb.toString();
-        HttpFields headers = HttpFields.build().put("content-type", "application/json")
+        HttpFields.Mutable headers = HttpFields.build().put("content-type", "application/json")
                 .put("retry-after", Long.toString(retryAfter));
+        if (retryAfter > FAR_RESET_SECONDS) {
+            // Claude Code would retry for minutes in silence; told not to, it shows this message at once (ClaudeCodeFailFastE2EIT)
+            headers.put(ErrorBody.SHOULD_RETRY, "false");
+        }
         try {
             client.respond(429, headers, ErrorBody.bytes("rate_limit_error", message));
         } catch (IOException e) {
