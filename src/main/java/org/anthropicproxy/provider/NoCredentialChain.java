@@ -7,7 +7,7 @@ import org.anthropicproxy.json.ErrorBody;
 
 /**
  * The 401 of a chain in which no provider had a credential: one clause per provider tried, each with why and the
- * login command that fixes it, so the client sees what the server log says (NoCredentialMessageIT).
+ * login command that fixes it, so the client sees what the server log says (ShouldRetryIT).
  */
 final class NoCredentialChain {
 
