@@ -40,6 +40,9 @@ public final class LogFileClaim {
         String holder = null;
         for (int i = 1; i <= MAX_ALTERNATIVES; i++) {
             Path candidate = i == 1 ? want : alternative(want, i);
+            if (candidate.equals(heldFor)) {
+                return new Claimed(candidate, want, holder); // reopening a held lock file and closing it would free it
+            }
             try {
                 FileChannel ch = FileChannel.open(lockFile(candidate), StandardOpenOption.CREATE, StandardOpenOption.READ,
                         StandardOpenOption.WRITE);
