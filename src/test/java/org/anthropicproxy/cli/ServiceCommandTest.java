@@ -74,8 +74,11 @@ class ServiceCommandTest {
         assertThat(run(installed, "install", "--dry-run", "--port", "8123")).isZero();
 
         SystemdUnit unit = SystemdUnit.parse(out.toString());
-        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart")))
-                .containsExactly("/opt/my jdk/bin/java", "-jar", jar.toString(), "--port", "8123");
+        List<String> exec = SystemdUnit.execWords(unit.get("Service", "ExecStart"));
+        assertThat(exec.get(0)).isEqualTo("/opt/my jdk/bin/java");
+        assertThat(exec.subList(exec.size() - 4, exec.size())).containsExactly("-jar", jar.toString(), "--port", "8123");
+        assertThat(exec).as("the proxy's JVM flags (jvm.options), the archive beside the jar")
+                .contains("-XX:+UseSerialGC", "-Xmx512m", "-XX:SharedArchiveFile=" + jar.getParent().resolve("anthropic-proxy.jsa"));
         assertThat(unit.get("Service", "WorkingDirectory")).isEqualTo(home.resolve(".local/state/anthropic-proxy").toString());
         assertThat(unit.get("Service", "Environment")).isEqualTo("\"JAVA_HOME=/opt/my jdk\"");
     }
