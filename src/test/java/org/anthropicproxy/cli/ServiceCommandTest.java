@@ -143,15 +143,20 @@ class ServiceCommandTest {
     @Test
     void theRealEntryPointKnowsTheSubcommand() throws Exception {
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream capturedErr = new java.io.ByteArrayOutputStream();
         java.io.PrintStream original = System.out;
+        java.io.PrintStream originalErr = System.err;
         System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(capturedErr, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
             Path config = elsewhere.resolve("c.yaml");
             Files.writeString(config, "route: [native]\n");
             assertThat(Main.run("service", "install", "--dry-run", "--config", config.toString())).isZero();
         } finally {
             System.setOut(original);
+            System.setErr(originalErr);
         }
+        assertThat(capturedErr.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("dry run");
         SystemdUnit unit = SystemdUnit.parse(captured.toString(java.nio.charset.StandardCharsets.UTF_8));
         List<String> words = SystemdUnit.execWords(unit.get("Service", "ExecStart"));
         assertThat(words.subList(words.size() - 2, words.size())).containsExactly("--config", elsewhere.resolve("c.yaml").toString());

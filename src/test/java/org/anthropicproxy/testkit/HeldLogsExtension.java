@@ -15,6 +15,8 @@ public final class HeldLogsExtension implements BeforeAllCallback, AfterEachCall
     @Override
     public void beforeAll(ExtensionContext context) {
         HeldLogs.drain(); // what earlier classes left behind
+        // jqwik reports through java.util.logging (INFO: "edge case generation exceeds number of tries"): warnings only
+        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
     }
 
     @Override
