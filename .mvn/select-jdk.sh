@@ -31,7 +31,9 @@ __apx_select_jdk() {
   done
   set -f
   if [ -z "$__apx_best" ]; then
-    echo "mvnw: anthropic-proxy builds with a JDK 21 or newer, and found ${__apx_v:+only Java $__apx_v}${__apx_v:-no Java}: install one (e.g. 'apt-get install openjdk-21-jdk' or Temurin from https://adoptium.net) or set JAVA_HOME to it." >&2
+    __apx_found="no Java"
+    [ -z "$__apx_v" ] || __apx_found="only Java $__apx_v"
+    echo "mvnw: anthropic-proxy builds with a JDK 21 or newer, and found $__apx_found: install one (e.g. 'apt-get install openjdk-21-jdk' or Temurin from https://adoptium.net) or set JAVA_HOME to it." >&2
     exit 1
   fi
   echo "mvnw: ${__apx_v:+Java $__apx_v is the default; }building with the JDK $__apx_best_v in $__apx_best" >&2
