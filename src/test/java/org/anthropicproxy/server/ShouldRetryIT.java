@@ -47,6 +47,7 @@ class ShouldRetryIT {
                   second: {kind: openai, base_url: "%s", auth: {type: codebuddy, file: "%s"}}
                 routes:
                   - {match: "nocred-*", chain: [first, second]}
+                  - {match: "solo-*", chain: [second]}
                   - {match: "tr-*", chain: [tr]}
                 route: [pass]
                 """.formatted(KEY, anthropic.baseUrl(), openai.baseUrl(), anthropic.baseUrl(), empty.resolve("config.json"),
@@ -107,6 +108,16 @@ class ShouldRetryIT {
     }
 
     @Test
+    void aLoneProviderWithoutCredentialSaysWhyAndIsNotWorthARetry() {
+        HttpResponse<String> r = post("solo-model", "x-api-key", KEY);
+
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(shouldRetry(r)).isEqualTo("false");
+        assertThat(r.body()).contains("provider 'second': no usable credential").contains("codebuddy")
+                .doesNotContain("provider 'first'");
+    }
+
+    @Test
     void anUpstreamOverloadStaysRetryableAndTheUpstreamsOwnAdviceIsPassedThrough() {
         anthropic.enqueue(UpstreamScript.json(529, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}"));
         HttpResponse<String> overloaded = post("claude-sonnet-4-5", "x-api-key", KEY);
@@ -118,6 +129,31 @@ class ShouldRetryIT {
         assertThat(shouldRetry(overloaded)).isNull();
         assertThat(advised.statusCode()).isEqualTo(400);
         assertThat(shouldRetry(advised)).isEqualTo("true");
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "reset in {0} s -> x-should-retry {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"120, ", "604800, false"})
+    void aSpentChainIsWorthARetryOnlyWhenItsResetIsNear(long resetInSeconds, String expected) throws Exception {
+        java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Path quota = Files.createTempDirectory(dir, "quota").resolve("quota_state.json");
+        Files.writeString(quota, """
+                {"version": 2,
+                 "one": {"quota_exhausted": true, "exhausted_at": "%1$s", "reset_at": "%2$s"},
+                 "two": {"quota_exhausted": true, "exhausted_at": "%1$s", "reset_at": "%2$s"}}
+                """.formatted(now, now.plusSeconds(resetInSeconds)));
+        try (ProxyHarness spent = ProxyHarness.start("""
+                providers:
+                  one: {kind: anthropic, base_url: "%1$s", api_key: up}
+                  two: {kind: anthropic, base_url: "%1$s", api_key: up}
+                route: [one, two]
+                """.formatted(anthropic.baseUrl()), java.util.Map.of(),
+                new org.anthropicproxy.config.CliOverrides(null, 0, null, null, null, quota.toString()))) {
+            HttpResponse<String> r = spent.post("/v1/messages", BODY.formatted("claude-sonnet-4-5"));
+
+            assertThat(r.statusCode()).isEqualTo(429);
+            assertThat(r.body()).contains("one until " + now.plusSeconds(resetInSeconds));
+            assertThat(shouldRetry(r)).isEqualTo(expected);
+        }
     }
 
     @Test
