@@ -27,15 +27,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Quota state in one JSON file, compatible with the seed's {@code quota_state.json} (schema v2).
+ * Quota state in one JSON file, compatible with the {@code quota_state.json} of the Python anthropic_server.py
+ * (schema v2).
  *
  * <p>Layout: {@code {"version": 2, "<provider>": {"quota_exhausted", "exhausted_at", "reset_at", "last_error",
- * "request_count", "last_request_at", "cooldown_until", "cooldown_reason"}, ...}}. The seed kept one provider under
- * {@code native_api}; on reading, {@code native_api} becomes provider {@code native} (unless the file also has a
- * {@code native} entry, which wins). We write {@code native} only, so migration is one-way: the seed wrote naive local
- * timestamps that it compares with naive {@code datetime.now()}, and a mirrored entry with our UTC timestamps would
- * crash it rather than help it. Naive timestamps found in a seed file are read in the system's default zone, as the
- * seed wrote them. We write UTC timestamps with a {@code Z}.
+ * "request_count", "last_request_at", "cooldown_until", "cooldown_reason"}, ...}}. The Python tool kept one provider
+ * under {@code native_api}; on reading, {@code native_api} becomes provider {@code native} (unless the file also has a
+ * {@code native} entry, which wins). We write {@code native} only, so migration is one-way: the Python tool writes
+ * naive local timestamps that it compares with naive {@code datetime.now()}, and a mirrored entry with our UTC
+ * timestamps would crash it rather than help it. Naive timestamps found in its files are read in the system's default
+ * zone, as it wrote them. We write UTC timestamps with a {@code Z}.
  *
  * <p>Request counters ({@code request_count}, {@code last_request_at}) are bookkeeping, written at once when the file
  * was last written over {@value #COUNTER_FLUSH_MILLIS} ms ago and otherwise by a flush that follows within that time
@@ -59,7 +60,7 @@ import org.slf4j.LoggerFactory;
 public final class FileQuotaStore implements QuotaStore {
     private static final Logger log = LoggerFactory.getLogger(FileQuotaStore.class);
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-    private static final String SEED_NATIVE_KEY = "native_api";
+    private static final String LEGACY_NATIVE_KEY = "native_api";
     private static final String NATIVE = "native";
     private static final DateTimeFormatter SUFFIX = DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
@@ -302,13 +303,13 @@ public final class FileQuotaStore implements QuotaStore {
 
     private static Map<String, ProviderState> states(JsonNode root) {
         Map<String, ProviderState> out = new LinkedHashMap<>();
-        ZoneId seedZone = ZoneId.systemDefault();
+        ZoneId legacyZone = ZoneId.systemDefault();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             if (key.equals("version") || !e.getValue().isObject()) continue;
-            String provider = key.equals(SEED_NATIVE_KEY) ? NATIVE : key;
-            if (key.equals(SEED_NATIVE_KEY) && root.has(NATIVE)) continue;
-            out.put(provider, read(e.getValue(), seedZone));
+            String provider = key.equals(LEGACY_NATIVE_KEY) ? NATIVE : key;
+            if (key.equals(LEGACY_NATIVE_KEY) && root.has(NATIVE)) continue;
+            out.put(provider, read(e.getValue(), legacyZone));
         }
         return out;
     }

@@ -62,7 +62,7 @@ class NativeSourceTest {
         return clock.instant().plus(d).truncatedTo(ChronoUnit.MILLIS);
     }
 
-    // ---- seed order ----
+    // ---- the order of the Python anthropic_server.py ----
 
     @Test
     void envTokenWinsOverGitCredentialsAndConfig() throws Exception {
