@@ -8,12 +8,14 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.anthropicproxy.config.ConfigException;
+import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ModelRoute;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.config.ProxyConfig;
 import org.anthropicproxy.credentials.CredentialSettings;
 import org.anthropicproxy.credentials.CredentialSource;
 import org.anthropicproxy.credentials.CredentialSources;
+import org.anthropicproxy.files.UserDirs;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
 import org.anthropicproxy.provider.Provider;
@@ -57,6 +59,7 @@ public final class ProxyApp implements AutoCloseable {
 
     /** Builds and starts; a {@link ConfigException} for anything the user must fix. */
     public static ProxyApp start(ProxyConfig config, Map<String, String> env, Clock clock) throws Exception {
+        UserDirs dirs = UserDirs.of(env);
         Set<String> names = new LinkedHashSet<>(config.route());
         config.modelRoutes().stream().map(ModelRoute::chain).forEach(names::addAll);
 
@@ -80,7 +83,7 @@ public final class ProxyApp implements AutoCloseable {
         }
         QuotaService quota;
         try {
-            quota = new QuotaService(QuotaStores.open(config.quotaStore()), clock, schedules, defaultSchedule);
+            quota = new QuotaService(QuotaStores.open(config.quotaStore(), dirs.home()), clock, schedules, defaultSchedule);
         } catch (QuotaStoreException | IllegalArgumentException e) {
             throw new ConfigException("quota store " + config.quotaStore() + ": " + e.getMessage());
         }
@@ -89,7 +92,7 @@ public final class ProxyApp implements AutoCloseable {
         Map<String, Provider> providers = new LinkedHashMap<>();
         try {
             for (String name : names) {
-                providers.put(name, build(config.provider(name), config.source(), env, http, clock));
+                providers.put(name, build(config.provider(name), config.source(), env, dirs.home(), http, clock));
             }
         } catch (RuntimeException e) {
             providers.values().forEach(Provider::close);
@@ -101,6 +104,8 @@ public final class ProxyApp implements AutoCloseable {
                 new QuotaFailoverPolicy(quota, classifiers), clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
         AdminRoutes admin = adminRoutes(quota, router);
+        String configShown = config.source().equals(ConfigLoader.DEFAULTS) ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")" : config.source();
+        admin.health(h -> h.put("config", configShown));
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
                 quota.close();
@@ -178,8 +183,8 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static Provider build(ProviderSettings s, String where, Map<String, String> env, UpstreamHttp http, Clock clock) {
-        CredentialSource credentials = credentials(s, where, env, clock);
+    private static Provider build(ProviderSettings s, String where, Map<String, String> env, Path home, UpstreamHttp http, Clock clock) {
+        CredentialSource credentials = credentials(s, where, env, home, clock);
         return switch (s.kind()) {
             case ProviderSettings.OPENAI -> new OpenAiProvider(s, dialect(s, where), credentials, http);
             default -> new AnthropicProvider(s, credentials, http);
@@ -204,7 +209,7 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Clock clock) {
+    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Path home, Clock clock) {
         CredentialSettings settings;
         try {
             if (s.apiKey() != null) {
@@ -214,7 +219,7 @@ public final class ProxyApp implements AutoCloseable {
             } else {
                 settings = CredentialSettings.defaults(CredentialSettings.NONE);
             }
-            return CredentialSources.create(settings, env, Path.of(System.getProperty("user.home")), clock);
+            return CredentialSources.create(settings, env, home, clock);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -9,6 +9,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.files.UserDirs;
 import org.anthropicproxy.observe.LogFlusher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +32,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--provider", paramLabel = "NAME", description = "A preset (native, codebuddy, hybrid) or a provider from the config file")
     String provider;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (default ~/.config/anthropic-proxy/config.yaml when it exists)")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (default ${XDG_CONFIG_HOME:-~/.config}/anthropic-proxy/config.yaml when it exists)")
     Path config;
 
     @Option(names = "--log-file", paramLabel = "FILE", description = "Log file (default anthropic_server.log)")
@@ -69,8 +70,7 @@ public final class Main implements Callable<Integer> {
         }
         ProxyConfig cfg;
         try {
-            Path home = Path.of(System.getProperty("user.home"));
-            Path file = config != null ? config : ConfigLoader.defaultConfigFile(home);
+            Path file = config != null ? config : ConfigLoader.defaultConfigFile(UserDirs.current());
             cfg = new ConfigLoader(System.getenv()).load(file,
                     new CliOverrides(host, port, provider, logFile, logLevel, quotaFile, allowUnauthenticated));
         } catch (ConfigException e) {

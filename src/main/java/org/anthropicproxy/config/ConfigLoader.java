@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.anthropicproxy.files.UserDirs;
 
 /**
  * Builds a {@link ProxyConfig} from presets, an optional YAML file and the command line, in that order of precedence
@@ -33,20 +34,23 @@ public final class ConfigLoader {
             "unwrap_envelope");
     private static final Set<String> LOG_KEYS = Set.of("file", "level");
 
+    /** {@link ProxyConfig#source()} when no file was read. */
+    public static final String DEFAULTS = "built-in defaults";
+
     private final Map<String, String> env;
 
     public ConfigLoader(Map<String, String> env) {
         this.env = env;
     }
 
-    /** The file used when {@code --config} is not given: {@code ~/.config/anthropic-proxy/config.yaml} if it exists. */
-    public static Path defaultConfigFile(Path home) {
-        Path p = home.resolve(".config/anthropic-proxy/config.yaml");
+    /** The file used when {@code --config} is not given: {@link UserDirs#defaultConfigFile()} if it exists. */
+    public static Path defaultConfigFile(UserDirs dirs) {
+        Path p = dirs.defaultConfigFile();
         return Files.isRegularFile(p) ? p : null;
     }
 
     public ProxyConfig load(Path file, CliOverrides cli) {
-        String where = file == null ? "built-in defaults" : file.toString();
+        String where = file == null ? DEFAULTS : file.toString();
         Map<String, Object> root = file == null ? Map.of() : read(file);
         Reader r = new Reader(where);
         r.onlyKeys(root, TOP_KEYS, "");

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.anthropicproxy.files.UserDirs;
 
 /** Builds the credential source for one provider from its settings, the environment and the home directory. */
 public final class CredentialSources {
@@ -112,9 +113,7 @@ public final class CredentialSources {
         if (dir != null) {
             return HomePaths.expand(dir, home);
         }
-        String xdg = env.get("XDG_DATA_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? HomePaths.expand(xdg, home) : home.resolve(".local/share");
-        return base.resolve(CODEBUDDY_AUTH_SUBDIR);
+        return UserDirs.under(home, env).dataHome().resolve(CODEBUDDY_AUTH_SUBDIR);
     }
 
     private static Duration refreshBuffer(CredentialSettings s, Map<String, String> env) {
