@@ -21,7 +21,9 @@ import org.anthropicproxy.json.Json;
 import org.anthropicproxy.provider.Provider;
 import org.anthropicproxy.provider.QuotaFailoverPolicy;
 import org.anthropicproxy.provider.Router;
+import org.anthropicproxy.provider.UpstreamClients;
 import org.anthropicproxy.provider.UpstreamHttp;
+import org.anthropicproxy.tls.UpstreamTrust;
 import org.anthropicproxy.provider.anthropic.AnthropicProvider;
 import org.anthropicproxy.provider.openai.OpenAiDialect;
 import org.anthropicproxy.provider.openai.OpenAiProvider;
@@ -42,11 +44,11 @@ public final class ProxyApp implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyApp.class);
 
     private final ProxyConfig config;
-    private final UpstreamHttp http;
+    private final UpstreamClients http;
     private final QuotaService quota;
     private final ProxyServer server;
 
-    private ProxyApp(ProxyConfig config, UpstreamHttp http, QuotaService quota, ProxyServer server) {
+    private ProxyApp(ProxyConfig config, UpstreamClients http, QuotaService quota, ProxyServer server) {
         this.config = config;
         this.http = http;
         this.quota = quota;
@@ -81,6 +83,7 @@ public final class ProxyApp implements AutoCloseable {
                 throw new ConfigException(e.getMessage());
             }
         }
+        Map<String, UpstreamTrust.Profile> trust = trust(config, names, env, dirs);
         QuotaService quota;
         try {
             quota = new QuotaService(QuotaStores.open(config.quotaStore(), dirs.home()), clock, schedules, defaultSchedule);
@@ -88,11 +91,12 @@ public final class ProxyApp implements AutoCloseable {
             throw new ConfigException("quota store " + config.quotaStore() + ": " + e.getMessage());
         }
 
-        UpstreamHttp http = new UpstreamHttp(config.server());
+        UpstreamClients http = new UpstreamClients(config.server());
         Map<String, Provider> providers = new LinkedHashMap<>();
         try {
             for (String name : names) {
-                providers.put(name, build(config.provider(name), config.source(), env, dirs.home(), http, clock));
+                javax.net.ssl.SSLContext tls = trust.get(name).context();
+                providers.put(name, build(config.provider(name), config.source(), env, dirs.home(), http.forTrust(tls), tls, clock));
             }
         } catch (RuntimeException e) {
             providers.values().forEach(Provider::close);
@@ -106,6 +110,14 @@ public final class ProxyApp implements AutoCloseable {
         AdminRoutes admin = adminRoutes(quota, router);
         String configShown = config.source().equals(ConfigLoader.DEFAULTS) ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")" : config.source();
         admin.health(h -> h.put("config", configShown));
+        admin.health(h -> h.withArray("providers").forEach(p -> {
+            UpstreamTrust.Profile t = trust.get(p.path("name").asText());
+            if (t != null && !t.isDefault() && p instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+                com.fasterxml.jackson.databind.node.ObjectNode n = o.putObject("tls");
+                t.caFiles().forEach(n.putArray("extra_ca_files")::add);
+                n.put("insecure_skip_verify", t.insecureSkipVerify());
+            }
+        }));
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
                 quota.close();
@@ -130,6 +142,21 @@ public final class ProxyApp implements AutoCloseable {
         }
         quota.startScheduler();
         return new ProxyApp(config, http, quota, server);
+    }
+
+    /** Each provider's TLS trust; every CA bundle is read here, so a bad one stops the start naming it. */
+    private static Map<String, UpstreamTrust.Profile> trust(ProxyConfig config, Set<String> names, Map<String, String> env, UserDirs dirs) {
+        UpstreamTrust trust = UpstreamTrust.load(config.tls(), env, dirs, config.source());
+        Map<String, UpstreamTrust.Profile> out = new LinkedHashMap<>();
+        for (String name : names) {
+            UpstreamTrust.Profile p = trust.forProvider(name, config.provider(name).tls());
+            if (p.insecureSkipVerify()) {
+                LOG.warn("provider {}: tls.insecure_skip_verify is on: its upstream's and token endpoint's certificates and "
+                        + "host names are NOT checked, so anyone on the network path can read and change that traffic", name);
+            }
+            out.put(name, p);
+        }
+        return out;
     }
 
     private static AdminRoutes adminRoutes(QuotaService quota, Router router) {
@@ -183,8 +210,9 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static Provider build(ProviderSettings s, String where, Map<String, String> env, Path home, UpstreamHttp http, Clock clock) {
-        CredentialSource credentials = credentials(s, where, env, home, clock);
+    private static Provider build(ProviderSettings s, String where, Map<String, String> env, Path home, UpstreamHttp http,
+                                  javax.net.ssl.SSLContext tls, Clock clock) {
+        CredentialSource credentials = credentials(s, where, env, home, tls, clock);
         return switch (s.kind()) {
             case ProviderSettings.OPENAI -> new OpenAiProvider(s, dialect(s, where), credentials, http);
             default -> new AnthropicProvider(s, credentials, http);
@@ -209,7 +237,8 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Path home, Clock clock) {
+    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Path home,
+                                                javax.net.ssl.SSLContext tls, Clock clock) {
         CredentialSettings settings;
         try {
             if (s.apiKey() != null) {
@@ -219,7 +248,7 @@ public final class ProxyApp implements AutoCloseable {
             } else {
                 settings = CredentialSettings.defaults(CredentialSettings.NONE);
             }
-            return CredentialSources.create(settings, env, home, clock);
+            return CredentialSources.create(settings, env, home, clock, tls);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -4,8 +4,9 @@ import java.net.URI;
 import java.util.Map;
 
 /**
- * One upstream as configured: a preset's values with the file's on top. The {@code auth}, {@code dialect} and
- * {@code quota} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai}, {@code quota})
+ * One upstream as configured: a preset's values with the file's on top. The {@code auth}, {@code dialect},
+ * {@code quota} and {@code tls} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai},
+ * {@code quota}, {@code tls})
  * parse and validate them when the provider is built, naming the key on error.
  */
 public record ProviderSettings(
@@ -22,7 +23,8 @@ public record ProviderSettings(
         String countTokensPath,
         String chatPath,
         boolean stripBillingHeader,
-        boolean unwrapEnvelope) {
+        boolean unwrapEnvelope,
+        Map<String, Object> tls) {
 
     public static final String ANTHROPIC = "anthropic";
     public static final String OPENAI = "openai";

@@ -3,7 +3,10 @@ package org.anthropicproxy.config;
 import java.util.List;
 import java.util.Map;
 
-/** Everything the proxy runs with, after presets, the config file and the command line were merged. */
+/**
+ * Everything the proxy runs with, after presets, the config file and the command line were merged. {@code tls} stays
+ * raw (parsed by {@code tls.UpstreamTrust} when the proxy starts).
+ */
 public record ProxyConfig(
         String source,
         ServerSettings server,
@@ -16,7 +19,8 @@ public record ProxyConfig(
         String logLevel,
         List<String> clientKeys,
         List<String> adminKeys,
-        boolean allowUnauthenticated) {
+        boolean allowUnauthenticated,
+        Map<String, Object> tls) {
 
     public ProviderSettings provider(String name) {
         ProviderSettings p = providers.get(name);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import org.anthropicproxy.files.UserDirs;
 
 /** Builds the credential source for one provider from its settings, the environment and the home directory. */
@@ -35,11 +36,17 @@ public final class CredentialSources {
      */
     public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
                                           Clock clock) {
+        return create(settings, env, home, clock, null);
+    }
+
+    /** {@link #create(CredentialSettings, Map, Path, Clock)} whose token refreshes trust {@code tls} (null: the JDK's). */
+    public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
+                                          Clock clock, SSLContext tls) {
         return switch (settings.type()) {
             case CredentialSettings.NONE -> new NoCredentialSource();
             case CredentialSettings.STATIC -> staticSource(settings, env);
-            case CredentialSettings.NATIVE -> nativeSource(settings, env, home, clock);
-            case CredentialSettings.CODEBUDDY -> codeBuddySource(settings, env, home, clock);
+            case CredentialSettings.NATIVE -> nativeSource(settings, env, home, clock, tls);
+            case CredentialSettings.CODEBUDDY -> codeBuddySource(settings, env, home, clock, tls);
             default -> throw new IllegalArgumentException("unknown auth type '" + settings.type() + "'");
         };
     }
@@ -62,7 +69,7 @@ public final class CredentialSources {
      * {@code ~/.claude-internal/config.json} (the only one that refreshes and is watched).
      */
     private static CredentialSource nativeSource(CredentialSettings s, Map<String, String> env, Path home,
-                                                 Clock clock) {
+                                                 Clock clock, SSLContext tls) {
         List<String> looked = new ArrayList<>();
         String envToken = env.get("CODEBUDDY_OAUTH_TOKEN");
         if (envToken != null && !envToken.isBlank()) {
@@ -86,11 +93,11 @@ public final class CredentialSources {
         String clientId = first(s.clientId(), env.get("OAUTH_CLIENT_ID"), ClaudeInternalConfigFormat.DEFAULT_CLIENT_ID);
         return new RefreshingFileSource("native", new ClaudeInternalConfigFormat(refreshUrl, clientId),
                 TokenFileLocator.fixed(config, home), looked, "file " + HomePaths.display(config, home), home, clock,
-                refreshBuffer(s, env), watchInterval(s, env));
+                refreshBuffer(s, env), watchInterval(s, env), tls);
     }
 
     private static CredentialSource codeBuddySource(CredentialSettings s, Map<String, String> env, Path home,
-                                                    Clock clock) {
+                                                    Clock clock, SSLContext tls) {
         String file = first(s.file(), env.get("CODEBUDDY_AUTH_FILE"), null);
         TokenFileLocator locator;
         String missing;
@@ -105,7 +112,7 @@ public final class CredentialSources {
         }
         URI refreshUrl = s.refreshUrl() == null ? null : URI.create(s.refreshUrl());
         return new RefreshingFileSource("codebuddy", new CodeBuddyAuthFileFormat(refreshUrl), locator, List.of(),
-                missing, home, clock, refreshBuffer(s, env), watchInterval(s, env));
+                missing, home, clock, refreshBuffer(s, env), watchInterval(s, env), tls);
     }
 
     static Path codeBuddyDir(CredentialSettings s, Map<String, String> env, Path home) {

@@ -82,7 +82,8 @@ final class RefreshingFileSource implements CredentialSource {
      * @param sourceWhenMissing what {@link #status()} names while no file is found
      */
     RefreshingFileSource(String name, TokenFileFormat format, TokenFileLocator locator, List<String> lookedAtBefore,
-                         String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval) {
+                         String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval,
+                         javax.net.ssl.SSLContext tls) {
         this.format = format;
         this.locator = locator;
         this.lookedAtBefore = List.copyOf(lookedAtBefore);
@@ -92,7 +93,11 @@ final class RefreshingFileSource implements CredentialSource {
         this.buffer = buffer;
         Duration halfBuffer = buffer.dividedBy(2);
         this.jitter = halfBuffer.compareTo(MAX_JITTER) < 0 ? halfBuffer : MAX_JITTER;
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder client = HttpClient.newBuilder();
+        if (tls != null) {
+            client.sslContext(tls); // the provider's trust: its CA bundles, or none checked
+        }
+        this.http = client
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -474,6 +479,10 @@ final class RefreshingFileSource implements CredentialSource {
         }
         if (e instanceof ConnectException) {
             return "could not connect to the refresh endpoint";
+        }
+        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(e, "the refresh endpoint");
+        if (untrusted.isPresent()) {
+            return untrusted.get();
         }
         String m = e.getMessage();
         return "refresh request failed (" + e.getClass().getSimpleName()

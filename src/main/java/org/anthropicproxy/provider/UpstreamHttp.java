@@ -51,20 +51,28 @@ public final class UpstreamHttp implements AutoCloseable {
     private final HeadersDeadlines headersDeadlines;
 
     public UpstreamHttp(ServerSettings settings) {
+        this(settings, defaultTls());
+    }
+
+    /** A client whose TLS connections check certificates with {@code tls} (see {@code tls.UpstreamTrust}). */
+    public UpstreamHttp(ServerSettings settings, javax.net.ssl.SSLContext tls) {
         this.settings = settings;
         this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
         if ("jetty".equals(System.getProperty(CLIENT_PROPERTY))) {
-            client = jettyClient(settings);
+            client = jettyClient(settings, tls);
             leanClient = null;
         } else {
             client = null;
             leanClient = new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(),
-                    requestBufferSize(settings), defaultTls());
+                    requestBufferSize(settings), tls);
         }
     }
 
-    private static HttpClient jettyClient(ServerSettings settings) {
+    private static HttpClient jettyClient(ServerSettings settings, javax.net.ssl.SSLContext tls) {
         ClientConnector connector = new ClientConnector();
+        org.eclipse.jetty.util.ssl.SslContextFactory.Client sslFactory = new org.eclipse.jetty.util.ssl.SslContextFactory.Client();
+        sslFactory.setSslContext(tls);
+        connector.setSslContextFactory(sslFactory);
         connector.setConnectTimeout(settings.connectTimeout());
         connector.setIdleTimeout(settings.upstreamIdleConnection());
         connector.setTCPNoDelay(true);
@@ -462,6 +470,10 @@ public final class UpstreamHttp implements AutoCloseable {
                     + wait.toSeconds() + " s", true, cause);
         }
         boolean timeout = cause instanceof TimeoutException;
+        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(cause, hostOf(uri));
+        if (untrusted.isPresent()) {
+            return new NoAnswerException("upstream " + hostOf(uri) + ": " + untrusted.get(), false, cause);
+        }
         return new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
     }
 

@@ -65,4 +65,15 @@ class MainTest {
         assertThat(Main.run("--log-level", "LOUD")).isEqualTo(2);
         assertThat(stderr()).contains("--log-level");
     }
+
+    @Test
+    void aMalformedCaBundleExitsTwoNamingTheFile(@TempDir Path dir) throws Exception {
+        Path bundle = dir.resolve("corp-ca.pem");
+        Files.writeString(bundle, "not a certificate\n");
+        Path f = dir.resolve("c.yaml");
+        Files.writeString(f, "tls: {ca_file: \"" + bundle + "\"}\n");
+        assertThat(Main.run("--config", f.toString(), "--port", "0", "--log-file", dir.resolve("log").toString(),
+                "--quota-file", dir.resolve("q.json").toString())).isEqualTo(2);
+        assertThat(stderr()).contains("tls.ca_file").contains(bundle.toString()).doesNotContain("at org.");
+    }
 }
