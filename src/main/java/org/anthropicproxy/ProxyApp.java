@@ -18,6 +18,7 @@ import org.anthropicproxy.credentials.CredentialSources;
 import org.anthropicproxy.files.UserDirs;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
+import org.anthropicproxy.net.ProxyRules;
 import org.anthropicproxy.provider.Provider;
 import org.anthropicproxy.provider.QuotaFailoverPolicy;
 import org.anthropicproxy.provider.Router;
@@ -84,6 +85,7 @@ public final class ProxyApp implements AutoCloseable {
             }
         }
         Map<String, UpstreamTrust.Profile> trust = trust(config, names, env, dirs);
+        Map<String, ProxyRules> proxies = proxies(config, names, env);
         QuotaService quota;
         try {
             quota = new QuotaService(QuotaStores.open(config.quotaStore(), dirs.home()), clock, schedules, defaultSchedule);
@@ -96,7 +98,8 @@ public final class ProxyApp implements AutoCloseable {
         try {
             for (String name : names) {
                 javax.net.ssl.SSLContext tls = trust.get(name).context();
-                providers.put(name, build(config.provider(name), config.source(), env, dirs.home(), http.forTrust(tls), tls, clock));
+                providers.put(name, build(config.provider(name), config.source(), env, dirs.home(),
+                        http.forRoute(tls, proxies.get(name)), tls, proxies.get(name), clock));
             }
         } catch (RuntimeException e) {
             providers.values().forEach(Provider::close);
@@ -111,6 +114,10 @@ public final class ProxyApp implements AutoCloseable {
         String configShown = config.source().equals(ConfigLoader.DEFAULTS) ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")" : config.source();
         admin.health(h -> h.put("config", configShown));
         admin.health(h -> h.withArray("providers").forEach(p -> {
+            ProxyRules via = proxies.get(p.path("name").asText());
+            if (via != null && p instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+                o.put("via", via.via(config.provider(p.path("name").asText()).baseUrl()));
+            }
             UpstreamTrust.Profile t = trust.get(p.path("name").asText());
             if (t != null && !t.isDefault() && p instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
                 com.fasterxml.jackson.databind.node.ObjectNode n = o.putObject("tls");
@@ -155,6 +162,22 @@ public final class ProxyApp implements AutoCloseable {
                         + "host names are NOT checked, so anyone on the network path can read and change that traffic", name);
             }
             out.put(name, p);
+        }
+        return out;
+    }
+
+    /** Each provider's forward proxy: its own {@code proxy}, else the top-level one, else the environment's. */
+    private static Map<String, ProxyRules> proxies(ProxyConfig config, Set<String> names, Map<String, String> env) {
+        ProxyRules fromEnv = ProxyRules.fromEnv(env);
+        fromEnv.warnings().forEach(w -> LOG.warn("{}", w));
+        Map<String, ProxyRules> out = new LinkedHashMap<>();
+        try {
+            ProxyRules top = ProxyRules.fromConfig(config.proxy(), "proxy", config.source(), fromEnv);
+            for (String name : names) {
+                out.put(name, ProxyRules.fromConfig(config.provider(name).proxy(), "providers." + name + ".proxy", config.source(), top));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
         return out;
     }
@@ -211,8 +234,8 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     private static Provider build(ProviderSettings s, String where, Map<String, String> env, Path home, UpstreamHttp http,
-                                  javax.net.ssl.SSLContext tls, Clock clock) {
-        CredentialSource credentials = credentials(s, where, env, home, tls, clock);
+                                  javax.net.ssl.SSLContext tls, ProxyRules proxies, Clock clock) {
+        CredentialSource credentials = credentials(s, where, env, home, tls, proxies, clock);
         return switch (s.kind()) {
             case ProviderSettings.OPENAI -> new OpenAiProvider(s, dialect(s, where), credentials, http);
             default -> new AnthropicProvider(s, credentials, http);
@@ -238,7 +261,7 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Path home,
-                                                javax.net.ssl.SSLContext tls, Clock clock) {
+                                                javax.net.ssl.SSLContext tls, ProxyRules proxies, Clock clock) {
         CredentialSettings settings;
         try {
             if (s.apiKey() != null) {
@@ -248,7 +271,7 @@ public final class ProxyApp implements AutoCloseable {
             } else {
                 settings = CredentialSettings.defaults(CredentialSettings.NONE);
             }
-            return CredentialSources.create(settings, env, home, clock, tls);
+            return CredentialSources.create(settings, env, home, clock, tls, proxies);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -48,7 +48,19 @@ public final class Main implements Callable<Integer> {
     boolean allowUnauthenticated;
 
     public static void main(String[] args) {
+        jvmDefaults();
         System.exit(run(args));
+    }
+
+    /**
+     * Before anything loads java.net.http: let token refreshes send the proxy URL's Basic credentials with their
+     * {@code CONNECT}, as curl does (the JDK's net.properties disable Basic for tunnels, read once). A value the user
+     * set with {@code -D} is kept. Guarded by {@code MainTest} and {@code ForwardProxyIT} (whose JVM gets the same flag).
+     */
+    static void jvmDefaults() {
+        if (System.getProperty("jdk.http.auth.tunneling.disabledSchemes") == null) {
+            System.setProperty("jdk.http.auth.tunneling.disabledSchemes", "");
+        }
     }
 
     public static int run(String... args) {

@@ -25,13 +25,13 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static final Set<String> TOP_KEYS = Set.of("server", "providers", "route", "routes", "quota_store",
-            "reset_schedule", "log", "client_keys", "admin_keys", "tls");
+            "reset_schedule", "log", "client_keys", "admin_keys", "tls", "proxy");
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "max_body_bytes", "max_header_bytes",
             "max_concurrent_requests", "ping_interval", "connect_timeout", "headers_timeout", "idle_timeout",
             "request_timeout", "upstream_idle_connection", "shutdown_grace");
     private static final Set<String> PROVIDER_KEYS = Set.of("kind", "base_url", "api_key", "headers", "models", "auth",
             "dialect", "quota", "messages_path", "count_tokens_path", "chat_path", "strip_billing_header",
-            "unwrap_envelope", "tls");
+            "unwrap_envelope", "tls", "proxy");
     private static final Set<String> LOG_KEYS = Set.of("file", "level");
 
     /** {@link ProxyConfig#source()} when no file was read. */
@@ -129,7 +129,8 @@ public final class ConfigLoader {
         List<String> adminKeys = root.containsKey("admin_keys") ? r.stringList(root.get("admin_keys"), "admin_keys") : List.of();
 
         return new ProxyConfig(where, server, Map.copyOf(providers), List.copyOf(route), List.copyOf(modelRoutes),
-                quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated(), r.map(root, "tls"));
+                quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated(), r.map(root, "tls"),
+                root.get("proxy"));
     }
 
     private static List<String> routeFor(String name, Map<String, ProviderSettings> providers, String where) {
@@ -219,7 +220,7 @@ public final class ConfigLoader {
                 r.string(m, "chat_path", "/chat/completions"),
                 r.bool(m, "strip_billing_header", false, key),
                 r.bool(m, "unwrap_envelope", anthropic, key),
-                r.map(m, "tls", key));
+                r.map(m, "tls", key), m.get("proxy"));
     }
 
     @SuppressWarnings("unchecked")

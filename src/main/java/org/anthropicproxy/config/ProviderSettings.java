@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * One upstream as configured: a preset's values with the file's on top. The {@code auth}, {@code dialect},
- * {@code quota} and {@code tls} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai},
- * {@code quota}, {@code tls})
+ * {@code quota}, {@code tls} and {@code proxy} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai},
+ * {@code quota}, {@code tls}, {@code net})
  * parse and validate them when the provider is built, naming the key on error.
  */
 public record ProviderSettings(
@@ -24,7 +24,8 @@ public record ProviderSettings(
         String chatPath,
         boolean stripBillingHeader,
         boolean unwrapEnvelope,
-        Map<String, Object> tls) {
+        Map<String, Object> tls,
+        Object proxy) {
 
     public static final String ANTHROPIC = "anthropic";
     public static final String OPENAI = "openai";

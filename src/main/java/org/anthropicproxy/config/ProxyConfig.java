@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything the proxy runs with, after presets, the config file and the command line were merged. {@code tls} stays
- * raw (parsed by {@code tls.UpstreamTrust} when the proxy starts).
+ * Everything the proxy runs with, after presets, the config file and the command line were merged. {@code tls} and
+ * {@code proxy} stay raw (parsed by {@code tls.UpstreamTrust} and {@code net.ProxyRules} when the proxy starts).
  */
 public record ProxyConfig(
         String source,
@@ -20,7 +20,8 @@ public record ProxyConfig(
         List<String> clientKeys,
         List<String> adminKeys,
         boolean allowUnauthenticated,
-        Map<String, Object> tls) {
+        Map<String, Object> tls,
+        Object proxy) {
 
     public ProviderSettings provider(String name) {
         ProviderSettings p = providers.get(name);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
+import org.anthropicproxy.net.ProxyRules;
 import org.anthropicproxy.files.UserDirs;
 
 /** Builds the credential source for one provider from its settings, the environment and the home directory. */
@@ -36,17 +37,20 @@ public final class CredentialSources {
      */
     public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
                                           Clock clock) {
-        return create(settings, env, home, clock, null);
+        return create(settings, env, home, clock, null, ProxyRules.DIRECT);
     }
 
-    /** {@link #create(CredentialSettings, Map, Path, Clock)} whose token refreshes trust {@code tls} (null: the JDK's). */
+    /**
+     * {@link #create(CredentialSettings, Map, Path, Clock)} whose token refreshes trust {@code tls} (null: the JDK's)
+     * and go through the forward proxy {@code proxies} names.
+     */
     public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
-                                          Clock clock, SSLContext tls) {
+                                          Clock clock, SSLContext tls, ProxyRules proxies) {
         return switch (settings.type()) {
             case CredentialSettings.NONE -> new NoCredentialSource();
             case CredentialSettings.STATIC -> staticSource(settings, env);
-            case CredentialSettings.NATIVE -> nativeSource(settings, env, home, clock, tls);
-            case CredentialSettings.CODEBUDDY -> codeBuddySource(settings, env, home, clock, tls);
+            case CredentialSettings.NATIVE -> nativeSource(settings, env, home, clock, new RefreshHttp(tls, proxies));
+            case CredentialSettings.CODEBUDDY -> codeBuddySource(settings, env, home, clock, new RefreshHttp(tls, proxies));
             default -> throw new IllegalArgumentException("unknown auth type '" + settings.type() + "'");
         };
     }
@@ -69,7 +73,7 @@ public final class CredentialSources {
      * {@code ~/.claude-internal/config.json} (the only one that refreshes and is watched).
      */
     private static CredentialSource nativeSource(CredentialSettings s, Map<String, String> env, Path home,
-                                                 Clock clock, SSLContext tls) {
+                                                 Clock clock, RefreshHttp tls) {
         List<String> looked = new ArrayList<>();
         String envToken = env.get("CODEBUDDY_OAUTH_TOKEN");
         if (envToken != null && !envToken.isBlank()) {
@@ -97,7 +101,7 @@ public final class CredentialSources {
     }
 
     private static CredentialSource codeBuddySource(CredentialSettings s, Map<String, String> env, Path home,
-                                                    Clock clock, SSLContext tls) {
+                                                    Clock clock, RefreshHttp tls) {
         String file = first(s.file(), env.get("CODEBUDDY_AUTH_FILE"), null);
         TokenFileLocator locator;
         String missing;

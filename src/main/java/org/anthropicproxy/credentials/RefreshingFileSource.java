@@ -61,6 +61,7 @@ final class RefreshingFileSource implements CredentialSource {
     private final Duration buffer;
     private final Duration jitter;
     private final HttpClient http;
+    private final RefreshHttp outbound;
     private final ScheduledExecutorService scheduler;
     private final ReentrantLock lock = new ReentrantLock();
     private final Set<Path> warnedModes = ConcurrentHashMap.newKeySet();
@@ -83,7 +84,7 @@ final class RefreshingFileSource implements CredentialSource {
      */
     RefreshingFileSource(String name, TokenFileFormat format, TokenFileLocator locator, List<String> lookedAtBefore,
                          String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval,
-                         javax.net.ssl.SSLContext tls) {
+                         RefreshHttp outbound) {
         this.format = format;
         this.locator = locator;
         this.lookedAtBefore = List.copyOf(lookedAtBefore);
@@ -93,11 +94,8 @@ final class RefreshingFileSource implements CredentialSource {
         this.buffer = buffer;
         Duration halfBuffer = buffer.dividedBy(2);
         this.jitter = halfBuffer.compareTo(MAX_JITTER) < 0 ? halfBuffer : MAX_JITTER;
-        HttpClient.Builder client = HttpClient.newBuilder();
-        if (tls != null) {
-            client.sslContext(tls); // the provider's trust: its CA bundles, or none checked
-        }
-        this.http = client
+        this.outbound = outbound;
+        this.http = outbound.builder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -219,11 +217,12 @@ final class RefreshingFileSource implements CredentialSource {
 
     private Credential refreshNow(Loaded l) throws CredentialUnavailableException {
         lastRefreshAt = clock.instant();
-        HttpRequest request = format.refreshRequest(l.token());
+        HttpRequest request = outbound.withProxyCredentials(format.refreshRequest(l.token()));
         RefreshedToken response;
         try {
             HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            response = format.parseRefreshResponse(r.statusCode(), r.body(), clock.instant());
+            // no body at all when a forward proxy refused the CONNECT (its status is the answer's)
+            response = format.parseRefreshResponse(r.statusCode(), r.body() == null ? new byte[0] : r.body(), clock.instant());
         } catch (RefreshException e) {
             return failed(l, redact(e.getMessage(), l), e.rejected());
         } catch (IOException e) {

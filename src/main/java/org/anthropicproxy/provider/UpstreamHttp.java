@@ -51,20 +51,26 @@ public final class UpstreamHttp implements AutoCloseable {
     private final HeadersDeadlines headersDeadlines;
 
     public UpstreamHttp(ServerSettings settings) {
-        this(settings, defaultTls());
+        this(settings, defaultTls(), org.anthropicproxy.net.ProxyRules.DIRECT);
     }
 
-    /** A client whose TLS connections check certificates with {@code tls} (see {@code tls.UpstreamTrust}). */
-    public UpstreamHttp(ServerSettings settings, javax.net.ssl.SSLContext tls) {
+    /**
+     * A client whose TLS connections check certificates with {@code tls} (see {@code tls.UpstreamTrust}) and that
+     * reaches upstreams through the forward proxy {@code proxies} names ({@code net.ProxyRules}).
+     */
+    public UpstreamHttp(ServerSettings settings, javax.net.ssl.SSLContext tls, org.anthropicproxy.net.ProxyRules proxies) {
         this.settings = settings;
         this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
         if ("jetty".equals(System.getProperty(CLIENT_PROPERTY))) {
+            if (proxies != org.anthropicproxy.net.ProxyRules.DIRECT) {
+                throw new IllegalStateException("-D" + CLIENT_PROPERTY + "=jetty (an A/B measurement aid) does not go through forward proxies");
+            }
             client = jettyClient(settings, tls);
             leanClient = null;
         } else {
             client = null;
             leanClient = new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(),
-                    requestBufferSize(settings), tls);
+                    requestBufferSize(settings), tls, proxies::forUri);
         }
     }
 
@@ -470,6 +476,9 @@ public final class UpstreamHttp implements AutoCloseable {
                     + wait.toSeconds() + " s", true, cause);
         }
         boolean timeout = cause instanceof TimeoutException;
+        if (cause instanceof org.anthropicproxy.net.ProxyException) {
+            return new NoAnswerException("upstream " + hostOf(uri) + " not reached: " + cause.getMessage(), false, cause);
+        }
         java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(cause, hostOf(uri));
         if (untrusted.isPresent()) {
             return new NoAnswerException("upstream " + hostOf(uri) + ": " + untrusted.get(), false, cause);

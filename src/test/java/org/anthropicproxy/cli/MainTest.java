@@ -76,4 +76,24 @@ class MainTest {
                 "--quota-file", dir.resolve("q.json").toString())).isEqualTo(2);
         assertThat(stderr()).contains("tls.ca_file").contains(bundle.toString()).doesNotContain("at org.");
     }
+
+    @Test
+    void basicProxyCredentialsAreAllowedOnTunnelsUnlessTheUserSaidOtherwise() {
+        String key = "jdk.http.auth.tunneling.disabledSchemes";
+        String before = System.getProperty(key);
+        try {
+            System.clearProperty(key);
+            Main.jvmDefaults();
+            assertThat(System.getProperty(key)).isEmpty();
+            System.setProperty(key, "Basic,Digest");
+            Main.jvmDefaults();
+            assertThat(System.getProperty(key)).isEqualTo("Basic,Digest");
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
 }
