@@ -275,4 +275,27 @@ class ForwardProxyIT {
                 .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli()).toString());
         return f;
     }
+
+    @Test
+    void aProxyThatDiesMidStreamEndsTheClientsStreamWithAnErrorEvent() throws Exception {
+        tinyproxy = TinyProxy.start(dir.resolve("tp"), null, List.of());
+        startVia(tinyproxy.url(null), tlsUpstream);
+        tlsUpstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(500)));
+        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(30))
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(REQUEST + ",\"stream\":true}")).build();
+        HttpResponse<java.io.InputStream> live = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(live.statusCode()).isEqualTo(200);
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null && !line.equals("event: message_start")) {
+                // up to the first event
+            }
+            tinyproxy.kill();
+            StringBuilder rest = new StringBuilder();
+            while ((line = lines.readLine()) != null) {
+                rest.append(line).append('\n');
+            }
+            assertThat(rest).contains("event: error").contains("\"type\":\"api_error\"").doesNotContain("event: message_stop");
+        }
+    }
 }

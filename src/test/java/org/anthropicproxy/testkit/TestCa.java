@@ -16,7 +16,7 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 /**
  * A private CA made for the test run with the JDK's keytool, and a server certificate for {@code localhost} and
  * {@code 127.0.0.1} that it signed: what a company CA or a TLS-inspecting proxy looks like to the proxy. Nothing
- * trusts the CA unless a test hands over {@link #caPem()}. Made once per test JVM (seven keytool runs).
+ * trusts the CA unless a test hands over {@link #caPem()}. Made with seven keytool runs, then reused.
  */
 public final class TestCa {
 
@@ -31,10 +31,31 @@ public final class TestCa {
         this.serverKeystore = serverKeystore;
     }
 
+    /** Kept in {@code target/test-ca} between runs while it is younger than a day (its certificates last two). */
     public static synchronized TestCa get() {
         if (instance == null) {
             try {
-                instance = create(Files.createTempDirectory("test-ca"));
+                Path kept = Path.of("target", "test-ca").toAbsolutePath();
+                Path keystore = kept.resolve("server.p12");
+                java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+                if (Files.isRegularFile(keystore) && Files.isRegularFile(kept.resolve("ca.pem"))
+                        && Files.getLastModifiedTime(keystore).toInstant().isAfter(dayAgo)) {
+                    instance = new TestCa(kept.resolve("ca.pem"), keystore);
+                } else if (Files.isDirectory(kept.getParent())) {
+                    Path fresh = create(Files.createTempDirectory(kept.getParent(), "test-ca-")).caPem.getParent();
+                    if (Files.isDirectory(kept)) {
+                        try (var files = Files.list(kept)) {
+                            for (Path f : files.toList()) {
+                                Files.delete(f);
+                            }
+                        }
+                        Files.delete(kept);
+                    }
+                    Files.move(fresh, kept, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    instance = new TestCa(kept.resolve("ca.pem"), keystore);
+                } else {
+                    instance = create(Files.createTempDirectory("test-ca"));
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
