@@ -5,9 +5,9 @@ import java.util.Map;
 
 /**
  * One upstream as configured: a preset's values with the file's on top. The {@code auth}, {@code dialect},
- * {@code quota}, {@code tls} and {@code proxy} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai},
- * {@code quota}, {@code tls}, {@code net})
- * parse and validate them when the provider is built, naming the key on error.
+ * {@code quota}, {@code tls} and {@code proxy} subtrees stay raw here; their owners ({@code credentials},
+ * {@code provider.openai}, {@code quota}, {@code tls}, {@code net}) parse and validate them when the provider is
+ * built, naming the key on error.
  */
 public record ProviderSettings(
         String name,
