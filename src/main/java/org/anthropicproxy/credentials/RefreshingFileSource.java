@@ -9,7 +9,6 @@ import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -217,12 +216,11 @@ final class RefreshingFileSource implements CredentialSource {
 
     private Credential refreshNow(Loaded l) throws CredentialUnavailableException {
         lastRefreshAt = clock.instant();
-        HttpRequest request = outbound.withProxyCredentials(format.refreshRequest(l.token()));
+        HttpRequest request = format.refreshRequest(l.token());
         RefreshedToken response;
         try {
-            HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            // no body at all when a forward proxy refused the CONNECT (its status is the answer's)
-            response = format.parseRefreshResponse(r.statusCode(), r.body() == null ? new byte[0] : r.body(), clock.instant());
+            RefreshHttp.Answer r = outbound.send(http, request, CONNECT_TIMEOUT);
+            response = format.parseRefreshResponse(r.status(), r.body(), clock.instant());
         } catch (RefreshException e) {
             return failed(l, redact(e.getMessage(), l), e.rejected());
         } catch (IOException e) {

@@ -27,7 +27,7 @@ import org.eclipse.jetty.http.HttpFields;
  * added to the caller's headers but {@code Host} and {@code Content-Length}: no user agent, no compression. Through a
  * forward proxy when {@code proxies} names one for the request: https in a {@code CONNECT} tunnel ({@link ProxyTunnel}),
  * pooled like a direct connection; http in absolute form ({@code POST http://host/path}) with
- * {@code Proxy-Authorization}.
+ * {@code Proxy-Authorization}; both through a SOCKS5 tunnel ({@link Socks5}).
  */
 public final class Http1Client implements AutoCloseable {
 
@@ -69,7 +69,8 @@ public final class Http1Client implements AutoCloseable {
         OutboundProxy proxy = proxies.apply(uri);
         String destination = (secure ? "https://" : "http://") + host.toLowerCase(Locale.ROOT) + ":" + port
                 + (proxy == null ? "" : " via " + proxy.address());
-        ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort(), secure ? null : proxy);
+        ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort(),
+                secure || proxy == null || proxy.kind().socks() ? null : proxy);
         Http1ClientConnection pooled;
         while ((pooled = acquire(destination)) != null) {
             if (pooled.send(x, request)) {
@@ -107,7 +108,9 @@ public final class Http1Client implements AutoCloseable {
                 channel.socket().connect(new InetSocketAddress(java.net.InetAddress.getByName(host), port), timeout);
             } else {
                 connectToProxy(channel, proxy, timeout);
-                if (secure) {
+                if (proxy.kind().socks()) {
+                    Socks5.connect(channel, proxy, host, port, timeout);
+                } else if (secure) {
                     ProxyTunnel.open(channel, proxy, host, port, timeout);
                 }
             }

@@ -39,7 +39,7 @@ public final class ProxyRules {
     /**
      * {@code https_proxy}/{@code HTTPS_PROXY} for https, {@code http_proxy}/{@code HTTP_PROXY} for http, each else
      * {@code all_proxy}/{@code ALL_PROXY}; {@code no_proxy}/{@code NO_PROXY}. The lower-case name wins, as in
-     * curl and Python. A value this proxy cannot use (a SOCKS URL) is skipped with a warning ({@link #warnings}).
+     * curl and Python. A value this proxy cannot use (an https:// proxy) is skipped with a warning ({@link #warnings}).
      */
     public static ProxyRules fromEnv(Map<String, String> env) {
         List<String> warnings = new ArrayList<>();
@@ -149,13 +149,14 @@ public final class ProxyRules {
         return warnings;
     }
 
-    /** The same rules for the JDK's HttpClient (token refreshes); credentials go in a request header. */
+    /** The same rules for the JDK's HttpClient (token refreshes through an HTTP proxy); credentials go in a request header. */
     public ProxySelector selector() {
         return new ProxySelector() {
             @Override
             public List<Proxy> select(URI uri) {
                 OutboundProxy p = forUri(uri);
-                return List.of(p == null ? Proxy.NO_PROXY
+                // a SOCKS proxy is never asked for here: the JDK client cannot use one (see RefreshHttp)
+                return List.of(p == null || p.kind().socks() ? Proxy.NO_PROXY
                         : new Proxy(Proxy.Type.HTTP, InetSocketAddress.createUnresolved(p.host(), p.port())));
             }
 

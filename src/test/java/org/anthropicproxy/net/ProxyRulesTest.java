@@ -63,10 +63,22 @@ class ProxyRulesTest {
     }
 
     @Test
-    void aSocksEnvironmentProxyIsSkippedWithAWarningNotAFailure() {
-        ProxyRules r = ProxyRules.fromEnv(Map.of("ALL_PROXY", "socks5://u:secret@s:1080"));
+    void socksUrlsAreReadAsCurlReadsThem() {
+        OutboundProxy p = ProxyRules.fromEnv(Map.of("ALL_PROXY", "socks5h://u:secret@s:1081")).forUri(HTTPS);
+        assertThat(p.kind()).isEqualTo(OutboundProxy.Kind.SOCKS5H);
+        assertThat(p.user()).isEqualTo("u");
+        assertThat(p.authorization()).isNull(); // SOCKS authenticates in its own handshake
+        assertThat(p).hasToString("socks5h://s:1081");
+        assertThat(ProxyRules.fromEnv(Map.of("HTTPS_PROXY", "socks5://s")).forUri(HTTPS).kind()).isEqualTo(OutboundProxy.Kind.SOCKS5);
+        // the JDK client is never handed a SOCKS proxy (refreshes through one use the upstream client)
+        assertThat(ProxyRules.fromEnv(Map.of("ALL_PROXY", "socks5h://s:1081")).selector().select(HTTPS)).containsExactly(Proxy.NO_PROXY);
+    }
+
+    @Test
+    void anUnsupportedEnvironmentProxyIsSkippedWithAWarningNotAFailure() {
+        ProxyRules r = ProxyRules.fromEnv(Map.of("ALL_PROXY", "https://u:secret@s:443"));
         assertThat(r.forUri(HTTPS)).isNull();
-        assertThat(r.warnings()).singleElement().asString().contains("ALL_PROXY").contains("socks5").doesNotContain("secret");
+        assertThat(r.warnings()).singleElement().asString().contains("ALL_PROXY").contains("https://").doesNotContain("secret");
     }
 
     @Test
@@ -84,8 +96,8 @@ class ProxyRulesTest {
 
     @Test
     void badConfigNamesTheKeyAndNeverThePassword() {
-        assertThatThrownBy(() -> ProxyRules.fromConfig(Map.of("url", "socks5://u:secret@s:1"), "providers.x.proxy", "c.yaml", ProxyRules.DIRECT))
-                .hasMessageContaining("providers.x.proxy.url").hasMessageContaining("c.yaml").hasMessageContaining("socks5")
+        assertThatThrownBy(() -> ProxyRules.fromConfig(Map.of("url", "ftp://u:secret@s:1"), "providers.x.proxy", "c.yaml", ProxyRules.DIRECT))
+                .hasMessageContaining("providers.x.proxy.url").hasMessageContaining("c.yaml").hasMessageContaining("ftp://")
                 .hasMessageNotContaining("secret");
         assertThatThrownBy(() -> ProxyRules.fromConfig(Map.of("uri", "http://p:1"), "proxy", "c.yaml", ProxyRules.DIRECT))
                 .hasMessageContaining("proxy.uri: unknown key");
