@@ -479,9 +479,9 @@ public final class UpstreamHttp implements AutoCloseable {
         if (cause instanceof org.anthropicproxy.net.ProxyException) {
             return new NoAnswerException("upstream " + hostOf(uri) + " not reached: " + cause.getMessage(), false, cause);
         }
-        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(cause, hostOf(uri));
+        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(cause, "upstream " + hostOf(uri));
         if (untrusted.isPresent()) {
-            return new NoAnswerException("upstream " + hostOf(uri) + ": " + untrusted.get(), false, cause);
+            return new NoAnswerException(untrusted.get(), false, cause);
         }
         return new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
     }

@@ -20,7 +20,11 @@ public final class TrustFailures {
     private TrustFailures() {
     }
 
-    /** The explanation when {@code failure} (or a cause of it) is a rejected server certificate, else empty. */
+    /**
+     * The explanation when {@code failure} (or a cause of it) is a rejected server certificate, else empty.
+     *
+     * @param hostPort what was dialled, as the message names it ({@code upstream api.example.com:443})
+     */
     public static Optional<String> explain(Throwable failure, String hostPort) {
         boolean handshake = false;
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
