@@ -24,7 +24,6 @@ import org.anthropicproxy.provider.QuotaFailoverPolicy;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.UpstreamClients;
 import org.anthropicproxy.provider.UpstreamHttp;
-import org.anthropicproxy.tls.UpstreamTrust;
 import org.anthropicproxy.provider.anthropic.AnthropicProvider;
 import org.anthropicproxy.provider.openai.OpenAiDialect;
 import org.anthropicproxy.provider.openai.OpenAiProvider;
@@ -37,6 +36,7 @@ import org.anthropicproxy.quota.ResetSchedule;
 import org.anthropicproxy.server.AdminRoutes;
 import org.anthropicproxy.server.ClientAuth;
 import org.anthropicproxy.server.ProxyServer;
+import org.anthropicproxy.tls.UpstreamTrust;
 import org.eclipse.jetty.util.Fields;
 
 /** The composition root: turns a {@link ProxyConfig} into a running server and owns everything it started. */
@@ -111,20 +111,11 @@ public final class ProxyApp implements AutoCloseable {
                 new QuotaFailoverPolicy(quota, classifiers), clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
         AdminRoutes admin = adminRoutes(quota, router);
-        String configShown = config.source().equals(ConfigLoader.DEFAULTS) ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")" : config.source();
+        String configShown = config.source().equals(ConfigLoader.DEFAULTS)
+                ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")" : config.source();
         admin.health(h -> h.put("config", configShown));
-        admin.health(h -> h.withArray("providers").forEach(p -> {
-            ProxyRules via = proxies.get(p.path("name").asText());
-            if (via != null && p instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
-                o.put("via", via.via(config.provider(p.path("name").asText()).baseUrl()));
-            }
-            UpstreamTrust.Profile t = trust.get(p.path("name").asText());
-            if (t != null && !t.isDefault() && p instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
-                com.fasterxml.jackson.databind.node.ObjectNode n = o.putObject("tls");
-                t.caFiles().forEach(n.putArray("extra_ca_files")::add);
-                n.put("insecure_skip_verify", t.insecureSkipVerify());
-            }
-        }));
+        admin.health(h -> h.withArray("providers").forEach(p -> outboundHealth((com.fasterxml.jackson.databind.node.ObjectNode) p,
+                config, trust, proxies)));
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
                 quota.close();
@@ -180,6 +171,22 @@ public final class ProxyApp implements AutoCloseable {
             throw new ConfigException(e.getMessage());
         }
         return out;
+    }
+
+    /** A provider's {@code /health} block gets {@code via} (direct or the proxy) and {@code tls} when not the default. */
+    private static void outboundHealth(com.fasterxml.jackson.databind.node.ObjectNode p, ProxyConfig config,
+                                       Map<String, UpstreamTrust.Profile> trust, Map<String, ProxyRules> proxies) {
+        String name = p.path("name").asText();
+        ProxyRules via = proxies.get(name);
+        if (via != null) {
+            p.put("via", via.via(config.provider(name).baseUrl()));
+        }
+        UpstreamTrust.Profile t = trust.get(name);
+        if (t != null && !t.isDefault()) {
+            com.fasterxml.jackson.databind.node.ObjectNode n = p.putObject("tls");
+            t.caFiles().forEach(n.putArray("extra_ca_files")::add);
+            n.put("insecure_skip_verify", t.insecureSkipVerify());
+        }
     }
 
     private static AdminRoutes adminRoutes(QuotaService quota, Router router) {
