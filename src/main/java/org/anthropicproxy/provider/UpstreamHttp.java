@@ -49,6 +49,7 @@ public final class UpstreamHttp implements AutoCloseable {
     private final Http1Client leanClient;
     private final ServerSettings settings;
     private final HeadersDeadlines headersDeadlines;
+    private final org.anthropicproxy.net.ProxyRules proxies;
 
     public UpstreamHttp(ServerSettings settings) {
         this(settings, defaultTls(), org.anthropicproxy.net.ProxyRules.DIRECT);
@@ -61,6 +62,7 @@ public final class UpstreamHttp implements AutoCloseable {
     public UpstreamHttp(ServerSettings settings, javax.net.ssl.SSLContext tls, org.anthropicproxy.net.ProxyRules proxies) {
         this.settings = settings;
         this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
+        this.proxies = proxies;
         if ("jetty".equals(System.getProperty(CLIENT_PROPERTY))) {
             if (proxies != org.anthropicproxy.net.ProxyRules.DIRECT) {
                 throw new IllegalStateException("-D" + CLIENT_PROPERTY + "=jetty (an A/B measurement aid) does not go through forward proxies");
@@ -483,7 +485,9 @@ public final class UpstreamHttp implements AutoCloseable {
         if (untrusted.isPresent()) {
             return new NoAnswerException(untrusted.get(), false, cause);
         }
-        return new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
+        org.anthropicproxy.net.OutboundProxy via = proxies.forUri(uri);
+        return new NoAnswerException("upstream " + hostOf(uri) + (via == null ? "" : " (through proxy " + via.address() + ")")
+                + " unreachable: " + describe(cause), timeout, cause);
     }
 
     /**

@@ -298,4 +298,32 @@ class ForwardProxyIT {
             assertThat(rest).contains("event: error").contains("\"type\":\"api_error\"").doesNotContain("event: message_stop");
         }
     }
+
+    @Test
+    void aTunnelClosedBeforeTheAnswerIsA502NamingTheProxy() throws Exception {
+        tinyproxy = TinyProxy.start(dir.resolve("tp"), null, List.of());
+        try (ServerSocket closing = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread acceptor = Thread.ofVirtual().start(() -> {
+                while (!closing.isClosed()) {
+                    try {
+                        closing.accept().close(); // accepts the tunnel's connection, then hangs up
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            start("""
+                    providers:
+                      up: {kind: anthropic, base_url: "https://127.0.0.1:%d", api_key: k}
+                    route: [up]
+                    proxy: {url: "%s"}
+                    """.formatted(closing.getLocalPort(), tinyproxy.url(null)), Map.of());
+            HttpResponse<String> r = message(false);
+            assertThat(errorMessage(r)).contains("upstream 127.0.0.1:" + closing.getLocalPort())
+                    .contains("through proxy 127.0.0.1:" + tinyproxy.port());
+            assertThat(r.statusCode()).isEqualTo(502);
+            closing.close();
+            acceptor.join(5000);
+        }
+    }
 }
