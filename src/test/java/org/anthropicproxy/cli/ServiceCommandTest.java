@@ -182,4 +182,24 @@ class ServiceCommandTest {
         assertThatThrownBy(() -> SystemdUnit.execWords("/bin/echo \"open")).hasMessageContaining("unterminated");
         assertThat(SystemdUnit.execWords("/bin/echo \"a b\" c%%d $$e")).isEqualTo(new ArrayList<>(List.of("/bin/echo", "a b", "c%d", "$e")));
     }
+
+    @Test
+    void withXdgConfigHomeTheUnitGoesThereAndTheConfigFoundThereIsNamedInTheUnit() throws Exception {
+        Path xdg = elsewhere.resolve("xdg-config");
+        Path config = xdg.resolve("anthropic-proxy/config.yaml");
+        Files.createDirectories(config.getParent());
+        Files.writeString(config, "server: {port: 9111}\n");
+        org.anthropicproxy.files.UserDirs dirs = org.anthropicproxy.files.UserDirs.under(home,
+                java.util.Map.of("XDG_CONFIG_HOME", xdg.toString()));
+        int code = new CommandLine(new ServiceCommand(dirs, buildTree)).setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true)).execute("install");
+        assertThat(code).as(err.toString()).isZero();
+
+        Path unitFile = xdg.resolve("systemd/user/anthropic-proxy.service");
+        SystemdUnit unit = SystemdUnit.parse(Files.readString(unitFile));
+        // the service manager does not pass XDG_CONFIG_HOME on: the unit names the file found through it
+        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart"))).containsSequence("--config", config.toString());
+        assertThat(unit.get("Service", "EnvironmentFile")).isEqualTo("-" + xdg.resolve("anthropic-proxy/env"));
+        assertThat(unitFile()).doesNotExist();
+    }
 }
