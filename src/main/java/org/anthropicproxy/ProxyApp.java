@@ -32,6 +32,11 @@ import org.anthropicproxy.quota.ResetSchedule;
 import org.anthropicproxy.server.AdminRoutes;
 import org.anthropicproxy.server.ClientAuth;
 import org.anthropicproxy.server.ProxyServer;
+import org.anthropicproxy.usage.Pricing;
+import org.anthropicproxy.usage.UsageApi;
+import org.anthropicproxy.usage.UsageRecorder;
+import org.anthropicproxy.usage.UsageStore;
+import org.anthropicproxy.usage.UsageStores;
 import org.eclipse.jetty.util.Fields;
 
 /** The composition root: turns a {@link ProxyConfig} into a running server and owns everything it started. */
@@ -43,12 +48,14 @@ public final class ProxyApp implements AutoCloseable {
     private final UpstreamHttp http;
     private final QuotaService quota;
     private final ProxyServer server;
+    private final UsageRecorder usage;
 
-    private ProxyApp(ProxyConfig config, UpstreamHttp http, QuotaService quota, ProxyServer server) {
+    private ProxyApp(ProxyConfig config, UpstreamHttp http, QuotaService quota, ProxyServer server, UsageRecorder usage) {
         this.config = config;
         this.http = http;
         this.quota = quota;
         this.server = server;
+        this.usage = usage;
     }
 
     public static ProxyApp start(ProxyConfig config, Map<String, String> env) throws Exception {
@@ -101,8 +108,11 @@ public final class ProxyApp implements AutoCloseable {
                 new QuotaFailoverPolicy(quota, classifiers), clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
         AdminRoutes admin = adminRoutes(quota, router);
+        UsageRecorder usage = usage(config, clock);
+        UsageApi.install(admin, usage, new Pricing(config.usage().pricing()), config.usage().retention());
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
+                closeUsage(usage);
                 quota.close();
                 providers.values().forEach(Provider::close);
                 http.close();
@@ -121,10 +131,31 @@ public final class ProxyApp implements AutoCloseable {
             server.close();
             http.close();
             quota.close();
+            closeUsage(usage);
             throw e;
         }
         quota.startScheduler();
-        return new ProxyApp(config, http, quota, server);
+        if (usage != null) {
+            usage.start();
+        }
+        return new ProxyApp(config, http, quota, server, usage);
+    }
+
+    /** The recorder of usage history, or null with {@code usage.store: none}. */
+    private static UsageRecorder usage(ProxyConfig config, Clock clock) {
+        UsageStore store;
+        try {
+            store = UsageStores.open(config.usage().store(), clock.getZone(), config.usage().retention());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("usage.store: " + e.getMessage() + " (in " + config.source() + ")");
+        }
+        return store == null ? null : new UsageRecorder(store, clock, config.usage().retention());
+    }
+
+    private static void closeUsage(UsageRecorder usage) {
+        if (usage != null) {
+            usage.close();
+        }
     }
 
     private static AdminRoutes adminRoutes(QuotaService quota, Router router) {
@@ -232,10 +263,16 @@ public final class ProxyApp implements AutoCloseable {
         return quota;
     }
 
+    /** The usage recorder, or null with {@code usage.store: none}. */
+    public UsageRecorder usage() {
+        return usage;
+    }
+
     @Override
     public void close() {
         server.close();
         http.close();
         quota.close();
+        closeUsage(usage);
     }
 }

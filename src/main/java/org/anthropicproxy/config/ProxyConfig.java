@@ -16,7 +16,8 @@ public record ProxyConfig(
         String logLevel,
         List<String> clientKeys,
         List<String> adminKeys,
-        boolean allowUnauthenticated) {
+        boolean allowUnauthenticated,
+        UsageSettings usage) {
 
     public ProviderSettings provider(String name) {
         ProviderSettings p = providers.get(name);
