@@ -23,7 +23,8 @@ import redis.clients.jedis.resps.StreamEntry;
  * Usage history shared by every instance using one Redis: each day's aggregates are a hash
  * ({@code anthropic-proxy:usage:day:YYYY-MM-DD}) whose fields every instance increments (HINCRBY, so their sums add
  * up, RedisUsageIT), and recent requests a stream capped at {@link #RECENT_CAP} entries. A batch is one MULTI/EXEC:
- * all of it counts or none. Day hashes expire after the retention; {@link #deleteBefore} also drops older ones.
+ * all of it counts or none. Day hashes expire after the retention; {@link #deleteBefore} also drops older ones, and
+ * trims the stream by its entry ids, which are Redis's own time.
  */
 public final class RedisUsageStore implements UsageStore {
 
