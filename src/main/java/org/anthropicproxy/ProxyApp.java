@@ -108,6 +108,7 @@ public final class ProxyApp implements AutoCloseable {
                 new QuotaFailoverPolicy(quota, classifiers), clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
         AdminRoutes admin = adminRoutes(quota, router);
+        admin.health(h -> h.put("client_keys", auth.enabled())); // the status page asks for a key first
         UsageRecorder usage = usage(config, clock);
         UsageApi.install(admin, usage, new Pricing(config.usage().pricing()), config.usage().retention());
         if (!auth.enabled() && !isLoopback(config.server().host())) {

@@ -69,6 +69,7 @@ final class ProxyHandler extends Handler.Abstract {
     private final AccessLog accessLog = new AccessLog();
     private final long startedMillis = System.currentTimeMillis();
     private final AdminRoutes admin;
+    private final StatusPage page = new StatusPage();
     /** Above this a body read on the I/O thread is checked and sent from a virtual thread. */
     static final long MAX_BODY_SERVED_ON_IO_THREAD = 1024 * 1024;
 
@@ -245,7 +246,11 @@ final class ProxyHandler extends Handler.Abstract {
             return done(Served.note("shutting down"));
         }
         if (OPEN.contains(path)) {
-            return done(open(sink, method, path));
+            return done(open(sink, method, path, request.getHeaders()));
+        }
+        if (StatusPage.handles(path)) {
+            page.serve(sink, method, path);
+            return done(Served.plain());
         }
         AdminRoutes.Route adminRoute = admin.find(path);
         ClientAuth.Identity identity = auth.identify(request.getHeaders());
@@ -292,9 +297,13 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /** Probes and health: answered without a key so load balancers and Claude Code's HEAD / work. */
-    private Served open(JettyClientSink sink, String method, String path) throws IOException {
+    private Served open(JettyClientSink sink, String method, String path, HttpFields headers) throws IOException {
         if (!method.equals("GET") && !method.equals("HEAD")) {
             return wrongMethod(sink, method, path, "GET, HEAD");
+        }
+        if (path.equals("/") && StatusPage.wantsPage(method, headers)) {
+            StatusPage.redirect(sink);
+            return Served.plain();
         }
         if (path.equals("/health")) {
             return json(sink, 200, health());
