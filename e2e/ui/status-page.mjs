@@ -63,7 +63,7 @@ try {
     await page.waitForSelector(`${card} .state[data-state="available"]`);
   } else if (mode === "screenshot") {
     await page.waitForTimeout(300);
-    await page.screenshot({ path: arg, fullPage: true });
+    await page.screenshot({ path: arg });
   }
   Object.assign(out, await read());
   // a refresh later, still no error and nothing injected

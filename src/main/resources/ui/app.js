@@ -149,7 +149,8 @@
 
   function renderTotals(report) {
     const body = [];
-    for (const r of report.rows) body.push(totalsRow(r.key, r));
+    // "-": requests no upstream answered (refused before, or failed everywhere)
+    for (const r of report.rows) body.push(totalsRow(r.key === "-" ? "– (no upstream answer)" : r.key, r));
     $("totals").tBodies[0].replaceChildren(...body);
     const foot = $("totals").tFoot;
     foot.replaceChildren(totalsRow("Total", report.total));
@@ -181,7 +182,7 @@
       for (const [m, v] of Object.entries(parts)) models.set(m, (models.get(m) || 0) + v);
       days.push({label: d, parts, cost: r ? r.cost_usd : 0});
     }
-    const series = [...models.entries()].sort((a, b) => b[1] - a[1]).map(e => e[0]);
+    const series = [...models.entries()].filter(e => e[1] > 0).sort((a, b) => b[1] - a[1]).map(e => e[0]);
     $("chart-tokens").replaceChildren(Charts.stacked(days, series, v => num(Math.round(v))));
     $("legend").replaceChildren(...series.map((m, i) => {
       const s = node("span", m);
@@ -223,7 +224,9 @@
     const rows = [];
     for (const r of recent.requests) {
       const tr = node("tr", null, r.status >= 400 ? "failed" : "");
-      tr.appendChild(node("td", new Date(r.time).toLocaleTimeString()));
+      const t = new Date(r.time);
+      const sameDay = t.toDateString() === new Date().toDateString();
+      tr.appendChild(node("td", (sameDay ? "" : t.toLocaleDateString() + " ") + t.toLocaleTimeString()));
       tr.appendChild(node("td", r.client_model || "–"));
       const where = node("td", `${r.provider || "–"} / ${r.upstream_model || "–"}`);
       if (r.failovers > 0) where.appendChild(node("span", ` ↻ ${r.failovers} failover${r.failovers > 1 ? "s" : ""}`, "failover"));
