@@ -163,11 +163,13 @@ public final class UsageRecorder implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        writer.interrupt();
-        try {
-            writer.join(Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (writer.getState() != Thread.State.NEW) { // never started: the proxy failed to start (HardeningIT)
+            writer.interrupt();
+            try {
+                writer.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         store.close();
     }
