@@ -43,13 +43,7 @@ class UsageAggregatesTest {
     }
 
     static UsageApi apiOf(UsageRecorder recorder, Duration retention) {
-        try {
-            var c = UsageApi.class.getDeclaredConstructor(UsageRecorder.class, Pricing.class, Duration.class);
-            c.setAccessible(true);
-            return c.newInstance(recorder, Pricing.defaults(), retention);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
+        return new UsageApi(recorder, Pricing.defaults(), retention);
     }
 
     private static AccessLog.Entry entry(String model, String provider, String key, long in, long out, long cr, long cw) {
