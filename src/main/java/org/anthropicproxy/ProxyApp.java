@@ -16,9 +16,12 @@ import org.anthropicproxy.credentials.CredentialSource;
 import org.anthropicproxy.credentials.CredentialSources;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
+import org.anthropicproxy.provider.HealthSettings;
+import org.anthropicproxy.provider.HealthTracker;
 import org.anthropicproxy.provider.Provider;
 import org.anthropicproxy.provider.QuotaFailoverPolicy;
 import org.anthropicproxy.provider.Router;
+import org.anthropicproxy.provider.StatusView;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.anthropic.AnthropicProvider;
 import org.anthropicproxy.provider.openai.OpenAiDialect;
@@ -85,6 +88,8 @@ public final class ProxyApp implements AutoCloseable {
                 throw new ConfigException(e.getMessage());
             }
         }
+        HealthSettings healthDefaults = healthDefaults(config);
+        HealthTracker health = new HealthTracker(healthSettings(config, names, healthDefaults), healthDefaults, clock);
         QuotaService quota;
         try {
             quota = new QuotaService(QuotaStores.open(config.quotaStore()), clock, schedules, defaultSchedule);
@@ -105,9 +110,9 @@ public final class ProxyApp implements AutoCloseable {
             throw e;
         }
         Router router = new Router(providers, config.route(), config.modelRoutes(),
-                new QuotaFailoverPolicy(quota, classifiers), clock);
+                new QuotaFailoverPolicy(quota, classifiers, health, clock), clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
-        AdminRoutes admin = adminRoutes(quota, router);
+        AdminRoutes admin = adminRoutes(quota, health, router);
         admin.health(h -> h.put("client_keys", auth.enabled())); // the status page asks for a key first
         UsageRecorder usage = usage(config, clock);
         UsageApi.install(admin, usage, new Pricing(config.usage().pricing()), config.usage().retention());
@@ -159,9 +164,9 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static AdminRoutes adminRoutes(QuotaService quota, Router router) {
+    private static AdminRoutes adminRoutes(QuotaService quota, HealthTracker health, Router router) {
         AdminRoutes admin = new AdminRoutes();
-        admin.add("GET", "/v1/quota", request -> json(200, Json.bytes(quota.view(router.route()))));
+        admin.add("GET", "/v1/quota", request -> json(200, Json.bytes(StatusView.quota(quota.view(router.route()), router))));
         admin.add("POST", "/v1/quota/reset", request -> {
             Fields query = new Fields();
             String q = request.getHttpURI().getQuery();
@@ -175,14 +180,16 @@ public final class ProxyApp implements AutoCloseable {
             String provider = query.getValue("provider");
             if (provider == null) {
                 quota.resetAll();
+                health.resetAll();
             } else if (router.provider(provider) == null) {
                 return json(404, ErrorBody.bytes("not_found_error", "provider: no provider named '" + provider + "' in use"));
             } else {
                 quota.reset(provider);
+                health.reset(provider);
             }
-            return json(200, Json.bytes(quota.view(router.route())));
+            return json(200, Json.bytes(StatusView.quota(quota.view(router.route()), router)));
         });
-        admin.health(h -> h.set("quota", quota.view(router.route())));
+        admin.health(h -> StatusView.health(h.set("quota", StatusView.quota(quota.view(router.route()), router)), router));
         org.anthropicproxy.observe.Metrics.install(admin, quota, router); // GET /metrics
         return admin;
     }
@@ -200,6 +207,27 @@ public final class ProxyApp implements AutoCloseable {
 
     private static AdminRoutes.Answer json(int status, byte[] body) {
         return new AdminRoutes.Answer(status, "application/json", body);
+    }
+
+    private static HealthSettings healthDefaults(ProxyConfig config) {
+        try {
+            return HealthSettings.fromMap(config.health(), HealthSettings.DEFAULTS, "health");
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage() + " (in " + config.source() + ")");
+        }
+    }
+
+    /** Each provider's {@code health} block on top of the top-level one. */
+    private static Map<String, HealthSettings> healthSettings(ProxyConfig config, Set<String> names, HealthSettings defaults) {
+        Map<String, HealthSettings> out = new LinkedHashMap<>();
+        for (String name : names) {
+            try {
+                out.put(name, HealthSettings.fromMap(config.provider(name).health(), defaults, "providers." + name + ".health"));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage() + " (in " + config.source() + ")");
+            }
+        }
+        return out;
     }
 
     private static ResetSchedule schedule(String spec, String key, String where, ZoneId zone) {

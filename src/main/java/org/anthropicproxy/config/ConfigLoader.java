@@ -24,12 +24,12 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static final Set<String> TOP_KEYS = Set.of("server", "providers", "route", "routes", "quota_store",
-            "reset_schedule", "log", "client_keys", "admin_keys", "usage", "pricing");
+            "reset_schedule", "log", "client_keys", "admin_keys", "health", "usage", "pricing");
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "max_body_bytes", "max_header_bytes",
             "max_concurrent_requests", "ping_interval", "connect_timeout", "headers_timeout", "idle_timeout",
             "request_timeout", "upstream_idle_connection", "shutdown_grace");
     private static final Set<String> PROVIDER_KEYS = Set.of("kind", "base_url", "api_key", "headers", "models", "auth",
-            "dialect", "quota", "messages_path", "count_tokens_path", "chat_path", "strip_billing_header",
+            "dialect", "quota", "health", "messages_path", "count_tokens_path", "chat_path", "strip_billing_header",
             "unwrap_envelope");
     private static final Set<String> LOG_KEYS = Set.of("file", "level");
 
@@ -125,7 +125,8 @@ public final class ConfigLoader {
         List<String> adminKeys = root.containsKey("admin_keys") ? r.stringList(root.get("admin_keys"), "admin_keys") : List.of();
 
         return new ProxyConfig(where, server, Map.copyOf(providers), List.copyOf(route), List.copyOf(modelRoutes),
-                quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated(), usage(root, r, quota));
+                quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated(), r.map(root, "health"),
+                usage(root, r, quota));
     }
 
     /** {@code usage: {store, retention}} and {@code pricing: {model: {input, output, cache_read, cache_write}}}. */
@@ -229,6 +230,7 @@ public final class ConfigLoader {
                 r.map(m, "auth", key),
                 r.map(m, "dialect", key),
                 r.map(m, "quota", key),
+                r.map(m, "health", key),
                 r.string(m, "messages_path", "/v1/messages"),
                 r.string(m, "count_tokens_path", "/v1/messages/count_tokens"),
                 r.string(m, "chat_path", "/chat/completions"),

@@ -4,9 +4,10 @@ import java.net.URI;
 import java.util.Map;
 
 /**
- * One upstream as configured: a preset's values with the file's on top. The {@code auth}, {@code dialect} and
- * {@code quota} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai}, {@code quota})
- * parse and validate them when the provider is built, naming the key on error.
+ * One upstream as configured: a preset's values with the file's on top. The {@code auth}, {@code dialect},
+ * {@code quota} and {@code health} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai},
+ * {@code quota}, {@code provider.HealthSettings}) parse and validate them when the provider is built, naming the key
+ * on error.
  */
 public record ProviderSettings(
         String name,
@@ -18,6 +19,7 @@ public record ProviderSettings(
         Map<String, Object> auth,
         Map<String, Object> dialect,
         Map<String, Object> quota,
+        Map<String, Object> health,
         String messagesPath,
         String countTokensPath,
         String chatPath,

@@ -3,7 +3,10 @@ package org.anthropicproxy.config;
 import java.util.List;
 import java.util.Map;
 
-/** Everything the proxy runs with, after presets, the config file and the command line were merged. */
+/**
+ * Everything the proxy runs with, after presets, the config file and the command line were merged. {@code health}
+ * is the raw top-level block of defaults for every provider's {@code health} ({@code provider.HealthSettings}).
+ */
 public record ProxyConfig(
         String source,
         ServerSettings server,
@@ -17,6 +20,7 @@ public record ProxyConfig(
         List<String> clientKeys,
         List<String> adminKeys,
         boolean allowUnauthenticated,
+        Map<String, Object> health,
         UsageSettings usage) {
 
     public ProviderSettings provider(String name) {

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * needs; a Jackson parser spends most of its time on work the proxy throws away (canonicalizing every nested field
  * name, token bookkeeping).
  *
- * <p>What it accepts mirrors Jackson 2's defaults, which the proxy used before and which clients have come to rely
+ * <p>What it accepts mirrors Jackson 2's defaults, which the translating path parses with and which clients rely
  * on: no comments, no trailing commas, no leading zeros, strict UTF-8 inside strings (no overlongs, surrogates or code
  * points past U+10FFFF), escaped surrogates in field names must pair, a literal may not run into an identifier
  * character ({@code truex}), a root-level number must end in whitespace, and Jackson's default limits: nesting depth
@@ -317,40 +317,16 @@ final class JsonSkipper {
 
     /** Validates the multi-byte UTF-8 sequence at {@code p} (strictly, RFC 3629); returns the index after it. */
     private int utf8(int p) throws InvalidRequestException {
-        int lead = b[p] & 0xFF;
-        int more;
-        int min = 0x80;
-        int max = 0xBF;
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            more = 1;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            more = 2;
-            if (lead == 0xE0) {
-                min = 0xA0; // overlong
-            } else if (lead == 0xED) {
-                max = 0x9F; // surrogate
-            }
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            more = 3;
-            if (lead == 0xF0) {
-                min = 0x90; // overlong
-            } else if (lead == 0xF4) {
-                max = 0x8F; // past U+10FFFF
-            }
-        } else {
+        int end = StrictUtf8.sequenceEnd(b, p);
+        if (end == StrictUtf8.BAD_START) {
             pos = p;
-            throw invalid("invalid UTF-8 start byte 0x" + Integer.toHexString(lead));
+            throw invalid("invalid UTF-8 start byte 0x" + Integer.toHexString(b[p] & 0xFF));
         }
-        for (int i = 1; i <= more; i++) {
-            int x = p + i < b.length ? b[p + i] & 0xFF : -1;
-            if (x < min || x > max) {
-                pos = p;
-                throw invalid("invalid UTF-8 sequence at byte " + p);
-            }
-            min = 0x80;
-            max = 0xBF;
+        if (end == StrictUtf8.BAD_CONTINUATION) {
+            pos = p;
+            throw invalid("invalid UTF-8 sequence at byte " + p);
         }
-        return p + more + 1;
+        return end;
     }
 
     /** The UTF-8 length of a field name once decoded, which is what Jackson's name limit counts. */

@@ -10,8 +10,8 @@ import java.util.List;
  * ({@code model}, {@code max_tokens}, {@code messages}), reads {@code stream}, and records the byte ranges of the
  * values a provider may want to replace. The whole body is checked as strict JSON, but nested content is only
  * validated by {@link JsonSkipper}, never tokenized into objects or decoded, so a 300 KB Claude Code request costs one
- * tight loop over its bytes. (It used a Jackson parser with {@code skipChildren()} before, which was about a sixth of
- * the CPU of a passthrough request, mostly interning nested field names.)
+ * tight loop over its bytes: a Jackson parser skipping nested values would still intern their field names, a large part
+ * of a passthrough request's CPU ({@code PassthroughRewriteBench} in bench/ measures the scan).
  *
  * <p>Errors come in the order a streaming parser meets them: a field with the wrong type is reported as soon as its
  * first token is read, even if the body is broken further on; duplicate fields count the last one, and field names
@@ -103,83 +103,70 @@ public final class MessagesRequestScan {
 
     /** Scans a messages request; {@code requireMaxTokens} is false for count_tokens, which has no max_tokens. */
     public static MessagesRequestScan scan(byte[] body, boolean requireMaxTokens) throws InvalidRequestException {
-        String model = null;
-        Span modelSpan = null;
-        Span systemSpan = null;
-        Span toolsSpan = null;
-        Span messagesSpan = null;
-        boolean stream = false;
-        boolean sawMaxTokens = false;
-        boolean sawMessages = false;
-        JsonSkipper j = new JsonSkipper(body);
-        if (body.length >= 4 && (body[0] & 0xFF) == 0xEF && (body[1] & 0xFF) == 0xBB && (body[2] & 0xFF) == 0xBF) {
-            j.pos = 3; // a UTF-8 byte order mark, which Jackson skipped; spans stay offsets into the whole array
+        return new Scan(body).run(requireMaxTokens);
+    }
+
+    /** One scan's position and findings. */
+    private static final class Scan {
+        final byte[] body;
+        final JsonSkipper j;
+        String model;
+        Span modelSpan;
+        Span systemSpan;
+        Span toolsSpan;
+        Span messagesSpan;
+        boolean stream;
+        boolean sawMaxTokens;
+
+        Scan(byte[] body) {
+            this.body = body;
+            this.j = new JsonSkipper(body);
         }
-        int c = j.ws();
-        if (c != '{') {
-            if (c >= 0) {
-                j.token(c, true); // a malformed first token is a syntax error, a well-formed one the wrong type
+
+        MessagesRequestScan run(boolean requireMaxTokens) throws InvalidRequestException {
+            if (body.length >= 4 && (body[0] & 0xFF) == 0xEF && (body[1] & 0xFF) == 0xBB && (body[2] & 0xFF) == 0xBF) {
+                j.pos = 3; // a UTF-8 byte order mark, which Jackson skips; spans stay offsets into the whole array
             }
-            throw new InvalidRequestException("request body must be a JSON object");
+            int c = j.ws();
+            if (c != '{') {
+                if (c >= 0) {
+                    j.token(c, true); // a malformed first token is a syntax error, a well-formed one the wrong type
+                }
+                throw new InvalidRequestException("request body must be a JSON object");
+            }
+            j.pos++;
+            fields();
+            j.pos++;
+            c = j.ws();
+            if (c >= 0) {
+                j.token(c, true);
+                throw new InvalidRequestException("request body has trailing data after the JSON object");
+            }
+            if (model == null) {
+                throw new InvalidRequestException("model: Field required");
+            }
+            if (requireMaxTokens && !sawMaxTokens) {
+                throw new InvalidRequestException("max_tokens: Field required");
+            }
+            if (messagesSpan == null) {
+                throw new InvalidRequestException("messages: Field required");
+            }
+            return new MessagesRequestScan(model, stream, modelSpan, systemSpan, toolsSpan, messagesSpan);
         }
-        j.pos++;
-        c = j.ws();
-        if (c != '}') {
+
+        /** The object's members, up to its closing brace. */
+        private void fields() throws InvalidRequestException {
+            int c = j.ws();
+            if (c == '}') {
+                return;
+            }
             while (true) {
                 int nameStart = j.pos + 1;
                 c = j.fieldName(c);
-                byte[] field = field(j, nameStart);
-                int start = j.pos;
-                if (field == MODEL) {
-                    if (c != '"') {
-                        typeError(j, c, "model: Input should be a valid string");
-                    }
-                    j.pos++;
-                    j.string(false);
-                    model = j.decode(start + 1, j.pos - 1, j.escaped);
-                    if (model.length() > MAX_STRING_CHARS) {
-                        throw JsonSkipper.unreadable("String value length (" + model.length()
-                                + ") exceeds the maximum allowed (" + MAX_STRING_CHARS + ")");
-                    }
-                    if (model.isBlank()) {
-                        throw new InvalidRequestException("model: String should have at least 1 character");
-                    }
-                    modelSpan = new Span(start, j.pos);
-                } else if (field == MAX_TOKENS) {
-                    if (c != '-' && (c < '0' || c > '9')) {
-                        typeError(j, c, "max_tokens: Input should be a valid integer");
-                    }
-                    if (j.number(false) != JsonSkipper.INT) {
-                        throw new InvalidRequestException("max_tokens: Input should be a valid integer");
-                    }
-                    if (maxTokens(body, start, j.pos) < 0) {
-                        throw new InvalidRequestException("max_tokens: Input should be greater than or equal to 0");
-                    }
-                    sawMaxTokens = true;
-                } else if (field == MESSAGES) {
-                    if (c != '[') {
-                        typeError(j, c, "messages: Input should be a valid list");
-                    }
-                    j.skipContainer(1);
-                    sawMessages = true;
-                    messagesSpan = new Span(start, j.pos);
-                } else if (field == STREAM) {
-                    if (c != 't' && c != 'f' && c != 'n') {
-                        typeError(j, c, "stream: Input should be a valid boolean");
-                    }
-                    j.scalar(c, false);
-                    stream = c == 't';
-                } else {
-                    j.skipValue(c, 1);
-                    if (field == SYSTEM) {
-                        systemSpan = new Span(start, j.pos);
-                    } else if (field == TOOLS) {
-                        toolsSpan = new Span(start, j.pos);
-                    }
-                }
+                value(field(j, nameStart), c);
                 c = j.ws();
                 if (c == '}') {
-                    break;
+                    return;
                 }
                 if (c != ',') {
                     throw c < 0 ? j.invalid("unexpected end of input: expected ',' or '}'")
@@ -189,22 +176,65 @@ public final class MessagesRequestScan {
                 c = j.ws();
             }
         }
-        j.pos++;
-        c = j.ws();
-        if (c >= 0) {
-            j.token(c, true);
-            throw new InvalidRequestException("request body has trailing data after the JSON object");
+
+        /** The value of a member ({@code field} one of the constants, or null), whose first byte is {@code c}. */
+        private void value(byte[] field, int c) throws InvalidRequestException {
+            int start = j.pos;
+            if (field == MODEL) {
+                model(c, start);
+            } else if (field == MAX_TOKENS) {
+                maxTokensValue(c, start);
+            } else if (field == MESSAGES) {
+                if (c != '[') {
+                    typeError(j, c, "messages: Input should be a valid list");
+                }
+                j.skipContainer(1);
+                messagesSpan = new Span(start, j.pos);
+            } else if (field == STREAM) {
+                if (c != 't' && c != 'f' && c != 'n') {
+                    typeError(j, c, "stream: Input should be a valid boolean");
+                }
+                j.scalar(c, false);
+                stream = c == 't';
+            } else {
+                j.skipValue(c, 1);
+                if (field == SYSTEM) {
+                    systemSpan = new Span(start, j.pos);
+                } else if (field == TOOLS) {
+                    toolsSpan = new Span(start, j.pos);
+                }
+            }
         }
-        if (model == null) {
-            throw new InvalidRequestException("model: Field required");
+
+        private void model(int c, int start) throws InvalidRequestException {
+            if (c != '"') {
+                typeError(j, c, "model: Input should be a valid string");
+            }
+            j.pos++;
+            j.string(false);
+            model = j.decode(start + 1, j.pos - 1, j.escaped);
+            if (model.length() > MAX_STRING_CHARS) {
+                throw JsonSkipper.unreadable("String value length (" + model.length()
+                        + ") exceeds the maximum allowed (" + MAX_STRING_CHARS + ")");
+            }
+            if (model.isBlank()) {
+                throw new InvalidRequestException("model: String should have at least 1 character");
+            }
+            modelSpan = new Span(start, j.pos);
         }
-        if (requireMaxTokens && !sawMaxTokens) {
-            throw new InvalidRequestException("max_tokens: Field required");
+
+        private void maxTokensValue(int c, int start) throws InvalidRequestException {
+            if (c != '-' && (c < '0' || c > '9')) {
+                typeError(j, c, "max_tokens: Input should be a valid integer");
+            }
+            if (j.number(false) != JsonSkipper.INT) {
+                throw new InvalidRequestException("max_tokens: Input should be a valid integer");
+            }
+            if (maxTokens(body, start, j.pos) < 0) {
+                throw new InvalidRequestException("max_tokens: Input should be greater than or equal to 0");
+            }
+            sawMaxTokens = true;
         }
-        if (!sawMessages) {
-            throw new InvalidRequestException("messages: Field required");
-        }
-        return new MessagesRequestScan(model, stream, modelSpan, systemSpan, toolsSpan, messagesSpan);
     }
 
     /**

@@ -2,6 +2,7 @@ package org.anthropicproxy.observe;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.anthropicproxy.provider.Provider;
+import org.anthropicproxy.provider.ProviderStatus;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.Usage;
 import org.anthropicproxy.quota.QuotaService;
@@ -96,7 +98,7 @@ public final class Metrics {
         m.gauge("anthropic_proxy.open.streams", "Streams being written to clients right now", List.of(),
                 admin, a -> a.openStreams());
         for (Provider p : router.providersInUse()) {
-            m.providerGauges(p, quota);
+            m.providerGauges(p, quota, router);
         }
         return m;
     }
@@ -145,12 +147,19 @@ public final class Metrics {
                 .tag("from", from).tag("to", to).register(registry).increment();
     }
 
-    private void providerGauges(Provider p, QuotaService quota) {
+    private void providerGauges(Provider p, QuotaService quota, Router router) {
         List<String> tag = List.of("provider", p.name());
         gauge("anthropic_proxy.quota.exhausted", "1 while the provider is marked out of quota until its reset", tag,
                 quota, q -> q.isExhausted(p.name()) ? 1 : 0);
-        gauge("anthropic_proxy.provider.available", "1 when the failover chain would try the provider now (not exhausted, not cooling down)",
-                tag, quota, q -> q.unavailableUntil(p.name()).isEmpty() ? 1 : 0);
+        gauge("anthropic_proxy.provider.available", "1 when the failover chain would try the provider now (not exhausted, cooling down or ejected)",
+                tag, router, r -> r.status(p.name()).available() ? 1 : 0);
+        for (ProviderStatus.State state : ProviderStatus.State.values()) {
+            gauge("anthropic_proxy.provider.state", "1 for the state the provider is in: available, ejected (on this instance), cooling_down or exhausted",
+                    List.of("provider", p.name(), "state", state.wireName()), router, r -> r.status(p.name()).state() == state ? 1 : 0);
+        }
+        FunctionCounter.builder("anthropic_proxy.provider.ejections", router, r -> r.status(p.name()).ejections())
+                .description("Times this instance ejected the provider after failures in a row").tag("provider", p.name())
+                .register(registry);
         gauge("anthropic_proxy.credential.available", "1 when the provider has a usable credential without refreshing",
                 tag, p, x -> credential(x).path("available").asBoolean(false) ? 1 : 0);
         gauge("anthropic_proxy.credential.expires.in.seconds", "Seconds until the credential in memory expires (absent: never or unknown)",

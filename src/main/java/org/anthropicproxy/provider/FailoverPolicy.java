@@ -1,16 +1,23 @@
 package org.anthropicproxy.provider;
 
-import java.time.Instant;
-import java.util.Optional;
-
-/** Decides which providers of a chain may be tried and whether a failure moves on to the next one. */
+/**
+ * Decides which providers of a chain may be tried and whether a failure moves on to the next one. The mechanism
+ * (trying providers in order, panic routing, the final answer) is {@link Router}'s.
+ */
 public interface FailoverPolicy {
 
-    /** When the provider is marked unavailable (quota exhausted, cooling down): until when; empty = usable now. */
-    Optional<Instant> unavailableUntil(String provider);
+    /** What the policy made of a failure. */
+    record Verdict(boolean moveOn, String reason) {
+    }
 
-    /** Records the failure; true when the next provider should take the request instead of returning it. */
-    boolean failOver(String provider, UpstreamError error);
+    /** Whether the provider takes requests now, and if not, why and until when. */
+    ProviderStatus status(String provider);
+
+    /** Records the failure; {@code moveOn} when the next provider should take the request instead of returning it. */
+    Verdict failOver(String provider, UpstreamError error);
+
+    /** The provider served the request. Called on I/O threads: never blocks. */
+    void onSuccess(String provider);
 
     void onRequest(String provider);
 
@@ -19,16 +26,21 @@ public interface FailoverPolicy {
         return false;
     }
 
-    /** A policy that never marks anything: every failure goes back to the client. */
+    /** A policy that never marks anything: every failure but the client's own moves on. */
     FailoverPolicy NONE = new FailoverPolicy() {
         @Override
-        public Optional<Instant> unavailableUntil(String provider) {
-            return Optional.empty();
+        public ProviderStatus status(String provider) {
+            return ProviderStatus.AVAILABLE;
         }
 
         @Override
-        public boolean failOver(String provider, UpstreamError error) {
-            return error.connectFailure() || error.status() >= 500 || error.status() == 429;
+        public Verdict failOver(String provider, UpstreamError error) {
+            boolean moveOn = error.connectFailure() || error.status() >= 500 || error.status() == 429;
+            return new Verdict(moveOn, error.connectFailure() ? error.body() : "HTTP " + error.status());
+        }
+
+        @Override
+        public void onSuccess(String provider) {
         }
 
         @Override

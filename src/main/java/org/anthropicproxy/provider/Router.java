@@ -5,9 +5,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import org.anthropicproxy.config.ModelRoute;
@@ -19,11 +21,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves a call from the first usable provider of its chain, moving on when the policy says a failure should not
  * reach the client. Only failures that happened before anything was written can move on, so a client never sees
- * content twice.
+ * content twice. The policy says which providers are available; the router decides what to do when none is (panic
+ * routing: try them anyway) and what the client sees when all fail ({@link ChainFailure}), guarded by
+ * {@code HealthFailoverIT} and {@code HybridFailoverIT}.
  */
 public final class Router implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+    /** An all-exhausted 429 whose reset is further away than this tells clients not to retry. */
+    static final Duration NO_RETRY_AFTER = Duration.ofMinutes(5);
 
     /** How a routed call ended, for the access log. */
     public record Result(String provider, Outcome outcome, int failovers) {
@@ -90,7 +96,7 @@ public final class Router implements AutoCloseable {
     }
 
     public Result messages(Call call, ClientSink client) {
-        return dispatch(call, client, Provider::messages);
+        return dispatch(call, client, Provider::messages, true);
     }
 
     /**
@@ -107,6 +113,7 @@ public final class Router implements AutoCloseable {
         policy.onRequest(name);
         return providers.get(name).messagesAsync(call.withHold(false), client).thenCompose(outcome -> {
             if (!(outcome instanceof Outcome.Failed failed)) {
+                served(name, outcome);
                 return CompletableFuture.completedFuture(new Result(name, outcome, 0));
             }
             return CompletableFuture.supplyAsync(() -> {
@@ -123,50 +130,98 @@ public final class Router implements AutoCloseable {
     }
 
     public Result countTokens(Call call, ClientSink client) {
-        return dispatch(call, client, Provider::countTokens);
+        // a translating provider counts tokens locally: its success says nothing about the upstream's health
+        return dispatch(call, client, Provider::countTokens, false);
     }
 
-    private Result dispatch(Call call, ClientSink client, Action action) {
+    private Result dispatch(Call call, ClientSink client, Action action, boolean successShowsHealth) {
         List<String> chain = chainFor(call.clientModel());
-        List<String> usable = new ArrayList<>(chain.size());
-        for (String name : chain) {
-            if (chain.size() == 1 || policy.unavailableUntil(name).isEmpty()) {
-                // a lone provider is always tried: refusing it would only turn its own error into ours
-                usable.add(name);
-            }
+        List<String> order = order(chain, call.requestId());
+        if (order.isEmpty()) {
+            return allExhausted(chain, client, String.join(",", chain), 0);
         }
-        if (usable.isEmpty()) {
-            return allUnavailable(chain, client);
-        }
+        List<String> attempts = new ArrayList<>(order.size());
         Outcome.Failed last = null;
         String lastName = null;
-        boolean lastWantedFailover = false;
+        boolean movedOn = false;
         int failovers = 0;
-        for (int i = 0; i < usable.size(); i++) {
-            String name = usable.get(i);
-            boolean more = i + 1 < usable.size();
+        for (int i = 0; i < order.size(); i++) {
+            String name = order.get(i);
+            boolean more = i + 1 < order.size();
             policy.onRequest(name);
             Outcome outcome = action.run(providers.get(name), call.withHold(more), client);
             if (!(outcome instanceof Outcome.Failed failed)) {
+                if (successShowsHealth) {
+                    served(name, outcome);
+                }
                 return new Result(name, outcome, failovers);
             }
             last = failed;
             lastName = name;
-            lastWantedFailover = policy.failOver(name, failed.failure());
-            if (!lastWantedFailover || !more) {
+            FailoverPolicy.Verdict verdict = policy.failOver(name, failed.failure());
+            movedOn = verdict.moveOn();
+            attempts.add(name + ": " + verdict.reason());
+            if (!movedOn || !more) {
                 break;
             }
             failovers++;
-            failoverListener.accept(name, usable.get(i + 1));
+            failoverListener.accept(name, order.get(i + 1));
             LOG.info("request {}: provider {} failed ({}), trying {}", call.requestId(), name,
-                    describe(failed.failure()), usable.get(i + 1));
+                    describe(failed.failure()), order.get(i + 1));
         }
-        if (lastWantedFailover && chain.size() > 1 && chain.stream().allMatch(n -> policy.unavailableUntil(n).isPresent())) {
+        if (movedOn && chain.size() > 1 && chain.stream().allMatch(n -> state(n) == ProviderStatus.State.EXHAUSTED)) {
             // Claude Code retries a 429 without end: when the whole chain is spent, say until when instead.
-            Result r = allUnavailable(chain, client);
-            return new Result(lastName, r.outcome(), failovers);
+            return allExhausted(chain, client, lastName, failovers);
+        }
+        if (movedOn && attempts.size() > 1) {
+            try {
+                ChainFailure.writeTo(client, last, attempts);
+            } catch (IOException e) {
+                return new Result(lastName, new Outcome.ClientGone(last.upstreamModel()), failovers);
+            }
+            return new Result(lastName, last, failovers);
         }
         return answerFailure(lastName, last, failovers, client);
+    }
+
+    /**
+     * The providers to try, in order: the available ones of the chain, then (panic routing, as a last resort) those
+     * ejected or cooling down, earliest-returning first. A request is never refused untried because of health, and
+     * one that succeeds ends its provider's ejection. Exhausted providers are never tried; the list is empty only when
+     * every provider of a chain of several is exhausted. A lone provider is always tried: refusing it would only turn
+     * its own error into ours.
+     */
+    private List<String> order(List<String> chain, String requestId) {
+        if (chain.size() == 1) {
+            return chain;
+        }
+        Map<String, ProviderStatus> status = new LinkedHashMap<>();
+        chain.forEach(n -> status.put(n, policy.status(n)));
+        List<String> order = new ArrayList<>(chain.stream().filter(n -> status.get(n).available()).toList());
+        List<String> unhealthy = chain.stream()
+                .filter(n -> !status.get(n).available() && status.get(n).state() != ProviderStatus.State.EXHAUSTED)
+                .sorted(Comparator.comparing(n -> status.get(n).until()))
+                .toList();
+        if (order.isEmpty() && !unhealthy.isEmpty()) {
+            LOG.debug("request {}: no provider of {} is available, trying {} anyway", requestId, chain, unhealthy);
+        }
+        order.addAll(unhealthy);
+        return order;
+    }
+
+    private void served(String name, Outcome outcome) {
+        if (outcome instanceof Outcome.Served s && s.streamError() == null) {
+            policy.onSuccess(name);
+        }
+    }
+
+    /** Whether the provider takes requests now, and if not, why and until when (for /v1/quota, /health, metrics). */
+    public ProviderStatus status(String provider) {
+        return policy.status(provider);
+    }
+
+    private ProviderStatus.State state(String provider) {
+        return policy.status(provider).state();
     }
 
     /** The client gets the last failure as its provider answered it. */
@@ -179,29 +234,38 @@ public final class Router implements AutoCloseable {
         return new Result(name, last, failovers);
     }
 
-    private Result allUnavailable(List<String> chain, ClientSink client) {
+    /**
+     * Every provider of the chain is out of quota: 429 with {@code retry-after} to the earliest reset, naming each
+     * provider and its reset time. A wait longer than {@link #NO_RETRY_AFTER} is also marked {@code x-should-retry:
+     * false}, so SDKs do not hammer a chain that cannot serve for hours.
+     */
+    private Result allExhausted(List<String> chain, ClientSink client, String provider, int failovers) {
         Instant now = clock.instant();
         Instant earliest = null;
-        StringBuilder sb = new StringBuilder("All providers are unavailable:");
+        StringBuilder sb = new StringBuilder("All providers are out of quota:");
         for (String name : chain) {
-            Instant until = policy.unavailableUntil(name).orElse(now);
+            Instant until = Optional.ofNullable(policy.status(name).until()).orElse(now);
             sb.append(' ').append(name).append(" until ").append(until).append(';');
             if (earliest == null || until.isBefore(earliest)) {
                 earliest = until;
             }
         }
-        long retryAfter = Math.max(1, Duration.between(now, earliest).toSeconds());
+        Duration wait = Duration.between(now, earliest);
+        long retryAfter = Math.max(1, wait.toSeconds());
         sb.setLength(sb.length() - 1);
         String message = sb.toString();
-        HttpFields headers = HttpFields.build().put("content-type", "application/json")
+        HttpFields.Mutable headers = HttpFields.build().put("content-type", "application/json")
                 .put("retry-after", Long.toString(retryAfter));
+        if (wait.compareTo(NO_RETRY_AFTER) > 0) {
+            headers.put("x-should-retry", "false");
+        }
         try {
             client.respond(429, headers, ErrorBody.bytes("rate_limit_error", message));
         } catch (IOException e) {
-            return new Result(chain.get(0), new Outcome.ClientGone(null), 0);
+            return new Result(provider, new Outcome.ClientGone(null), failovers);
         }
         UpstreamError err = new UpstreamError(429, Map.of(), message, false);
-        return new Result(String.join(",", chain), new Outcome.Failed(err, null, c -> { }), 0);
+        return new Result(provider, new Outcome.Failed(err, null, c -> { }), failovers);
     }
 
     private static String describe(UpstreamError e) {

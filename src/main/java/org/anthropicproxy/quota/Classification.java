@@ -20,7 +20,10 @@ public sealed interface Classification {
     /** Temporary rate limit: the provider cools down for {@code retryAfter}. */
     record RateLimited(Duration retryAfter, String reason) implements Classification {}
 
-    /** 5xx, 529 overloaded, timeouts, connect failures: cool down, then try again. */
+    /**
+     * 5xx, 529 overloaded, timeouts, connect failures: counts toward the provider's ejection on this instance
+     * ({@code provider.HealthTracker}); {@code cooldown} is the wait the upstream named, else the default.
+     */
     record Unavailable(Duration cooldown, String reason) implements Classification {}
 
     /** 401/403 (after the credential layer had its retry). */

@@ -37,8 +37,9 @@ public record ClassifierSettings(List<String> quotaMarkers, Duration defaultCool
             // CodeBuddy credits (idx:68385357090): plural and singular wordings, code 14018 in error.data.code
             "code:14018", "credits exhausted", "credit exhausted", "insufficient credits", "insufficient credit",
             "out of credits", "not enough credits", "credits not enough", "credit not enough", "积分不足", "余额不足",
-            // OpenAI, Anthropic spend limit, DeepSeek, generic
-            "code:insufficient_quota", "exceeded your current quota", "code:enforced_spend_limit_reached",
+            // OpenAI, Anthropic out of credits (a 400 invalid_request_error) and spend limit, DeepSeek, generic
+            "code:insufficient_quota", "exceeded your current quota", "credit balance is too low",
+            "code:enforced_spend_limit_reached",
             "spend limit", "insufficient balance", "quota exhausted", "quota has been exhausted", "5-hour limit");
 
     public ClassifierSettings {

@@ -62,6 +62,11 @@ public final class QuotaService implements AutoCloseable {
         return current(provider).quotaExhausted();
     }
 
+    /** The provider's state now, after clearing (and persisting the clearing of) whatever ran out. */
+    public ProviderState state(String provider) {
+        return current(provider);
+    }
+
     /** When the provider comes back, or empty when it is available now. */
     public Optional<Instant> unavailableUntil(String provider) {
         ProviderState s = current(provider);
@@ -77,8 +82,8 @@ public final class QuotaService implements AutoCloseable {
 
     /**
      * Records a failure: {@code QuotaExhausted} marks exhaustion until the upstream's reset time (if still ahead) or
-     * the provider's schedule; {@code RateLimited}/{@code Unavailable} cool it down; auth and client errors only become
-     * the last error.
+     * the provider's schedule; {@code RateLimited} cools it down; outages ({@code Unavailable}), auth and client errors
+     * only become the last error: outages are judged by each instance from its own traffic, not shared.
      */
     public void onFailure(String provider, Classification c) {
         Instant now = clock.instant();
@@ -93,10 +98,7 @@ public final class QuotaService implements AutoCloseable {
                 store.markCooldown(provider, now.plus(r.retryAfter()), r.reason());
                 log.info("provider '{}' rate limited for {}: {}", provider, r.retryAfter(), r.reason());
             }
-            case Unavailable u -> {
-                store.markCooldown(provider, now.plus(u.cooldown()), u.reason());
-                log.info("provider '{}' unavailable for {}: {}", provider, u.cooldown(), u.reason());
-            }
+            case Unavailable u -> store.recordError(provider, u.reason());
             case AuthFailed a -> store.recordError(provider, a.reason());
             case ClientError e -> store.recordError(provider, e.reason());
         }

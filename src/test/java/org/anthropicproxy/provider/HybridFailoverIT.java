@@ -185,6 +185,7 @@ class HybridFailoverIT {
         assertThat(err.at("/error/message").asText()).contains("native").contains("codebuddy");
         long retryAfter = Long.parseLong(r.headers().firstValue("retry-after").orElseThrow());
         assertThat(retryAfter).isGreaterThan(3600);
+        assertThat(r.headers().firstValue("x-should-retry")).contains("false"); // hours away: retrying cannot help
 
         HttpResponse<String> reset = proxy.post("/v1/quota/reset", "");
         assertThat(reset.statusCode()).isEqualTo(200);

@@ -94,6 +94,9 @@ class FailureClassifierTest {
                 Arguments.of("SSE framing kept", 200, headers(), "event: error\ndata: " + ANTHROPIC_529 + "\n\n", Unavailable.class),
                 Arguments.of("Anthropic 401", 401, headers(), ANTHROPIC_401, AuthFailed.class),
                 Arguments.of("Anthropic 400", 400, headers(), ANTHROPIC_400, ClientError.class),
+                Arguments.of("Anthropic 400 credit balance too low", 400, headers(), "{\"type\":\"error\",\"error\":{\"type\":"
+                        + "\"invalid_request_error\",\"message\":\"Your credit balance is too low to access the Anthropic API. "
+                        + "Please go to Plans & Billing to upgrade or purchase credits.\"}}", QuotaExhausted.class),
                 Arguments.of("OpenAI 429 insufficient_quota", 429, headers(), OPENAI_INSUFFICIENT_QUOTA, QuotaExhausted.class),
                 Arguments.of("OpenAI 429 rate limit", 429, headers(), OPENAI_RATE, RateLimited.class),
                 Arguments.of("OpenAI 400", 400, headers(), OPENAI_400, ClientError.class),

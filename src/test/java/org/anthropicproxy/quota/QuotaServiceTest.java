@@ -113,9 +113,19 @@ class QuotaServiceTest {
     }
 
     @Test
-    void unavailableCoolsDownAndCooldownIsNeverShortened() {
+    void anOutageOnlyRecordsTheLastErrorForEachInstanceJudgesHealthItself() {
         service.onFailure("native", new Unavailable(Duration.ofSeconds(30), "HTTP 529 overloaded_error"));
         service.onFailure("native", new Unavailable(Duration.ofSeconds(5), "HTTP 502"));
+        assertThat(service.unavailableUntil("native")).isEmpty();
+        assertThat(service.isAvailable("native")).isTrue();
+        assertThat(store.get("native").cooldownUntil()).isNull();
+        assertThat(store.get("native").lastError()).isEqualTo("HTTP 502");
+    }
+
+    @Test
+    void rateLimitCooldownIsNeverShortened() {
+        service.onFailure("native", new RateLimited(Duration.ofSeconds(30), "HTTP 429 rate_limit_error"));
+        service.onFailure("native", new RateLimited(Duration.ofSeconds(5), "HTTP 429 rate_limit_error"));
         assertThat(service.unavailableUntil("native")).contains(clock.instant().plusSeconds(30));
     }
 

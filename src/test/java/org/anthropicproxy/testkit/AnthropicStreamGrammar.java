@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Validates an Anthropic event sequence against protocol.md §0 rule 1 and §1.4: exactly one {@code message_start}
+ * Validates an Anthropic event sequence against the Messages streaming grammar (Anthropic's "Streaming messages"
+ * documentation): exactly one {@code message_start}
  * first (or an {@code error} as the only event); blocks started with indexes 0,1,2… one at a time; deltas only for the
  * open block and of its kind (text_delta/citations_delta → text, thinking_delta/signature_delta → thinking,
  * input_json_delta → tool_use); stop only for the open block; thinking blocks start with a {@code signature} field and
@@ -162,7 +163,7 @@ public final class AnthropicStreamGrammar {
                     ended = true;
                 }
                 default -> {
-                    // unknown events are tolerated (protocol.md §1.4 "Other events")
+                    // the documentation says clients must tolerate event types they do not know
                 }
             }
         }

@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Reads the shared research fixtures ({@code ../shared/research/fixtures}, else {@code /work/shared/research/fixtures}). */
+/**
+ * Reads the wire-format fixtures in {@code src/test/resources/fixtures}: recordings and documented examples of Anthropic
+ * and Chat Completions answers (their sources and licences in {@code SOURCES.md} there), plus synthetic edge cases.
+ */
 public final class Fixtures {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -21,12 +24,11 @@ public final class Fixtures {
     }
 
     private static Path locate() {
-        for (Path p : List.of(Path.of("../shared/research/fixtures"), Path.of("/work/shared/research/fixtures"))) {
-            if (Files.isDirectory(p)) {
-                return p;
-            }
+        Path p = Path.of("src/test/resources/fixtures");
+        if (!Files.isDirectory(p)) {
+            throw new IllegalStateException("fixtures not found: " + p.toAbsolutePath() + " (tests run from the project directory)");
         }
-        throw new IllegalStateException("research fixtures not found (../shared/research/fixtures or /work/shared/research/fixtures)");
+        return p;
     }
 
     public static Path root() {

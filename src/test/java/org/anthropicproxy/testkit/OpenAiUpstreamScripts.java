@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * OpenAI Chat Completions answers as real upstreams send them (protocol.md §2.2, §2.3): {@code chat.completion.chunk}
+ * OpenAI Chat Completions answers as real upstreams send them (OpenAI's Chat Completions and streaming references): {@code chat.completion.chunk}
  * streams of {@code data: {…}\n\n} events with a shared id/created/model, {@code "usage":null} on every chunk while
  * {@code stream_options.include_usage} is on, a usage-only chunk with {@code "choices":[]} after the finish chunk, and
  * {@code data: [DONE]}; and whole {@code chat.completion} objects.

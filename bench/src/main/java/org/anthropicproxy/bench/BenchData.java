@@ -14,8 +14,8 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Request bodies and recorded upstream bytes for the benchmarks, all built from the shared research fixtures
- * ({@code ../shared/research/fixtures}, else {@code /work/shared/research/fixtures}, else {@code $BENCH_FIXTURES}).
+ * Request bodies and recorded upstream bytes for the benchmarks, all built from the test fixtures
+ * ({@code src/test/resources/fixtures} of the project directory, or {@code $BENCH_FIXTURES}).
  */
 public final class BenchData {
 
@@ -32,8 +32,7 @@ public final class BenchData {
         if (env != null) {
             candidates.add(Path.of(env));
         }
-        candidates.add(Path.of("../shared/research/fixtures"));
-        candidates.add(Path.of("/work/shared/research/fixtures"));
+        candidates.add(Path.of("src/test/resources/fixtures"));
         for (Path p : candidates) {
             if (Files.isDirectory(p)) {
                 return p;

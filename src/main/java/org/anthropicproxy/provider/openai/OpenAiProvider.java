@@ -361,8 +361,14 @@ public final class OpenAiProvider implements Provider {
         }
     }
 
+    /** What runs after each read of the upstream body and once at its end: flushes, and says whether to read on. */
+    @FunctionalInterface
+    private interface AfterRead {
+        boolean flushAndGoOn();
+    }
+
     private void pump(UpstreamHttp.Exchange ex, StreamTranslator t, java.util.function.Consumer<String> watch,
-                      java.util.function.BooleanSupplier afterRead) {
+                      AfterRead afterRead) {
         SseParser parser = new SseParser((event, data, off, len) -> {
             watch.accept(new String(data, off, len, StandardCharsets.UTF_8));
             t.onData(data, off, len);
@@ -373,7 +379,7 @@ public final class OpenAiProvider implements Provider {
             int n;
             while (!t.finished() && (n = in.read(buf)) >= 0) {
                 parser.feed(buf, 0, n);
-                if (!afterRead.getAsBoolean()) {
+                if (!afterRead.flushAndGoOn()) {
                     return;
                 }
             }
@@ -383,7 +389,7 @@ public final class OpenAiProvider implements Provider {
         } catch (IOException e) {
             t.onUpstreamFailure(e.getClass().getSimpleName());
         }
-        afterRead.getAsBoolean();
+        afterRead.flushAndGoOn(); // the end: whether to go on no longer matters
     }
 
     private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,

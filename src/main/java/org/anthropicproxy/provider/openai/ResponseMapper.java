@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Non-streaming Chat Completion → Anthropic Message (protocol.md §3.2), with the same rules as
+ * Non-streaming Chat Completion → Anthropic Message, with the same rules as
  * {@link StreamTranslator}: thinking first (from {@code reasoning_content} / {@code reasoning} /
  * {@code reasoning_details}; signature = the upstream's or ""), then text ({@code content}, or {@code refusal} →
  * stop_reason refusal) cut at the first client stop string, then one tool_use per tool call (id kept, name mapped
@@ -103,7 +103,7 @@ public final class ResponseMapper {
                 if (callId.isEmpty()) {
                     callId = "toolu_" + (id.isEmpty() ? "unknown" : id) + "_" + n;
                 }
-                callId = StreamTranslator.safeId(callId);
+                callId = ToolCallAssembler.safeId(callId);
                 n++;
                 if (name.isEmpty()) {
                     LOG.warn("upstream tool call {} without a name dropped", callId);
@@ -123,14 +123,14 @@ public final class ResponseMapper {
         } else if (choice.path("stop_reason").isTextual() && stops.contains(choice.get("stop_reason").asText())) {
             out.put("stop_reason", "stop_sequence").put("stop_sequence", choice.get("stop_reason").asText());
         } else {
-            out.put("stop_reason", StreamTranslator.stopReason(finish, toolEmitted, refusal)).putNull("stop_sequence");
+            out.put("stop_reason", StopReasons.of(finish, toolEmitted, refusal)).putNull("stop_sequence");
         }
         JsonNode usage = UsageMapper.usageNode(completion);
         // estimates only for what the upstream did not report
         long outEstimate = UsageMapper.hasOutput(usage) ? 0 : Math.max(1, tokens.countText(text + reasoning));
         long in = UsageMapper.hasInput(usage) ? 0 : inputEstimate.getAsLong();
         Usage u = UsageMapper.map(usage, in, outEstimate);
-        out.set("usage", StreamTranslator.usageJson(u));
+        out.set("usage", StreamUsage.json(u));
         return out;
     }
 

@@ -4,7 +4,7 @@ import org.anthropicproxy.provider.Usage;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * OpenAI {@code usage} → Anthropic usage (protocol.md §3.5): cache read = {@code prompt_tokens_details.cached_tokens}
+ * OpenAI {@code usage} → Anthropic usage: cache read = {@code prompt_tokens_details.cached_tokens}
  * (else DeepSeek {@code prompt_cache_hit_tokens}); cache write = {@code prompt_tokens_details.cache_write_tokens} /
  * {@code cache_creation_tokens} (else top-level {@code cache_creation_input_tokens}); input = prompt − read − write
  * (≥ 0); output = {@code completion_tokens}, plus {@code reasoning_tokens} when {@code total_tokens} shows the vendor

@@ -146,7 +146,7 @@ class UsageEstimateTest {
             }
         }, "m", null, List.of(), OpenAiDialect.defaults(), "msg_x", () -> 1, true, counter);
         String piece = "word ".repeat(1000);
-        int pieces = StreamTranslator.OUTPUT_SAMPLE_CHARS / piece.length() * 2;
+        int pieces = StreamUsage.OUTPUT_SAMPLE_CHARS / piece.length() * 2;
         for (int i = 0; i < pieces; i++) {
             t.onData("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + piece + "\"}}]}");
         }
