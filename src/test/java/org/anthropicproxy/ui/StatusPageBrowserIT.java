@@ -41,6 +41,8 @@ class StatusPageBrowserIT {
     private static final String HOSTILE = "<img src=x onerror=alert(1)>";
     private static final String QUOTA_BODY =
             "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"本周额度已用尽，请下周再试 (weekly limit reached)\"}}";
+    private static final String RATE_LIMITED =
+            "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of request tokens has exceeded your per-minute rate limit\"}}";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final NumberFormat EXACT = NumberFormat.getIntegerInstance(Locale.US);
 
@@ -88,17 +90,19 @@ class StatusPageBrowserIT {
     void showsStatesTotalsAndResetsInChromium() throws Exception {
         UpstreamSimulator first = opened(new UpstreamSimulator(r -> anthropicAnswer()));
         UpstreamSimulator second = opened(new UpstreamSimulator(r -> anthropicAnswer()));
-        UpstreamSimulator third = opened(new UpstreamSimulator(r -> OpenAiUpstreamScripts.completionScript("gpt-4o-2024-08-06",
+        UpstreamSimulator third = opened(new UpstreamSimulator(r -> anthropicAnswer()));
+        UpstreamSimulator fourth = opened(new UpstreamSimulator(r -> OpenAiUpstreamScripts.completionScript("gpt-4o-2024-08-06",
                 "Hello", List.of(), "stop", OpenAiUpstreamScripts.usage(5_432 + 2_000, 321, 2_000))));
         ProxyHarness proxy = opened(ProxyHarness.start("""
                 providers:
                   first: {kind: anthropic, base_url: "%s", api_key: k1}
                   second: {kind: anthropic, base_url: "%s", api_key: k2}
-                  third: {kind: openai, base_url: "%s", api_key: k3}
-                route: [first, second, third]
+                  third: {kind: anthropic, base_url: "%s", api_key: k3, health: {consecutive_failures: 1}}
+                  fourth: {kind: openai, base_url: "%s", api_key: k4}
+                route: [first, second, third, fourth]
                 client_keys: [%s]
                 admin_keys: [%s]
-                """.formatted(first.baseUrl(), second.baseUrl(), third.baseUrl(), CLIENT_KEY, ADMIN_KEY), Map.of(),
+                """.formatted(first.baseUrl(), second.baseUrl(), third.baseUrl(), fourth.baseUrl(), CLIENT_KEY, ADMIN_KEY), Map.of(),
                 new CliOverrides(null, null, null, null, null, dir.resolve("quota_state.json").toString())));
 
         List<JsonNode> answers = new ArrayList<>();
@@ -106,11 +110,13 @@ class StatusPageBrowserIT {
             answers.add(message(proxy, "claude-sonnet-4-5"));
         }
         answers.add(message(proxy, HOSTILE));
-        // the scripted failover: first's weekly quota is gone, second is overloaded, third answers
+        // the scripted failover: first's weekly quota is gone, second is rate limited for a minute, third is
+        // overloaded (ejected at its first failure), fourth answers
         first.enqueue(UpstreamScript.json(429, QUOTA_BODY));
-        second.enqueue(UpstreamScript.json(529, Fixtures.text("anthropic/error-529-overloaded.json")));
+        second.enqueue(UpstreamScript.json(429, RATE_LIMITED).withHeader("retry-after", "60"));
+        third.enqueue(UpstreamScript.json(529, Fixtures.text("anthropic/error-529-overloaded.json")));
         answers.add(message(proxy, "claude-sonnet-4-5"));
-        assertThat(third.received()).hasSize(1);
+        assertThat(fourth.received()).hasSize(1);
         waitFor(() -> proxy.app().usage().committed() == 5);
 
         long[] seen = new long[4];
@@ -137,9 +143,12 @@ class StatusPageBrowserIT {
         assertThat(providers.at("/first/text").asText()).contains("quota back in").contains("weekly limit reached");
         assertThat(providers.at("/second/state").asText()).isEqualTo("cooling_down");
         assertThat(providers.at("/second/label").asText()).isEqualTo("cooling down");
-        assertThat(providers.at("/third/state").asText()).isEqualTo("available");
+        assertThat(providers.at("/second/text").asText()).contains("back in");
+        assertThat(providers.at("/third/state").asText()).isEqualTo("ejected");
+        assertThat(providers.at("/third/label").asText()).isEqualTo("ejected");
+        assertThat(providers.at("/fourth/state").asText()).isEqualTo("available");
         assertThat(providers.at("/first/requestsToday").asText()).isEqualTo("4");
-        assertThat(providers.at("/third/requestsToday").asText()).isEqualTo("1");
+        assertThat(providers.at("/fourth/requestsToday").asText()).isEqualTo("1");
 
         JsonNode total = page.get("total");
         assertThat(total.get("requests").asText()).isEqualTo("5");
@@ -153,7 +162,7 @@ class StatusPageBrowserIT {
         assertThat(page.get("injected").asInt()).as("img elements injected").isZero();
         assertThat(page.get("recent")).hasSize(5);
         assertThat(page.get("recent").toString()).contains(JSON.writeValueAsString(HOSTILE).replace("\"", ""));
-        assertThat(page.get("recent").get(0).get(2).asText()).contains("third / ").contains("2 failovers");
+        assertThat(page.get("recent").get(0).get(2).asText()).contains("fourth / ").contains("3 failovers");
         assertThat(page.get("svgBars").asInt()).isPositive();
         assertThat(page.at("/afterRefresh/injected").asInt()).isZero();
 
