@@ -31,22 +31,17 @@ if [ -z "$JAVA" ]; then
 fi
 export JAVA_HOME="$(dirname "$(dirname "$JAVA")")"
 
-# Measured flags (see README "Performance", bench/README.md): small serial GC heap, compact headers on JDK 24+,
-# class-data sharing with an application archive made at the first clean exit (re-made when the jar changes):
-# first request served 1.0 s after start instead of 1.5 s, 24 MB less RSS. The heap starts small with a fixed young
-# generation: the default initial heap (1/64 of the machine's memory) let the old generation fill every page with
-# garbage before its first collection, and a larger young generation is only more pages touched per cycle.
-# Transparent huge pages where the kernel offers them: 10-15 % less CPU per request at 200 req/s on average
-# (presumably TLB misses saved when every request finds the caches cold), no more RSS. The C heap trimmed every 5 s
-# (JDK 22+): what the JVM's own code (the JIT above all) allocated and freed otherwise stays resident, 30-40 MB in
-# usual runs and up to 90 MB in some (bench/README.md item 13).
-JVM_OPTS=(-XX:+UseSerialGC -Xms64m -Xmn48m -Xmx512m -XX:TieredStopAtLevel=4 -Xshare:auto -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/anthropic-proxy.jsa -Xlog:cds*=off)
-for flag in -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000; do
-  if "$JAVA" "$flag" -version >/dev/null 2>&1; then JVM_OPTS+=("$flag"); fi
-done
-if grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
-  JVM_OPTS+=(-XX:+UseTransparentHugePages)
-fi
+# The JVM flags: one list for every way the proxy is started (src/main/resources/jvm.options says why each).
+JVM_OPTS=()
+while read -r kind flag; do
+  case "$kind" in
+    ''|'#'*) continue ;;
+    if-accepted) "$JAVA" "$flag" -version >/dev/null 2>&1 || continue ;;
+    if-thp) grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || continue ;;
+    *) flag="$kind" ;;
+  esac
+  JVM_OPTS+=("${flag//\{archive\}/target}")
+done < src/main/resources/jvm.options
 # for the load benchmark, which starts the proxy with these flags
 if [ "${1:-}" = "--print-jvm-opts" ]; then
   echo "${JVM_OPTS[*]}"

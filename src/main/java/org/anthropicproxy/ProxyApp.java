@@ -8,20 +8,24 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.anthropicproxy.config.ConfigException;
+import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ModelRoute;
 import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.config.ProxyConfig;
 import org.anthropicproxy.credentials.CredentialSettings;
 import org.anthropicproxy.credentials.CredentialSource;
 import org.anthropicproxy.credentials.CredentialSources;
+import org.anthropicproxy.files.UserDirs;
 import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
+import org.anthropicproxy.net.ProxyRules;
 import org.anthropicproxy.provider.HealthSettings;
 import org.anthropicproxy.provider.HealthTracker;
 import org.anthropicproxy.provider.Provider;
 import org.anthropicproxy.provider.QuotaFailoverPolicy;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.StatusView;
+import org.anthropicproxy.provider.UpstreamClients;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.anthropic.AnthropicProvider;
 import org.anthropicproxy.provider.openai.OpenAiDialect;
@@ -40,6 +44,7 @@ import org.anthropicproxy.usage.UsageApi;
 import org.anthropicproxy.usage.UsageRecorder;
 import org.anthropicproxy.usage.UsageStore;
 import org.anthropicproxy.usage.UsageStores;
+import org.anthropicproxy.tls.UpstreamTrust;
 import org.eclipse.jetty.util.Fields;
 
 /** The composition root: turns a {@link ProxyConfig} into a running server and owns everything it started. */
@@ -48,12 +53,12 @@ public final class ProxyApp implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyApp.class);
 
     private final ProxyConfig config;
-    private final UpstreamHttp http;
+    private final UpstreamClients http;
     private final QuotaService quota;
     private final ProxyServer server;
     private final UsageRecorder usage;
 
-    private ProxyApp(ProxyConfig config, UpstreamHttp http, QuotaService quota, ProxyServer server, UsageRecorder usage) {
+    private ProxyApp(ProxyConfig config, UpstreamClients http, QuotaService quota, ProxyServer server, UsageRecorder usage) {
         this.config = config;
         this.http = http;
         this.quota = quota;
@@ -67,6 +72,7 @@ public final class ProxyApp implements AutoCloseable {
 
     /** Builds and starts; a {@link ConfigException} for anything the user must fix. */
     public static ProxyApp start(ProxyConfig config, Map<String, String> env, Clock clock) throws Exception {
+        UserDirs dirs = UserDirs.of(env);
         Set<String> names = new LinkedHashSet<>(config.route());
         config.modelRoutes().stream().map(ModelRoute::chain).forEach(names::addAll);
 
@@ -90,18 +96,22 @@ public final class ProxyApp implements AutoCloseable {
         }
         HealthSettings healthDefaults = healthDefaults(config);
         HealthTracker health = new HealthTracker(healthSettings(config, names, healthDefaults), healthDefaults, clock);
+        Map<String, UpstreamTrust.Profile> trust = trust(config, names, env, dirs);
+        Map<String, ProxyRules> proxies = proxies(config, names, env);
         QuotaService quota;
         try {
-            quota = new QuotaService(QuotaStores.open(config.quotaStore()), clock, schedules, defaultSchedule);
+            quota = new QuotaService(QuotaStores.open(config.quotaStore(), dirs.home()), clock, schedules, defaultSchedule);
         } catch (QuotaStoreException | IllegalArgumentException e) {
             throw new ConfigException("quota store " + config.quotaStore() + ": " + e.getMessage());
         }
 
-        UpstreamHttp http = new UpstreamHttp(config.server());
+        UpstreamClients http = new UpstreamClients(config.server());
         Map<String, Provider> providers = new LinkedHashMap<>();
         try {
             for (String name : names) {
-                providers.put(name, build(config.provider(name), config.source(), env, http, clock));
+                javax.net.ssl.SSLContext tls = trust.get(name).context();
+                providers.put(name, build(config.provider(name), config.source(), env, dirs.home(),
+                        http.forRoute(tls, proxies.get(name)), tls, proxies.get(name), clock));
             }
         } catch (RuntimeException e) {
             providers.values().forEach(Provider::close);
@@ -113,8 +123,13 @@ public final class ProxyApp implements AutoCloseable {
                 new QuotaFailoverPolicy(quota, classifiers, health, clock), clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
         AdminRoutes admin = adminRoutes(quota, health, router);
+        String configShown = config.source().equals(ConfigLoader.DEFAULTS)
+                ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")" : config.source();
+        admin.health(h -> h.put("config", configShown));
+        admin.health(h -> h.withArray("providers").forEach(p -> outboundHealth((com.fasterxml.jackson.databind.node.ObjectNode) p,
+                config, trust, proxies)));
         admin.health(h -> h.put("client_keys", auth.enabled())); // the status page asks for a key first
-        UsageRecorder usage = usage(config, clock);
+        UsageRecorder usage = usage(config, clock, dirs.home());
         UsageApi.install(admin, usage, new Pricing(config.usage().pricing()), config.usage().retention());
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
@@ -148,10 +163,10 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     /** The recorder of usage history, or null with {@code usage.store: none}. */
-    private static UsageRecorder usage(ProxyConfig config, Clock clock) {
+    private static UsageRecorder usage(ProxyConfig config, Clock clock, Path home) {
         UsageStore store;
         try {
-            store = UsageStores.open(config.usage().store(), clock.getZone(), config.usage().retention());
+            store = UsageStores.open(config.usage().store(), clock.getZone(), config.usage().retention(), home);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("usage.store: " + e.getMessage() + " (in " + config.source() + ")");
         }
@@ -161,6 +176,53 @@ public final class ProxyApp implements AutoCloseable {
     private static void closeUsage(UsageRecorder usage) {
         if (usage != null) {
             usage.close();
+        }
+    }
+
+    /** Each provider's TLS trust; every CA bundle is read here, so a bad one stops the start naming it. */
+    private static Map<String, UpstreamTrust.Profile> trust(ProxyConfig config, Set<String> names, Map<String, String> env, UserDirs dirs) {
+        UpstreamTrust trust = UpstreamTrust.load(config.tls(), env, dirs, config.source());
+        Map<String, UpstreamTrust.Profile> out = new LinkedHashMap<>();
+        for (String name : names) {
+            UpstreamTrust.Profile p = trust.forProvider(name, config.provider(name).tls());
+            if (p.insecureSkipVerify()) {
+                LOG.warn("provider {}: tls.insecure_skip_verify is on: its upstream's and token endpoint's certificates and "
+                        + "host names are NOT checked, so anyone on the network path can read and change that traffic", name);
+            }
+            out.put(name, p);
+        }
+        return out;
+    }
+
+    /** Each provider's forward proxy: its own {@code proxy}, else the top-level one, else the environment's. */
+    private static Map<String, ProxyRules> proxies(ProxyConfig config, Set<String> names, Map<String, String> env) {
+        ProxyRules fromEnv = ProxyRules.fromEnv(env);
+        fromEnv.warnings().forEach(w -> LOG.warn("{}", w));
+        Map<String, ProxyRules> out = new LinkedHashMap<>();
+        try {
+            ProxyRules top = ProxyRules.fromConfig(config.proxy(), "proxy", config.source(), fromEnv);
+            for (String name : names) {
+                out.put(name, ProxyRules.fromConfig(config.provider(name).proxy(), "providers." + name + ".proxy", config.source(), top));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        return out;
+    }
+
+    /** A provider's {@code /health} block gets {@code via} (direct or the proxy) and {@code tls} when not the default. */
+    private static void outboundHealth(com.fasterxml.jackson.databind.node.ObjectNode p, ProxyConfig config,
+                                       Map<String, UpstreamTrust.Profile> trust, Map<String, ProxyRules> proxies) {
+        String name = p.path("name").asText();
+        ProxyRules via = proxies.get(name);
+        if (via != null) {
+            p.put("via", via.via(config.provider(name).baseUrl()));
+        }
+        UpstreamTrust.Profile t = trust.get(name);
+        if (t != null && !t.isDefault()) {
+            com.fasterxml.jackson.databind.node.ObjectNode n = p.putObject("tls");
+            t.caFiles().forEach(n.putArray("extra_ca_files")::add);
+            n.put("insecure_skip_verify", t.insecureSkipVerify());
         }
     }
 
@@ -238,8 +300,9 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static Provider build(ProviderSettings s, String where, Map<String, String> env, UpstreamHttp http, Clock clock) {
-        CredentialSource credentials = credentials(s, where, env, clock);
+    private static Provider build(ProviderSettings s, String where, Map<String, String> env, Path home, UpstreamHttp http,
+                                  javax.net.ssl.SSLContext tls, ProxyRules proxies, Clock clock) {
+        CredentialSource credentials = credentials(s, where, env, home, tls, proxies, clock);
         return switch (s.kind()) {
             case ProviderSettings.OPENAI -> new OpenAiProvider(s, dialect(s, where), credentials, http);
             default -> new AnthropicProvider(s, credentials, http);
@@ -264,7 +327,8 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Clock clock) {
+    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Path home,
+                                                javax.net.ssl.SSLContext tls, ProxyRules proxies, Clock clock) {
         CredentialSettings settings;
         try {
             if (s.apiKey() != null) {
@@ -274,7 +338,7 @@ public final class ProxyApp implements AutoCloseable {
             } else {
                 settings = CredentialSettings.defaults(CredentialSettings.NONE);
             }
-            return CredentialSources.create(settings, env, Path.of(System.getProperty("user.home")), clock);
+            return CredentialSources.create(settings, env, home, clock, tls, proxies);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

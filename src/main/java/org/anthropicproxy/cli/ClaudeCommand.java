@@ -22,6 +22,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.files.UserDirs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,7 +54,7 @@ public final class ClaudeCommand implements Callable<Integer> {
     @ParentCommand
     Main parent;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "The proxy's YAML config (default ~/.config/anthropic-proxy/config.yaml when it exists)")
+    @Option(names = "--config", paramLabel = "FILE", description = "The proxy's YAML config (default ${XDG_CONFIG_HOME:-~/.config}/anthropic-proxy/config.yaml when it exists)")
     Path config;
 
     @Option(names = "--host", description = "The proxy's address (default: the config's, else 127.0.0.1)")
@@ -82,7 +83,7 @@ public final class ClaudeCommand implements Callable<Integer> {
     private final Map<String, String> env;
 
     public ClaudeCommand() {
-        this(Path.of(System.getProperty("user.home")), SelfLaunch.current(), System.getenv());
+        this(UserDirs.current().home(), SelfLaunch.current(), System.getenv());
     }
 
     ClaudeCommand(Path home, SelfLaunch launch, Map<String, String> env) {
@@ -109,7 +110,7 @@ public final class ClaudeCommand implements Callable<Integer> {
         Path configFile = config == null ? null : callerDir.resolve(config).toAbsolutePath().normalize();
         ProxyConfig cfg;
         try {
-            Path effective = configFile != null ? configFile : ConfigLoader.defaultConfigFile(home);
+            Path effective = configFile != null ? configFile : ConfigLoader.defaultConfigFile(UserDirs.under(home, env));
             cfg = new ConfigLoader(env).load(effective, new CliOverrides(host, port, provider, null, null, null));
         } catch (ConfigException e) {
             err.println("anthropic-proxy: " + e.getMessage());

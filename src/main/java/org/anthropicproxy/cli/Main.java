@@ -9,6 +9,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.files.UserDirs;
 import org.anthropicproxy.observe.LogFlusher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +32,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--provider", paramLabel = "NAME", description = "A preset (native, codebuddy, hybrid) or a provider from the config file")
     String provider;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (default ~/.config/anthropic-proxy/config.yaml when it exists)")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (default ${XDG_CONFIG_HOME:-~/.config}/anthropic-proxy/config.yaml when it exists)")
     Path config;
 
     @Option(names = "--log-file", paramLabel = "FILE", description = "Log file (default anthropic_server.log)")
@@ -47,7 +48,19 @@ public final class Main implements Callable<Integer> {
     boolean allowUnauthenticated;
 
     public static void main(String[] args) {
+        jvmDefaults();
         System.exit(run(args));
+    }
+
+    /**
+     * Before anything loads java.net.http: let token refreshes send the proxy URL's Basic credentials with their
+     * {@code CONNECT}, as curl does (the JDK's net.properties disable Basic for tunnels, read once). A value the user
+     * set with {@code -D} is kept. Guarded by {@code MainTest} and {@code ForwardProxyIT} (whose JVM gets the same flag).
+     */
+    static void jvmDefaults() {
+        if (System.getProperty("jdk.http.auth.tunneling.disabledSchemes") == null) {
+            System.setProperty("jdk.http.auth.tunneling.disabledSchemes", "");
+        }
     }
 
     public static int run(String... args) {
@@ -69,8 +82,7 @@ public final class Main implements Callable<Integer> {
         }
         ProxyConfig cfg;
         try {
-            Path home = Path.of(System.getProperty("user.home"));
-            Path file = config != null ? config : ConfigLoader.defaultConfigFile(home);
+            Path file = config != null ? config : ConfigLoader.defaultConfigFile(UserDirs.current());
             cfg = new ConfigLoader(System.getenv()).load(file,
                     new CliOverrides(host, port, provider, logFile, logLevel, quotaFile, allowUnauthenticated));
         } catch (ConfigException e) {

@@ -51,10 +51,15 @@ record SelfLaunch(Path codeSource, Path javaBin, String classPath) {
         return projectDir().map(p -> List.of(p.resolve("start.sh").toString())).orElseGet(this::javaCommand);
     }
 
-    /** This same code in another JVM: {@code java -jar <jar>}, or {@code java -cp <class path> Main} from classes. */
+    /**
+     * This same code in another JVM with the proxy's flags ({@link JvmFlags}): {@code java <flags> -jar <jar>}, or
+     * {@code java <flags> -cp <class path> Main} from classes.
+     */
     List<String> javaCommand() {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBin.toString());
+        Path archiveDir = codeSource.getParent() != null ? codeSource.getParent() : codeSource;
+        cmd.addAll(JvmFlags.forJava(javaBin, archiveDir));
         if (isJar()) {
             cmd.add("-jar");
             cmd.add(codeSource.toString());

@@ -6,11 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.files.UserDirs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -22,31 +24,36 @@ import picocli.CommandLine.Spec;
  * file and says which {@code systemctl --user} commands to run; it never runs them itself.
  */
 @Command(name = "service", mixinStandardHelpOptions = true, versionProvider = VersionLines.class,
-        description = "Install or remove a systemd user service (~/.config/systemd/user/anthropic-proxy.service).",
+        description = "Install or remove a systemd user service (${XDG_CONFIG_HOME:-~/.config}/systemd/user/anthropic-proxy.service).",
         subcommands = {ServiceCommand.Install.class, ServiceCommand.Uninstall.class})
 public final class ServiceCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    private final Path home;
+    private final UserDirs dirs;
     private final SelfLaunch launch;
 
     public ServiceCommand() {
-        this(Path.of(System.getProperty("user.home")), SelfLaunch.current());
+        this(UserDirs.current(), SelfLaunch.current());
     }
 
     ServiceCommand(Path home, SelfLaunch launch) {
-        this.home = home;
+        this(UserDirs.under(home, Map.of()), launch);
+    }
+
+    ServiceCommand(UserDirs dirs, SelfLaunch launch) {
+        this.dirs = dirs;
         this.launch = launch;
     }
 
+    /** Where systemd looks for the user's own units: {@code ${XDG_CONFIG_HOME:-~/.config}/systemd/user}. */
     Path unitFile() {
-        return home.resolve(".config/systemd/user").resolve(ServiceUnit.NAME + ".service");
+        return dirs.configHome().resolve("systemd/user").resolve(ServiceUnit.NAME + ".service");
     }
 
     Path envFile() {
-        return home.resolve(".config/anthropic-proxy/env");
+        return dirs.configHome().resolve("anthropic-proxy/env");
     }
 
     @Override
@@ -84,12 +91,15 @@ public final class ServiceCommand implements Callable<Integer> {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            Path home = service.home;
+            Path home = service.dirs.home();
             Path configFile = config == null ? null : config.toAbsolutePath().normalize();
             ProxyConfig cfg;
             try {
                 // the same checks the service would make at start: a unit that fails in a restart loop helps nobody
-                Path effective = configFile != null ? configFile : ConfigLoader.defaultConfigFile(home);
+                Path effective = configFile != null ? configFile : ConfigLoader.defaultConfigFile(service.dirs);
+                if (configFile == null && effective != null && !effective.equals(UserDirs.under(home, Map.of()).defaultConfigFile())) {
+                    configFile = effective; // found through XDG_CONFIG_HOME, which the service manager does not pass on
+                }
                 cfg = new ConfigLoader(System.getenv()).load(effective, new CliOverrides(host, port, provider, null, null, null));
             } catch (ConfigException e) {
                 err.println("anthropic-proxy: " + e.getMessage());

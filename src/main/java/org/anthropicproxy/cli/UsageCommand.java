@@ -14,6 +14,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.files.UserDirs;
 import org.anthropicproxy.json.Json;
 import org.anthropicproxy.usage.DailyRow;
 import org.anthropicproxy.usage.Pricing;
@@ -87,7 +88,7 @@ public final class UsageCommand implements Callable<Integer> {
         }
         ProxyConfig cfg;
         try {
-            Path file = config != null ? config : ConfigLoader.defaultConfigFile(Path.of(System.getProperty("user.home")));
+            Path file = config != null ? config : ConfigLoader.defaultConfigFile(UserDirs.current());
             cfg = new ConfigLoader(System.getenv()).load(file, new CliOverrides(null, null, null, null, null, quotaFile));
         } catch (ConfigException e) {
             return usageError(err, e.getMessage());
@@ -105,7 +106,7 @@ public final class UsageCommand implements Callable<Integer> {
         }
         UsageStore store;
         try {
-            store = UsageStores.open(cfg.usage().store(), clock.getZone(), cfg.usage().retention());
+            store = UsageStores.open(cfg.usage().store(), clock.getZone(), cfg.usage().retention(), UserDirs.current().home());
         } catch (IllegalArgumentException e) {
             return usageError(err, "usage.store: " + e.getMessage());
         }

@@ -5,6 +5,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.config.ConfigLoader;
 import org.anthropicproxy.config.ProxyConfig;
+import org.anthropicproxy.files.UserDirs;
 import org.anthropicproxy.server.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,11 +32,12 @@ final class VersionLines implements CommandLine.IVersionProvider {
 
     static String route(Main main) {
         try {
-            Path file = main.config != null ? main.config
-                    : ConfigLoader.defaultConfigFile(Path.of(System.getProperty("user.home")));
+            UserDirs dirs = UserDirs.current();
+            Path file = main.config != null ? main.config : ConfigLoader.defaultConfigFile(dirs);
             ProxyConfig cfg = new ConfigLoader(System.getenv()).load(file,
                     new CliOverrides(main.host, main.port, main.provider, null, null, null));
-            return "route: " + String.join(" -> ", cfg.route()) + " (config: " + cfg.source() + ")";
+            String source = file != null ? cfg.source() : cfg.source() + ", no " + dirs.defaultConfigFile();
+            return "route: " + String.join(" -> ", cfg.route()) + " (config: " + source + ")";
         } catch (ConfigException e) {
             return "route: unknown, the config has a problem: " + e.getMessage();
         }

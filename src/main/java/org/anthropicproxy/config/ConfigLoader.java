@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.anthropicproxy.files.UserDirs;
 
 /**
  * Builds a {@link ProxyConfig} from presets, an optional YAML file and the command line, in that order of precedence
@@ -24,14 +25,17 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static final Set<String> TOP_KEYS = Set.of("server", "providers", "route", "routes", "quota_store",
-            "reset_schedule", "log", "client_keys", "admin_keys", "health", "usage", "pricing");
+            "reset_schedule", "log", "client_keys", "admin_keys", "health", "tls", "proxy", "usage", "pricing");
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "max_body_bytes", "max_header_bytes",
             "max_concurrent_requests", "ping_interval", "connect_timeout", "headers_timeout", "idle_timeout",
             "request_timeout", "upstream_idle_connection", "shutdown_grace");
     private static final Set<String> PROVIDER_KEYS = Set.of("kind", "base_url", "api_key", "headers", "models", "auth",
             "dialect", "quota", "health", "messages_path", "count_tokens_path", "chat_path", "strip_billing_header",
-            "unwrap_envelope");
+            "unwrap_envelope", "tls", "proxy");
     private static final Set<String> LOG_KEYS = Set.of("file", "level");
+
+    /** {@link ProxyConfig#source()} when no file was read. */
+    public static final String DEFAULTS = "built-in defaults";
 
     private final Map<String, String> env;
 
@@ -39,14 +43,14 @@ public final class ConfigLoader {
         this.env = env;
     }
 
-    /** The file used when {@code --config} is not given: {@code ~/.config/anthropic-proxy/config.yaml} if it exists. */
-    public static Path defaultConfigFile(Path home) {
-        Path p = home.resolve(".config/anthropic-proxy/config.yaml");
+    /** The file used when {@code --config} is not given: {@link UserDirs#defaultConfigFile()} if it exists. */
+    public static Path defaultConfigFile(UserDirs dirs) {
+        Path p = dirs.defaultConfigFile();
         return Files.isRegularFile(p) ? p : null;
     }
 
     public ProxyConfig load(Path file, CliOverrides cli) {
-        String where = file == null ? "built-in defaults" : file.toString();
+        String where = file == null ? DEFAULTS : file.toString();
         Map<String, Object> root = file == null ? Map.of() : read(file);
         Reader r = new Reader(where);
         r.onlyKeys(root, TOP_KEYS, "");
@@ -126,6 +130,7 @@ public final class ConfigLoader {
 
         return new ProxyConfig(where, server, Map.copyOf(providers), List.copyOf(route), List.copyOf(modelRoutes),
                 quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated(), r.map(root, "health"),
+                r.map(root, "tls"), root.get("proxy"),
                 usage(root, r, quota));
     }
 
@@ -235,7 +240,8 @@ public final class ConfigLoader {
                 r.string(m, "count_tokens_path", "/v1/messages/count_tokens"),
                 r.string(m, "chat_path", "/chat/completions"),
                 r.bool(m, "strip_billing_header", false, key),
-                r.bool(m, "unwrap_envelope", anthropic, key));
+                r.bool(m, "unwrap_envelope", anthropic, key),
+                r.map(m, "tls", key), m.get("proxy"));
     }
 
     @SuppressWarnings("unchecked")

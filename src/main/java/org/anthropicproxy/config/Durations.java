@@ -83,7 +83,7 @@ public final class Durations {
         return d.compareTo(MAX_PLAUSIBLE) > 0 ? MAX_PLAUSIBLE : d;
     }
 
-    /** "Xd Yh Zm", the seed's format for {@code time_until_reset}. */
+    /** "Xd Yh Zm", the Python anthropic_server.py's format for {@code time_until_reset}. */
     public static String dayHourMinute(Duration d) {
         return d.toDays() + "d " + d.toHoursPart() + "h " + d.toMinutesPart() + "m";
     }

@@ -5,9 +5,9 @@ import java.util.Map;
 
 /**
  * One upstream as configured: a preset's values with the file's on top. The {@code auth}, {@code dialect},
- * {@code quota} and {@code health} subtrees stay raw here; their owners ({@code credentials}, {@code provider.openai},
- * {@code quota}, {@code provider.HealthSettings}) parse and validate them when the provider is built, naming the key
- * on error.
+ * {@code quota}, {@code health}, {@code tls} and {@code proxy} subtrees stay raw here; their owners
+ * ({@code credentials}, {@code provider.openai}, {@code quota}, {@code provider.HealthSettings}, {@code tls},
+ * {@code net}) parse and validate them when the provider is built, naming the key on error.
  */
 public record ProviderSettings(
         String name,
@@ -24,7 +24,9 @@ public record ProviderSettings(
         String countTokensPath,
         String chatPath,
         boolean stripBillingHeader,
-        boolean unwrapEnvelope) {
+        boolean unwrapEnvelope,
+        Map<String, Object> tls,
+        Object proxy) {
 
     public static final String ANTHROPIC = "anthropic";
     public static final String OPENAI = "openai";

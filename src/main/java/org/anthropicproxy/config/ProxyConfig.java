@@ -5,7 +5,9 @@ import java.util.Map;
 
 /**
  * Everything the proxy runs with, after presets, the config file and the command line were merged. {@code health}
- * is the raw top-level block of defaults for every provider's {@code health} ({@code provider.HealthSettings}).
+ * is the raw top-level block of defaults for every provider's {@code health} ({@code provider.HealthSettings});
+ * {@code tls} and {@code proxy} stay raw (parsed by {@code tls.UpstreamTrust} and {@code net.ProxyRules} when the
+ * proxy starts).
  */
 public record ProxyConfig(
         String source,
@@ -21,6 +23,8 @@ public record ProxyConfig(
         List<String> adminKeys,
         boolean allowUnauthenticated,
         Map<String, Object> health,
+        Map<String, Object> tls,
+        Object proxy,
         UsageSettings usage) {
 
     public ProviderSettings provider(String name) {

@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import org.anthropicproxy.net.ProxyRules;
+import org.anthropicproxy.files.UserDirs;
 
 /** Builds the credential source for one provider from its settings, the environment and the home directory. */
 public final class CredentialSources {
@@ -34,11 +37,20 @@ public final class CredentialSources {
      */
     public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
                                           Clock clock) {
+        return create(settings, env, home, clock, null, ProxyRules.DIRECT);
+    }
+
+    /**
+     * {@link #create(CredentialSettings, Map, Path, Clock)} whose token refreshes trust {@code tls} (null: the JDK's)
+     * and go through the forward proxy {@code proxies} names.
+     */
+    public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
+                                          Clock clock, SSLContext tls, ProxyRules proxies) {
         return switch (settings.type()) {
             case CredentialSettings.NONE -> new NoCredentialSource();
             case CredentialSettings.STATIC -> staticSource(settings, env);
-            case CredentialSettings.NATIVE -> nativeSource(settings, env, home, clock);
-            case CredentialSettings.CODEBUDDY -> codeBuddySource(settings, env, home, clock);
+            case CredentialSettings.NATIVE -> nativeSource(settings, env, home, clock, new RefreshHttp(tls, proxies));
+            case CredentialSettings.CODEBUDDY -> codeBuddySource(settings, env, home, clock, new RefreshHttp(tls, proxies));
             default -> throw new IllegalArgumentException("unknown auth type '" + settings.type() + "'");
         };
     }
@@ -61,7 +73,7 @@ public final class CredentialSources {
      * {@code ~/.claude-internal/config.json} (the only one that refreshes and is watched).
      */
     private static CredentialSource nativeSource(CredentialSettings s, Map<String, String> env, Path home,
-                                                 Clock clock) {
+                                                 Clock clock, RefreshHttp tls) {
         List<String> looked = new ArrayList<>();
         String envToken = env.get("CODEBUDDY_OAUTH_TOKEN");
         if (envToken != null && !envToken.isBlank()) {
@@ -85,11 +97,11 @@ public final class CredentialSources {
         String clientId = first(s.clientId(), env.get("OAUTH_CLIENT_ID"), ClaudeInternalConfigFormat.DEFAULT_CLIENT_ID);
         return new RefreshingFileSource("native", new ClaudeInternalConfigFormat(refreshUrl, clientId),
                 TokenFileLocator.fixed(config, home), looked, "file " + HomePaths.display(config, home), home, clock,
-                refreshBuffer(s, env), watchInterval(s, env));
+                refreshBuffer(s, env), watchInterval(s, env), tls);
     }
 
     private static CredentialSource codeBuddySource(CredentialSettings s, Map<String, String> env, Path home,
-                                                    Clock clock) {
+                                                    Clock clock, RefreshHttp tls) {
         String file = first(s.file(), env.get("CODEBUDDY_AUTH_FILE"), null);
         TokenFileLocator locator;
         String missing;
@@ -104,7 +116,7 @@ public final class CredentialSources {
         }
         URI refreshUrl = s.refreshUrl() == null ? null : URI.create(s.refreshUrl());
         return new RefreshingFileSource("codebuddy", new CodeBuddyAuthFileFormat(refreshUrl), locator, List.of(),
-                missing, home, clock, refreshBuffer(s, env), watchInterval(s, env));
+                missing, home, clock, refreshBuffer(s, env), watchInterval(s, env), tls);
     }
 
     static Path codeBuddyDir(CredentialSettings s, Map<String, String> env, Path home) {
@@ -112,9 +124,7 @@ public final class CredentialSources {
         if (dir != null) {
             return HomePaths.expand(dir, home);
         }
-        String xdg = env.get("XDG_DATA_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? HomePaths.expand(xdg, home) : home.resolve(".local/share");
-        return base.resolve(CODEBUDDY_AUTH_SUBDIR);
+        return UserDirs.under(home, env).dataHome().resolve(CODEBUDDY_AUTH_SUBDIR);
     }
 
     private static Duration refreshBuffer(CredentialSettings s, Map<String, String> env) {

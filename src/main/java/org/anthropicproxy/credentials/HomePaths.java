@@ -2,7 +2,7 @@ package org.anthropicproxy.credentials;
 
 import java.nio.file.Path;
 
-/** {@code ~} handling for configured paths and for paths shown to people. */
+/** {@code ~} handling for configured paths and for paths shown to people; home comes from {@link org.anthropicproxy.files.UserDirs}. */
 final class HomePaths {
     private HomePaths() {
     }
@@ -17,13 +17,11 @@ final class HomePaths {
         return Path.of(path);
     }
 
-    /** The path as people write it: {@code ~/.claude-internal/config.json} when under home. */
+    /**
+     * The path actually looked at, absolute: {@code ~/...} would hide which home was used ({@code $HOME} under
+     * {@code sudo -E} or a service manager is not the passwd home). Guarded by {@code HomeDirIT}.
+     */
     static String display(Path path, Path home) {
-        Path abs = path.toAbsolutePath().normalize();
-        Path h = home.toAbsolutePath().normalize();
-        if (abs.startsWith(h) && !abs.equals(h)) {
-            return "~/" + h.relativize(abs).toString().replace('\\', '/');
-        }
-        return abs.toString();
+        return path.toAbsolutePath().normalize().toString();
     }
 }

@@ -9,7 +9,6 @@ import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +60,7 @@ final class RefreshingFileSource implements CredentialSource {
     private final Duration buffer;
     private final Duration jitter;
     private final HttpClient http;
+    private final RefreshHttp outbound;
     private final ScheduledExecutorService scheduler;
     private final ReentrantLock lock = new ReentrantLock();
     private final Set<Path> warnedModes = ConcurrentHashMap.newKeySet();
@@ -82,7 +82,8 @@ final class RefreshingFileSource implements CredentialSource {
      * @param sourceWhenMissing what {@link #status()} names while no file is found
      */
     RefreshingFileSource(String name, TokenFileFormat format, TokenFileLocator locator, List<String> lookedAtBefore,
-                         String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval) {
+                         String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval,
+                         RefreshHttp outbound) {
         this.format = format;
         this.locator = locator;
         this.lookedAtBefore = List.copyOf(lookedAtBefore);
@@ -92,7 +93,8 @@ final class RefreshingFileSource implements CredentialSource {
         this.buffer = buffer;
         Duration halfBuffer = buffer.dividedBy(2);
         this.jitter = halfBuffer.compareTo(MAX_JITTER) < 0 ? halfBuffer : MAX_JITTER;
-        this.http = HttpClient.newBuilder()
+        this.outbound = outbound;
+        this.http = outbound.builder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -217,8 +219,8 @@ final class RefreshingFileSource implements CredentialSource {
         HttpRequest request = format.refreshRequest(l.token());
         RefreshedToken response;
         try {
-            HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            response = format.parseRefreshResponse(r.statusCode(), r.body(), clock.instant());
+            RefreshHttp.Answer r = outbound.send(http, request, CONNECT_TIMEOUT);
+            response = format.parseRefreshResponse(r.status(), r.body(), clock.instant());
         } catch (RefreshException e) {
             return failed(l, redact(e.getMessage(), l), e.rejected());
         } catch (IOException e) {
@@ -474,6 +476,10 @@ final class RefreshingFileSource implements CredentialSource {
         }
         if (e instanceof ConnectException) {
             return "could not connect to the refresh endpoint";
+        }
+        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(e, "the refresh endpoint");
+        if (untrusted.isPresent()) {
+            return untrusted.get();
         }
         String m = e.getMessage();
         return "refresh request failed (" + e.getClass().getSimpleName()

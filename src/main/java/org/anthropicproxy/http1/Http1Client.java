@@ -13,7 +13,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
+import org.anthropicproxy.net.OutboundProxy;
+import org.anthropicproxy.net.ProxyException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 
@@ -21,12 +24,16 @@ import org.eclipse.jetty.http.HttpFields;
  * A lean HTTP/1.1 client, plain or over TLS: pooled keep-alive connections per scheme, host and port, one selector
  * thread parsing every answer, requests written by the thread that sends them. New connections are opened on a
  * virtual thread (name lookup, connect and the TLS handshake block), so neither the caller nor the selector waits for them. Nothing is
- * added to the caller's headers but {@code Host} and {@code Content-Length}: no user agent, no compression.
+ * added to the caller's headers but {@code Host} and {@code Content-Length}: no user agent, no compression. Through a
+ * forward proxy when {@code proxies} names one for the request: https in a {@code CONNECT} tunnel ({@link ProxyTunnel}),
+ * pooled like a direct connection; http in absolute form ({@code POST http://host/path}) with
+ * {@code Proxy-Authorization}; both through a SOCKS5 tunnel ({@link Socks5}).
  */
 public final class Http1Client implements AutoCloseable {
 
     private final IoLoop loop;
     private final SSLContext tls;
+    private final Function<URI, OutboundProxy> proxies;
     private final Duration connectTimeout;
     private final long poolIdleNanos;
     private final int maxHeaderBytes;
@@ -35,7 +42,14 @@ public final class Http1Client implements AutoCloseable {
     private final Map<Http1ClientConnection, Long> idleSince = new ConcurrentHashMap<>();
 
     public Http1Client(String name, Duration connectTimeout, Duration poolIdle, int maxHeaderBytes, SSLContext tls) {
+        this(name, connectTimeout, poolIdle, maxHeaderBytes, tls, uri -> null);
+    }
+
+    /** @param proxies the forward proxy for a request, or null to go direct */
+    public Http1Client(String name, Duration connectTimeout, Duration poolIdle, int maxHeaderBytes, SSLContext tls,
+                       Function<URI, OutboundProxy> proxies) {
         this.tls = tls;
+        this.proxies = proxies;
         this.connectTimeout = connectTimeout;
         this.poolIdleNanos = poolIdle.toNanos();
         this.maxHeaderBytes = maxHeaderBytes;
@@ -52,15 +66,18 @@ public final class Http1Client implements AutoCloseable {
         String host = uri.getHost();
         boolean secure = "https".equalsIgnoreCase(uri.getScheme());
         int port = uri.getPort() > 0 ? uri.getPort() : secure ? 443 : 80;
-        String destination = (secure ? "https://" : "http://") + host.toLowerCase(Locale.ROOT) + ":" + port;
-        ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort());
+        OutboundProxy proxy = proxies.apply(uri);
+        String destination = (secure ? "https://" : "http://") + host.toLowerCase(Locale.ROOT) + ":" + port
+                + (proxy == null ? "" : " via " + proxy.address());
+        ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort(),
+                secure || proxy == null || proxy.kind().socks() ? null : proxy);
         Http1ClientConnection pooled;
         while ((pooled = acquire(destination)) != null) {
             if (pooled.send(x, request)) {
                 return x;
             }
         }
-        Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, secure, host, port, destination, request));
+        Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, secure, host, port, proxy, destination, request));
         return x;
     }
 
@@ -79,14 +96,24 @@ public final class Http1Client implements AutoCloseable {
         return null;
     }
 
-    private void connect(ClientExchange x, boolean secure, String host, int port, String destination, ByteBuffer[] request) {
+    private void connect(ClientExchange x, boolean secure, String host, int port, OutboundProxy proxy, String destination,
+                         ByteBuffer[] request) {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open();
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             int timeout = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
-            // resolved here, so a name that does not resolve fails naming it (UnknownHostException)
-            channel.socket().connect(new InetSocketAddress(java.net.InetAddress.getByName(host), port), timeout);
+            if (proxy == null) {
+                // resolved here, so a name that does not resolve fails naming it (UnknownHostException)
+                channel.socket().connect(new InetSocketAddress(java.net.InetAddress.getByName(host), port), timeout);
+            } else {
+                connectToProxy(channel, proxy, timeout);
+                if (proxy.kind().socks()) {
+                    Socks5.connect(channel, proxy, host, port, timeout);
+                } else if (secure) {
+                    ProxyTunnel.open(channel, proxy, host, port, timeout);
+                }
+            }
             Transport transport = secure ? TlsTransport.handshake(tls, channel, host, port, timeout) : Transport.plain(channel);
             channel.configureBlocking(false);
             Http1ClientConnection c = new Http1ClientConnection(this, loop, channel, transport, destination, maxHeaderBytes);
@@ -108,6 +135,17 @@ public final class Http1Client implements AutoCloseable {
             closeQuietly(channel);
             x.head.completeExceptionally(e instanceof java.net.SocketTimeoutException
                     ? new java.net.SocketTimeoutException("connect timed out after " + connectTimeout.toMillis() + " ms") : e);
+        }
+    }
+
+    private static void connectToProxy(SocketChannel channel, OutboundProxy proxy, int timeout) throws ProxyException {
+        try {
+            channel.socket().connect(new InetSocketAddress(java.net.InetAddress.getByName(proxy.host()), proxy.port()), timeout);
+        } catch (java.net.SocketTimeoutException e) {
+            throw new ProxyException("proxy " + proxy.address() + " did not accept a connection within " + timeout + " ms", e);
+        } catch (IOException e) {
+            throw new ProxyException("proxy " + proxy.address() + " unreachable (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
         }
     }
 
@@ -159,8 +197,16 @@ public final class Http1Client implements AutoCloseable {
         return connections.size();
     }
 
-    private static ByteBuffer[] encode(URI uri, String method, HttpFields headers, byte[] body, String host, int port) {
+    /** {@code proxy}: a plain-http request through it, in absolute form with its credentials; else null. */
+    private static ByteBuffer[] encode(URI uri, String method, HttpFields headers, byte[] body, String host, int port,
+                                       OutboundProxy proxy) {
         StringBuilder b = new StringBuilder(512).append(method).append(' ');
+        if (proxy != null) {
+            b.append("http://").append(host.contains(":") ? "[" + host + "]" : host);
+            if (port > 0) {
+                b.append(':').append(port);
+            }
+        }
         String path = uri.getRawPath();
         b.append(path == null || path.isEmpty() ? "/" : path);
         if (uri.getRawQuery() != null) {
@@ -171,9 +217,12 @@ public final class Http1Client implements AutoCloseable {
             b.append(':').append(port);
         }
         b.append("\r\n");
+        if (proxy != null && proxy.authorization() != null) {
+            b.append("Proxy-Authorization: ").append(proxy.authorization()).append("\r\n");
+        }
         for (HttpField f : headers) {
             String name = f.getName();
-            if (name.equalsIgnoreCase("host") || name.equalsIgnoreCase("content-length")
+            if (name.equalsIgnoreCase("host") || name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("proxy-authorization")
                     || name.equalsIgnoreCase("transfer-encoding") || name.equalsIgnoreCase("connection")) {
                 continue;
             }

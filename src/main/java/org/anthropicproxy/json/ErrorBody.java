@@ -9,6 +9,23 @@ public final class ErrorBody {
     private ErrorBody() {
     }
 
+    /**
+     * The header the Anthropic SDKs and Claude Code read before their own retry rules: {@code false} ends the retries
+     * at once, {@code true} retries even a status they would not.
+     */
+    public static final String SHOULD_RETRY = "x-should-retry";
+
+    /**
+     * Whether the proxy's own answer with this status is one a retry of the same request cannot change (bad request,
+     * bad or missing key, no such route or model, too large); overload, timeouts and rate limits are left retryable.
+     */
+    public static boolean retryCannotFix(int status) {
+        return switch (status) {
+            case 400, 401, 403, 404, 405, 413, 422, 431 -> true;
+            default -> false;
+        };
+    }
+
     /** The error type Anthropic uses for an HTTP status. */
     public static String typeFor(int status) {
         return switch (status) {

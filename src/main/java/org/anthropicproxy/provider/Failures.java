@@ -16,6 +16,9 @@ public final class Failures {
 
     private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
     public static final HttpFields JSON = HttpFields.build().put("content-type", "application/json").asImmutable();
+    /** A local answer a retry cannot change: the Anthropic SDKs and Claude Code stop retrying at once (ShouldRetryIT). */
+    static final HttpFields JSON_NO_RETRY = HttpFields.build().put("content-type", "application/json")
+            .put(ErrorBody.SHOULD_RETRY, "false").asImmutable();
 
     private Failures() {
     }
@@ -49,13 +52,28 @@ public final class Failures {
     /** An error the proxy itself answers (request cannot be mapped, no credential): never a reason to fail over. */
     public static Outcome.Failed local(int status, String type, String message, String upstreamModel) {
         byte[] body = ErrorBody.bytes(type, message);
+        HttpFields headers = ErrorBody.retryCannotFix(status) ? JSON_NO_RETRY : JSON;
         return new Outcome.Failed(new UpstreamError(status, Map.of(), new String(body, StandardCharsets.UTF_8), false),
-                upstreamModel, c -> c.respond(status, JSON, body));
+                upstreamModel, c -> c.respond(status, headers, body));
     }
 
     public static Outcome.Failed noCredential(String provider, CredentialUnavailableException e, String upstreamModel) {
         LOG.warn("no credential for provider {}: {}", provider, e.getMessage());
-        return local(401, "authentication_error", "provider '" + provider + "': " + e.getMessage(), upstreamModel);
+        String message = "provider '" + provider + "': " + e.getMessage();
+        byte[] body = ErrorBody.bytes("authentication_error", message);
+        return new Outcome.Failed(new UpstreamError(401, Map.of(), new String(body, StandardCharsets.UTF_8), false),
+                upstreamModel, new NoCredential(message, body));
+    }
+
+    /**
+     * The answer of a provider that had no credential; {@link Router} joins those of a whole chain into one 401 that
+     * names every provider tried and its login command.
+     */
+    record NoCredential(String clause, byte[] body) implements Outcome.Replay {
+        @Override
+        public void writeTo(ClientSink client) throws java.io.IOException {
+            client.respond(401, JSON_NO_RETRY, body);
+        }
     }
 
     public static ObjectNode health(String name, String kind, String baseUrl, CredentialStatus cs) {

@@ -142,6 +142,7 @@ public final class Router implements AutoCloseable {
         }
         List<String> attempts = new ArrayList<>(order.size());
         Outcome.Failed last = null;
+        List<Failures.NoCredential> noCredential = new ArrayList<>();
         String lastName = null;
         boolean movedOn = false;
         int failovers = 0;
@@ -158,6 +159,9 @@ public final class Router implements AutoCloseable {
             }
             last = failed;
             lastName = name;
+            if (failed.replay() instanceof Failures.NoCredential nc) {
+                noCredential.add(nc);
+            }
             FailoverPolicy.Verdict verdict = policy.failOver(name, failed.failure());
             movedOn = verdict.moveOn();
             attempts.add(name + ": " + verdict.reason());
@@ -172,6 +176,10 @@ public final class Router implements AutoCloseable {
         if (movedOn && chain.size() > 1 && chain.stream().allMatch(n -> state(n) == ProviderStatus.State.EXHAUSTED)) {
             // Claude Code retries a 429 without end: when the whole chain is spent, say until when instead.
             return allExhausted(chain, client, lastName, failovers);
+        }
+        if (noCredential.size() > 1 && noCredential.size() == attempts.size()) {
+            // no provider had a credential: one 401 naming each and the login that fixes it, not retried
+            return answerFailure(lastName, NoCredentialChain.answer(noCredential, last), failovers, client);
         }
         if (movedOn && attempts.size() > 1) {
             try {
@@ -257,7 +265,8 @@ public final class Router implements AutoCloseable {
         HttpFields.Mutable headers = HttpFields.build().put("content-type", "application/json")
                 .put("retry-after", Long.toString(retryAfter));
         if (wait.compareTo(NO_RETRY_AFTER) > 0) {
-            headers.put("x-should-retry", "false");
+            // Claude Code would retry for minutes in silence; told not to, it shows this message at once (ClaudeCodeFailFastE2EIT)
+            headers.put(ErrorBody.SHOULD_RETRY, "false");
         }
         try {
             client.respond(429, headers, ErrorBody.bytes("rate_limit_error", message));

@@ -49,22 +49,38 @@ public final class UpstreamHttp implements AutoCloseable {
     private final Http1Client leanClient;
     private final ServerSettings settings;
     private final HeadersDeadlines headersDeadlines;
+    private final org.anthropicproxy.net.ProxyRules proxies;
 
     public UpstreamHttp(ServerSettings settings) {
+        this(settings, defaultTls(), org.anthropicproxy.net.ProxyRules.DIRECT);
+    }
+
+    /**
+     * A client whose TLS connections check certificates with {@code tls} (see {@code tls.UpstreamTrust}) and that
+     * reaches upstreams through the forward proxy {@code proxies} names ({@code net.ProxyRules}).
+     */
+    public UpstreamHttp(ServerSettings settings, javax.net.ssl.SSLContext tls, org.anthropicproxy.net.ProxyRules proxies) {
         this.settings = settings;
         this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
+        this.proxies = proxies;
         if ("jetty".equals(System.getProperty(CLIENT_PROPERTY))) {
-            client = jettyClient(settings);
+            if (proxies != org.anthropicproxy.net.ProxyRules.DIRECT) {
+                throw new IllegalStateException("-D" + CLIENT_PROPERTY + "=jetty (an A/B measurement aid) does not go through forward proxies");
+            }
+            client = jettyClient(settings, tls);
             leanClient = null;
         } else {
             client = null;
             leanClient = new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(),
-                    requestBufferSize(settings), defaultTls());
+                    requestBufferSize(settings), tls, proxies::forUri);
         }
     }
 
-    private static HttpClient jettyClient(ServerSettings settings) {
+    private static HttpClient jettyClient(ServerSettings settings, javax.net.ssl.SSLContext tls) {
         ClientConnector connector = new ClientConnector();
+        org.eclipse.jetty.util.ssl.SslContextFactory.Client sslFactory = new org.eclipse.jetty.util.ssl.SslContextFactory.Client();
+        sslFactory.setSslContext(tls);
+        connector.setSslContextFactory(sslFactory);
         connector.setConnectTimeout(settings.connectTimeout());
         connector.setIdleTimeout(settings.upstreamIdleConnection());
         connector.setTCPNoDelay(true);
@@ -462,7 +478,16 @@ public final class UpstreamHttp implements AutoCloseable {
                     + wait.toSeconds() + " s", true, cause);
         }
         boolean timeout = cause instanceof TimeoutException;
-        return new NoAnswerException("upstream " + hostOf(uri) + " unreachable: " + describe(cause), timeout, cause);
+        if (cause instanceof org.anthropicproxy.net.ProxyException) {
+            return new NoAnswerException("upstream " + hostOf(uri) + " not reached: " + cause.getMessage(), false, cause);
+        }
+        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(cause, "upstream " + hostOf(uri));
+        if (untrusted.isPresent()) {
+            return new NoAnswerException(untrusted.get(), false, cause);
+        }
+        org.anthropicproxy.net.OutboundProxy via = proxies.forUri(uri);
+        return new NoAnswerException("upstream " + hostOf(uri) + (via == null ? "" : " (through proxy " + via.address() + ")")
+                + " unreachable: " + describe(cause), timeout, cause);
     }
 
     /**

@@ -17,8 +17,8 @@ import java.util.Set;
  * ({@code code}, {@code error_code}, {@code type} anywhere in the JSON, e.g. CodeBuddy's {@code error.data.code} 14018).
  * Bare numbers are not matched as substrings because request ids contain digits.
  *
- * <p>The seed's generic rate-limit words ({@code rate limit}, {@code too many requests}, {@code request limit}) are not
- * quota markers here: the seed treated every 429 as a weekly exhaustion, which parks a provider for days after a
+ * <p>The Python anthropic_server.py's generic rate-limit words ({@code rate limit}, {@code too many requests}, {@code request limit}) are not
+ * quota markers here: the Python anthropic_server.py treated every 429 as a weekly exhaustion, which parks a provider for days after a
  * one-minute rate limit. They are recognised by {@link FailureClassifier} as temporary limits instead.
  *
  * @param quotaMarkers          markers of hard quota exhaustion
@@ -28,11 +28,11 @@ import java.util.Set;
  */
 public record ClassifierSettings(List<String> quotaMarkers, Duration defaultCooldown, Duration maxRateLimitCooldown) {
 
-    /** The seed's markers (orig {@code quota_manager.py}), CodeBuddy's credit markers, OpenAI/Anthropic/DeepSeek wording. */
+    /** The Python anthropic_server.py's markers (its {@code quota_manager.py}), CodeBuddy's credit markers, OpenAI/Anthropic/DeepSeek wording. */
     public static final List<String> DEFAULT_MARKERS = List.of(
-            // seed, English (hard ones; see class doc for the rate-limit words)
+            // anthropic_server.py, English (hard ones; see class doc for the rate-limit words)
             "quota exceeded", "quota_exceeded", "usage limit", "daily limit", "monthly limit", "weekly limit",
-            // seed, Chinese
+            // anthropic_server.py, Chinese
             "额度已用尽", "额度用尽", "本周额度", "本日额度", "本月额度", "额度不足", "额度耗尽", "临时提额", "使用详情",
             // CodeBuddy credits (idx:68385357090): plural and singular wordings, code 14018 in error.data.code
             "code:14018", "credits exhausted", "credit exhausted", "insufficient credits", "insufficient credit",

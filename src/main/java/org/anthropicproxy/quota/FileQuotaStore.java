@@ -17,22 +17,26 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Quota state in one JSON file, compatible with the seed's {@code quota_state.json} (schema v2).
+ * Quota state in one JSON file, compatible with the {@code quota_state.json} of the Python anthropic_server.py
+ * (schema v2).
  *
  * <p>Layout: {@code {"version": 2, "<provider>": {"quota_exhausted", "exhausted_at", "reset_at", "last_error",
- * "request_count", "last_request_at", "cooldown_until", "cooldown_reason"}, ...}}. The seed kept one provider under
- * {@code native_api}; on reading, {@code native_api} becomes provider {@code native} (unless the file also has a
- * {@code native} entry, which wins). We write {@code native} only, so migration is one-way: the seed wrote naive local
- * timestamps that it compares with naive {@code datetime.now()}, and a mirrored entry with our UTC timestamps would
- * crash it rather than help it. Naive timestamps found in a seed file are read in the system's default zone, as the
- * seed wrote them. We write UTC timestamps with a {@code Z}.
+ * "request_count", "last_request_at", "cooldown_until", "cooldown_reason"}, ...}}. The Python tool kept one provider
+ * under {@code native_api}; on reading, {@code native_api} becomes provider {@code native} (unless the file also has a
+ * {@code native} entry, which wins). We write {@code native} only, so migration is one-way: the Python tool writes
+ * naive local timestamps that it compares with naive {@code datetime.now()}, and a mirrored entry with our UTC
+ * timestamps would crash it rather than help it. Naive timestamps found in its files are read in the system's default
+ * zone, as it wrote them. We write UTC timestamps with a {@code Z}.
  *
  * <p>Request counters ({@code request_count}, {@code last_request_at}) are bookkeeping, written at once when the file
  * was last written over {@value #COUNTER_FLUSH_MILLIS} ms ago and otherwise by a flush that follows within that time
@@ -47,22 +51,30 @@ import org.slf4j.LoggerFactory;
  * parse at start is renamed aside to {@code <name>.corrupt-<timestamp>} with a WARN and a fresh state begins. A failed
  * write is logged and the state stays in memory; the next change writes it again.
  *
- * <p>Thread-safe within one JVM; not meant to be shared by several processes (use Redis for that).
+ * <p>Several processes may share the file (two proxies started in one directory): every write happens under
+ * {@link QuotaFileLock}, re-reads the file when another process replaced it, and applies this process's changes not
+ * yet written on top of what it found; request counters add up. Reads see another process's changes within
+ * {@value #REFRESH_MILLIS} ms (one {@code stat} a second, a read only when the file changed). Many processes, or
+ * processes on several hosts, share state better through Redis.
  */
 public final class FileQuotaStore implements QuotaStore {
     private static final Logger log = LoggerFactory.getLogger(FileQuotaStore.class);
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-    private static final String SEED_NATIVE_KEY = "native_api";
+    private static final String LEGACY_NATIVE_KEY = "native_api";
     private static final String NATIVE = "native";
     private static final DateTimeFormatter SUFFIX = DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
 
     static final long COUNTER_FLUSH_MILLIS = 5000;
+    static final long REFRESH_MILLIS = 1000;
     private static final long COUNTER_FLUSH_NANOS = COUNTER_FLUSH_MILLIS * 1_000_000L;
 
     private final Path file;
+    private final QuotaFileLock shared;
     private final Object lock = new Object();       // guards the fields below it
     private final Map<String, ProviderState> states = new LinkedHashMap<>();
+    private final List<Consumer<Map<String, ProviderState>>> unwritten = new ArrayList<>(); // changes not on disk
+    private long nextRefreshNanos = System.nanoTime();
     private long changes;                            // bumped by every change
     private long lastWriteNanos = System.nanoTime() - COUNTER_FLUSH_NANOS;
     private boolean flushScheduled;
@@ -78,8 +90,14 @@ public final class FileQuotaStore implements QuotaStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the directory of quota file " + this.file + ": " + e.getMessage(), e);
         }
-        deleteStrayTempFiles();
-        load();
+        shared = new QuotaFileLock(this.file);
+        try (QuotaFileLock.Held held = shared.acquire()) {
+            deleteStrayTempFiles();
+            load();
+            shared.seenNow();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock quota file " + this.file + ": " + e.getMessage(), e);
+        }
     }
 
     public Path file() {
@@ -88,6 +106,7 @@ public final class FileQuotaStore implements QuotaStore {
 
     @Override
     public ProviderState get(String provider) {
+        refreshIfDue();
         synchronized (lock) {
             return states.getOrDefault(provider, ProviderState.EMPTY);
         }
@@ -95,6 +114,7 @@ public final class FileQuotaStore implements QuotaStore {
 
     @Override
     public Map<String, ProviderState> all() {
+        refreshIfDue();
         synchronized (lock) {
             return Map.copyOf(states);
         }
@@ -119,8 +139,7 @@ public final class FileQuotaStore implements QuotaStore {
     public void recordRequest(String provider, Instant at) {
         checkName(provider);
         synchronized (lock) {
-            states.put(provider, states.getOrDefault(provider, ProviderState.EMPTY).requested(at));
-            changes++;
+            change(m -> m.put(provider, m.getOrDefault(provider, ProviderState.EMPTY).requested(at)));
             // counters are written by a flusher, never on the request's thread: the write ends in an fsync, which
             // would land in the latency of one request a second
             if (!flushScheduled && !closed) {
@@ -160,8 +179,7 @@ public final class FileQuotaStore implements QuotaStore {
         synchronized (lock) {
             ProviderState s = states.get(provider);
             if (s == null || !s.hasExpiredAt(now)) return false;
-            states.put(provider, s.clearedExpired(now));
-            changes++;
+            change(m -> m.computeIfPresent(provider, (k, v) -> v.hasExpiredAt(now) ? v.clearedExpired(now) : v));
         }
         persist();
         return true;
@@ -175,8 +193,7 @@ public final class FileQuotaStore implements QuotaStore {
     @Override
     public void resetAll() {
         synchronized (lock) {
-            states.replaceAll((name, s) -> s.cleared());
-            changes++;
+            change(m -> m.replaceAll((name, s) -> s.cleared()));
         }
         persist();
     }
@@ -187,15 +204,57 @@ public final class FileQuotaStore implements QuotaStore {
             closed = true;
         }
         persist(); // pending request counters
+        shared.close();
     }
 
     private void update(String provider, UnaryOperator<ProviderState> change) {
         checkName(provider);
         synchronized (lock) {
-            states.put(provider, change.apply(states.getOrDefault(provider, ProviderState.EMPTY)));
-            changes++;
+            change(m -> m.put(provider, change.apply(m.getOrDefault(provider, ProviderState.EMPTY))));
         }
         persist();
+    }
+
+    /** Under {@code lock}: applies the change now and keeps it until written, to replay on another process's file. */
+    private void change(Consumer<Map<String, ProviderState>> c) {
+        c.accept(states);
+        unwritten.add(c);
+        changes++;
+    }
+
+    /** Another process's changes, read at most once per {@value #REFRESH_MILLIS} ms and only when the file changed. */
+    private void refreshIfDue() {
+        long now = System.nanoTime();
+        synchronized (lock) {
+            if (now - nextRefreshNanos < 0 || closed) return;
+            nextRefreshNanos = now + REFRESH_MILLIS * 1_000_000L;
+        }
+        if (!shared.changedSinceSeen()) return;
+        // read on a thread of its own: the caller may be an I/O thread, which must not wait for our own writes
+        Thread.ofVirtual().name("quota-file-refresh").start(() -> {
+            synchronized (writeLock) {
+                try {
+                    takeTheirs(); // the file is replaced by a rename, never written in place: no lock needed to read it
+                } catch (IOException | RuntimeException e) {
+                    log.debug("could not re-read quota state file {}: {}", file, e.toString());
+                }
+            }
+        });
+    }
+
+    /** Under {@code writeLock}: when another process replaced the file, its state plus our unwritten changes. */
+    private void takeTheirs() throws IOException {
+        Object stamp = shared.stamp();
+        if (!shared.changedSinceSeen()) return;
+        Map<String, ProviderState> theirs = parse(Files.exists(file) ? Files.readAllBytes(file) : new byte[0]);
+        shared.seen(stamp);
+        if (theirs == null) return; // not ours to set aside while it is in use
+        synchronized (lock) {
+            Map<String, ProviderState> merged = new LinkedHashMap<>(theirs);
+            unwritten.forEach(op -> op.accept(merged));
+            states.clear();
+            states.putAll(merged);
+        }
     }
 
     private static void checkName(String provider) {
@@ -227,15 +286,32 @@ public final class FileQuotaStore implements QuotaStore {
             setAside("is not a JSON object");
             return;
         }
-        ZoneId seedZone = ZoneId.systemDefault();
+        states.putAll(states(root));
+        log.debug("loaded quota state for {} provider(s) from {}", states.size(), file);
+    }
+
+    /** The file's states, or null when it does not parse (an empty file is an empty state). */
+    private static Map<String, ProviderState> parse(byte[] bytes) {
+        if (bytes.length == 0) return Map.of();
+        try {
+            JsonNode root = JSON.readTree(bytes);
+            return root != null && root.isObject() ? states(root) : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static Map<String, ProviderState> states(JsonNode root) {
+        Map<String, ProviderState> out = new LinkedHashMap<>();
+        ZoneId legacyZone = ZoneId.systemDefault();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             if (key.equals("version") || !e.getValue().isObject()) continue;
-            String provider = key.equals(SEED_NATIVE_KEY) ? NATIVE : key;
-            if (key.equals(SEED_NATIVE_KEY) && root.has(NATIVE)) continue;
-            states.put(provider, read(e.getValue(), seedZone));
+            String provider = key.equals(LEGACY_NATIVE_KEY) ? NATIVE : key;
+            if (key.equals(LEGACY_NATIVE_KEY) && root.has(NATIVE)) continue;
+            out.put(provider, read(e.getValue(), legacyZone));
         }
-        log.debug("loaded quota state for {} provider(s) from {}", states.size(), file);
+        return out;
     }
 
     private static ProviderState read(JsonNode n, ZoneId zone) {
@@ -292,15 +368,24 @@ public final class FileQuotaStore implements QuotaStore {
     /** Writes the current state unless the file already holds it; a snapshot is taken under lock, written outside it. */
     private void persist() {
         synchronized (writeLock) {
+            synchronized (lock) {
+                if (changes == written) return;
+            }
             long version;
             byte[] bytes;
-            try {
+            int applied;
+            try (QuotaFileLock.Held held = shared.acquire()) {
+                takeTheirs();
                 synchronized (lock) {
-                    if (changes == written) return;
                     version = changes;
                     bytes = render();
+                    applied = unwritten.size();
                 }
                 writeAtomically(bytes);
+                shared.seenNow();
+                synchronized (lock) {
+                    unwritten.subList(0, applied).clear();
+                }
                 written = version;
             } catch (IOException | RuntimeException e) {
                 log.warn("could not write quota state file {}: {} (state kept in memory, retried on the next change)",

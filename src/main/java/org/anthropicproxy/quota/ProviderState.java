@@ -3,7 +3,7 @@ package org.anthropicproxy.quota;
 import java.time.Instant;
 
 /**
- * One provider's persisted quota state: the seed's v2 fields plus our cooldown.
+ * One provider's persisted quota state: the Python anthropic_server.py's v2 fields plus our cooldown.
  *
  * @param quotaExhausted  hard quota gone until {@code resetAt}
  * @param exhaustedAt     when it was marked exhausted

@@ -228,7 +228,7 @@ public final class QuotaService implements AutoCloseable {
         Instant now = clock.instant();
         ProviderState s = store.get(provider);
         if (s.quotaExhausted() && s.resetAt() == null) {
-            // e.g. a seed file marked exhausted without reset_at: derive it from the schedule once
+            // e.g. a file written by the Python anthropic_server.py marked exhausted without reset_at: derive it from the schedule once
             Instant base = s.exhaustedAt() != null ? s.exhaustedAt() : now;
             store.markExhausted(provider, base, schedule(provider).next(base), s.lastError());
             s = store.get(provider);

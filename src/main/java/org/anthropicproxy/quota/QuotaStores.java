@@ -12,13 +12,18 @@ public final class QuotaStores {
      * prefix; anything else is a file path ({@code ~/} expanded) for a {@link FileQuotaStore}.
      */
     public static QuotaStore open(String spec) {
+        return open(spec, org.anthropicproxy.files.UserDirs.current().home());
+    }
+
+    /** {@link #open(String)} with {@code ~} meaning {@code home}. */
+    public static QuotaStore open(String spec, Path home) {
         if (spec == null || spec.isBlank()) throw new IllegalArgumentException("empty quota store: give a file path or a redis:// URI");
         String s = spec.strip();
         String lower = s.toLowerCase(Locale.ROOT);
         if (lower.startsWith("redis://") || lower.startsWith("rediss://")) {
             return new RedisQuotaStore(s, RedisQuotaStore.DEFAULT_PREFIX);
         }
-        if (s.equals("~") || s.startsWith("~/")) s = System.getProperty("user.home") + s.substring(1);
+        if (s.equals("~") || s.startsWith("~/")) s = home + s.substring(1);
         return new FileQuotaStore(Path.of(s));
     }
 }

@@ -16,7 +16,7 @@ public interface ResetSchedule {
      * Parses a schedule, case-insensitively:
      * <ul>
      *   <li>{@code weekly} (the default, also for null/blank) = {@code weekly:MONDAY@00:00}; {@code weekly:FRIDAY@09:00},
-     *       {@code weekly:fri}. The seed's rule: next Monday 00:00 local; on a Monday, the following Monday.</li>
+     *       {@code weekly:fri}. The Python anthropic_server.py's rule: next Monday 00:00 local; on a Monday, the following Monday.</li>
      *   <li>{@code daily}, {@code daily@06:30}</li>
      *   <li>{@code monthly} (1st, 00:00), {@code monthly:15@09:00} (days past the month's end mean its last day)</li>
      *   <li>a fixed duration from the moment of exhaustion: {@code 5h}, {@code PT5H}, {@code 90m}</li>

@@ -23,7 +23,7 @@ final class Timestamps {
     }
 
     /**
-     * Reads what we write, any ISO-8601 instant or offset date-time, epoch seconds/millis, and the seed's naive local
+     * Reads what we write, any ISO-8601 instant or offset date-time, epoch seconds/millis, and the Python anthropic_server.py's naive local
      * {@code datetime.isoformat()} (interpreted in {@code zoneForLocal}). Null for null, blank or unreadable text.
      */
     static Instant parse(String text, ZoneId zoneForLocal) {

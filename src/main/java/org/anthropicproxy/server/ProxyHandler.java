@@ -510,12 +510,18 @@ final class ProxyHandler extends Handler.Abstract {
     private static Served wrongMethod(JettyClientSink sink, String method, String path, String allowed) throws IOException {
         HttpFields.Mutable h = jsonHeaders();
         h.put("allow", allowed);
+        h.put(ErrorBody.SHOULD_RETRY, "false");
         sink.respond(405, h, ErrorBody.bytes("not_found_error", "Method " + method + " not allowed on " + path + " (use " + allowed + ")"));
         return Served.note("method not allowed");
     }
 
     static void error(JettyClientSink sink, int status, String type, String message) throws IOException {
-        sink.respond(status, jsonHeaders(), ErrorBody.bytes(type, message));
+        HttpFields.Mutable h = jsonHeaders();
+        if (ErrorBody.retryCannotFix(status)) {
+            // the Anthropic SDKs and Claude Code retry 4xx answers (401 included) unless told not to (ShouldRetryIT)
+            h.put(ErrorBody.SHOULD_RETRY, "false");
+        }
+        sink.respond(status, h, ErrorBody.bytes(type, message));
     }
 
     static HttpFields.Mutable jsonHeaders() {

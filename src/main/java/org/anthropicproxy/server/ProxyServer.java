@@ -12,6 +12,7 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.LoggerFactory;
 
 /**
  * The listening side: the lean HTTP/1.1 server ({@link Http1Server}) running {@link ProxyHandler}, which is written
@@ -119,6 +120,9 @@ public final class ProxyServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        long started = System.nanoTime();
+        LoggerFactory.getLogger("anthropic-proxy").info("stopping: {} requests in flight, grace {} s", handler.inFlight(),
+                grace.toSeconds());
         handler.beginShutdown();
         engine.stopAccepting().run(); // open connections keep going
         long deadline = System.nanoTime() + Math.max(0, grace.toMillis() - 1000) * 1_000_000L;
@@ -130,5 +134,6 @@ public final class ProxyServer implements AutoCloseable {
         engine.stop().run();
         pinger.close();
         router.close();
+        LoggerFactory.getLogger("anthropic-proxy").info("stopped after {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 }

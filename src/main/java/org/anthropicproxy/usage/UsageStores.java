@@ -11,8 +11,11 @@ public final class UsageStores {
     private UsageStores() {
     }
 
-    /** Null for {@code none}; IllegalArgumentException naming the spec when it is none of the forms. */
-    public static UsageStore open(String spec, ZoneId zone, Duration retention) {
+    /**
+     * Null for {@code none}; IllegalArgumentException naming the spec when it is none of the forms. A path starting
+     * with {@code ~/} is under {@code home}.
+     */
+    public static UsageStore open(String spec, ZoneId zone, Duration retention, Path home) {
         String s = spec == null ? "" : spec.strip();
         String lower = s.toLowerCase(Locale.ROOT);
         if (lower.equals("none")) {
@@ -24,7 +27,7 @@ public final class UsageStores {
         if (lower.startsWith("sqlite:") && s.length() > "sqlite:".length()) {
             String path = s.substring("sqlite:".length());
             if (path.equals("~") || path.startsWith("~/")) {
-                path = System.getProperty("user.home") + path.substring(1);
+                path = home + path.substring(1);
             }
             return new SqliteUsageStore(Path.of(path), zone);
         }

@@ -252,4 +252,20 @@ class ClaudeCommandTest {
             return s.getLocalPort();
         }
     }
+
+    @Test
+    void theDefaultConfigIsFoundUnderXdgConfigHomeThenUnderHome() throws Exception {
+        Files.createDirectories(home.resolve(".config/anthropic-proxy"));
+        Files.writeString(home.resolve(".config/anthropic-proxy/config.yaml"), "server: {port: 9201}\n");
+        assertThat(run("--print-env")).isZero();
+        assertThat(url()).isEqualTo("http://127.0.0.1:9201");
+
+        Path xdg = work.resolve("xdg");
+        Files.createDirectories(xdg.resolve("anthropic-proxy"));
+        Files.writeString(xdg.resolve("anthropic-proxy/config.yaml"), "server: {port: 9202}\n");
+        env.put("XDG_CONFIG_HOME", xdg.toString());
+        out.getBuffer().setLength(0);
+        assertThat(run("--print-env")).isZero();
+        assertThat(url()).isEqualTo("http://127.0.0.1:9202");
+    }
 }

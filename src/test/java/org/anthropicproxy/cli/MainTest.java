@@ -65,4 +65,35 @@ class MainTest {
         assertThat(Main.run("--log-level", "LOUD")).isEqualTo(2);
         assertThat(stderr()).contains("--log-level");
     }
+
+    @Test
+    void aMalformedCaBundleExitsTwoNamingTheFile(@TempDir Path dir) throws Exception {
+        Path bundle = dir.resolve("corp-ca.pem");
+        Files.writeString(bundle, "not a certificate\n");
+        Path f = dir.resolve("c.yaml");
+        Files.writeString(f, "tls: {ca_file: \"" + bundle + "\"}\n");
+        assertThat(Main.run("--config", f.toString(), "--port", "0", "--log-file", dir.resolve("log").toString(),
+                "--quota-file", dir.resolve("q.json").toString())).isEqualTo(2);
+        assertThat(stderr()).contains("tls.ca_file").contains(bundle.toString()).doesNotContain("at org.");
+    }
+
+    @Test
+    void basicProxyCredentialsAreAllowedOnTunnelsUnlessTheUserSaidOtherwise() {
+        String key = "jdk.http.auth.tunneling.disabledSchemes";
+        String before = System.getProperty(key);
+        try {
+            System.clearProperty(key);
+            Main.jvmDefaults();
+            assertThat(System.getProperty(key)).isEmpty();
+            System.setProperty(key, "Basic,Digest");
+            Main.jvmDefaults();
+            assertThat(System.getProperty(key)).isEqualTo("Basic,Digest");
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
 }

@@ -74,8 +74,11 @@ class ServiceCommandTest {
         assertThat(run(installed, "install", "--dry-run", "--port", "8123")).isZero();
 
         SystemdUnit unit = SystemdUnit.parse(out.toString());
-        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart")))
-                .containsExactly("/opt/my jdk/bin/java", "-jar", jar.toString(), "--port", "8123");
+        List<String> exec = SystemdUnit.execWords(unit.get("Service", "ExecStart"));
+        assertThat(exec.get(0)).isEqualTo("/opt/my jdk/bin/java");
+        assertThat(exec.subList(exec.size() - 4, exec.size())).containsExactly("-jar", jar.toString(), "--port", "8123");
+        assertThat(exec).as("the proxy's JVM flags (jvm.options), the archive beside the jar")
+                .contains("-XX:+UseSerialGC", "-Xmx512m", "-XX:SharedArchiveFile=" + jar.getParent().resolve("anthropic-proxy.jsa"));
         assertThat(unit.get("Service", "WorkingDirectory")).isEqualTo(home.resolve(".local/state/anthropic-proxy").toString());
         assertThat(unit.get("Service", "Environment")).isEqualTo("\"JAVA_HOME=/opt/my jdk\"");
     }
@@ -140,15 +143,20 @@ class ServiceCommandTest {
     @Test
     void theRealEntryPointKnowsTheSubcommand() throws Exception {
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream capturedErr = new java.io.ByteArrayOutputStream();
         java.io.PrintStream original = System.out;
+        java.io.PrintStream originalErr = System.err;
         System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(capturedErr, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
             Path config = elsewhere.resolve("c.yaml");
             Files.writeString(config, "route: [native]\n");
             assertThat(Main.run("service", "install", "--dry-run", "--config", config.toString())).isZero();
         } finally {
             System.setOut(original);
+            System.setErr(originalErr);
         }
+        assertThat(capturedErr.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("dry run");
         SystemdUnit unit = SystemdUnit.parse(captured.toString(java.nio.charset.StandardCharsets.UTF_8));
         List<String> words = SystemdUnit.execWords(unit.get("Service", "ExecStart"));
         assertThat(words.subList(words.size() - 2, words.size())).containsExactly("--config", elsewhere.resolve("c.yaml").toString());
@@ -173,5 +181,25 @@ class ServiceCommandTest {
         assertThatThrownBy(() -> SystemdUnit.execWords("/bin/echo 100%")).hasMessageContaining("unescaped %");
         assertThatThrownBy(() -> SystemdUnit.execWords("/bin/echo \"open")).hasMessageContaining("unterminated");
         assertThat(SystemdUnit.execWords("/bin/echo \"a b\" c%%d $$e")).isEqualTo(new ArrayList<>(List.of("/bin/echo", "a b", "c%d", "$e")));
+    }
+
+    @Test
+    void withXdgConfigHomeTheUnitGoesThereAndTheConfigFoundThereIsNamedInTheUnit() throws Exception {
+        Path xdg = elsewhere.resolve("xdg-config");
+        Path config = xdg.resolve("anthropic-proxy/config.yaml");
+        Files.createDirectories(config.getParent());
+        Files.writeString(config, "server: {port: 9111}\n");
+        org.anthropicproxy.files.UserDirs dirs = org.anthropicproxy.files.UserDirs.under(home,
+                java.util.Map.of("XDG_CONFIG_HOME", xdg.toString()));
+        int code = new CommandLine(new ServiceCommand(dirs, buildTree)).setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true)).execute("install");
+        assertThat(code).as(err.toString()).isZero();
+
+        Path unitFile = xdg.resolve("systemd/user/anthropic-proxy.service");
+        SystemdUnit unit = SystemdUnit.parse(Files.readString(unitFile));
+        // the service manager does not pass XDG_CONFIG_HOME on: the unit names the file found through it
+        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart"))).containsSequence("--config", config.toString());
+        assertThat(unit.get("Service", "EnvironmentFile")).isEqualTo("-" + xdg.resolve("anthropic-proxy/env"));
+        assertThat(unitFile()).doesNotExist();
     }
 }

@@ -115,7 +115,7 @@ class CodeBuddySourceTest {
         try (CredentialSource s = CredentialSources.create(settings("~/set-file.info", null, QUIET), envFile, home,
                 clock)) {
             assertThat(s.current().secret()).isEqualTo("tok-setfile");
-            assertThat(s.status().source()).isEqualTo("file ~/set-file.info");
+            assertThat(s.status().source()).isEqualTo("file " + home.resolve("set-file.info"));
         }
     }
 
@@ -230,9 +230,9 @@ class CodeBuddySourceTest {
     @Test
     void noFileListsTheCandidatesInOrderAndHowToLogIn() throws Exception {
         try (CredentialSource s = open(Map.of())) {
-            assertThat(s.status().source()).isEqualTo("dir ~/.local/share/CodeBuddyExtension/Data/Public/auth");
+            assertThat(s.status().source()).isEqualTo("dir " + home.resolve(".local/share/CodeBuddyExtension/Data/Public/auth"));
             assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class).message()
-                    .containsSubsequence("~/.local/share/CodeBuddyExtension/Data/Public/auth/" + CODING,
+                    .containsSubsequence(home.resolve(".local/share/CodeBuddyExtension/Data/Public/auth/" + CODING).toString(),
                             "/" + COPILOT, "/*.info", "`codebuddy`");
         }
     }

@@ -62,7 +62,7 @@ class NativeSourceTest {
         return clock.instant().plus(d).truncatedTo(ChronoUnit.MILLIS);
     }
 
-    // ---- seed order ----
+    // ---- the order of the Python anthropic_server.py ----
 
     @Test
     void envTokenWinsOverGitCredentialsAndConfig() throws Exception {
@@ -85,7 +85,7 @@ class NativeSourceTest {
         try (CredentialSource s = open(QUIET)) {
             assertThat(s.current().secret()).isEqualTo("ioa+tok+1");
             assertThat(s.current().expiresAt()).isNull();
-            assertThat(s.status().source()).isEqualTo("file ~/.git-credentials (oauth2@git.woa.com)");
+            assertThat(s.status().source()).isEqualTo("file " + home.resolve(".git-credentials") + " (oauth2@git.woa.com)");
             assertThatThrownBy(() -> s.refreshAfterRejection(s.current()))
                     .isInstanceOf(CredentialUnavailableException.class);
         }
@@ -113,7 +113,7 @@ class NativeSourceTest {
             Credential c = s.current();
             assertThat(c.secret()).isEqualTo("file-tok");
             assertThat(c.expiresAt()).isEqualTo(in(QUIET));
-            assertThat(s.status().source()).isEqualTo("file ~/.claude-internal/config.json");
+            assertThat(s.status().source()).isEqualTo("file " + home.resolve(".claude-internal/config.json"));
             assertThat(s.status().available()).isTrue();
         }
         assertThat(sim.calls()).isZero();
@@ -141,7 +141,7 @@ class NativeSourceTest {
                 sim.nativeUrl(), null, null, QUIET, null);
         try (CredentialSource s = CredentialSources.create(withFile, env, home, clock)) {
             assertThat(s.current().secret()).isEqualTo("settings-path-tok");
-            assertThat(s.status().source()).isEqualTo("file ~/settings.json");
+            assertThat(s.status().source()).isEqualTo("file " + home.resolve("settings.json"));
         }
     }
 
@@ -151,8 +151,8 @@ class NativeSourceTest {
             assertThat(s.status().available()).isFalse();
             assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
                     .message()
-                    .containsSubsequence("env CODEBUDDY_OAUTH_TOKEN", "~/.git-credentials",
-                            "~/.claude-internal/config.json", "claude-internal");
+                    .containsSubsequence("env CODEBUDDY_OAUTH_TOKEN", home.resolve(".git-credentials").toString(),
+                            home.resolve(".claude-internal/config.json").toString(), "claude-internal");
         }
     }
 
@@ -261,7 +261,7 @@ class NativeSourceTest {
             assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
                     .hasMessageContaining("HTTP 500")
                     .hasMessageContaining("next attempt in 2s")
-                    .hasMessageContaining("~/.claude-internal/config.json")
+                    .hasMessageContaining(home.resolve(".claude-internal/config.json").toString())
                     .hasMessageContaining("claude-internal")
                     .hasMessageNotContaining("old-access").hasMessageNotContaining("old-refresh");
             assertThat(sim.nativeCalls()).isEqualTo(1);
@@ -453,7 +453,7 @@ class NativeSourceTest {
             assertThat(await(Duration.ofSeconds(5), () -> secret(s).equals("tok-b"))).isTrue();
             assertThat(logs.count(Level.WARN, "readable by others")).isEqualTo(1);
             assertThat(logs.lines()).filteredOn(l -> l.contains("readable by others"))
-                    .singleElement().asString().contains("~/.claude-internal/config.json")
+                    .singleElement().asString().contains(home.resolve(".claude-internal/config.json").toString())
                     .contains("rw-r--r--").doesNotContain("tok-a");
         }
     }

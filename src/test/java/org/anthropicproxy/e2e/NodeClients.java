@@ -26,6 +26,8 @@ final class NodeClients {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(10);
+    /** What {@code npm ci} of the pinned lock puts in {@code .e2e/node_modules}, measured with {@code du -sh}. */
+    private static final int INSTALLED_MB = 420;
     private static NodeClients installed;
     private static AssertionError installFailure;
 
@@ -87,6 +89,10 @@ final class NodeClients {
         } catch (IOException e) {
             throw new AssertionError("cannot prepare " + prefix + ": " + e, e);
         }
+        // a one-time download, and a large one: say so before it starts rather than sit silent for minutes
+        System.out.println("e2e: installing Claude Code " + CLAUDE_CODE_VERSION + " and @anthropic-ai/sdk " + SDK_VERSION
+                + " from npm into " + prefix + " (about " + INSTALLED_MB + " MB on disk, once; kept for later runs)");
+        System.out.flush();
         ProcessRun npm;
         try {
             npm = ProcessRun.run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), prefix, Map.of(),

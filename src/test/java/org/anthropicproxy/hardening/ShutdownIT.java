@@ -58,7 +58,10 @@ class ShutdownIT {
                 port = s.getLocalPort();
             }
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process proxy = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+            // the proxy's own logging setup (the tests' one is on the same class path): the log file is checked below
+            String logback = Path.of(ShutdownIT.class.getClassLoader().getResource("logback.xml").toURI()).toString();
+            Process proxy = new ProcessBuilder(java, "-Xmx256m", "-Dlogback.configurationFile=" + logback,
+                    "-cp", System.getProperty("java.class.path"),
                     "org.anthropicproxy.cli.Main", "--config", config.toString(), "--port", Integer.toString(port),
                     "--quota-file", quota.toString(), "--log-file", dir.resolve("proxy.log").toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.out").toFile()).start();
@@ -89,6 +92,10 @@ class ShutdownIT {
                 JsonNode state = JSON.readTree(Files.readString(quota));
                 assertThat(state.path("spent").path("quota_exhausted").asBoolean()).as(state.toString()).isTrue();
                 assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> sim.inFlight() == 0)).as("upstream cancelled").isTrue();
+                String log = Files.readString(dir.resolve("proxy.log"));
+                assertThat(log).as("one line when SIGTERM arrives, one when stopped")
+                        .containsOnlyOnce("INFO  anthropic-proxy - stopping: 2 requests in flight, grace 5 s")
+                        .containsPattern("INFO  anthropic-proxy - stopped after \\d+ ms");
                 System.out.printf("%n== ShutdownIT ==%nSIGTERM with 2 streams open: quick stream completed with message_stop; "
                         + "slow stream ended with event: error after %d ms (grace 5 s); process exited after %d ms, exit code %d; "
                         + "quota file valid JSON (%d bytes)%n", slowEnded, exited, proxy.exitValue(), Files.size(quota));

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The seed's hybrid mode: native preferred, codebuddy when native's quota is used up. */
+/** The Python anthropic_server.py's hybrid mode: native preferred, codebuddy when native's quota is used up. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HybridFailoverIT {
 

@@ -57,9 +57,9 @@ class FailureClassifierTest {
             + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}";
     static final String OPENAI_400 = "{\"error\":{\"message\":\"Unsupported parameter: 'max_tokens' is not supported with this model.\","
             + "\"type\":\"invalid_request_error\",\"param\":\"max_tokens\",\"code\":\"unsupported_parameter\"}}";
-    static final String SEED_NATIVE_CN = "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"本周额度已用尽，"
+    static final String PYTHON_NATIVE_CN = "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"本周额度已用尽，"
             + "如需继续使用请申请临时提额，查看使用详情\"}}";
-    static final String SEED_NATIVE_EN = "{\"error\":{\"message\":\"You have reached your weekly limit for Claude models.\"}}";
+    static final String PYTHON_NATIVE_EN = "{\"error\":{\"message\":\"You have reached your weekly limit for Claude models.\"}}";
     static final String HTML_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad "
             + "Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
     static final String DEEPSEEK_402 = "{\"error\":{\"message\":\"Insufficient Balance\",\"type\":\"unknown_error\",\"param\":null,\"code\":\"invalid_request_error\"}}";
@@ -72,9 +72,9 @@ class FailureClassifierTest {
 
     static Stream<Arguments> table() {
         return Stream.of(
-                Arguments.of("seed Chinese marker (native weekly quota)", 429, headers(), SEED_NATIVE_CN, QuotaExhausted.class),
-                Arguments.of("seed Chinese marker under a 403", 403, headers(), SEED_NATIVE_CN, QuotaExhausted.class),
-                Arguments.of("seed English marker on a 400", 400, headers(), SEED_NATIVE_EN, QuotaExhausted.class),
+                Arguments.of("anthropic_server.py Chinese marker (native weekly quota)", 429, headers(), PYTHON_NATIVE_CN, QuotaExhausted.class),
+                Arguments.of("anthropic_server.py Chinese marker under a 403", 403, headers(), PYTHON_NATIVE_CN, QuotaExhausted.class),
+                Arguments.of("anthropic_server.py English marker on a 400", 400, headers(), PYTHON_NATIVE_EN, QuotaExhausted.class),
                 Arguments.of("CodeBuddy 14018 English", 429, headers(), CODEBUDDY_14018, QuotaExhausted.class),
                 Arguments.of("CodeBuddy 14018 Chinese", 429, headers(), CODEBUDDY_14018_CN, QuotaExhausted.class),
                 Arguments.of("CodeBuddy 14018 by code only", 429, headers(), CODEBUDDY_14018_CODE_ONLY, QuotaExhausted.class),
@@ -154,7 +154,7 @@ class FailureClassifierTest {
     void hardQuotaTakesTheLatestRateLimitHeaderReset() {
         var c = (QuotaExhausted) classifier.classify(new UpstreamFailure(429,
                 headers("anthropic-ratelimit-tokens-reset", "2026-09-15T04:51:00Z",
-                        "anthropic-ratelimit-unified-reset", "2026-09-21T00:00:00Z"), SEED_NATIVE_EN));
+                        "anthropic-ratelimit-unified-reset", "2026-09-21T00:00:00Z"), PYTHON_NATIVE_EN));
         assertThat(c.resetAt()).contains(Instant.parse("2026-09-21T00:00:00Z"));
     }
 

@@ -142,7 +142,7 @@ class FileQuotaStoreTest {
     @Test
     void readsTheSeedFormatMappingNativeApiToNative() throws IOException {
         Path file = dir.resolve("quota_state.json");
-        // exactly what the seed's json.dump writes: naive local timestamps, ensure_ascii=False, indent=2
+        // exactly what the Python anthropic_server.py's json.dump writes: naive local timestamps, ensure_ascii=False, indent=2
         Files.writeString(file, """
                 {
                   "native_api": {
@@ -176,7 +176,7 @@ class FileQuotaStoreTest {
     }
 
     @Test
-    void seedFileWithMissingKeysAndOddValuesIsReadLeniently() throws IOException {
+    void pythonFileWithMissingKeysAndOddValuesIsReadLeniently() throws IOException {
         Path file = dir.resolve("quota_state.json");
         Files.writeString(file, "{\"native_api\":{\"quota_exhausted\":false,\"request_count\":\"many\",\"reset_at\":\"soon\"},"
                 + "\"version\":2,\"notes\":\"hello\"}");

@@ -154,9 +154,9 @@ class QuotaServiceTest {
     }
 
     @Test
-    void seedStateWithoutResetAtGetsOneFromTheSchedule() throws Exception {
+    void pythonStateWithoutResetAtGetsOneFromTheSchedule() throws Exception {
         service.close();
-        Path file = dir.resolve("seed.json");
+        Path file = dir.resolve("python-state.json");
         Files.writeString(file, "{\"native_api\":{\"quota_exhausted\":true,\"exhausted_at\":\"2026-11-24T09:00:00\","
                 + "\"reset_at\":null,\"last_error\":\"weekly limit\",\"request_count\":3,\"last_request_at\":null},\"version\":2}");
         store = new FileQuotaStore(file);

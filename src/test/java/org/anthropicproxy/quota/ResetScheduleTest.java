@@ -28,7 +28,7 @@ class ResetScheduleTest {
     @ParameterizedTest(name = "{0} → {1}")
     @CsvSource({
             "2026-11-23T00:00:00, 2026-11-30T00:00",   // Monday at midnight exactly: the following Monday
-            "2026-11-23T00:00:01, 2026-11-30T00:00",   // Monday (seed: today Monday → following Monday)
+            "2026-11-23T00:00:01, 2026-11-30T00:00",   // Monday (anthropic_server.py: today Monday → following Monday)
             "2026-11-23T23:59:59, 2026-11-30T00:00",
             "2026-11-24T10:00:00, 2026-11-30T00:00",   // Tuesday
             "2026-11-25T10:00:00, 2026-11-30T00:00",   // Wednesday

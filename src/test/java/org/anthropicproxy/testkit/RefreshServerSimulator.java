@@ -57,6 +57,7 @@ public final class RefreshServerSimulator implements AutoCloseable {
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final String tokenPrefix;
 
+    private final String scheme;
     private volatile int failStatus;
     private volatile boolean omitRefreshToken;
     private volatile boolean expiresAtStyle;
@@ -70,9 +71,22 @@ public final class RefreshServerSimulator implements AutoCloseable {
 
     /** @param tokenPrefix issued tokens are {@code <prefix>-access-N} / {@code <prefix>-refresh-N} */
     public RefreshServerSimulator(String tokenPrefix) {
+        this(tokenPrefix, null);
+    }
+
+    /** Over TLS with {@code tls}'s certificate when not null ({@link TestCa#serverContext()}): the URLs are https. */
+    public RefreshServerSimulator(String tokenPrefix, javax.net.ssl.SSLContext tls) {
         this.tokenPrefix = tokenPrefix;
+        this.scheme = tls == null ? "http" : "https";
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+            if (tls == null) {
+                server = HttpServer.create(address, 0);
+            } else {
+                com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(address, 0);
+                https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+                server = https;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -87,11 +101,11 @@ public final class RefreshServerSimulator implements AutoCloseable {
     }
 
     public String nativeUrl() {
-        return "http://" + hostAndPort() + NATIVE_PATH;
+        return scheme + "://" + hostAndPort() + NATIVE_PATH;
     }
 
     public String codebuddyUrl() {
-        return "http://" + hostAndPort() + CODEBUDDY_PATH;
+        return scheme + "://" + hostAndPort() + CODEBUDDY_PATH;
     }
 
     /** Answer every request with this HTTP status (500, 401, …); 0 = answer normally. */

@@ -29,6 +29,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class UpstreamSimulator implements AutoCloseable {
 
     private final Server server;
+    private final boolean secure;
     private final ServerConnector connector;
     private final List<RecordedRequest> received = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<UpstreamScript> queue = new ConcurrentLinkedQueue<>();
@@ -38,12 +39,20 @@ public final class UpstreamSimulator implements AutoCloseable {
     private final java.util.Set<String> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public UpstreamSimulator(Function<RecordedRequest, UpstreamScript> defaultResponder) {
+        this(defaultResponder, null);
+    }
+
+    /** Over TLS with {@code tls}'s certificate when not null ({@link TestCa#jettyServer()}): {@link #baseUrl()} is https. */
+    public UpstreamSimulator(Function<RecordedRequest, UpstreamScript> defaultResponder, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls) {
         this.responder = defaultResponder;
+        this.secure = tls != null;
         QueuedThreadPool pool = new QueuedThreadPool();
         pool.setName("simulator");
         pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server = new Server(pool);
-        connector = new ServerConnector(server);
+        connector = tls == null ? new ServerConnector(server) : new ServerConnector(server,
+                new org.eclipse.jetty.server.SslConnectionFactory(tls, "http/1.1"),
+                new org.eclipse.jetty.server.HttpConnectionFactory(new org.eclipse.jetty.server.HttpConfiguration()));
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -62,7 +71,7 @@ public final class UpstreamSimulator implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + connector.getLocalPort();
+        return (secure ? "https" : "http") + "://127.0.0.1:" + connector.getLocalPort();
     }
 
     public int port() {

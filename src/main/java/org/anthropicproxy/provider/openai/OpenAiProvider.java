@@ -439,6 +439,10 @@ public final class OpenAiProvider implements Provider {
         AnthropicError mapped = ErrorMapper.map(ex.status(), headers, text);
         HttpFields.Mutable h = HttpFields.build().put("content-type", "application/json");
         mapped.retryAfterSeconds().ifPresent(s -> h.put("retry-after", Long.toString(s)));
+        String shouldRetry = ex.headers().get(ErrorBody.SHOULD_RETRY);
+        if (shouldRetry != null) {
+            h.put(ErrorBody.SHOULD_RETRY, shouldRetry); // the upstream knows best whether its error is worth a retry
+        }
         byte[] out = mapped.toJson().getBytes(StandardCharsets.UTF_8);
         return new Outcome.Failed(new UpstreamError(ex.status(), headers, text, false), upstreamModel,
                 c -> c.respond(mapped.status(), h, out));
