@@ -1,6 +1,7 @@
 package org.anthropicproxy.config;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,6 +50,38 @@ public final class Durations {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(key + ": '" + value + "' is not a duration (e.g. 500ms, 10s, 5m, 1h)");
         }
+    }
+
+    /** A positive duration written with its unit ({@code 300000ms}, {@code 5m}, ISO-8601); null for a bare number or anything else. */
+    public static Duration parseWithUnit(String text) {
+        if (text == null || text.strip().matches("\\d+")) {
+            return null;
+        }
+        Duration d = parseOrNull(text);
+        return d == null || d.isZero() ? null : d;
+    }
+
+    /**
+     * An environment variable's duration as the Python anthropic_server.py reads it: a bare number is in
+     * {@code bareUnit}, or a duration with its unit.
+     *
+     * @throws IllegalArgumentException naming the variable when the value is neither
+     */
+    public static Duration parseEnv(String name, String value, ChronoUnit bareUnit) {
+        String v = value.strip();
+        if (v.matches("\\d+")) {
+            long n = Long.parseLong(v);
+            if (n > 0) {
+                return Duration.of(n, bareUnit);
+            }
+        } else {
+            Duration d = parseWithUnit(v);
+            if (d != null) {
+                return d;
+            }
+        }
+        throw new IllegalArgumentException("environment variable " + name + " must be a positive number of "
+                + bareUnit.toString().toLowerCase(Locale.ROOT) + " or a duration like 5m, got '" + v + "'");
     }
 
     /** Like {@link #parse} but null for anything unparsable. */

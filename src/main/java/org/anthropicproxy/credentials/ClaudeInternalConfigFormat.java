@@ -31,9 +31,9 @@ final class ClaudeInternalConfigFormat implements TokenFileFormat {
 
     @Override
     public StoredToken parse(ObjectNode doc) throws BadTokenFileException {
-        String access = Json.text(doc, "accessToken");
-        String refresh = Json.text(doc, "refreshToken");
-        Long expiresAt = Json.number(doc, "expiresAt");
+        String access = TokenFileJson.text(doc, "accessToken");
+        String refresh = TokenFileJson.text(doc, "refreshToken");
+        Long expiresAt = TokenFileJson.number(doc, "expiresAt");
         // The original tool requires all three; a file without them is half-written or from another tool.
         if (access == null) {
             throw new BadTokenFileException("has no accessToken");
@@ -44,7 +44,7 @@ final class ClaudeInternalConfigFormat implements TokenFileFormat {
         if (expiresAt == null) {
             throw new BadTokenFileException("has no numeric expiresAt");
         }
-        return new StoredToken(access, refresh, Json.epoch(expiresAt), Map.of());
+        return new StoredToken(access, refresh, TokenFileJson.epoch(expiresAt), Map.of());
     }
 
     @Override
@@ -63,11 +63,11 @@ final class ClaudeInternalConfigFormat implements TokenFileFormat {
     @Override
     public RefreshedToken parseRefreshResponse(int status, byte[] body, Instant now) throws RefreshException {
         JsonNode f = RefreshResponses.tokenFields(status, body);
-        String access = Json.text(f, "access_token", "accessToken");
+        String access = TokenFileJson.text(f, "access_token", "accessToken");
         if (access == null) {
             throw new RefreshException("refresh response has no access_token", false);
         }
-        return new RefreshedToken(access, Json.text(f, "refresh_token", "refreshToken"),
+        return new RefreshedToken(access, TokenFileJson.text(f, "refresh_token", "refreshToken"),
                 RefreshResponses.expiry(f, now, null), null);
     }
 

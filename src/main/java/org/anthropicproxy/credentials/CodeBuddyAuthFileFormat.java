@@ -42,26 +42,26 @@ final class CodeBuddyAuthFileFormat implements TokenFileFormat {
             throw new BadTokenFileException("holds an encrypted token (WorkBuddy encrypts its auth file; "
                     + "log in with the CodeBuddy CLI instead)");
         }
-        String access = Json.text(auth, "accessToken");
+        String access = TokenFileJson.text(auth, "accessToken");
         if (access == null) {
             throw new BadTokenFileException("has no auth.accessToken");
         }
-        Long expiresAt = Json.number(auth, "expiresAt");
+        Long expiresAt = TokenFileJson.number(auth, "expiresAt");
         JsonNode account = doc.get("account");
         Map<String, String> facts = new LinkedHashMap<>();
-        putIfPresent(facts, "uid", Json.text(account, "uid"));
-        String enterpriseId = Json.text(account, "enterpriseId");
+        putIfPresent(facts, "uid", TokenFileJson.text(account, "uid"));
+        String enterpriseId = TokenFileJson.text(account, "enterpriseId");
         putIfPresent(facts, "enterpriseId", enterpriseId);
         // The CLI sends the enterprise id as X-Tenant-Id; a separate tenantId wins when a file carries one.
-        String tenantId = Json.text(account, "tenantId");
+        String tenantId = TokenFileJson.text(account, "tenantId");
         putIfPresent(facts, "tenantId", tenantId != null ? tenantId : enterpriseId);
-        String domain = Json.text(auth, "domain");
+        String domain = TokenFileJson.text(auth, "domain");
         if (domain == null && account != null) {
-            domain = Json.text(account.get("sso"), "domain");
+            domain = TokenFileJson.text(account.get("sso"), "domain");
         }
         putIfPresent(facts, "domain", domain);
-        return new StoredToken(access, Json.text(auth, "refreshToken"),
-                expiresAt == null ? null : Json.epoch(expiresAt), facts);
+        return new StoredToken(access, TokenFileJson.text(auth, "refreshToken"),
+                expiresAt == null ? null : TokenFileJson.epoch(expiresAt), facts);
     }
 
     /** Configured URL, else the account's own host, else the public default. */
@@ -106,11 +106,11 @@ final class CodeBuddyAuthFileFormat implements TokenFileFormat {
     @Override
     public RefreshedToken parseRefreshResponse(int status, byte[] body, Instant now) throws RefreshException {
         JsonNode f = RefreshResponses.tokenFields(status, body);
-        String access = Json.text(f, "accessToken", "access_token");
+        String access = TokenFileJson.text(f, "accessToken", "access_token");
         if (access == null) {
             throw new RefreshException("refresh response has no data.accessToken", false);
         }
-        return new RefreshedToken(access, Json.text(f, "refreshToken", "refresh_token"),
+        return new RefreshedToken(access, TokenFileJson.text(f, "refreshToken", "refresh_token"),
                 RefreshResponses.expiry(f, now, LIFETIME_WHEN_UNSAID), RefreshResponses.refreshExpiry(f, now));
     }
 

@@ -1,5 +1,6 @@
 package org.anthropicproxy.credentials;
 
+import org.anthropicproxy.config.Durations;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -172,7 +173,7 @@ public record CredentialSettings(String type, String token, String tokenEnv, Str
         if (v == null) {
             return null;
         }
-        Duration d = v instanceof String s ? Durations.parse(s) : null;
+        Duration d = v instanceof String s ? Durations.parseWithUnit(s) : null;
         if (d == null) {
             throw new IllegalArgumentException("bad value '" + v + "' for 'auth." + key + "' in " + where
                     + ": expected a positive duration with a unit, like 5m, 300s or 300000ms");

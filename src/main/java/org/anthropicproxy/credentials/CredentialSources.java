@@ -1,5 +1,6 @@
 package org.anthropicproxy.credentials;
 
+import org.anthropicproxy.config.Durations;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -18,7 +18,7 @@ final class RefreshResponses {
     static JsonNode tokenFields(int status, byte[] body, String... secretsToHide) throws RefreshException {
         ObjectNode doc = null;
         try {
-            doc = Json.readObject(body, "refresh response");
+            doc = TokenFileJson.readObject(body, "refresh response");
         } catch (BadTokenFileException notJson) {
             if (status / 100 == 2) {
                 throw new RefreshException(notJson.getMessage(), false);
@@ -31,9 +31,9 @@ final class RefreshResponses {
         }
         if (status / 100 != 2) {
             throw new RefreshException("refresh endpoint answered HTTP " + status + detail,
-                    status == 400 && doc != null && Long.valueOf(11002).equals(Json.number(doc, "code")));
+                    status == 400 && doc != null && Long.valueOf(11002).equals(TokenFileJson.number(doc, "code")));
         }
-        Long code = Json.number(doc, "code");
+        Long code = TokenFileJson.number(doc, "code");
         if (code != null && code != 0) {
             throw new RefreshException("refresh endpoint answered code " + code + detail, code == 11002);
         }
@@ -42,8 +42,8 @@ final class RefreshResponses {
     }
 
     private static String envelopeDetail(ObjectNode doc, String... secrets) {
-        Long code = Json.number(doc, "code");
-        String msg = Json.text(doc, "msg", "message", "error_description", "error");
+        Long code = TokenFileJson.number(doc, "code");
+        String msg = TokenFileJson.text(doc, "msg", "message", "error_description", "error");
         if (code == null && msg == null) {
             return "";
         }
@@ -67,13 +67,13 @@ final class RefreshResponses {
      * or {@code fallback} from now when neither is present ({@code null} fallback = required).
      */
     static Instant expiry(JsonNode fields, Instant now, Duration fallback) throws RefreshException {
-        Long in = Json.number(fields, "expiresIn", "expires_in");
+        Long in = TokenFileJson.number(fields, "expiresIn", "expires_in");
         if (in != null && in > 0) {
             return now.plusSeconds(in);
         }
-        Long at = Json.number(fields, "expiresAt", "expires_at");
+        Long at = TokenFileJson.number(fields, "expiresAt", "expires_at");
         if (at != null && at > 0) {
-            return Json.epoch(at);
+            return TokenFileJson.epoch(at);
         }
         if (fallback == null) {
             throw new RefreshException("refresh response has no expires_in", false);
@@ -82,11 +82,11 @@ final class RefreshResponses {
     }
 
     static Instant refreshExpiry(JsonNode fields, Instant now) {
-        Long in = Json.number(fields, "refreshExpiresIn", "refresh_expires_in");
+        Long in = TokenFileJson.number(fields, "refreshExpiresIn", "refresh_expires_in");
         if (in != null && in > 0) {
             return now.plusSeconds(in);
         }
-        Long at = Json.number(fields, "refreshExpiresAt", "refresh_expires_at");
-        return at != null && at > 0 ? Json.epoch(at) : null;
+        Long at = TokenFileJson.number(fields, "refreshExpiresAt", "refresh_expires_at");
+        return at != null && at > 0 ? TokenFileJson.epoch(at) : null;
     }
 }

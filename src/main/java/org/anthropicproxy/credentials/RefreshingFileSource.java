@@ -274,7 +274,7 @@ final class RefreshingFileSource implements CredentialSource {
     /** The file as it is now (the CLI may have added fields), so writing back loses nothing. */
     private ObjectNode latestDocument(Loaded l) {
         try {
-            return Json.readObject(Files.readAllBytes(l.path()), "content");
+            return TokenFileJson.readObject(Files.readAllBytes(l.path()), "content");
         } catch (IOException | BadTokenFileException e) {
             return l.document().deepCopy();
         }
@@ -282,7 +282,7 @@ final class RefreshingFileSource implements CredentialSource {
 
     private void save(Loaded l) {
         try {
-            TokenFiles.writeAtomically(l.path(), Json.write(l.document()));
+            TokenFiles.writeAtomically(l.path(), TokenFileJson.write(l.document()));
             lastSeen = TokenFiles.stamp(l.path());
         } catch (IOException | RuntimeException e) {
             log.warn("refreshed the credential but could not write it back to {} ({}); the CLI keeps its old token",
@@ -327,7 +327,7 @@ final class RefreshingFileSource implements CredentialSource {
         ObjectNode document;
         StoredToken token;
         try {
-            document = Json.readObject(Files.readAllBytes(path), "content");
+            document = TokenFileJson.readObject(Files.readAllBytes(path), "content");
             token = format.parse(document);
         } catch (IOException e) {
             fileProblem = shown(path) + " could not be read (" + e.getClass().getSimpleName() + ")";

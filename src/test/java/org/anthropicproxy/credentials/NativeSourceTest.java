@@ -1,5 +1,6 @@
 package org.anthropicproxy.credentials;
 
+import org.anthropicproxy.config.Durations;
 import org.anthropicproxy.testkit.MutableClock;
 
 import ch.qos.logback.classic.Level;
