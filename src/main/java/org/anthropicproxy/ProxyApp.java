@@ -39,6 +39,11 @@ import org.anthropicproxy.quota.ResetSchedule;
 import org.anthropicproxy.server.AdminRoutes;
 import org.anthropicproxy.server.ClientAuth;
 import org.anthropicproxy.server.ProxyServer;
+import org.anthropicproxy.usage.Pricing;
+import org.anthropicproxy.usage.UsageApi;
+import org.anthropicproxy.usage.UsageRecorder;
+import org.anthropicproxy.usage.UsageStore;
+import org.anthropicproxy.usage.UsageStores;
 import org.anthropicproxy.tls.UpstreamTrust;
 import org.eclipse.jetty.util.Fields;
 
@@ -51,12 +56,14 @@ public final class ProxyApp implements AutoCloseable {
     private final UpstreamClients http;
     private final QuotaService quota;
     private final ProxyServer server;
+    private final UsageRecorder usage;
 
-    private ProxyApp(ProxyConfig config, UpstreamClients http, QuotaService quota, ProxyServer server) {
+    private ProxyApp(ProxyConfig config, UpstreamClients http, QuotaService quota, ProxyServer server, UsageRecorder usage) {
         this.config = config;
         this.http = http;
         this.quota = quota;
         this.server = server;
+        this.usage = usage;
     }
 
     public static ProxyApp start(ProxyConfig config, Map<String, String> env) throws Exception {
@@ -121,8 +128,12 @@ public final class ProxyApp implements AutoCloseable {
         admin.health(h -> h.put("config", configShown));
         admin.health(h -> h.withArray("providers").forEach(p -> outboundHealth((com.fasterxml.jackson.databind.node.ObjectNode) p,
                 config, trust, proxies)));
+        admin.health(h -> h.put("client_keys", auth.enabled())); // the status page asks for a key first
+        UsageRecorder usage = usage(config, clock, dirs.home());
+        UsageApi.install(admin, usage, new Pricing(config.usage().pricing()), config.usage().retention());
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
+                closeUsage(usage);
                 quota.close();
                 providers.values().forEach(Provider::close);
                 http.close();
@@ -141,10 +152,31 @@ public final class ProxyApp implements AutoCloseable {
             server.close();
             http.close();
             quota.close();
+            closeUsage(usage);
             throw e;
         }
         quota.startScheduler();
-        return new ProxyApp(config, http, quota, server);
+        if (usage != null) {
+            usage.start();
+        }
+        return new ProxyApp(config, http, quota, server, usage);
+    }
+
+    /** The recorder of usage history, or null with {@code usage.store: none}. */
+    private static UsageRecorder usage(ProxyConfig config, Clock clock, Path home) {
+        UsageStore store;
+        try {
+            store = UsageStores.open(config.usage().store(), clock.getZone(), config.usage().retention(), home);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("usage.store: " + e.getMessage() + " (in " + config.source() + ")");
+        }
+        return store == null ? null : new UsageRecorder(store, clock, config.usage().retention());
+    }
+
+    private static void closeUsage(UsageRecorder usage) {
+        if (usage != null) {
+            usage.close();
+        }
     }
 
     /** Each provider's TLS trust; every CA bundle is read here, so a bad one stops the start naming it. */
@@ -324,10 +356,16 @@ public final class ProxyApp implements AutoCloseable {
         return quota;
     }
 
+    /** The usage recorder, or null with {@code usage.store: none}. */
+    public UsageRecorder usage() {
+        return usage;
+    }
+
     @Override
     public void close() {
         server.close();
         http.close();
         quota.close();
+        closeUsage(usage);
     }
 }

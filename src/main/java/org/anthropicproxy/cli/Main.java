@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code anthropic-proxy}: starts the gateway. Exit 2 on any bad flag or bad config, with one readable line. */
 @Command(name = "anthropic-proxy", mixinStandardHelpOptions = true, versionProvider = VersionLines.class,
         description = "Anthropic Messages API gateway: passthrough, OpenAI translation and failover.",
-        sortOptions = false, subcommands = {ServiceCommand.class, ClaudeCommand.class})
+        sortOptions = false, subcommands = {ServiceCommand.class, ClaudeCommand.class, UsageCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static final int EXIT_USAGE = 2;

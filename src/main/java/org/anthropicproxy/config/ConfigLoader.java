@@ -25,7 +25,7 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static final Set<String> TOP_KEYS = Set.of("server", "providers", "route", "routes", "quota_store",
-            "reset_schedule", "log", "client_keys", "admin_keys", "health", "tls", "proxy");
+            "reset_schedule", "log", "client_keys", "admin_keys", "health", "tls", "proxy", "usage", "pricing");
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "max_body_bytes", "max_header_bytes",
             "max_concurrent_requests", "ping_interval", "connect_timeout", "headers_timeout", "idle_timeout",
             "request_timeout", "upstream_idle_connection", "shutdown_grace");
@@ -130,7 +130,27 @@ public final class ConfigLoader {
 
         return new ProxyConfig(where, server, Map.copyOf(providers), List.copyOf(route), List.copyOf(modelRoutes),
                 quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated(), r.map(root, "health"),
-                r.map(root, "tls"), root.get("proxy"));
+                r.map(root, "tls"), root.get("proxy"),
+                usage(root, r, quota));
+    }
+
+    /** {@code usage: {store, retention}} and {@code pricing: {model: {input, output, cache_read, cache_write}}}. */
+    private static UsageSettings usage(Map<String, Object> root, Reader r, String quotaStore) {
+        Map<String, Object> u = r.map(root, "usage");
+        r.onlyKeys(u, Set.of("store", "retention"), "usage.");
+        Map<String, UsageSettings.Price> pricing = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : r.map(root, "pricing").entrySet()) {
+            String key = "pricing." + e.getKey();
+            Map<String, Object> p = r.asMap(e.getValue(), key);
+            r.onlyKeys(p, Set.of("input", "output", "cache_read", "cache_write"), key + ".");
+            pricing.put(e.getKey(), new UsageSettings.Price(r.price(p, "input", key), r.price(p, "output", key),
+                    r.price(p, "cache_read", key), r.price(p, "cache_write", key)));
+        }
+        Duration retention = r.duration(u, "retention", UsageSettings.DEFAULT_RETENTION, "usage.");
+        if (retention.compareTo(Duration.ofDays(1)) < 0) {
+            throw r.error("usage.retention", "must be at least 1d");
+        }
+        return new UsageSettings(r.string(u, "store", UsageSettings.defaultStore(quotaStore)), retention, Map.copyOf(pricing));
     }
 
     private static List<String> routeFor(String name, Map<String, ProviderSettings> providers, String where) {
@@ -319,6 +339,23 @@ public final class ConfigLoader {
 
         int integer(Map<String, Object> m, String k, int dflt, String key) {
             return (int) integer(m, k, (long) dflt, key);
+        }
+
+        /** USD per million tokens: a number of at least 0, 0 when absent. */
+        double price(Map<String, Object> m, String k, String parent) {
+            Object v = m.get(k);
+            if (v == null) {
+                return 0;
+            }
+            try {
+                double d = v instanceof Number n ? n.doubleValue() : Double.parseDouble(String.valueOf(v).strip());
+                if (d >= 0 && Double.isFinite(d)) {
+                    return d;
+                }
+            } catch (NumberFormatException e) {
+                // the message below
+            }
+            throw error(parent + "." + k, "'" + v + "' is not a price in USD per million tokens (a number >= 0)");
         }
 
         boolean bool(Map<String, Object> m, String k, boolean dflt, String parent) {

@@ -24,7 +24,8 @@ public record ProxyConfig(
         boolean allowUnauthenticated,
         Map<String, Object> health,
         Map<String, Object> tls,
-        Object proxy) {
+        Object proxy,
+        UsageSettings usage) {
 
     public ProviderSettings provider(String name) {
         ProviderSettings p = providers.get(name);

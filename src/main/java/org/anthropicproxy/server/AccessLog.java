@@ -9,10 +9,13 @@ public final class AccessLog {
 
     private static final Logger LOG = LoggerFactory.getLogger("access");
 
-    /** What one request did; also handed to {@link AdminRoutes#onServed} listeners (metrics). */
+    /**
+     * What one request did; also handed to {@link AdminRoutes#onServed} listeners (metrics, usage history).
+     * {@code keyId} is {@link ClientAuth#keyId}'s short hash of the client key, null without keys.
+     */
     public record Entry(String requestId, String method, String path, String clientModel, String provider,
                  String upstreamModel, int status, boolean stream, long ttfbMicros, long totalMicros,
-                 Usage usage, int failovers, String note) {
+                 Usage usage, int failovers, String note, String keyId) {
     }
 
     void log(Entry e) {

@@ -29,18 +29,38 @@ public final class ClientAuth {
         return !clientDigests.isEmpty() || !adminDigests.isEmpty();
     }
 
+    /** What the request may do, and which key it used. */
+    public record Identity(Access access, String keyId) {
+        static final Identity OPEN = new Identity(Access.ADMIN, null);
+        static final Identity DENIED = new Identity(Access.DENIED, null);
+    }
+
     public Access check(HttpFields headers) {
+        return identify(headers).access();
+    }
+
+    /** The access, and for a configured key its {@link #keyId}: the key is hashed once for both. */
+    public Identity identify(HttpFields headers) {
         if (!enabled()) {
-            return Access.ADMIN;
+            return Identity.OPEN;
         }
         String presented = presentedKey(headers);
         if (presented == null) {
-            return Access.DENIED;
+            return Identity.DENIED;
         }
         byte[] d = sha256(presented);
         boolean admin = matchesAny(d, adminDigests);
         boolean client = matchesAny(d, clientDigests);
-        return admin ? Access.ADMIN : client ? Access.CLIENT : Access.DENIED;
+        Access access = admin ? Access.ADMIN : client ? Access.CLIENT : Access.DENIED;
+        return access == Access.DENIED ? Identity.DENIED : new Identity(access, keyId(d));
+    }
+
+    /**
+     * A client key's name in usage history: the first 12 hex digits of its SHA-256, the same digits a config
+     * giving the key as {@code sha256:<hex>} starts with. Never the key.
+     */
+    public static String keyId(byte[] sha256) {
+        return HexFormat.of().formatHex(sha256, 0, 6);
     }
 
     static String presentedKey(HttpFields headers) {

@@ -48,6 +48,7 @@ final class ProxyHandler extends Handler.Abstract {
     private static final Set<String> MODELS = Set.of("/v1/models", "/models");
     private static final Set<String> OPEN = Set.of("/", "/api/hello", "/health");
     private static final String BODY_READ = ProxyHandler.class.getName() + ".bodyRead";
+    private static final String KEY_ID = ProxyHandler.class.getName() + ".keyId";
     /**
      * Set when the body was read only in part (over the limit and beyond what is worth draining before the answer):
      * the stream of the rest, dropped for a while after the answer ({@link #LINGER_NANOS}), or TRUE when the body
@@ -68,6 +69,7 @@ final class ProxyHandler extends Handler.Abstract {
     private final AccessLog accessLog = new AccessLog();
     private final long startedMillis = System.currentTimeMillis();
     private final AdminRoutes admin;
+    private final StatusPage page = new StatusPage();
     /** Above this a body read on the I/O thread is checked and sent from a virtual thread. */
     static final long MAX_BODY_SERVED_ON_IO_THREAD = 1024 * 1024;
 
@@ -151,7 +153,7 @@ final class ProxyHandler extends Handler.Abstract {
             if (failure != null) {
                 internalError(sink, callback, requestId, method, path, failure);
             } else {
-                finish(sink, callback, () -> logServed(s, sink, requestId, method, path, start));
+                finish(sink, callback, () -> logServed(s, sink, requestId, method, path, start, request));
             }
         });
     }
@@ -211,7 +213,8 @@ final class ProxyHandler extends Handler.Abstract {
         });
     }
 
-    private void logServed(Served served, JettyClientSink sink, String requestId, String method, String path, long start) {
+    private void logServed(Served served, JettyClientSink sink, String requestId, String method, String path, long start,
+                           Request request) {
         if (served == null) {
             return;
         }
@@ -219,7 +222,7 @@ final class ProxyHandler extends Handler.Abstract {
         long ttfb = sink.firstByteNanos() == 0 ? -1 : (sink.firstByteNanos() - start) / 1000;
         AccessLog.Entry entry = new AccessLog.Entry(requestId, method, path, served.clientModel, served.provider,
                 served.upstreamModel, sink.status(), sink.streaming(), ttfb, total, served.usage,
-                served.failovers, served.note);
+                served.failovers, served.note, (String) request.getAttribute(KEY_ID));
         accessLog.log(entry);
         admin.served(entry);
     }
@@ -243,10 +246,18 @@ final class ProxyHandler extends Handler.Abstract {
             return done(Served.note("shutting down"));
         }
         if (OPEN.contains(path)) {
-            return done(open(sink, method, path));
+            return done(open(sink, method, path, request.getHeaders()));
+        }
+        if (StatusPage.handles(path)) {
+            page.serve(sink, method, path);
+            return done(Served.plain());
         }
         AdminRoutes.Route adminRoute = admin.find(path);
-        ClientAuth.Access access = auth.check(request.getHeaders());
+        ClientAuth.Identity identity = auth.identify(request.getHeaders());
+        ClientAuth.Access access = identity.access();
+        if (identity.keyId() != null) {
+            request.setAttribute(KEY_ID, identity.keyId());
+        }
         if (access == ClientAuth.Access.DENIED) {
             error(sink, 401, "authentication_error", ClientAuth.presentedKey(request.getHeaders()) == null
                     ? "missing API key: send it as x-api-key or Authorization: Bearer"
@@ -286,9 +297,13 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /** Probes and health: answered without a key so load balancers and Claude Code's HEAD / work. */
-    private Served open(JettyClientSink sink, String method, String path) throws IOException {
+    private Served open(JettyClientSink sink, String method, String path, HttpFields headers) throws IOException {
         if (!method.equals("GET") && !method.equals("HEAD")) {
             return wrongMethod(sink, method, path, "GET, HEAD");
+        }
+        if (path.equals("/") && StatusPage.wantsPage(method, headers)) {
+            StatusPage.redirect(sink);
+            return Served.plain();
         }
         if (path.equals("/health")) {
             return json(sink, 200, health());

@@ -151,7 +151,7 @@ public final class LoadBench {
 
         startup(config, port);
         List<Target> targets = targets();
-        if (only.contains("latency") || only.contains("throughput") || only.contains("slow")) {
+        if (only.contains("latency") || only.contains("throughput") || only.contains("slow") || only.contains("usage")) {
             warmup(targets);
         }
         if (only.contains("latency")) {
@@ -159,6 +159,9 @@ public final class LoadBench {
         }
         if (only.contains("reference")) {
             reference(targets);
+        }
+        if (only.contains("usage")) {
+            usageAb(targets, sim);
         }
         if (only.contains("slow")) {
             slowStreams();
@@ -519,6 +522,55 @@ public final class LoadBench {
             }
         }
         json.put("reference_200rps", out);
+    }
+
+    /**
+     * Usage recording A/B in the same run: a second proxy, same jar and flags, with {@code usage: {store: none}}
+     * (B), against the measured one recording into its SQLite file (A), at the same 200 req/s, in A-B-B-A order so a
+     * drift of the machine's load falls on both alike. The small non-stream and 30 KB stream kinds.
+     */
+    private void usageAb(List<Target> targets, String sim) throws Exception {
+        List<Target> kinds = targets.stream().filter(t -> t.size().equals("small") != t.stream()).toList();
+        Path dir = Files.createDirectories(work.resolve("usage-off"));
+        Path config = dir.resolve("bench.yaml");
+        Files.writeString(config, config(sim) + "usage: {store: none}\n");
+        int port = freePort();
+        String offUrl = "http://127.0.0.1:" + port + "/v1/messages";
+        Map<String, Object> out = new LinkedHashMap<>();
+        try (ProxyProcess off = ProxyProcess.start(java, proxyOpts, jar, config, port, dir)) {
+            awaitServing(off, offUrl, BenchData.toBytes(BenchData.small("bench-pt", false)), "usage-off/proxy.out");
+            mixed(targets, t -> blockingPost(offUrl, t.body().next(), t.proxyEnd()), warmupSeconds);
+            for (Target t : kinds) {
+                List<Open> on = new ArrayList<>();
+                List<Open> none = new ArrayList<>();
+                for (boolean recordingFirst : List.of(true, false)) {
+                    for (boolean recording : recordingFirst ? List.of(true, false) : List.of(false, true)) {
+                        String url = recording ? proxyUrl : offUrl;
+                        ProxyProcess measured = recording ? proxy : off;
+                        settle(() -> openLoop(t, url, t.proxyEnd(), measured, RATE, settleSeconds, false));
+                        (recording ? on : none).add(openLoop(t, url, t.proxyEnd(), measured, RATE, latencySeconds, false));
+                    }
+                }
+                double p50On = on.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
+                double p50Off = none.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
+                double cpuOn = on.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
+                double cpuOff = none.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
+                int errors = on.stream().mapToInt(Open::errors).sum() + none.stream().mapToInt(Open::errors).sum();
+                log(String.format(Locale.ROOT, "usage A/B %-18s p50 recording %.2f / off %.2f ms | cpu recording %.0f / off %.0f us/req | errors %d",
+                        t.name(), p50On, p50Off, cpuOn, cpuOff, errors));
+                out.put(t.name(), Map.of("p50_ms_recording", p50On, "p50_ms_off", p50Off, "cpu_us_recording", cpuOn,
+                        "cpu_us_off", cpuOff, "errors", errors));
+                row(String.format("usage recording on/off: %s, %d req/s: p50 (ms)", t.name(), RATE), f2(p50Off), f2(p50On),
+                        String.format(Locale.ROOT, "%+.2f", p50On - p50Off), "", errors > 0 ? "errors " + errors : "");
+                row(String.format("usage recording on/off: CPU per request, %s (us)", t.name()), f0(cpuOff), f0(cpuOn),
+                        String.format(Locale.ROOT, "%+.0f", cpuOn - cpuOff), "+<=5", "");
+            }
+        }
+        json.put("usage_ab_200rps", out);
+    }
+
+    private static String f2(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
     }
 
     /**
