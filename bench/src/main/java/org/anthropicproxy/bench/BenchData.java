@@ -62,8 +62,8 @@ public final class BenchData {
     }
 
     /**
-     * A Claude-Code-like request of at least {@code targetBytes}, shaped as the issue and the wire research describe
-     * one: three system blocks (the billing-header line first), fifteen tools with schemas (the fixture's four and
+     * A Claude-Code-like request of at least {@code targetBytes}, shaped like the requests Claude Code
+     * sends: three system blocks (the billing-header line first), fifteen tools with schemas (the fixture's four and
      * eleven more of Claude Code's size, ~11 KB together), and the fixture's turns with its assistant/user pair
      * repeated (tool ids made unique per copy, so roles alternate and every tool_result has its tool_use) up to the
      * size: about 6 pairs at 30 KB.

@@ -661,9 +661,9 @@ public final class LoadBench {
             out.put(t.name(), Map.of("direct_rps", d, "proxy_rps", p[0], "proxy_cpu_us_per_request", p[1]));
             row(String.format("%s, max throughput, %d connections (req/s)", t.name(), CONCURRENCY), f0(d), f0(p[0]),
                     String.format(Locale.ROOT, "x%.2f", p[0] / d), "", "");
-            // the CPU targets are judged here: the issue names no rate for them, and its yardstick, nginx at ~40 µs
-            // a request, is what nginx costs here at saturation (33–43 µs), not at 200 req/s (125–175 µs), where
-            // each request wakes an idle process (bench/README.md, "CPU per request: where it is judged")
+            // the CPU targets are judged here: their yardstick, nginx at ~40 µs a request, is what nginx costs at
+            // saturation, not at 200 req/s, where each request wakes an idle process (bench/README.md, "CPU per
+            // request: where it is judged")
             double limit = cpuLimit(t);
             Double nginx = nginxCpuAtSaturation.get(t.name());
             row(String.format("proxy CPU per request at max throughput, %s (us)", t.name()), "-", f0(p[1]),
@@ -673,7 +673,7 @@ public final class LoadBench {
         json.put("throughput_64_connections", out);
     }
 
-    /** The issue's CPU target for a 30 KB request. */
+    /** The CPU target for a 30 KB request (docs/performance.md). */
     private static double cpuLimit(Target t) {
         return t.api().equals("pt") ? 150 : 300;
     }
