@@ -40,9 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Request counters ({@code request_count}, {@code last_request_at}) are bookkeeping, written at once when the file
  * was last written over {@value #COUNTER_FLUSH_MILLIS} ms ago and otherwise by a flush that follows within that time
- * (and on close): a busy proxy writes the file every few seconds instead of once per request (measured: an fsync'd
- * write per request, under the store's lock, held the proxy to ~160 req/s and cost ~4 ms of CPU per request; a write
- * costs ~1.4 ms of CPU, which once a second was still 7 µs per request at 200 req/s). After a crash a counter may lag
+ * (and on close): a busy proxy writes the file every few seconds instead of once per request, since an fsync'd write
+ * under the store's lock costs milliseconds and would cap the request rate (bench/load.sh's CPU per request shows
+ * it). After a crash a counter may lag
  * by that much; every other change is on disk when its method returns.
  *
  * <p>Every write is atomic: a temp file in the same directory, {@code FileChannel.force}, then an

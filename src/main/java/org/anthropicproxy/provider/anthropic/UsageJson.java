@@ -9,10 +9,10 @@ import org.anthropicproxy.provider.Usage;
 
 /**
  * Anthropic usage figures read with one streaming pass: the response body or event data is walked, the usage
- * object's four numbers are read and everything else is skipped, with no tree built (a whole response used to be
- * parsed into a tree twice, and every message_start and message_delta event once).
+ * object's four numbers are read and everything else is skipped, with no tree built: every answer and every
+ * message_start and message_delta event passes through here.
  *
- * <p>Results match the tree lookups this replaced: values convert as {@code JsonNode.asLong(default)} does (numbers
+ * <p>Results match Jackson tree lookups: values convert as {@code JsonNode.asLong(default)} does (numbers
  * truncate, numeric strings parse, booleans are 1 or 0, anything else keeps the default), a duplicate key counts its
  * last occurrence, a malformed document yields nothing, and content after the top-level object is ignored, as
  * {@code readTree} ignored it.
