@@ -131,7 +131,11 @@ public final class AnthropicProvider implements Provider {
         CompletableFuture<UpstreamHttp.Exchange> sent = stream
                 ? http.postAsync(uri, headers, body)
                 : http.postForWholeAsync(uri, headers, body, MAX_RESPONSE_BODY);
+        client.onClientGone(() -> sent.cancel(false)); // before the answer: the upstream request is given up
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
+            if (failure instanceof java.util.concurrent.CancellationException) {
+                return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(upstreamModel));
+            }
             if (failure != null) {
                 return CompletableFuture.<Outcome>completedFuture(Failures.notAnswered(failure, upstreamModel));
             }

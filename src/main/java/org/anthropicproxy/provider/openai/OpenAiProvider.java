@@ -195,7 +195,11 @@ public final class OpenAiProvider implements Provider {
         // message_start's estimate, counted here while the upstream works on its answer: the one I/O thread that
         // receives the upstream's answers should only translate
         long quickEstimate = streams ? p.quickInputEstimate().getAsLong() : 0;
+        client.onClientGone(() -> sent.cancel(false)); // before the answer: the upstream request is given up
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
+            if (failure instanceof java.util.concurrent.CancellationException) {
+                return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(p.upstreamModel()));
+            }
             if (failure != null) {
                 return CompletableFuture.completedFuture(Failures.notAnswered(failure, p.upstreamModel()));
             }
