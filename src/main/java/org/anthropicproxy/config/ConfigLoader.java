@@ -168,6 +168,9 @@ public final class ConfigLoader {
     private static ServerSettings server(Map<String, Object> m, Reader r) {
         r.onlyKeys(m, SERVER_KEYS, "server.");
         ServerSettings d = ServerSettings.defaults();
+        if (r.integer(m, "max_connections", d.maxConnections(), "server.max_connections") < 1) {
+            throw r.error("server.max_connections", "must be at least 1");
+        }
         return new ServerSettings(
                 r.string(m, "host", d.host()),
                 r.integer(m, "port", d.port(), "server.port"),
