@@ -44,7 +44,12 @@ class ClientDepartureIT {
                 closed.completeExceptionally(new AssertionError("the upstream worked 10 s for a client that had left"));
             }
         });
-        proxy = HostileProxy.start(dir, HostileProxy.config(upstream.baseUrl(), ""), "256m", 0);
+        // models named chain-* go through a failover chain of two providers, served on a thread that waits
+        proxy = HostileProxy.start(dir, "providers:\n"
+                + "  up: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: upstream-key}\n"
+                + "  up2: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: upstream-key}\n"
+                + "route: [up]\nroutes: [{match: \"chain-*\", chain: [up, up2]}]\n"
+                + "client_keys: [" + HostileProxy.CLIENT_KEY + "]\n", "256m", 0);
     }
 
     @AfterAll
@@ -55,16 +60,19 @@ class ClientDepartureIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            stream, before the upstream's headers     | true  | before
-            non-stream, before the upstream's headers | false | before
-            non-stream, after the upstream's headers  | false | after-headers
+            stream, before the upstream's headers                  | true  | before        | claude-sonnet-4-5
+            non-stream, before the upstream's headers              | false | before        | claude-sonnet-4-5
+            non-stream, after the upstream's headers               | false | after-headers | claude-sonnet-4-5
+            failover chain, stream, before the upstream's headers  | true  | before        | chain-model
+            failover chain, non-stream, after the upstream's headers | false | after-headers | chain-model
             """)
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
-    void aClientGoneOneSecondIntoATenSecondWaitClosesTheUpstreamWithinTwoSeconds(String name, boolean stream, String when)
+    void aClientGoneOneSecondIntoATenSecondWaitClosesTheUpstreamWithinTwoSeconds(String name, boolean stream, String when,
+                                                                                   String model)
             throws Exception {
         upstreamClosed = new CompletableFuture<>();
         int accepted = upstream.accepted();
-        String body = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":5,\"stream\":" + stream
+        String body = "{\"model\":\"" + model + "\",\"max_tokens\":5,\"stream\":" + stream
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + when + "\"}]}";
         long gone;
         try (Socket s = proxy.connect()) {

@@ -152,14 +152,20 @@ public final class OpenAiProvider implements Provider {
         } catch (CredentialUnavailableException e) {
             return Failures.noCredential(name(), e, p.upstreamModel());
         }
+        UpstreamHttp.Exchange ex;
+        // a client gone before the answer ends the wait, which gives the upstream request up (ClientDepartureIT)
+        client.onClientGone(Thread.currentThread()::interrupt);
         try {
-            return answered(call, client, p, credential, post(credential, p.mapped().upstreamStreams(), p.body()));
+            ex = post(credential, p.mapped().upstreamStreams(), p.body());
         } catch (UpstreamHttp.NoAnswerException e) {
             return Failures.noAnswer(e, p.upstreamModel());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(p.upstreamModel());
+        } finally {
+            client.onClientGone(() -> { });
         }
+        return answered(call, client, p, credential, ex);
     }
 
     /**
