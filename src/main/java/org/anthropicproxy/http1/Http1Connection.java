@@ -51,6 +51,8 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
      * after the answer (RFC 9110 §10.1.1; {@code hostile.HttpDetailsIT}).
      */
     private static final String NO_BODY_AFTER_ANSWER = "no body: the answer went out before a 100 Continue";
+    /** The least time between the two departure probes: room for the reset the first draws to come back. */
+    private static final long PROBE_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** How long a connection closed by us waits for the client's end of input before it is cut. */
     private static final long CLOSING_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
@@ -86,6 +88,7 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
     private boolean handlerDone;
     /** Interim answers sent to find out whether a client that ended its input is still there. */
     private int probes;
+    private long probedAt;
 
     // the connection
     private boolean closing;
@@ -360,14 +363,16 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
      * The client ended its input while its request waits for an answer: it left (closed its socket, as Node and
      * Python clients do when a request is cancelled) or only half-closed and waits. An interim {@code 100 Continue},
      * which HTTP/1.1 clients skip (RFC 9110 §15.2), tells the two apart: a socket the client closed answers it with a
-     * reset, and the second one, from the next sweep, then fails the connection, so the request learns its client
-     * is gone and cancels its upstream ({@code hostile.ClientDepartureIT}). Under the lock; returns writes completed.
+     * reset, and the second one, sent by a sweep at least {@link #PROBE_SPACING_NANOS} later, then fails the
+     * connection, so the request learns its client is gone and cancels its upstream ({@code hostile.ClientDepartureIT}).
+     * Under the lock; returns the writes completed.
      */
     private List<Write> probeDeparture() {
         if (request == null || committed || closed || version != HttpVersion.HTTP_1_1 || probes >= 2) {
             return null;
         }
         probes++;
+        probedAt = System.nanoTime();
         expectContinue = false;
         return queue(new ByteBuffer[] {ByteBuffer.wrap(CONTINUE)}, Callback.NOOP, false);
     }
@@ -767,7 +772,7 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
                 }
                 return;
             }
-            if (inputShut && probes == 1 && writes.isEmpty()) {
+            if (inputShut && probes == 1 && writes.isEmpty() && now - probedAt > PROBE_SPACING_NANOS) {
                 probed = probeDeparture();
             }
             expired = now - lastActivity > limits.idleTimeout().toNanos();

@@ -94,11 +94,12 @@ class DeadlinesIT {
                 stalled.add(s);
                 s.getOutputStream().write(Wire.ascii("POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: " + HostileProxy.CLIENT_KEY
                         + "\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"mod\r\n"));
+                int held = i + 1;
+                // one at a time, so no other request races it for a slot (/health takes none)
+                assertThat(ThreadCensus.await(Duration.ofSeconds(2), () -> inFlight() == held + 1)).as("upload %d in progress", held).isTrue();
             }
             // both slots (max_concurrent_requests: 2) are taken by the stalled uploads
-            List<Integer> seen = new ArrayList<>();
-            assertThat(ThreadCensus.await(Duration.ofMillis(2500), () -> seen.add(status(Wire.post(Wire.MESSAGE, ""))) && seen.contains(529)))
-                    .as("the stalled uploads hold the slots; answers %s", seen).isTrue();
+            assertThat(status(Wire.post(Wire.MESSAGE, ""))).as("the stalled uploads hold the slots").isEqualTo(529);
             for (Socket s : stalled) {
                 assertThat(Wire.closedWithin(s, Duration.ofSeconds(8))).as("a stalled upload is let go").isTrue();
             }
@@ -127,6 +128,17 @@ class DeadlinesIT {
         }
         assertThat(ThreadCensus.await(Duration.ofSeconds(3), () -> status("GET /health HTTP/1.1\r\nhost: x\r\n\r\n") == 200))
                 .as("served again once connections closed").isTrue();
+    }
+
+    /** Requests in progress, as /health counts them (this /health request included); -1 when unreadable. */
+    private static int inFlight() {
+        try {
+            String h = RawHttpExchange.send(proxy.port(), "GET /health HTTP/1.1\r\nhost: x\r\n\r\n", false, Duration.ofSeconds(3)).bodyText();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"in_flight\":(\\d+)").matcher(h);
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     private static int status(String request) {
