@@ -37,8 +37,13 @@ class HttpDetailsIT {
     static void start() throws Exception {
         upstream = new SocketUpstream(c -> {
             c.readRequest();
-            for (String h : new String[] {"x-hop-secret", "x-kept", "x-also-hop"}) {
+            for (String h : new String[] {"x-hop-secret", "x-kept", "x-also-hop", "accept-encoding"}) {
                 seen.put(h, String.valueOf(c.header(h)));
+            }
+            if (c.bodyText().contains("redirect me")) {
+                c.write("HTTP/1.1 307 Temporary Redirect\r\nlocation: " + upstream.baseUrl() + "/elsewhere\r\n"
+                        + "content-length: 0\r\nconnection: close\r\n\r\n");
+                return;
             }
             c.write(Wire.answer("connection: x-up-hop, close\r\nx-up-hop: u1\r\nx-up-kept: k\r\n"));
         });
@@ -59,6 +64,25 @@ class HttpDetailsIT {
         assertThat(a.status()).isEqualTo(200);
         assertThat(seen).containsEntry("x-kept", "k1").containsEntry("x-hop-secret", "null").containsEntry("x-also-hop", "null");
         assertThat(a.headers()).containsEntry("x-up-kept", "k").doesNotContainKey("x-up-hop");
+    }
+
+    @Test
+    void noCompressionIsAskedOfTheUpstreamSoNoneIsDecoded() throws Exception {
+        RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, "accept-encoding: gzip, br\r\n"),
+                false, Duration.ofSeconds(10));
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(seen).containsEntry("accept-encoding", "null");
+        assertThat(a.headers()).doesNotContainKey("content-encoding");
+    }
+
+    @Test
+    void anUpstreamRedirectIsNotFollowed() throws Exception {
+        int before = upstream.accepted();
+        RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(),
+                Wire.post(Wire.MESSAGE.replace("\"hi\"", "\"redirect me\""), ""), false, Duration.ofSeconds(10));
+        assertThat(a.status()).isNotEqualTo(200);
+        assertThat(a.bodyText()).contains("\"type\":\"error\"");
+        assertThat(upstream.accepted() - before).as("requests the upstream saw").isEqualTo(1);
     }
 
     @Test
