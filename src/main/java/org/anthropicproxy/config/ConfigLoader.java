@@ -28,7 +28,8 @@ public final class ConfigLoader {
             "reset_schedule", "log", "client_keys", "admin_keys", "health", "tls", "proxy", "usage", "pricing");
     private static final Set<String> SERVER_KEYS = Set.of("host", "port", "max_body_bytes", "max_header_bytes",
             "max_concurrent_requests", "ping_interval", "connect_timeout", "headers_timeout", "idle_timeout",
-            "request_timeout", "upstream_idle_connection", "shutdown_grace");
+            "request_timeout", "upstream_idle_connection", "shutdown_grace", "client_header_timeout",
+            "keep_alive_timeout", "client_body_timeout", "max_connections");
     private static final Set<String> PROVIDER_KEYS = Set.of("kind", "base_url", "api_key", "headers", "models", "auth",
             "dialect", "quota", "health", "messages_path", "count_tokens_path", "chat_path", "strip_billing_header",
             "unwrap_envelope", "tls", "proxy");
@@ -192,6 +193,9 @@ public final class ConfigLoader {
     private static ServerSettings server(Map<String, Object> m, Reader r) {
         r.onlyKeys(m, SERVER_KEYS, "server.");
         ServerSettings d = ServerSettings.defaults();
+        if (r.integer(m, "max_connections", d.maxConnections(), "server.max_connections") < 1) {
+            throw r.error("server.max_connections", "must be at least 1");
+        }
         return new ServerSettings(
                 r.string(m, "host", d.host()),
                 r.integer(m, "port", d.port(), "server.port"),
@@ -204,7 +208,11 @@ public final class ConfigLoader {
                 r.duration(m, "idle_timeout", d.idleTimeout(), "server."),
                 r.duration(m, "request_timeout", d.requestTimeout(), "server."),
                 r.duration(m, "upstream_idle_connection", d.upstreamIdleConnection(), "server."),
-                r.duration(m, "shutdown_grace", d.shutdownGrace(), "server."));
+                r.duration(m, "shutdown_grace", d.shutdownGrace(), "server."),
+                r.duration(m, "client_header_timeout", d.clientHeaderTimeout(), "server."),
+                r.duration(m, "keep_alive_timeout", d.keepAliveTimeout(), "server."),
+                r.duration(m, "client_body_timeout", d.clientBodyTimeout(), "server."),
+                (int) r.integer(m, "max_connections", d.maxConnections(), "server.max_connections"));
     }
 
     private static ProviderSettings provider(String name, Map<String, Object> m, Reader r) {

@@ -212,7 +212,12 @@ final class Http1ClientConnection extends Endpoint implements IoLoop.Ready, Http
             chunk = null;
             while (chunk == null) {
                 if (failure != null) {
+                    // a cut or malformed answer: the socket is closed here, or it would wait in CLOSE-WAIT for good
+                    // (UpstreamFaultsIT)
                     chunk = Content.Chunk.from(failure, true);
+                    exchange = null;
+                    demand = null;
+                    closeNow();
                     break;
                 }
                 if (messageDone) {

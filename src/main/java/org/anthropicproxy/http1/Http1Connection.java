@@ -45,6 +45,14 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = {'0', '\r', '\n', '\r', '\n'};
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    /**
+     * A body read after the final answer to a request that expects {@code 100 Continue}: the client still waits for
+     * the 100, which would now come after the answer, so the body is taken as absent and the connection closes
+     * after the answer (RFC 9110 §10.1.1; {@code hostile.HttpDetailsIT}).
+     */
+    private static final String NO_BODY_AFTER_ANSWER = "no body: the answer went out before a 100 Continue";
+    /** The least time between the two departure probes: room for the reset the first draws to come back. */
+    private static final long PROBE_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** How long a connection closed by us waits for the client's end of input before it is cut. */
     private static final long CLOSING_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
@@ -78,10 +86,17 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
     private boolean lastWritten;
     private boolean responseDone;
     private boolean handlerDone;
+    /** Interim answers sent to find out whether a client that ended its input is still there. */
+    private int probes;
+    private long probedAt;
 
     // the connection
     private boolean closing;
     private long closingSince;
+    /** When the head of the next request began to arrive (the accept, for the first); 0 while none has. */
+    private long headStart = System.nanoTime();
+    /** When the last exchange ended: the keep-alive wait runs from here. */
+    private long idleSince;
 
     Http1Connection(Http1Server server, IoLoop loop, SocketChannel channel, Request.Handler handler, int maxHeaderBytes) {
         super(loop, channel, Transport.plain(channel), BUFFER_BYTES);
@@ -109,6 +124,7 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
     // ------------------------------------------------------------------------------------------------ reading
 
     private void readable() {
+        List<Write> completed = null;
         Runnable demanded = null;
         boolean parse = false;
         IOException broken = null;
@@ -132,8 +148,14 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
                 }
                 return;
             } else {
+                if (n < 0) {
+                    completed = probeDeparture();
+                }
                 updateInterest();
                 if (request == null) {
+                    if (headStart == 0 && n > 0) {
+                        headStart = System.nanoTime();
+                    }
                     parse = true;
                 } else if (demand != null && (n != 0 || inputShut)) {
                     demanded = demand;
@@ -145,6 +167,7 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
             fail(broken);
             return;
         }
+        complete(completed);
         if (parse) {
             nextRequest();
         }
@@ -186,6 +209,9 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
             }
             updateInterest(); // parsing made room
             bad = badMessage;
+            if (bad == null && headerDone) {
+                bad = RequestChecks.refusal(uri, fields);
+            }
             if (bad == null && headerDone) {
                 started = begin();
             } else if (bad == null && parser.isClosed()) {
@@ -270,6 +296,10 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
                 }
                 if (expectContinue) {
                     expectContinue = false;
+                    if (committed) {
+                        inputFailure = new BadBody(NO_BODY_AFTER_ANSWER);
+                        continue;
+                    }
                     completed = queue(new ByteBuffer[] {ByteBuffer.wrap(CONTINUE)}, Callback.NOOP, false);
                     break;
                 }
@@ -295,6 +325,10 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
         List<Write> completed = null;
         boolean now;
         synchronized (this) {
+            if (expectContinue && committed && !in.hasRemaining()) {
+                expectContinue = false;
+                inputFailure = new BadBody(NO_BODY_AFTER_ANSWER);
+            }
             now = inputFailure != null || messageDone || in.hasRemaining() || inputShut;
             if (!now) {
                 if (expectContinue) {
@@ -323,6 +357,24 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
         }
         content = null;
         return messageDone;
+    }
+
+    /**
+     * The client ended its input while its request waits for an answer: it left (closed its socket, as Node and
+     * Python clients do when a request is cancelled) or only half-closed and waits. An interim {@code 100 Continue},
+     * which HTTP/1.1 clients skip (RFC 9110 §15.2), tells the two apart: a socket the client closed answers it with a
+     * reset, and the second one, sent by a sweep at least {@link #PROBE_SPACING_NANOS} later, then fails the
+     * connection, so the request learns its client is gone and cancels its upstream ({@code hostile.ClientDepartureIT}).
+     * Under the lock; returns the writes completed.
+     */
+    private List<Write> probeDeparture() {
+        if (request == null || committed || closed || version != HttpVersion.HTTP_1_1 || probes >= 2) {
+            return null;
+        }
+        probes++;
+        probedAt = System.nanoTime();
+        expectContinue = false;
+        return queue(new ByteBuffer[] {ByteBuffer.wrap(CONTINUE)}, Callback.NOOP, false);
     }
 
     // ------------------------------------------------------------------------------------------------ parser events
@@ -584,6 +636,8 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
         request = null;
         response = null;
         demand = null;
+        idleSince = System.nanoTime();
+        headStart = in.hasRemaining() ? idleSince : 0;
         in.detachHeld();
         parser.reset();
         clearMessage();
@@ -596,6 +650,7 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
         lastWritten = false;
         responseDone = false;
         handlerDone = false;
+        probes = 0;
         updateInterest();
         return in.hasRemaining() || inputShut;
     }
@@ -691,9 +746,14 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
         fail(new EofException("connection aborted"));
     }
 
-    /** From the loop's sweep. */
-    void checkIdle(long now, long idleNanos) {
+    /**
+     * From the loop's sweep: a head that takes too long, a keep-alive wait too long, a body that stops arriving, or
+     * silence while answering lets the connection go ({@code hostile.DeadlinesIT}).
+     */
+    void checkIdle(long now, ConnectionLimits limits) {
         boolean expired;
+        List<Write> probed = null;
+        String why = "idle timeout";
         synchronized (this) {
             if (closed) {
                 return;
@@ -704,14 +764,27 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
                 }
                 return;
             }
-            expired = now - lastActivity > idleNanos;
-            if (expired && request == null && writes.isEmpty()) {
-                closeNow();
+            if (request == null && writes.isEmpty()) {
+                boolean waitingForHead = headStart != 0;
+                if (waitingForHead ? now - headStart > limits.headerTimeout().toNanos()
+                        : now - idleSince > limits.keepAliveTimeout().toNanos()) {
+                    closeNow();
+                }
                 return;
             }
+            if (inputShut && probes == 1 && writes.isEmpty() && now - probedAt > PROBE_SPACING_NANOS) {
+                probed = probeDeparture();
+            }
+            expired = now - lastActivity > limits.idleTimeout().toNanos();
+            if (!expired && request != null && demand != null && !messageDone
+                    && now - lastActivity > limits.bodyTimeout().toNanos()) {
+                expired = true;
+                why = "request body read timeout";
+            }
         }
+        complete(probed);
         if (expired) {
-            fail(new TimeoutException("idle timeout"));
+            fail(new TimeoutException(why));
         }
     }
 

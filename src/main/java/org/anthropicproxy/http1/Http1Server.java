@@ -24,18 +24,26 @@ public final class Http1Server implements AutoCloseable {
     private final int requestedPort;
     private final Request.Handler handler;
     private final int maxHeaderBytes;
-    private final long idleNanos;
+    private final ConnectionLimits limits;
     private final IoLoop loop;
     private final Set<Http1Connection> connections = ConcurrentHashMap.newKeySet();
     private ServerSocketChannel acceptor;
     private int port;
 
+    private SelectionKey acceptKey;
+    /** Set while accepting is paused after a failed accept (out of file descriptors): the sweep re-arms it. */
+    private volatile boolean acceptPaused;
+
     public Http1Server(String host, int port, Request.Handler handler, int maxHeaderBytes, Duration idleTimeout) {
+        this(host, port, handler, maxHeaderBytes, ConnectionLimits.idle(idleTimeout));
+    }
+
+    public Http1Server(String host, int port, Request.Handler handler, int maxHeaderBytes, ConnectionLimits limits) {
         this.host = host;
         this.requestedPort = port;
         this.handler = handler;
         this.maxHeaderBytes = maxHeaderBytes;
-        this.idleNanos = idleTimeout.toNanos();
+        this.limits = limits;
         this.loop = new IoLoop("proxy-io", this::sweep, 500);
     }
 
@@ -49,7 +57,7 @@ public final class Http1Server implements AutoCloseable {
         CountDownLatch registered = new CountDownLatch(1);
         loop.execute(() -> {
             try {
-                acceptor.register(loop.selector(), SelectionKey.OP_ACCEPT, (IoLoop.Ready) ops -> accept());
+                acceptKey = acceptor.register(loop.selector(), SelectionKey.OP_ACCEPT, (IoLoop.Ready) ops -> accept());
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             } finally {
@@ -76,6 +84,10 @@ public final class Http1Server implements AutoCloseable {
         SocketChannel channel;
         try {
             while ((channel = acceptor.accept()) != null) {
+                if (connections.size() >= limits.maxConnections()) {
+                    channel.close(); // at the cap: refused at once rather than held unread (ConnectionLimitsIT)
+                    continue;
+                }
                 try {
                     channel.configureBlocking(false);
                     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -87,7 +99,13 @@ public final class Http1Server implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            // the acceptor closed (stopAccepting) or a transient accept failure: the next readiness retries
+            // out of file descriptors (EMFILE) or another accept failure: the pending connection stays in the backlog
+            // and the selector would report it again at once, a spinning core; accepting pauses until the next
+            // sweep instead (AcceptBackoffIT)
+            if (acceptor.isOpen() && acceptKey != null && acceptKey.isValid()) {
+                acceptKey.interestOps(0);
+                acceptPaused = true;
+            }
         }
     }
 
@@ -98,7 +116,11 @@ public final class Http1Server implements AutoCloseable {
     private void sweep() {
         long now = System.nanoTime();
         for (Http1Connection c : connections) {
-            c.checkIdle(now, idleNanos);
+            c.checkIdle(now, limits);
+        }
+        if (acceptPaused && acceptKey != null && acceptKey.isValid()) {
+            acceptPaused = false;
+            acceptKey.interestOps(SelectionKey.OP_ACCEPT);
         }
     }
 

@@ -23,8 +23,9 @@ public final class HeaderPolicy {
     /** The client's headers minus hop-by-hop ones and its own credentials, plus the provider's extra headers. */
     public static HttpFields.Mutable upstream(HttpFields client, Map<String, String> extra) {
         HttpFields.Mutable out = HttpFields.build(client.size() + extra.size() + 2);
+        Set<String> listed = connectionListed(client);
         for (HttpField f : client) {
-            if (!NOT_FORWARDED_UP.contains(f.getLowerCaseName())) {
+            if (!NOT_FORWARDED_UP.contains(f.getLowerCaseName()) && !listed.contains(f.getLowerCaseName())) {
                 out.add(f);
             }
         }
@@ -35,11 +36,31 @@ public final class HeaderPolicy {
     /** The upstream's response headers worth giving the client (request-id, rate-limit, retry-after, content-type…). */
     public static HttpFields.Mutable downstream(HttpFields upstream) {
         HttpFields.Mutable out = HttpFields.build(upstream.size());
+        Set<String> listed = connectionListed(upstream);
         for (HttpField f : upstream) {
-            if (!NOT_FORWARDED_DOWN.contains(f.getLowerCaseName())) {
+            if (!NOT_FORWARDED_DOWN.contains(f.getLowerCaseName()) && !listed.contains(f.getLowerCaseName())) {
                 out.add(f);
             }
         }
         return out;
+    }
+
+    /** The header names a {@code Connection} header lists: hop-by-hop by that listing (RFC 9110 §7.6.1). */
+    private static Set<String> connectionListed(HttpFields headers) {
+        Set<String> names = null;
+        for (HttpField f : headers) {
+            if (f.getLowerCaseName().equals("connection") && f.getValue() != null) {
+                for (String token : f.getValue().split(",")) {
+                    String name = token.trim().toLowerCase(java.util.Locale.ROOT);
+                    if (!name.isEmpty()) {
+                        if (names == null) {
+                            names = new java.util.HashSet<>();
+                        }
+                        names.add(name);
+                    }
+                }
+            }
+        }
+        return names == null ? Set.of() : names;
     }
 }

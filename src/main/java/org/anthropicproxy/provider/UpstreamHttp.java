@@ -280,9 +280,25 @@ public final class UpstreamHttp implements AutoCloseable {
     /** {@link #post} without waiting: completes when the headers arrive, or with a {@link NoAnswerException}. */
     public CompletableFuture<Exchange> postAsync(URI uri, HttpFields headers, byte[] body) {
         if (leanClient != null) {
-            return leanStreaming(uri, leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout()));
+            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+            return abortOnCancel(leanStreaming(uri, x), x::abort);
         }
-        return sendStreaming(postRequest(uri, headers, body), uri);
+        Request req = postRequest(uri, headers, body);
+        return abortOnCancel(sendStreaming(req, uri), req::abort);
+    }
+
+    /**
+     * A caller that cancels the answer it waits for (its client left) gives the upstream request up at once, its
+     * connection closed (hostile.ClientDepartureIT).
+     */
+    private static CompletableFuture<Exchange> abortOnCancel(CompletableFuture<Exchange> answer,
+                                                             java.util.function.Consumer<Throwable> abort) {
+        answer.whenComplete((x, failure) -> {
+            if (failure instanceof java.util.concurrent.CancellationException) {
+                abort.accept(new IOException("client disconnected"));
+            }
+        });
+        return answer;
     }
 
     /**
@@ -302,9 +318,11 @@ public final class UpstreamHttp implements AutoCloseable {
     /** {@link #postForWhole} without waiting. */
     public CompletableFuture<Exchange> postForWholeAsync(URI uri, HttpFields headers, byte[] body, int limit) {
         if (leanClient != null) {
-            return leanWhole(uri, leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout()), limit);
+            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+            return abortOnCancel(leanWhole(uri, x, limit), x::abort);
         }
-        return sendForWhole(postRequest(uri, headers, body), uri, limit);
+        Request req = postRequest(uri, headers, body);
+        return abortOnCancel(sendForWhole(req, uri, limit), req::abort);
     }
 
     public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {

@@ -14,19 +14,24 @@ import org.eclipse.jetty.util.thread.Invocable;
  */
 final class AsyncBody implements Invocable.Task {
 
+    /** What is preallocated at most: more grows as bytes arrive, never from the declared length alone. */
+    private static final int FIRST_BUFFER = 64 * 1024;
+
     private final Request request;
-    private final byte[] body;
+    private final int length;
+    private byte[] body;
     private final CompletableFuture<byte[]> done = new CompletableFuture<>();
     private int filled;
 
     private AsyncBody(Request request, int length) {
         this.request = request;
-        this.body = new byte[length];
+        this.length = length;
+        this.body = new byte[Math.min(length, FIRST_BUFFER)];
     }
 
     /** The body of {@code request}, whose {@code content-length} is {@code length}. */
-    static CompletableFuture<byte[]> read(Request request, int length) {
-        AsyncBody reader = new AsyncBody(request, length);
+    static CompletableFuture<byte[]> read(Request request, long length) {
+        AsyncBody reader = new AsyncBody(request, (int) length);
         reader.run();
         return reader.done;
     }
@@ -45,18 +50,21 @@ final class AsyncBody implements Invocable.Task {
             }
             ByteBuffer bytes = chunk.getByteBuffer();
             int n = bytes.remaining();
-            if (n > body.length - filled) {
+            if (n > length - filled) {
                 // the server stops at the content-length; a chunk past it would be a bug, not a client's fault
                 chunk.release();
                 done.completeExceptionally(new IllegalStateException("request content longer than its content-length"));
                 return;
+            }
+            if (n > body.length - filled) {
+                body = java.util.Arrays.copyOf(body, (int) Math.min(length, Math.max(filled + n, 2L * body.length)));
             }
             bytes.get(body, filled, n);
             filled += n;
             boolean last = chunk.isLast();
             chunk.release();
             if (last) {
-                if (filled < body.length) {
+                if (filled < length) {
                     done.completeExceptionally(new EOFException());
                 } else {
                     done.complete(body);

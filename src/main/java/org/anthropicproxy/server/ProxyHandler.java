@@ -49,6 +49,8 @@ final class ProxyHandler extends Handler.Abstract {
     private static final Set<String> OPEN = Set.of("/", "/api/hello", "/health");
     private static final String BODY_READ = ProxyHandler.class.getName() + ".bodyRead";
     private static final String KEY_ID = ProxyHandler.class.getName() + ".keyId";
+    /** Set while a concurrency permit taken before the body was read waits for the route that serves the request. */
+    private static final String PERMIT = ProxyHandler.class.getName() + ".permit";
     /**
      * Set when the body was read only in part (over the limit and beyond what is worth draining before the answer):
      * the stream of the rest, dropped for a while after the answer ({@link #LINGER_NANOS}), or TRUE when the body
@@ -100,13 +102,31 @@ final class ProxyHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         inFlight.incrementAndGet();
+        try {
+            dispatch(request, response, callback);
+        } catch (Throwable t) {
+            // nothing will finish this request: its count and a permit it took go now (HeapBeforeAuthIT)
+            inFlight.decrementAndGet();
+            releaseHeldPermit(request);
+            throw t;
+        }
+        return true;
+    }
+
+    /**
+     * A message whose client is let in and under the concurrency limit has its body read here as it arrives; any
+     * other request goes to a virtual thread, where a refusal is answered before a byte of the body is read.
+     */
+    private void dispatch(Request request, Response response, Callback callback) {
         long start = System.nanoTime();
         String method = request.getMethod();
         String path = request.getHttpURI().getPath();
         long length = request.getLength();
-        if (method.equals("POST") && MESSAGES.contains(path) && length > 0 && length <= settings.maxBodyBytes() && !shuttingDown) {
+        if (method.equals("POST") && MESSAGES.contains(path) && length > 0 && length <= settings.maxBodyBytes() && !shuttingDown
+                && auth.check(request.getHeaders()) != ClientAuth.Access.DENIED && concurrency.tryAcquire()) {
+            request.setAttribute(PERMIT, Boolean.TRUE);
             request.setAttribute(BODY_READ, Boolean.TRUE);
-            AsyncBody.read(request, (int) length).whenComplete((body, failure) -> {
+            AsyncBody.read(request, length).whenComplete((body, failure) -> {
                 Body read = new Body(body, failure);
                 if (failure == null && length <= MAX_BODY_SERVED_ON_IO_THREAD) {
                     serve(request, response, callback, start, method, path, read);
@@ -122,7 +142,17 @@ final class ProxyHandler extends Handler.Abstract {
         } else {
             VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, null));
         }
-        return true;
+    }
+
+    /** The concurrency permit taken before the body was read, handed to the route that serves the request. */
+    private boolean takeHeldPermit(Request request) {
+        return request.removeAttribute(PERMIT) != null;
+    }
+
+    private void releaseHeldPermit(Request request) {
+        if (takeHeldPermit(request)) {
+            concurrency.release();
+        }
     }
 
     /** A body read before routing (on the I/O thread), or why it could not be. */
@@ -150,6 +180,7 @@ final class ProxyHandler extends Handler.Abstract {
         }
         // most requests are done here; a message served asynchronously ends on the thread that writes its answer
         served.whenComplete((s, failure) -> {
+            releaseHeldPermit(request); // when no route took it (shutting down, a bug)
             if (failure != null) {
                 internalError(sink, callback, requestId, method, path, failure);
             } else {
@@ -167,6 +198,12 @@ final class ProxyHandler extends Handler.Abstract {
      */
     private static boolean keepAliveAfterAnswer(Request request) {
         if (request.getAttribute(BODY_READ) == null) {
+            if (expectsContinue(request)) {
+                // the client waits for a 100 before sending its body: none comes, the connection closes after the answer
+                request.setAttribute(BODY_READ, Boolean.TRUE);
+                request.setAttribute(BODY_LEFT, Boolean.TRUE);
+                return false;
+            }
             long length = request.getLength();
             if (length >= 0 && length <= DISCARD_LIMIT) {
                 return true;
@@ -277,7 +314,7 @@ final class ProxyHandler extends Handler.Abstract {
             return done(Served.plain());
         }
         if (MESSAGES.contains(path) || COUNT_TOKENS.contains(path)) {
-            if (!concurrency.tryAcquire()) {
+            if (!takeHeldPermit(request) && !concurrency.tryAcquire()) {
                 error(sink, 529, "overloaded_error", "the proxy is at its limit of " + settings.maxConcurrentRequests()
                         + " concurrent requests; retry shortly");
                 return done(Served.note("over concurrency limit"));
@@ -380,16 +417,20 @@ final class ProxyHandler extends Handler.Abstract {
         // never closed: closing before the end of the content fails the request, and the answer with it
         InputStream in = Content.Source.asInputStream(request);
         if (declared > max) {
-            bodyLeftIf(request, !drop(in, Math.min(declared, 2 * max), Long.MAX_VALUE), in);
+            if (expectsContinue(request)) {
+                request.setAttribute(BODY_LEFT, Boolean.TRUE); // refused before it is sent: no 100, no upload
+            } else {
+                bodyLeftIf(request, !drop(in, Math.min(declared, 2 * max), Long.MAX_VALUE), in);
+            }
             error(sink, 413, "request_too_large", "Request body is " + declared + " bytes; the limit is " + max + " bytes");
             return null;
         }
         byte[] body;
         try {
             if (declared >= 0) {
-                // the usual case (Content-Length): straight into an array of that size, no growing and copying
-                body = new byte[(int) declared];
-                if (in.readNBytes(body, 0, body.length) < body.length) {
+                // collected as it arrives, never allocated from the declared length alone (HeapBeforeAuthIT)
+                body = in.readNBytes((int) declared);
+                if (body.length < declared) {
                     throw new EOFException();
                 }
                 // and the end of the content: a request whose end was not read makes the server close the connection
@@ -410,6 +451,11 @@ final class ProxyHandler extends Handler.Abstract {
             return null;
         }
         return body;
+    }
+
+    private static boolean expectsContinue(Request request) {
+        String expect = request.getHeaders().get("expect");
+        return expect != null && expect.equalsIgnoreCase("100-continue");
     }
 
     private static void bodyLeftIf(Request request, boolean left, InputStream rest) {

@@ -2,6 +2,7 @@ package org.anthropicproxy.server;
 
 import java.net.InetSocketAddress;
 import org.anthropicproxy.config.ServerSettings;
+import org.anthropicproxy.http1.ConnectionLimits;
 import org.anthropicproxy.http1.Http1Server;
 import org.anthropicproxy.provider.Router;
 import org.anthropicproxy.provider.UpstreamHttp;
@@ -50,7 +51,9 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private Engine lean(ServerSettings settings, java.time.Duration idle) {
-        Http1Server server = new Http1Server(settings.host(), settings.port(), handler, settings.maxHeaderBytes(), idle);
+        Http1Server server = new Http1Server(settings.host(), settings.port(), handler, settings.maxHeaderBytes(),
+                new ConnectionLimits(settings.clientHeaderTimeout(), settings.keepAliveTimeout(),
+                        settings.clientBodyTimeout(), idle, settings.maxConnections()));
         return new Engine(server::start, server::port, server::stopAccepting, server::close);
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +65,23 @@ class ConfigLoaderTest {
         assertThat(c.quotaStore()).isEqualTo("q.json");
         ProxyConfig d = load("server: {port: \"${PORT:-9001}\"}", Map.of(), CliOverrides.none());
         assertThat(d.server().port()).isEqualTo(9001);
+    }
+
+    @Test
+    void clientDeadlinesAndTheConnectionCapHaveNginxLikeDefaultsAndAreRead() throws Exception {
+        ProxyConfig d = load("route: [hybrid]", Map.of(), CliOverrides.none());
+        assertThat(d.server().clientHeaderTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(d.server().keepAliveTimeout()).isEqualTo(Duration.ofSeconds(75));
+        assertThat(d.server().clientBodyTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(d.server().maxConnections()).isEqualTo(10_000);
+        ProxyConfig c = load("server: {client_header_timeout: 2s, keep_alive_timeout: 3s, client_body_timeout: 4s, max_connections: 50}",
+                Map.of(), CliOverrides.none());
+        assertThat(c.server().clientHeaderTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.server().keepAliveTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.server().clientBodyTimeout()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(c.server().maxConnections()).isEqualTo(50);
+        assertThatThrownBy(() -> load("server: {max_connections: 0}", Map.of(), CliOverrides.none()))
+                .hasMessageContaining("server.max_connections");
     }
 
     @Test

@@ -528,7 +528,7 @@ class Http1ServerEdgeTest {
                 s.getOutputStream().write(request("POST", path, body, chunked, rnd));
                 s.shutdownOutput();
                 InputStream in = new BufferedInputStream(s.getInputStream());
-                RawHttpExchange.Answer a = RawHttpExchange.read(in);
+                RawHttpExchange.Answer a = RawHttpExchange.readFinal(in);
                 assertThat(a.status()).as(path + " chunked=" + chunked).isEqualTo(200);
                 assertThat(a.body()).as(path + " chunked=" + chunked).isEqualTo(body);
                 assertClosedByServer(s, in, Duration.ofSeconds(5));
@@ -539,7 +539,7 @@ class Http1ServerEdgeTest {
         s.getOutputStream().write(ascii("GET /stream?parts=5&delay=20 HTTP/1.1\r\nhost: h\r\n\r\n"));
         s.shutdownOutput();
         InputStream in = new BufferedInputStream(s.getInputStream());
-        RawHttpExchange.Answer a = RawHttpExchange.read(in);
+        RawHttpExchange.Answer a = RawHttpExchange.readFinal(in);
         assertThat(a.status()).isEqualTo(200);
         assertThat(a.bodyText()).isEqualTo("part0\npart1\npart2\npart3\npart4\n");
         assertClosedByServer(s, in, Duration.ofSeconds(5));

@@ -48,12 +48,25 @@ public final class RawHttpExchange {
             } catch (IOException e) {
                 // the server may answer (and close) before reading everything: read what it said
             }
-            return read(s.getInputStream());
+            return halfClose ? readFinal(s.getInputStream()) : read(s.getInputStream());
         }
     }
 
     public static Answer send(int port, String request, boolean halfClose, Duration timeout) throws IOException {
         return send(port, request.getBytes(StandardCharsets.ISO_8859_1), halfClose, timeout);
+    }
+
+    /**
+     * Reads the final response, skipping interim (1xx) ones as HTTP/1.1 clients do (RFC 9110 §15.2): a server may
+     * send one unasked, as the proxy does to a client that ended its input while it waits for an answer.
+     */
+    public static Answer readFinal(InputStream in) throws IOException {
+        while (true) {
+            Answer a = read(in);
+            if (a.status() < 100 || a.status() >= 200) {
+                return a;
+            }
+        }
     }
 
     /** Reads one response: status line, headers, then a body by content-length, chunked, or up to EOF. */

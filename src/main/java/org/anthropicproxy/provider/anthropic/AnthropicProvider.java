@@ -99,6 +99,8 @@ public final class AnthropicProvider implements Provider {
             return Failures.noCredential(name(), e, upstreamModel);
         }
         UpstreamHttp.Exchange ex;
+        // a client gone before the answer ends the wait, which gives the upstream request up (ClientDepartureIT)
+        client.onClientGone(Thread.currentThread()::interrupt);
         try {
             ex = post(uri, headers(call, credential), body, stream);
         } catch (UpstreamHttp.NoAnswerException e) {
@@ -106,6 +108,8 @@ public final class AnthropicProvider implements Provider {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(upstreamModel);
+        } finally {
+            client.onClientGone(() -> { });
         }
         return answered(call, client, uri, body, stream, upstreamModel, credential, ex);
     }
@@ -131,7 +135,11 @@ public final class AnthropicProvider implements Provider {
         CompletableFuture<UpstreamHttp.Exchange> sent = stream
                 ? http.postAsync(uri, headers, body)
                 : http.postForWholeAsync(uri, headers, body, MAX_RESPONSE_BODY);
+        client.onClientGone(() -> sent.cancel(false)); // before the answer: the upstream request is given up
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
+            if (failure instanceof java.util.concurrent.CancellationException) {
+                return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(upstreamModel));
+            }
             if (failure != null) {
                 return CompletableFuture.<Outcome>completedFuture(Failures.notAnswered(failure, upstreamModel));
             }

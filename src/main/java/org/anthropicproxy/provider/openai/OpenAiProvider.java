@@ -152,14 +152,20 @@ public final class OpenAiProvider implements Provider {
         } catch (CredentialUnavailableException e) {
             return Failures.noCredential(name(), e, p.upstreamModel());
         }
+        UpstreamHttp.Exchange ex;
+        // a client gone before the answer ends the wait, which gives the upstream request up (ClientDepartureIT)
+        client.onClientGone(Thread.currentThread()::interrupt);
         try {
-            return answered(call, client, p, credential, post(credential, p.mapped().upstreamStreams(), p.body()));
+            ex = post(credential, p.mapped().upstreamStreams(), p.body());
         } catch (UpstreamHttp.NoAnswerException e) {
             return Failures.noAnswer(e, p.upstreamModel());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(p.upstreamModel());
+        } finally {
+            client.onClientGone(() -> { });
         }
+        return answered(call, client, p, credential, ex);
     }
 
     /**
@@ -195,7 +201,11 @@ public final class OpenAiProvider implements Provider {
         // message_start's estimate, counted here while the upstream works on its answer: the one I/O thread that
         // receives the upstream's answers should only translate
         long quickEstimate = streams ? p.quickInputEstimate().getAsLong() : 0;
+        client.onClientGone(() -> sent.cancel(false)); // before the answer: the upstream request is given up
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
+            if (failure instanceof java.util.concurrent.CancellationException) {
+                return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(p.upstreamModel()));
+            }
             if (failure != null) {
                 return CompletableFuture.completedFuture(Failures.notAnswered(failure, p.upstreamModel()));
             }
