@@ -1,5 +1,6 @@
 package org.anthropicproxy.cli;
 
+import java.util.Locale;
 import org.anthropicproxy.config.ProxyConfig;
 import org.anthropicproxy.observe.LogFileClaim;
 import org.anthropicproxy.observe.LogFlusher;
@@ -23,7 +24,7 @@ final class LogSetup {
                     + claimed.file() + " (give each its own with --log-file FILE)");
         }
         System.setProperty("anthropic.proxy.log.file", claimed.file().toString());
-        System.setProperty("anthropic.proxy.log.level", level.toUpperCase());
+        System.setProperty("anthropic.proxy.log.level", level.toUpperCase(Locale.ROOT));
         LogFlusher.start();
     }
 

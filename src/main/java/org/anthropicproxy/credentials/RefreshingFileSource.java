@@ -81,6 +81,7 @@ final class RefreshingFileSource implements CredentialSource {
      * @param lookedAtBefore    sources tried before this file (e.g. env variables), for "no credential" messages
      * @param sourceWhenMissing what {@link #status()} names while no file is found
      */
+    @SuppressWarnings("FutureReturnValueIgnored") // the watch runs until close() stops the scheduler; watchTick logs its own failures
     RefreshingFileSource(String name, TokenFileFormat format, TokenFileLocator locator, List<String> lookedAtBefore,
                          String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval,
                          RefreshHttp outbound) {

@@ -112,6 +112,7 @@ public final class Metrics {
      * One finished request, as the access log saw it. The request is counted last, so a scrape that sees it counted
      * also sees its latency and tokens.
      */
+    @SuppressWarnings("ReferenceEquality") // Usage.NONE is a sentinel: "no usage reported", unlike a zero usage
     void record(AccessLog.Entry e) {
         String endpoint = endpoint(e.path());
         String provider = orNone(e.provider());
@@ -200,7 +201,7 @@ public final class Metrics {
         if (n > 0) {
             tokenCounters.computeIfAbsent(new TokenTags(provider, type), t -> Counter.builder("anthropic_proxy.tokens")
                     .description("Tokens reported by upstreams, by provider and kind")
-                    .tag("provider", t.provider()).tag("type", t.type()).register(registry)).increment(n);
+                    .tag("provider", t.provider()).tag("type", t.type()).register(registry)).increment((double) n);
         }
     }
 

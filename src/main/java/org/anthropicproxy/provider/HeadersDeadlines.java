@@ -45,6 +45,7 @@ final class HeadersDeadlines implements AutoCloseable {
         return pending.size();
     }
 
+    @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // pending is a concurrent set: its iterator tolerates removal
     private void sweep(long periodMillis) {
         while (!Thread.currentThread().isInterrupted()) {
             try {

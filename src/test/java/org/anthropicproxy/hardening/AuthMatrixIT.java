@@ -173,7 +173,7 @@ class AuthMatrixIT {
                     .timeout(Duration.ofSeconds(10))
                     .method(get ? "GET" : "POST", get ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(BODY));
             if (headers != null) {
-                for (String h : headers.split(";")) {
+                for (String h : headers.split(";", -1)) {
                     String[] kv = h.split("=", 2);
                     b.header(kv[0], kv[1]);
                 }

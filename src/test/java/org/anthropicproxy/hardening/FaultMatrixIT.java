@@ -119,7 +119,7 @@ class FaultMatrixIT {
     private static List<String> events(String kind) {
         String text = Fixtures.text(kind.equals("anthropic") ? "anthropic/stream-text.sse" : "openai/stream-text-include-usage.sse");
         List<String> out = new ArrayList<>();
-        for (String e : text.replace("\r\n", "\n").split("\n\n")) {
+        for (String e : text.replace("\r\n", "\n").split("\n\n", -1)) {
             if (!e.isBlank()) {
                 out.add(e + "\n\n");
             }

@@ -257,7 +257,7 @@ class ForwardProxyIT {
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(httpsRefresh.nativeCalls()).isEqualTo(1);
             assertThat(tlsUpstream.last().header("x-api-key")).isEqualTo(httpsRefresh.accessToken(1));
-            assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + httpsRefresh.hostAndPort().split(":")[1])).isEqualTo(1);
+            assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + httpsRefresh.hostAndPort().split(":", -1)[1])).isEqualTo(1);
 
             HttpResponse<String> rb = proxy.post("/v1/messages",
                     "{\"model\":\"b-model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.config.CliOverrides;
@@ -89,7 +90,7 @@ class MetricsIT {
         HttpResponse<String> r = proxy.get("/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct ->
-                assertThat(ct.replace(" ", "").toLowerCase()).isEqualTo("text/plain;version=0.0.4;charset=utf-8"));
+                assertThat(ct.replace(" ", "").toLowerCase(Locale.ROOT)).isEqualTo("text/plain;version=0.0.4;charset=utf-8"));
         return PrometheusText.parse(r.body());
     }
 

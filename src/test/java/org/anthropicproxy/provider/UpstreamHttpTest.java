@@ -37,7 +37,7 @@ class UpstreamHttpTest {
         });
              UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(300)))) {
             long t0 = System.nanoTime();
-            assertThatThrownBy(() -> http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes()))
+            assertThatThrownBy(() -> http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes(StandardCharsets.UTF_8)))
                     .isInstanceOfSatisfying(UpstreamHttp.NoAnswerException.class, e -> {
                         assertThat(e.timeout()).isTrue();
                         assertThat(e.getMessage()).contains("sent no response headers within");
@@ -54,7 +54,7 @@ class UpstreamHttpTest {
         try (SocketUpstream up = new SocketUpstream(c -> c.readRequest().head(200, "application/json").write("{\"ok\":1}"));
              UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(300)))) {
             for (int i = 0; i < 5; i++) {
-                try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes())) {
+                try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes(StandardCharsets.UTF_8))) {
                     assertThat(ex.status()).isEqualTo(200);
                     assertThat(new String(ex.readBody(1024), StandardCharsets.UTF_8)).isEqualTo("{\"ok\":1}");
                 }
@@ -71,8 +71,8 @@ class UpstreamHttpTest {
             URI uri = URI.create(up.baseUrl() + "/v1/messages");
             for (int status : new int[] {401, 401, 407, 200, 429, 401}) {
                 HttpFields h = HttpFields.build().add("content-type", "application/json").add("x-status", Integer.toString(status));
-                try (UpstreamHttp.Exchange whole = http.postForWhole(uri, h, "{}".getBytes(), 1 << 20);
-                     UpstreamHttp.Exchange streamed = http.post(uri, h, "{}".getBytes())) {
+                try (UpstreamHttp.Exchange whole = http.postForWhole(uri, h, "{}".getBytes(StandardCharsets.UTF_8), 1 << 20);
+                     UpstreamHttp.Exchange streamed = http.post(uri, h, "{}".getBytes(StandardCharsets.UTF_8))) {
                     assertThat(whole.status()).isEqualTo(status);
                     assertThat(new String(whole.readBody(1 << 20), StandardCharsets.UTF_8)).as("whole %d", status).isEqualTo(error);
                     assertThat(streamed.status()).isEqualTo(status);
@@ -87,7 +87,7 @@ class UpstreamHttpTest {
         try (SocketUpstream up = new SocketUpstream(c -> c.readRequest().head(200, "text/event-stream")
                 .write("event: ping\ndata: {}\n\n").pause(Duration.ofMillis(900)).write("event: end\ndata: {}\n\n"));
              UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(200)))) {
-            try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes())) {
+            try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes(StandardCharsets.UTF_8))) {
                 assertThat(http.pendingHeaderDeadlines()).as("the headers deadline ends with the headers").isZero();
                 // the body takes longer than the headers deadline, and arrives whole
                 assertThat(new String(ex.body().readAllBytes(), StandardCharsets.UTF_8))

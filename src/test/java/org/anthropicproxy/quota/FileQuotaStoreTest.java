@@ -250,10 +250,10 @@ class FileQuotaStoreTest {
                 }));
             }
             for (Future<?> f : futures) f.get();
-            assertThat(store.get("p").requestCount()).isEqualTo(threads * each);
+            assertThat(store.get("p").requestCount()).isEqualTo((long) threads * each);
         }
         try (FileQuotaStore again = new FileQuotaStore(file)) {
-            assertThat(again.get("p").requestCount()).isEqualTo(threads * each);
+            assertThat(again.get("p").requestCount()).isEqualTo((long) threads * each);
             assertThat(again.all()).hasSize(threads + 1);
         }
     }

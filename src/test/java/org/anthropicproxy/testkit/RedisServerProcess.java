@@ -1,6 +1,7 @@
 package org.anthropicproxy.testkit;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -79,7 +80,7 @@ public final class RedisServerProcess implements AutoCloseable {
     static Path findBinary() {
         List<Path> candidates = new ArrayList<>();
         String path = System.getenv("PATH");
-        if (path != null) for (String d : path.split(java.io.File.pathSeparator)) if (!d.isBlank()) candidates.add(Path.of(d));
+        if (path != null) for (String d : path.split(File.pathSeparator, -1)) if (!d.isBlank()) candidates.add(Path.of(d));
         for (String d : FALLBACK_DIRS) candidates.add(Path.of(d));
         for (Path d : candidates) {
             Path p = d.resolve("redis-server");

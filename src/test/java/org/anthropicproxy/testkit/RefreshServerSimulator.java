@@ -283,7 +283,10 @@ public final class RefreshServerSimulator implements AutoCloseable {
         if (body.isEmpty()) {
             return form;
         }
-        for (String pair : body.split("&")) {
+        for (String pair : body.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue; // "a=1&" and "a=1&&b=2" carry no empty field, as form parsers read them
+            }
             int eq = pair.indexOf('=');
             String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
             String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);

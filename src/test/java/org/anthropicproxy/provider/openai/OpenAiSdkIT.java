@@ -642,7 +642,7 @@ class OpenAiSdkIT {
 
     private static String reasoningOf(String sse) {
         StringBuilder sb = new StringBuilder();
-        for (String line : sse.split("\n")) {
+        for (String line : sse.split("\n", -1)) {
             if (line.startsWith("data: {")) {
                 JsonNode r = json(line.substring(6)).at("/choices/0/delta/reasoning_content");
                 if (r.isTextual()) {
@@ -753,7 +753,7 @@ class OpenAiSdkIT {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             String line = null;
             while (line == null && System.nanoTime() < deadline) {
-                synchronized (lines.list) {
+                synchronized (lines) {
                     line = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                             .filter(l -> l.startsWith("POST /v1/messages") && l.endsWith("_" + suffix)).findFirst().orElse(null);
                 }

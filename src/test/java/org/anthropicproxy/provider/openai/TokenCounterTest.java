@@ -76,7 +76,7 @@ class TokenCounterTest {
         long before = memo.tokenizedChars();
         assertThat(memo.countRequest(next)).isEqualTo(uncached.countRequest(next));
         JsonNode added = next.path("messages");
-        long newChars = added.get(added.size() - 2).path("content").get(0).path("input").toString().length()
+        long newChars = (long) added.get(added.size() - 2).path("content").get(0).path("input").toString().length()
                 + added.get(added.size() - 1).path("content").get(0).path("content").asText().length();
         assertThat(memo.tokenizedChars() - before).isEqualTo(newChars);
         // and the shared counter agrees

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.anthropicproxy.sse.SseParser;
 import org.anthropicproxy.testkit.Fixtures;
+import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.Test;
 
 /** Local token estimates are made only for figures the upstream does not report, and the tokenizer runs once at most. */
@@ -154,7 +155,7 @@ class UsageEstimateTest {
         t.onData("[DONE]");
         long exact = TokenCounter.shared().countText(piece.repeat(pieces));
         long est = deltas.get(0).path("usage").path("output_tokens").asLong();
-        assertThat((double) est).isCloseTo(exact, org.assertj.core.data.Percentage.withPercentage(2));
+        assertThat((double) est).isCloseTo((double) exact, Percentage.withPercentage(2));
     }
 
     @Test
@@ -247,7 +248,7 @@ class UsageEstimateTest {
         long quick = TokenCounter.quick().countRequest(req);
         assertThat(TokenCounter.quick().tokenizerCalls()).isEqualTo(before);
         long exact = new TokenCounter(0).countRequest(req);
-        assertThat((double) quick).as("same walk, close to the tokenizer on English").isCloseTo(exact,
-                org.assertj.core.data.Percentage.withPercentage(35));
+        assertThat((double) quick).as("same walk, close to the tokenizer on English").isCloseTo((double) exact,
+                Percentage.withPercentage(35));
     }
 }
