@@ -1,5 +1,6 @@
 package org.anthropicproxy.cli;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import org.anthropicproxy.config.ProxyConfig;
 import org.anthropicproxy.observe.LogFileClaim;
@@ -17,7 +18,7 @@ final class LogSetup {
     private static LogFileClaim.Claimed claimed;
 
     static void configure(String file, String level) {
-        claimed = LogFileClaim.claim(java.nio.file.Path.of(file));
+        claimed = LogFileClaim.claim(Path.of(file));
         if (claimed.moved()) {
             System.err.println("anthropic-proxy: " + claimed.wanted() + " is written by another anthropic-proxy"
                     + (claimed.holder() == null ? "" : " (pid " + claimed.holder() + ")") + "; this one logs to "

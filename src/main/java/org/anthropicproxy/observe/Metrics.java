@@ -15,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -173,7 +174,7 @@ public final class Metrics {
         gauge("anthropic_proxy.credential.last.refresh.timestamp.seconds", "Unix time of the last credential refresh attempt",
                 tag, p, x -> {
                     JsonNode at = credential(x).get("last_refresh_at");
-                    return at == null || at.isNull() ? Double.NaN : java.time.Instant.parse(at.asText()).getEpochSecond();
+                    return at == null || at.isNull() ? Double.NaN : Instant.parse(at.asText()).getEpochSecond();
                 });
     }
 

@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -194,7 +196,7 @@ class FuzzIT {
                     if (!ms.equals("MISSING")) fields.add("\"messages\":" + ms);
                     if (!s.equals("MISSING")) fields.add("\"stream\":" + s);
                     if (!x.equals("MISSING")) fields.add(x);
-                    java.util.Collections.rotate(fields, order);
+                    Collections.rotate(fields, order);
                     return ("{" + String.join(",", fields) + "}").getBytes(StandardCharsets.UTF_8);
                 });
     }
@@ -400,7 +402,7 @@ class FuzzIT {
     void garbageUpstreamStreamsEndWithMessageStopOrAnErrorEvent(@ForAll("upstreamGarbage") byte[] stream,
                                                                 @ForAll("splits") int[] splits) throws Exception {
         List<byte[]> parts = split(stream, splits);
-        garbageAnthropic.enqueue(new UpstreamScript(200, java.util.Map.of("content-type", "text/event-stream"), parts,
+        garbageAnthropic.enqueue(new UpstreamScript(200, Map.of("content-type", "text/event-stream"), parts,
                 Duration.ZERO, false, Duration.ZERO));
         HttpResponse<byte[]> r = post(garbagePassthrough, "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         String suite = "upstream-garbage (pass)";
@@ -420,7 +422,7 @@ class FuzzIT {
     @Property(tries = 400, shrinking = ShrinkingMode.OFF)
     void garbageOpenAiStreamsTranslateToAValidEventSequence(@ForAll("openaiGarbage") byte[] stream,
                                                             @ForAll("splits") int[] splits) throws Exception {
-        garbageOpenai.enqueue(new UpstreamScript(200, java.util.Map.of("content-type", "text/event-stream"), split(stream, splits),
+        garbageOpenai.enqueue(new UpstreamScript(200, Map.of("content-type", "text/event-stream"), split(stream, splits),
                 Duration.ZERO, false, Duration.ZERO));
         HttpResponse<byte[]> r = post(garbageTranslation, "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         String suite = "upstream-garbage (xlate)";

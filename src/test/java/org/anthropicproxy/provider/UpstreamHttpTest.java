@@ -1,5 +1,7 @@
 package org.anthropicproxy.provider;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.testkit.UpstreamScript;
 import org.anthropicproxy.testkit.UpstreamSimulator;
 
@@ -29,7 +31,7 @@ class UpstreamHttpTest {
 
     @Test
     void silentUpstreamEndsInHeadersTimeout() throws Exception {
-        java.util.concurrent.CountDownLatch peerClosed = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch peerClosed = new CountDownLatch(1);
         try (SocketUpstream up = new SocketUpstream(c -> {
             if (c.readRequest().awaitPeerClose(Duration.ofSeconds(20))) {
                 peerClosed.countDown();
@@ -44,7 +46,7 @@ class UpstreamHttpTest {
                     });
             // fired by the sweeper: not before the deadline
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
-            assertThat(peerClosed.await(5, java.util.concurrent.TimeUnit.SECONDS))
+            assertThat(peerClosed.await(5, TimeUnit.SECONDS))
                     .as("the aborted upstream connection is closed").isTrue();
         }
     }

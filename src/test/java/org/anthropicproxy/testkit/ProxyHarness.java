@@ -35,7 +35,7 @@ public final class ProxyHarness implements AutoCloseable {
         return start(yaml, env, cli, Clock.systemDefaultZone());
     }
 
-    public static ProxyHarness start(String yaml, Map<String, String> env, CliOverrides cli, java.time.Clock clock) {
+    public static ProxyHarness start(String yaml, Map<String, String> env, CliOverrides cli, Clock clock) {
         try {
             Path file = Files.createTempFile("proxy-config", ".yaml");
             Files.writeString(file, yaml);

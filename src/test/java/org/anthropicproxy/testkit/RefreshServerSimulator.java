@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A token refresh endpoint on 127.0.0.1 speaking both protocols:
@@ -75,7 +76,7 @@ public final class RefreshServerSimulator implements AutoCloseable {
     }
 
     /** Over TLS with {@code tls}'s certificate when not null ({@link TestCa#serverContext()}): the URLs are https. */
-    public RefreshServerSimulator(String tokenPrefix, javax.net.ssl.SSLContext tls) {
+    public RefreshServerSimulator(String tokenPrefix, SSLContext tls) {
         this.tokenPrefix = tokenPrefix;
         this.scheme = tls == null ? "http" : "https";
         try {

@@ -2,6 +2,7 @@ package org.anthropicproxy.provider.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,7 @@ class StreamEdgeCasesTest {
         ObjectNode c = JsonNodeFactory.instance.objectNode().put("id", "c1");
         ObjectNode ch = c.putArray("choices").addObject().put("index", 0);
         try {
-            ch.set("delta", new com.fasterxml.jackson.databind.ObjectMapper().readTree(deltaJson));
+            ch.set("delta", new ObjectMapper().readTree(deltaJson));
         } catch (Exception e) {
             throw new IllegalArgumentException(e);
         }

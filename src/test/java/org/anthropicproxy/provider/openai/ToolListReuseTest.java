@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.anthropicproxy.json.Json;
@@ -73,7 +74,7 @@ class ToolListReuseTest {
     }
 
     /** Everything a mapping shows: the bytes sent, the notes, the shortened names; or the refusal. */
-    private static String outcome(java.util.concurrent.Callable<MappedRequest> map) throws Exception {
+    private static String outcome(Callable<MappedRequest> map) throws Exception {
         MappedRequest m;
         try {
             m = map.call();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -101,7 +102,7 @@ class UsageEstimateTest {
             acc.event(type, json);
         }, "m", null, List.of(), OpenAiDialect.defaults(), "msg_x", () -> 77, true, counter);
         SseParser p = new SseParser(ev -> t.onData(ev.data()));
-        byte[] b = sse.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = sse.toString().getBytes(StandardCharsets.UTF_8);
         p.feed(b, 0, b.length);
         t.onUpstreamEnd();
         assertThat(types).endsWith("message_delta", "message_stop");
@@ -195,7 +196,7 @@ class UsageEstimateTest {
         }, "claude-client", ToolNameMap.identity(), List.of(), OpenAiDialect.defaults(), "msg_q", start, fin, true,
                 new TokenCounter(0));
         SseParser p = new SseParser(ev -> t.onData(ev.data()));
-        byte[] b = sse.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = sse.getBytes(StandardCharsets.UTF_8);
         p.feed(b, 0, b.length);
         t.onUpstreamEnd();
         return events;
@@ -210,7 +211,7 @@ class UsageEstimateTest {
     void quickStartEstimateThenUpstreamCountAndNoExactCount() {
         AtomicInteger exactAsked = new AtomicInteger();
         List<JsonNode> ev = translate(new String(Fixtures.bytes("openai/stream-text-include-usage.sse"),
-                java.nio.charset.StandardCharsets.UTF_8), () -> 77, () -> {
+                StandardCharsets.UTF_8), () -> 77, () -> {
                     exactAsked.incrementAndGet();
                     return 999;
                 });
