@@ -3,12 +3,15 @@ package org.anthropicproxy.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
@@ -215,9 +219,9 @@ public final class ClaudeCommand implements Callable<Integer> {
             // 401/403: a proxy that wants a key for /health is running all the same
             return r.statusCode() == 200 || r.statusCode() == 401 || r.statusCode() == 403 ? Optional.empty()
                     : Optional.of("GET /health answered " + r.statusCode());
-        } catch (java.net.ConnectException e) {
+        } catch (ConnectException e) {
             return Optional.of("connection refused");
-        } catch (java.net.http.HttpTimeoutException e) {
+        } catch (HttpTimeoutException e) {
             return Optional.of("no answer within " + timeout.toMillis() + " ms");
         } catch (IOException e) {
             return Optional.of(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
@@ -260,7 +264,7 @@ public final class ClaudeCommand implements Callable<Integer> {
         Files.createDirectories(log.getParent());
         // stdout repeats the log file's lines; stderr carries what comes before logging starts (bad flags, no port)
         Process p = new ProcessBuilder(cmd).directory(workDir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
@@ -273,7 +277,7 @@ public final class ClaudeCommand implements Callable<Integer> {
                 err.flush();
                 return null;
             }
-            if (p.waitFor(250, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (p.waitFor(250, TimeUnit.MILLISECONDS)) {
                 err.println("anthropic-proxy: the proxy exited with code " + p.exitValue() + " before answering; see " + log);
                 err.flush();
                 return 1;

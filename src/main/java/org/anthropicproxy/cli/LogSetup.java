@@ -1,5 +1,7 @@
 package org.anthropicproxy.cli;
 
+import java.nio.file.Path;
+import java.util.Locale;
 import org.anthropicproxy.config.ProxyConfig;
 import org.anthropicproxy.observe.LogFileClaim;
 import org.anthropicproxy.observe.LogFlusher;
@@ -16,14 +18,14 @@ final class LogSetup {
     private static LogFileClaim.Claimed claimed;
 
     static void configure(String file, String level) {
-        claimed = LogFileClaim.claim(java.nio.file.Path.of(file));
+        claimed = LogFileClaim.claim(Path.of(file));
         if (claimed.moved()) {
             System.err.println("anthropic-proxy: " + claimed.wanted() + " is written by another anthropic-proxy"
                     + (claimed.holder() == null ? "" : " (pid " + claimed.holder() + ")") + "; this one logs to "
                     + claimed.file() + " (give each its own with --log-file FILE)");
         }
         System.setProperty("anthropic.proxy.log.file", claimed.file().toString());
-        System.setProperty("anthropic.proxy.log.level", level.toUpperCase());
+        System.setProperty("anthropic.proxy.log.level", level.toUpperCase(Locale.ROOT));
         LogFlusher.start();
     }
 

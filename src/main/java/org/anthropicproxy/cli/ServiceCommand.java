@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -135,7 +136,7 @@ public final class ServiceCommand implements Callable<Integer> {
             Files.createDirectories(workDir);
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.writeString(tmp, unit);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             Path log = workDir.resolve(cfg.logFile()).normalize();
             out.println((replaced ? "replaced " : "wrote ") + file);
             out.println("  runs      " + String.join(" ", command));

@@ -1,6 +1,8 @@
 package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,6 +83,7 @@ final class RefreshingFileSource implements CredentialSource {
      * @param lookedAtBefore    sources tried before this file (e.g. env variables), for "no credential" messages
      * @param sourceWhenMissing what {@link #status()} names while no file is found
      */
+    @SuppressWarnings("FutureReturnValueIgnored") // the watch runs until close() stops the scheduler; watchTick logs its own failures
     RefreshingFileSource(String name, TokenFileFormat format, TokenFileLocator locator, List<String> lookedAtBefore,
                          String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval,
                          RefreshHttp outbound) {
@@ -411,7 +414,7 @@ final class RefreshingFileSource implements CredentialSource {
         long delay = Math.max(MIN_SCHEDULE_DELAY_MS, Duration.between(clock.instant(), when).toMillis());
         try {
             refreshTask = scheduler.schedule(this::backgroundRefresh, delay, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
+        } catch (RejectedExecutionException closing) {
             // close() raced with us
         }
     }
@@ -477,7 +480,7 @@ final class RefreshingFileSource implements CredentialSource {
         if (e instanceof ConnectException) {
             return "could not connect to the refresh endpoint";
         }
-        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(e, "the refresh endpoint");
+        Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(e, "the refresh endpoint");
         if (untrusted.isPresent()) {
             return untrusted.get();
         }

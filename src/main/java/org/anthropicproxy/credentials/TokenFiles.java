@@ -1,5 +1,6 @@
 package org.anthropicproxy.credentials;
 
+import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.files.AtomicFiles;
 
 import java.io.IOException;
@@ -29,7 +30,7 @@ final class TokenFiles {
             if (!a.isRegularFile()) {
                 return null;
             }
-            return new Stamp(path, a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS), a.size(),
+            return new Stamp(path, a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size(),
                     a.fileKey());
         } catch (IOException e) {
             return null;

@@ -178,6 +178,7 @@ public final class MessagesRequestScan {
         }
 
         /** The value of a member ({@code field} one of the constants, or null), whose first byte is {@code c}. */
+        @SuppressWarnings("ReferenceEquality") // field is one of the name constants or null, so identity is the test
         private void value(byte[] field, int c) throws InvalidRequestException {
             int start = j.pos;
             if (field == MODEL) {

@@ -1,10 +1,13 @@
 package org.anthropicproxy.net;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.net.ProxySelector;
 import java.net.SocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -161,7 +164,7 @@ public final class ProxyRules {
             }
 
             @Override
-            public void connectFailed(URI uri, SocketAddress sa, java.io.IOException ioe) {
+            public void connectFailed(URI uri, SocketAddress sa, IOException ioe) {
                 // the failure reaches the caller; nothing to remember
             }
         };
@@ -180,8 +183,8 @@ public final class ProxyRules {
             return false;
         }
         try {
-            return java.net.InetAddress.getByAddress(ip).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+            return InetAddress.getByAddress(ip).isLoopbackAddress();
+        } catch (UnknownHostException e) {
             return false;
         }
     }

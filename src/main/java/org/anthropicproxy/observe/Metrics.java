@@ -15,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -112,6 +113,7 @@ public final class Metrics {
      * One finished request, as the access log saw it. The request is counted last, so a scrape that sees it counted
      * also sees its latency and tokens.
      */
+    @SuppressWarnings("ReferenceEquality") // Usage.NONE is a sentinel: "no usage reported", unlike a zero usage
     void record(AccessLog.Entry e) {
         String endpoint = endpoint(e.path());
         String provider = orNone(e.provider());
@@ -172,7 +174,7 @@ public final class Metrics {
         gauge("anthropic_proxy.credential.last.refresh.timestamp.seconds", "Unix time of the last credential refresh attempt",
                 tag, p, x -> {
                     JsonNode at = credential(x).get("last_refresh_at");
-                    return at == null || at.isNull() ? Double.NaN : java.time.Instant.parse(at.asText()).getEpochSecond();
+                    return at == null || at.isNull() ? Double.NaN : Instant.parse(at.asText()).getEpochSecond();
                 });
     }
 
@@ -200,7 +202,7 @@ public final class Metrics {
         if (n > 0) {
             tokenCounters.computeIfAbsent(new TokenTags(provider, type), t -> Counter.builder("anthropic_proxy.tokens")
                     .description("Tokens reported by upstreams, by provider and kind")
-                    .tag("provider", t.provider()).tag("type", t.type()).register(registry)).increment(n);
+                    .tag("provider", t.provider()).tag("type", t.type()).register(registry)).increment((double) n);
         }
     }
 

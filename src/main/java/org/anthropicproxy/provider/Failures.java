@@ -1,8 +1,12 @@
 package org.anthropicproxy.provider;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.anthropicproxy.credentials.CredentialStatus;
 import org.anthropicproxy.credentials.CredentialUnavailableException;
 import org.anthropicproxy.json.ErrorBody;
@@ -45,7 +49,7 @@ public final class Failures {
     }
 
     private static Throwable unwrap(Throwable failure) {
-        return (failure instanceof java.util.concurrent.CompletionException || failure instanceof java.util.concurrent.ExecutionException)
+        return (failure instanceof CompletionException || failure instanceof ExecutionException)
                 && failure.getCause() != null ? failure.getCause() : failure;
     }
 
@@ -71,7 +75,7 @@ public final class Failures {
      */
     record NoCredential(String clause, byte[] body) implements Outcome.Replay {
         @Override
-        public void writeTo(ClientSink client) throws java.io.IOException {
+        public void writeTo(ClientSink client) throws IOException {
             client.respond(401, JSON_NO_RETRY, body);
         }
     }
@@ -86,7 +90,7 @@ public final class Failures {
         c.put("available", cs.available());
         if (cs.expiresAt() != null) {
             c.put("expires_at", cs.expiresAt().toString());
-            c.put("expires_in_seconds", Math.max(0, cs.expiresAt().getEpochSecond() - java.time.Instant.now().getEpochSecond()));
+            c.put("expires_in_seconds", Math.max(0, cs.expiresAt().getEpochSecond() - Instant.now().getEpochSecond()));
         }
         if (cs.lastRefreshAt() != null) {
             c.put("last_refresh_at", cs.lastRefreshAt().toString());

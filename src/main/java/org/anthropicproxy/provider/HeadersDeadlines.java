@@ -3,6 +3,7 @@ package org.anthropicproxy.provider;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The upstream's deadline for response headers, for all requests at once: one daemon thread sweeps the pending
@@ -18,7 +19,7 @@ final class HeadersDeadlines implements AutoCloseable {
         }
     }
 
-    record Entry(java.util.function.Consumer<Throwable> abort, long deadlineNanos) {
+    record Entry(Consumer<Throwable> abort, long deadlineNanos) {
     }
 
     private final Set<Entry> pending = ConcurrentHashMap.newKeySet();
@@ -29,7 +30,7 @@ final class HeadersDeadlines implements AutoCloseable {
         sweeper = Thread.ofPlatform().daemon().name("upstream-headers-deadlines").start(() -> sweep(period));
     }
 
-    Entry add(java.util.function.Consumer<Throwable> abort, long deadlineNanos) {
+    Entry add(Consumer<Throwable> abort, long deadlineNanos) {
         Entry e = new Entry(abort, deadlineNanos);
         pending.add(e);
         return e;
@@ -45,6 +46,7 @@ final class HeadersDeadlines implements AutoCloseable {
         return pending.size();
     }
 
+    @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // pending is a concurrent set: its iterator tolerates removal
     private void sweep(long periodMillis) {
         while (!Thread.currentThread().isInterrupted()) {
             try {

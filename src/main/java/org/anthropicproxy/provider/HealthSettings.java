@@ -1,6 +1,7 @@
 package org.anthropicproxy.provider;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.anthropicproxy.config.Durations;
 
@@ -73,7 +74,7 @@ public record HealthSettings(int consecutiveFailures, Duration baseEjection, Dur
     }
 
     private static Duration duration(Object v, String key) {
-        if (v == null || v instanceof Map || v instanceof java.util.List) {
+        if (v == null || v instanceof Map || v instanceof List) {
             throw new IllegalArgumentException(key + ": expected a duration like 30s or 5m, got '" + v + "'");
         }
         return Durations.parse(v, key);

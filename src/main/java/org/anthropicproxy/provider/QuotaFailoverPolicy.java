@@ -1,5 +1,6 @@
 package org.anthropicproxy.provider;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import org.anthropicproxy.quota.Classification;
@@ -19,10 +20,10 @@ public final class QuotaFailoverPolicy implements FailoverPolicy {
     private final QuotaService quota;
     private final Map<String, FailureClassifier> classifiers;
     private final HealthTracker health;
-    private final java.time.Clock clock;
+    private final Clock clock;
 
     public QuotaFailoverPolicy(QuotaService quota, Map<String, FailureClassifier> classifiers, HealthTracker health,
-                               java.time.Clock clock) {
+                               Clock clock) {
         this.quota = quota;
         this.classifiers = Map.copyOf(classifiers);
         this.health = health;

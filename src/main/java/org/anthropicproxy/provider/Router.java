@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import org.anthropicproxy.config.ModelRoute;
 import org.anthropicproxy.json.ErrorBody;
@@ -43,7 +44,7 @@ public final class Router implements AutoCloseable {
     private final List<PatternRoute> modelRoutes;
     private final FailoverPolicy policy;
     private final Clock clock;
-    private volatile java.util.function.BiConsumer<String, String> failoverListener = (from, to) -> { };
+    private volatile BiConsumer<String, String> failoverListener = (from, to) -> { };
 
     public Router(Map<String, Provider> providers, List<String> route, List<ModelRoute> modelRoutes,
                   FailoverPolicy policy, Clock clock) {
@@ -59,7 +60,7 @@ public final class Router implements AutoCloseable {
     }
 
     /** Told {@code (from, to)} each time a call moves on to the next provider of its chain (metrics). */
-    public void onFailover(java.util.function.BiConsumer<String, String> listener) {
+    public void onFailover(BiConsumer<String, String> listener) {
         this.failoverListener = listener;
     }
 

@@ -1,5 +1,6 @@
 package org.anthropicproxy.provider;
 
+import java.util.HashMap;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import org.anthropicproxy.config.ServerSettings;
@@ -17,7 +18,7 @@ public final class UpstreamClients implements AutoCloseable {
     private record Key(SSLContext tls, ProxyRules proxies) {
     }
 
-    private final Map<Key, UpstreamHttp> clients = new java.util.HashMap<>();
+    private final Map<Key, UpstreamHttp> clients = new HashMap<>();
 
     public UpstreamClients(ServerSettings settings) {
         this.settings = settings;

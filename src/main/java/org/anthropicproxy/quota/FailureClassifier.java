@@ -48,6 +48,7 @@ public final class FailureClassifier {
     private final List<String> textMarkers;
     private final Set<String> codeMarkers;
 
+    @SuppressWarnings("JavaTimeDefaultTimeZone") // reset times in bodies carry no zone: they are the user's local time
     public FailureClassifier(ClassifierSettings settings, Clock clock) {
         this.settings = settings == null ? ClassifierSettings.defaults() : settings;
         this.clock = clock == null ? Clock.systemDefaultZone() : clock; // body times without a zone are local times

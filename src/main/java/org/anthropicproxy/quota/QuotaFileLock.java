@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -89,7 +90,7 @@ final class QuotaFileLock implements AutoCloseable {
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
             // every write is a rename of a new file: a new file key (inode) even within one timestamp tick
-            return java.util.List.of(String.valueOf(a.fileKey()), a.lastModifiedTime(), a.size());
+            return List.of(String.valueOf(a.fileKey()), a.lastModifiedTime(), a.size());
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {

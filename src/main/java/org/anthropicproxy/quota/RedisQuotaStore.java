@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -243,7 +244,7 @@ public final class RedisQuotaStore implements QuotaStore {
             } catch (URISyntaxException e) {
                 throw new IllegalArgumentException("malformed Redis URI: " + e.getMessage(), e);
             }
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("redis") && !scheme.equals("rediss")) {
                 throw new IllegalArgumentException("Redis URI must start with redis:// or rediss://, got scheme '" + scheme + "'");
             }

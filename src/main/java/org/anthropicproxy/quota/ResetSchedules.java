@@ -55,7 +55,7 @@ final class ResetSchedules {
 
     private static LocalTime time(String text, String spec) {
         if (text == null) return LocalTime.MIDNIGHT;
-        String[] parts = text.split(":");
+        String[] parts = text.split(":", -1); // HH:mm, as the patterns matched it
         int h = Integer.parseInt(parts[0]);
         int min = Integer.parseInt(parts[1]);
         if (h > 23 || min > 59) throw bad(spec, "time must be HH:mm within 00:00..23:59");

@@ -1,9 +1,17 @@
 package org.anthropicproxy.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import org.eclipse.jetty.server.Request;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Routes beyond the Messages API (quota, metrics) contributed by other packages at start-up. */
 public final class AdminRoutes {
@@ -13,31 +21,31 @@ public final class AdminRoutes {
 
     @FunctionalInterface
     public interface Handler {
-        Answer handle(Request request) throws java.io.IOException;
+        Answer handle(Request request) throws IOException;
     }
 
     record Route(String method, Handler handler) {
     }
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminRoutes.class);
+    private static final Logger LOG = LoggerFactory.getLogger(AdminRoutes.class);
 
     private final Map<String, Route> routes = new LinkedHashMap<>();
-    private final java.util.List<java.util.function.Consumer<AccessLog.Entry>> servedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private volatile java.util.function.IntSupplier openStreams = () -> 0;
-    private final java.util.List<java.util.function.Consumer<ObjectNode>> healthDecorators = new java.util.ArrayList<>();
+    private final List<Consumer<AccessLog.Entry>> servedListeners = new CopyOnWriteArrayList<>();
+    private volatile IntSupplier openStreams = () -> 0;
+    private final List<Consumer<ObjectNode>> healthDecorators = new ArrayList<>();
 
     public AdminRoutes add(String method, String path, Handler handler) {
         routes.put(path, new Route(method, handler));
         return this;
     }
 
-    public AdminRoutes health(java.util.function.Consumer<ObjectNode> decorator) {
+    public AdminRoutes health(Consumer<ObjectNode> decorator) {
         healthDecorators.add(decorator);
         return this;
     }
 
     /** Called with every access-log entry, after the response was finished (metrics). */
-    public AdminRoutes onServed(java.util.function.Consumer<AccessLog.Entry> listener) {
+    public AdminRoutes onServed(Consumer<AccessLog.Entry> listener) {
         servedListeners.add(listener);
         return this;
     }
@@ -47,12 +55,12 @@ public final class AdminRoutes {
         return openStreams.getAsInt();
     }
 
-    void openStreams(java.util.function.IntSupplier source) {
+    void openStreams(IntSupplier source) {
         openStreams = source;
     }
 
     void served(AccessLog.Entry entry) {
-        for (java.util.function.Consumer<AccessLog.Entry> l : servedListeners) {
+        for (Consumer<AccessLog.Entry> l : servedListeners) {
             try {
                 l.accept(entry);
             } catch (RuntimeException e) {

@@ -3,7 +3,6 @@ package org.anthropicproxy.server;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.anthropicproxy.json.ErrorBody;
-import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
@@ -22,12 +21,6 @@ final class JsonErrorHandler extends ErrorHandler {
                                     Callback callback) throws IOException {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.write(true, ByteBuffer.wrap(body(code, message)), callback);
-    }
-
-    @Override
-    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-        fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-        return ByteBuffer.wrap(body(status, reason));
     }
 
     private static byte[] body(int code, String message) {

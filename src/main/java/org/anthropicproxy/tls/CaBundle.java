@@ -9,6 +9,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -102,6 +103,6 @@ public final class CaBundle {
         if (len < 0 || header + len > der.length) {
             throw new IllegalArgumentException("truncated");
         }
-        return java.util.Arrays.copyOf(der, header + len);
+        return Arrays.copyOf(der, header + len);
     }
 }

@@ -2,6 +2,7 @@ package org.anthropicproxy.tls;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.anthropicproxy.config.ConfigException;
@@ -46,7 +47,7 @@ public record TlsSettings(List<String> caFiles, boolean insecureSkipVerify) {
             if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
                 throw new ConfigException(key + ".insecure_skip_verify: '" + insecure + "' is not true or false (in " + where + ")");
             }
-            skip = Boolean.parseBoolean(s.toLowerCase(java.util.Locale.ROOT));
+            skip = Boolean.parseBoolean(s.toLowerCase(Locale.ROOT));
             if (skip && !provider) {
                 throw new ConfigException(key + ".insecure_skip_verify: allowed per provider only "
                         + "(providers.NAME.tls.insecure_skip_verify), so that checking is off for one upstream, not all; "

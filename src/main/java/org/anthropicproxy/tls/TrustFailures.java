@@ -25,6 +25,7 @@ public final class TrustFailures {
      *
      * @param hostPort what was dialled, as the message names it ({@code upstream api.example.com:443})
      */
+    @SuppressWarnings("ReferenceEquality") // a throwable that is its own cause ends the chain: identity is the test
     public static Optional<String> explain(Throwable failure, String hostPort) {
         boolean handshake = false;
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {

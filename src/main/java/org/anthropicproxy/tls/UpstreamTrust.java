@@ -1,5 +1,7 @@
 package org.anthropicproxy.tls;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -10,8 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.files.UserDirs;
@@ -149,7 +153,7 @@ public final class UpstreamTrust {
                 SSLContext ctx = SSLContext.getInstance("TLS");
                 ctx.init(null, tmf.getTrustManagers(), null);
                 return ctx;
-            } catch (GeneralSecurityException | java.io.IOException e) {
+            } catch (GeneralSecurityException | IOException e) {
                 throw new IllegalStateException("cannot build a TLS trust store with the extra CA certificates", e);
             }
         }
@@ -169,21 +173,21 @@ public final class UpstreamTrust {
      * Accepts every certificate for every host name: an extended trust manager, so the JDK leaves host name checks
      * to it too (and it makes none).
      */
-    private static final class TrustingAll extends javax.net.ssl.X509ExtendedTrustManager {
+    private static final class TrustingAll extends X509ExtendedTrustManager {
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
         }
 
         @Override

@@ -6,11 +6,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -215,7 +217,7 @@ class ClaudeCommandTest {
             pid = Long.parseLong(m.group(1));
             assertThat(code).as(err.toString()).isEqualTo(7);
             assertThat(Files.readAllLines(record)).startsWith("--help", "--").contains("BASE=http://127.0.0.1:" + port);
-            assertThat(ClaudeCommand.healthProblem("http://127.0.0.1:" + port, java.time.Duration.ofSeconds(2))).isEmpty();
+            assertThat(ClaudeCommand.healthProblem("http://127.0.0.1:" + port, Duration.ofSeconds(2))).isEmpty();
             Path state = home.resolve(".local/state/anthropic-proxy");
             assertThat(err.toString()).contains("log " + state.resolve("anthropic_server.log"));
             assertThat(state.resolve("anthropic_server.log")).exists();
@@ -248,7 +250,7 @@ class ClaudeCommandTest {
     }
 
     private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }

@@ -2,6 +2,7 @@ package org.anthropicproxy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +21,7 @@ class JvmFlagsTest {
     void startShAndTheJavaLaunchersPickTheSameFlagsForTheSameJdk() throws Exception {
         Process p = new ProcessBuilder("./start.sh", "--print-jvm-opts").redirectErrorStream(true).start();
         p.getOutputStream().close();
-        String printed = new String(p.getInputStream().readAllBytes()).strip();
+        String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(printed).isZero();
 

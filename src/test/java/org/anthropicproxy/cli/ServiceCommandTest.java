@@ -3,12 +3,17 @@ package org.anthropicproxy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,7 +113,7 @@ class ServiceCommandTest {
         out.getBuffer().setLength(0);
         assertThat(run(buildTree, "uninstall")).isZero();
         assertThat(unitFile()).doesNotExist();
-        assertThat(Files.exists(wants, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat(Files.exists(wants, LinkOption.NOFOLLOW_LINKS)).isFalse();
         assertThat(out.toString()).contains("removed " + unitFile())
                 .contains("systemctl --user stop anthropic-proxy")
                 .contains("systemctl --user daemon-reload")
@@ -142,12 +147,12 @@ class ServiceCommandTest {
 
     @Test
     void theRealEntryPointKnowsTheSubcommand() throws Exception {
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream capturedErr = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.out;
-        java.io.PrintStream originalErr = System.err;
-        System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-        System.setErr(new java.io.PrintStream(capturedErr, true, java.nio.charset.StandardCharsets.UTF_8));
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        PrintStream originalErr = System.err;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(capturedErr, true, StandardCharsets.UTF_8));
         try {
             Path config = elsewhere.resolve("c.yaml");
             Files.writeString(config, "route: [native]\n");
@@ -156,8 +161,8 @@ class ServiceCommandTest {
             System.setOut(original);
             System.setErr(originalErr);
         }
-        assertThat(capturedErr.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("dry run");
-        SystemdUnit unit = SystemdUnit.parse(captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(capturedErr.toString(StandardCharsets.UTF_8)).contains("dry run");
+        SystemdUnit unit = SystemdUnit.parse(captured.toString(StandardCharsets.UTF_8));
         List<String> words = SystemdUnit.execWords(unit.get("Service", "ExecStart"));
         assertThat(words.subList(words.size() - 2, words.size())).containsExactly("--config", elsewhere.resolve("c.yaml").toString());
     }
@@ -190,7 +195,7 @@ class ServiceCommandTest {
         Files.createDirectories(config.getParent());
         Files.writeString(config, "server: {port: 9111}\n");
         org.anthropicproxy.files.UserDirs dirs = org.anthropicproxy.files.UserDirs.under(home,
-                java.util.Map.of("XDG_CONFIG_HOME", xdg.toString()));
+                Map.of("XDG_CONFIG_HOME", xdg.toString()));
         int code = new CommandLine(new ServiceCommand(dirs, buildTree)).setOut(new PrintWriter(out, true))
                 .setErr(new PrintWriter(err, true)).execute("install");
         assertThat(code).as(err.toString()).isZero();

@@ -1,5 +1,6 @@
 package org.anthropicproxy.credentials;
 
+import ch.qos.logback.classic.Level;
 import org.anthropicproxy.testkit.MutableClock;
 
 import org.anthropicproxy.testkit.RefreshServerSimulator;
@@ -66,7 +67,7 @@ class CredentialLogScanTest {
                         clock.instant().plus(Duration.ofHours(2))));
                 assertThat(await(Duration.ofSeconds(5), () -> s.status().available())).isTrue();
                 CredentialFiles.writeRaw(nativeConfig(home), "{\"accessToken\": \"" + BROKEN);
-                assertThat(await(Duration.ofSeconds(5), () -> logs.count(ch.qos.logback.classic.Level.WARN,
+                assertThat(await(Duration.ofSeconds(5), () -> logs.count(Level.WARN,
                         "not valid JSON") > 0)).isTrue();
                 shown.add(s.status().toString());
             }

@@ -23,7 +23,7 @@ final class LogCapture implements AutoCloseable {
     }
 
     List<ILoggingEvent> events() {
-        synchronized (appender.list) {
+        synchronized (appender) {
             return List.copyOf(appender.list);
         }
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.anthropicproxy.testkit.RecordedRequest;
@@ -34,7 +35,7 @@ final class BashToolScenario {
     final String callId;
     private final String nonce;
     /** What each simulator did, in order: "tool_use", "final", "side", "quota-429". */
-    final List<String> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> steps = new CopyOnWriteArrayList<>();
 
     BashToolScenario() {
         nonce = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(0, 10);

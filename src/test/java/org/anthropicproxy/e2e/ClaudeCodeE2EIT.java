@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -200,7 +204,7 @@ class ClaudeCodeE2EIT {
             StringBuilder partials = new StringBuilder();
             out.path("inputJson").forEach(p -> partials.append(p.asText()));
             assertThat(JSON.readTree(partials.toString())).as("input_json_delta fragments").isEqualTo(JSON.readTree(arguments));
-            List<String> events = new java.util.ArrayList<>();
+            List<String> events = new ArrayList<>();
             out.path("events").forEach(e -> events.add(e.asText()));
             assertThat(events.get(0)).isEqualTo("message_start");
             assertThat(events.get(events.size() - 1)).isEqualTo("message_stop");
@@ -220,7 +224,7 @@ class ClaudeCodeE2EIT {
         assertThat(run.process.timedOut()).as(run.describe()).isFalse();
         assertThat(front.exchanges()).as("requests Claude Code made that the proxy refused: %s", ModeReport.summary(front.exchanges()))
                 .allSatisfy(e -> assertThat(e.status()).as("%s %s → %s", e.method(), e.path(),
-                        new String(e.responseHead(), java.nio.charset.StandardCharsets.UTF_8)).isLessThan(400));
+                        new String(e.responseHead(), StandardCharsets.UTF_8)).isLessThan(400));
         assertThat(run.process.stdout()).as(run.describe()).doesNotContain("API Error");
         assertThat(run.lines).as("retries reported by Claude Code")
                 .noneMatch(l -> l.path("subtype").asText().contains("retry"));
@@ -254,13 +258,13 @@ class ClaudeCodeE2EIT {
     private static JsonNode readTree(byte[] body) {
         try {
             return JSON.readTree(body);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     private static List<String> systemEntries(JsonNode body) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (JsonNode m : body.path("messages")) {
             if ("system".equals(m.path("role").asText())) {
                 out.add(ModeReport.text(m.path("content")));

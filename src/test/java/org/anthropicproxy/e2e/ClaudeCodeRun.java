@@ -26,7 +26,7 @@ final class ClaudeCodeRun {
      * name such as claude-sonnet-4-5 gets {@code thinking: enabled} with a budget and no system entry.
      */
     static final String DEFAULT_MODEL = "claude-opus-5-5";
-    static final Duration TIMEOUT = Duration.ofSeconds(120);
+    static final Duration TIMEOUT = Duration.ofMinutes(2);
     static final String DUMMY_KEY = "sk-ant-e2e-dummy-0000000000000000000000000000";
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,7 +69,7 @@ final class ClaudeCodeRun {
                     "--verbose", "--model", model, "--allowedTools", "Bash", "--max-turns", "4");
             ProcessRun p = ProcessRun.run(cmd, work, env, true, TIMEOUT);
             List<JsonNode> lines = new ArrayList<>();
-            for (String line : p.stdout().split("\n")) {
+            for (String line : p.stdout().split("\n", -1)) {
                 if (line.isBlank()) {
                     continue;
                 }

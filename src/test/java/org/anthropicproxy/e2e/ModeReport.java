@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.anthropicproxy.testkit.RecordedRequest;
 
 /**
@@ -90,11 +92,11 @@ final class ModeReport {
     /** "METHOD path[?query]" → "count (statuses)". */
     static Map<String, String> summary(List<RecordingFront.Exchange> client) {
         Map<String, int[]> counts = new TreeMap<>();
-        Map<String, java.util.SortedSet<Integer>> statuses = new TreeMap<>();
+        Map<String, SortedSet<Integer>> statuses = new TreeMap<>();
         for (RecordingFront.Exchange e : client) {
             String key = e.method() + " " + e.path() + (e.query() == null ? "" : "?" + e.query());
             counts.computeIfAbsent(key, k -> new int[1])[0]++;
-            statuses.computeIfAbsent(key, k -> new java.util.TreeSet<>()).add(e.status());
+            statuses.computeIfAbsent(key, k -> new TreeSet<>()).add(e.status());
         }
         Map<String, String> out = new TreeMap<>();
         counts.forEach((k, c) -> out.put(k, c[0] + " " + statuses.get(k)));

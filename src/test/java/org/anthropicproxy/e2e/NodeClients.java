@@ -29,7 +29,8 @@ final class NodeClients {
     /** What {@code npm ci} of the pinned lock puts in {@code .e2e/node_modules}, measured with {@code du -sh}. */
     private static final int INSTALLED_MB = 420;
     private static NodeClients installed;
-    private static AssertionError installFailure;
+    /** Why the install failed, once it has: each later caller gets a fresh error with this message. */
+    private static String installFailure;
 
     final Path projectDir;
     final Path sources;
@@ -44,7 +45,7 @@ final class NodeClients {
     /** Installs once per JVM; a failed install fails every later caller with the same message. */
     static synchronized NodeClients get() {
         if (installFailure != null) {
-            throw installFailure;
+            throw new AssertionError(installFailure);
         }
         if (installed == null) {
             try {
@@ -52,7 +53,7 @@ final class NodeClients {
                 c.ensureInstalled();
                 installed = c;
             } catch (AssertionError e) {
-                installFailure = e;
+                installFailure = e.getMessage();
                 throw e;
             }
         }

@@ -4,12 +4,15 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
@@ -25,7 +28,7 @@ final class ProxyProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
-    private final StringBuffer output = new StringBuffer();
+    private final StringBuilder output = new StringBuilder();
 
     private ProxyProcess(Process process, int port) {
         this.process = process;
@@ -46,6 +49,7 @@ final class ProxyProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        @SuppressWarnings("JdkObsolete") // the reader thread appends while this one reads it on failure: it must lock
         StringBuffer out = new StringBuffer();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
@@ -67,7 +71,7 @@ final class ProxyProcess implements AutoCloseable {
             ProxyProcess pp = new ProxyProcess(p, port.get(60, TimeUnit.SECONDS));
             pp.output.append(out);
             return pp;
-        } catch (TimeoutException | InterruptedException | java.util.concurrent.ExecutionException e) {
+        } catch (TimeoutException | InterruptedException | ExecutionException e) {
             p.destroyForcibly();
             throw new AssertionError("the proxy did not start within 60 s:\n" + out, e);
         }
@@ -75,13 +79,13 @@ final class ProxyProcess implements AutoCloseable {
 
     /** The proxy's own logging setup, not the tests' (which is on the same class path and would win). */
     private static String mainLogbackConfig() {
-        java.net.URL url = ProxyProcess.class.getClassLoader().getResource("logback.xml");
+        URL url = ProxyProcess.class.getClassLoader().getResource("logback.xml");
         if (url == null) {
             throw new AssertionError("logback.xml of the main resources is not on the class path");
         }
         try {
             return Path.of(url.toURI()).toString();
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new AssertionError(e);
         }
     }

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -126,7 +127,7 @@ final class RecordingFront implements AutoCloseable {
             }
             exchanges.add(new Exchange(request.getMethod(), request.getHttpURI().getPath(), query, recorded, body,
                     upstream.statusCode(), upstream.headers().firstValue("content-type").orElse(null),
-                    java.util.Arrays.copyOf(head, kept)));
+                    Arrays.copyOf(head, kept)));
             callback.succeeded();
         } catch (IOException e) {
             callback.failed(e);

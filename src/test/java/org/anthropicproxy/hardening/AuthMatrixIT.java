@@ -3,6 +3,7 @@ package org.anthropicproxy.hardening;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -93,7 +94,7 @@ class AuthMatrixIT {
             // past the decision: either it could not bind the unassigned address, or the system let it
             assertThat(t).as("not refused by the key rule").isNotInstanceOf(ConfigException.class);
             if (t != null) {
-                assertThat(t).isInstanceOf(java.io.IOException.class);
+                assertThat(t).isInstanceOf(IOException.class);
             }
         }
     }
@@ -173,7 +174,7 @@ class AuthMatrixIT {
                     .timeout(Duration.ofSeconds(10))
                     .method(get ? "GET" : "POST", get ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(BODY));
             if (headers != null) {
-                for (String h : headers.split(";")) {
+                for (String h : headers.split(";", -1)) {
                     String[] kv = h.split("=", 2);
                     b.header(kv[0], kv[1]);
                 }

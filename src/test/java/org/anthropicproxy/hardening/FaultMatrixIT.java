@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -119,7 +120,7 @@ class FaultMatrixIT {
     private static List<String> events(String kind) {
         String text = Fixtures.text(kind.equals("anthropic") ? "anthropic/stream-text.sse" : "openai/stream-text-include-usage.sse");
         List<String> out = new ArrayList<>();
-        for (String e : text.replace("\r\n", "\n").split("\n\n")) {
+        for (String e : text.replace("\r\n", "\n").split("\n\n", -1)) {
             if (!e.isBlank()) {
                 out.add(e + "\n\n");
             }
@@ -139,7 +140,7 @@ class FaultMatrixIT {
     @ValueSource(strings = {"anthropic", "openai"})
     void refusedConnectionIs502(String kind) throws Exception {
         int closed;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
         start(kind, "http://127.0.0.1:" + closed);

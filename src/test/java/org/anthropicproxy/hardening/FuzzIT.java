@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -194,7 +196,7 @@ class FuzzIT {
                     if (!ms.equals("MISSING")) fields.add("\"messages\":" + ms);
                     if (!s.equals("MISSING")) fields.add("\"stream\":" + s);
                     if (!x.equals("MISSING")) fields.add(x);
-                    java.util.Collections.rotate(fields, order);
+                    Collections.rotate(fields, order);
                     return ("{" + String.join(",", fields) + "}").getBytes(StandardCharsets.UTF_8);
                 });
     }
@@ -356,10 +358,10 @@ class FuzzIT {
         return Arbitraries.frequencyOf(
                 Tuple.of(2, body.map(b -> raw("no-host", "POST /v1/messages HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: " + b.length + "\r\n\r\n", b))),
                 Tuple.of(2, Arbitraries.integers().between(70_000, 300_000).map(n -> raw("header-too-large",
-                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-big: " + "a".repeat(n) + "\r\ncontent-length: 2\r\n\r\n", "{}".getBytes()))),
+                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-big: " + "a".repeat(n) + "\r\ncontent-length: 2\r\n\r\n", "{}".getBytes(StandardCharsets.UTF_8)))),
                 Tuple.of(2, Arbitraries.integers().between(600, 3000).map(n -> raw("many-headers",
                         "POST /v1/messages HTTP/1.1\r\nhost: x\r\n" + "x-h: 0123456789012345678901234567890123456789012345678901234567890123456789\r\n".repeat(n)
-                                + "content-length: 2\r\n\r\n", "{}".getBytes()))),
+                                + "content-length: 2\r\n\r\n", "{}".getBytes(StandardCharsets.UTF_8)))),
                 Tuple.of(2, body.map(b -> raw("header-no-colon", "POST /v1/messages HTTP/1.1\r\nhost: x\r\nthis is not a header\r\ncontent-length: " + b.length + "\r\n\r\n", b))),
                 Tuple.of(2, body.map(b -> raw("bad-request-line", "POST  /v1/messages  HTTP/1.1 extra\r\nhost: x\r\ncontent-length: " + b.length + "\r\n\r\n", b))),
                 Tuple.of(1, body.map(b -> raw("http-0.9", "GET /v1/messages\r\n\r\n", new byte[0]))),
@@ -378,12 +380,12 @@ class FuzzIT {
                 Tuple.of(2, Combinators.combine(body, Arbitraries.integers().between(1, 40)).as((b, cut) -> raw("length-too-short",
                         "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-length: " + Math.max(0, b.length - cut) + "\r\n\r\n", b))),
                 Tuple.of(2, Arbitraries.of("abc", "-1", "1e3", "99999999999999999999999", "12, 13", "").map(v -> raw("length-not-a-number",
-                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-length: " + v + "\r\n\r\n", "{}".getBytes()))),
+                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-length: " + v + "\r\n\r\n", "{}".getBytes(StandardCharsets.UTF_8)))),
                 Tuple.of(1, Arbitraries.of("2000000", "9223372036854775807").map(v -> raw("length-over-limit",
-                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-length: " + v + "\r\n\r\n", "{}".getBytes()))),
+                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-length: " + v + "\r\n\r\n", "{}".getBytes(StandardCharsets.UTF_8)))),
                 Tuple.of(1, body.map(b -> raw("expect-continue", "POST /v1/messages HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: " + b.length + "\r\n\r\n", b))),
                 Tuple.of(2, Arbitraries.of("\u0000", "\u007f", "\u00ff\u00fe", "a\rb").map(v -> raw("control-in-header",
-                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-bad: " + v + "\r\ncontent-length: 2\r\n\r\n", "{}".getBytes()))),
+                        "POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-bad: " + v + "\r\ncontent-length: 2\r\n\r\n", "{}".getBytes(StandardCharsets.UTF_8)))),
                 Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(500).map(b -> new Input("not-http", b))));
     }
 
@@ -400,7 +402,7 @@ class FuzzIT {
     void garbageUpstreamStreamsEndWithMessageStopOrAnErrorEvent(@ForAll("upstreamGarbage") byte[] stream,
                                                                 @ForAll("splits") int[] splits) throws Exception {
         List<byte[]> parts = split(stream, splits);
-        garbageAnthropic.enqueue(new UpstreamScript(200, java.util.Map.of("content-type", "text/event-stream"), parts,
+        garbageAnthropic.enqueue(new UpstreamScript(200, Map.of("content-type", "text/event-stream"), parts,
                 Duration.ZERO, false, Duration.ZERO));
         HttpResponse<byte[]> r = post(garbagePassthrough, "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         String suite = "upstream-garbage (pass)";
@@ -420,7 +422,7 @@ class FuzzIT {
     @Property(tries = 400, shrinking = ShrinkingMode.OFF)
     void garbageOpenAiStreamsTranslateToAValidEventSequence(@ForAll("openaiGarbage") byte[] stream,
                                                             @ForAll("splits") int[] splits) throws Exception {
-        garbageOpenai.enqueue(new UpstreamScript(200, java.util.Map.of("content-type", "text/event-stream"), split(stream, splits),
+        garbageOpenai.enqueue(new UpstreamScript(200, Map.of("content-type", "text/event-stream"), split(stream, splits),
                 Duration.ZERO, false, Duration.ZERO));
         HttpResponse<byte[]> r = post(garbageTranslation, "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         String suite = "upstream-garbage (xlate)";

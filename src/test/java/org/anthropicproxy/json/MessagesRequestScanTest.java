@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -426,9 +427,9 @@ class MessagesRequestScanTest {
             int at = r.nextInt(b.length);
             byte noise = r.nextInt(4) == 0 ? (byte) r.nextInt(256) : NOISE[r.nextInt(NOISE.length)];
             b = switch (r.nextInt(4)) {
-                case 0 -> java.util.Arrays.copyOf(b, at);
-                case 1 -> concat(java.util.Arrays.copyOf(b, at), new byte[] {noise}, java.util.Arrays.copyOfRange(b, at, b.length));
-                case 2 -> concat(java.util.Arrays.copyOf(b, at), java.util.Arrays.copyOfRange(b, at + 1, b.length));
+                case 0 -> Arrays.copyOf(b, at);
+                case 1 -> concat(Arrays.copyOf(b, at), new byte[] {noise}, Arrays.copyOfRange(b, at, b.length));
+                case 2 -> concat(Arrays.copyOf(b, at), Arrays.copyOfRange(b, at + 1, b.length));
                 default -> {
                     byte[] c = b.clone();
                     c[at] = noise;

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -115,7 +118,7 @@ class ForwardProxyIT {
         tlsUpstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(400)));
         HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(30))
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(REQUEST + ",\"stream\":true}")).build();
-        HttpResponse<java.io.InputStream> live = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> live = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null && !line.equals("event: message_start")) {
@@ -257,7 +260,7 @@ class ForwardProxyIT {
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(httpsRefresh.nativeCalls()).isEqualTo(1);
             assertThat(tlsUpstream.last().header("x-api-key")).isEqualTo(httpsRefresh.accessToken(1));
-            assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + httpsRefresh.hostAndPort().split(":")[1])).isEqualTo(1);
+            assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + httpsRefresh.hostAndPort().split(":", -1)[1])).isEqualTo(1);
 
             HttpResponse<String> rb = proxy.post("/v1/messages",
                     "{\"model\":\"b-model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
@@ -283,7 +286,7 @@ class ForwardProxyIT {
         tlsUpstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(500)));
         HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(30))
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(REQUEST + ",\"stream\":true}")).build();
-        HttpResponse<java.io.InputStream> live = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> live = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
         assertThat(live.statusCode()).isEqualTo(200);
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
             String line;
@@ -302,12 +305,12 @@ class ForwardProxyIT {
     @Test
     void aTunnelClosedBeforeTheAnswerIsA502NamingTheProxy() throws Exception {
         tinyproxy = TinyProxy.start(dir.resolve("tp"), null, List.of());
-        try (ServerSocket closing = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread acceptor = Thread.ofVirtual().start(() -> {
                 while (!closing.isClosed()) {
                     try {
                         closing.accept().close(); // accepts the tunnel's connection, then hangs up
-                    } catch (java.io.IOException e) {
+                    } catch (IOException e) {
                         return;
                     }
                 }

@@ -2,11 +2,13 @@ package org.anthropicproxy.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.FileAppender;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +24,7 @@ class LogFlusherTest {
     private static long fileSize(Path p) {
         try {
             return Files.size(p);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return -1;
         }
     }
@@ -43,7 +45,7 @@ class LogFlusherTest {
         file.setImmediateFlush(false);
         file.start();
         root.addAppender(file);
-        ctx.getLogger("flusher-test").setLevel(ch.qos.logback.classic.Level.INFO);
+        ctx.getLogger("flusher-test").setLevel(Level.INFO);
         try {
             LoggerFactory.getLogger("flusher-test").info("line one");
             assertThat(Files.readString(dir.resolve("t.log"))).as("buffered, not yet written").isEmpty();

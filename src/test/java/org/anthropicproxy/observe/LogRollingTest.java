@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.status.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ class LogRollingTest {
     void fiftyMegabytesOfAccessLinesAsFastAsTheyComeLeaveNoFileOverElevenMegabytesAndAtMostFiveRolled() throws Exception {
         Path log = dir.resolve("anthropic_server.log");
         LoggerContext context = new LoggerContext();
-        context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        context.setMDCAdapter(new LogbackMDCAdapter());
         context.putProperty("anthropic.proxy.log.file", log.toString());
         JoranConfigurator joran = new JoranConfigurator();
         joran.setContext(context);

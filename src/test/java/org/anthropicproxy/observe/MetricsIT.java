@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.testkit.Fixtures;
 import org.anthropicproxy.testkit.ProxyHarness;
@@ -75,10 +78,10 @@ class MetricsIT {
         return scrapeWhen(m -> m.sum(REQUESTS, "endpoint", "messages") >= messages);
     }
 
-    private PrometheusText scrapeWhen(java.util.function.Predicate<PrometheusText> recorded) {
+    private PrometheusText scrapeWhen(Predicate<PrometheusText> recorded) {
         PrometheusText[] last = new PrometheusText[1];
         try {
-            org.anthropicproxy.testkit.ThreadCensus.await(java.time.Duration.ofSeconds(5), () -> recorded.test(last[0] = scrape()));
+            org.anthropicproxy.testkit.ThreadCensus.await(Duration.ofSeconds(5), () -> recorded.test(last[0] = scrape()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -89,7 +92,7 @@ class MetricsIT {
         HttpResponse<String> r = proxy.get("/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct ->
-                assertThat(ct.replace(" ", "").toLowerCase()).isEqualTo("text/plain;version=0.0.4;charset=utf-8"));
+                assertThat(ct.replace(" ", "").toLowerCase(Locale.ROOT)).isEqualTo("text/plain;version=0.0.4;charset=utf-8"));
         return PrometheusText.parse(r.body());
     }
 

@@ -3,10 +3,12 @@ package org.anthropicproxy.provider;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.content.AsyncContent;
@@ -40,7 +42,7 @@ class ChunkInputStreamTest {
 
     @Test
     void waitsForContentThatComesLater() throws Exception {
-        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch waiting = new CountDownLatch(1);
         AsyncContent content = new AsyncContent() {
             @Override
             public void demand(Runnable more) {
@@ -65,7 +67,7 @@ class ChunkInputStreamTest {
     @Test
     void aFailedSourceIsAnIOException() {
         AsyncContent content = new AsyncContent();
-        content.fail(new java.io.EOFException("upstream closed"));
+        content.fail(new EOFException("upstream closed"));
         assertThatThrownBy(() -> new ChunkInputStream(content).read(new byte[8], 0, 8))
                 .isInstanceOf(IOException.class).hasMessageContaining("upstream closed");
     }

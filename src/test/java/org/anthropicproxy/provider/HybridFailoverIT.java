@@ -15,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -102,8 +104,8 @@ class HybridFailoverIT {
 
         JsonNode state = quotaState();
         assertThat(state.at("/native/quota_exhausted").asBoolean()).isTrue();
-        assertThat(java.time.Instant.parse(state.at("/native/reset_at").asText()))
-                .isEqualTo(java.time.LocalDate.of(2026, 11, 30).atStartOfDay(ZoneId.systemDefault()).toInstant());
+        assertThat(Instant.parse(state.at("/native/reset_at").asText()))
+                .isEqualTo(LocalDate.of(2026, 11, 30).atStartOfDay(ZoneId.systemDefault()).toInstant());
         JsonNode view = MAPPER.readTree(proxy.get("/v1/quota").body());
         assertThat(view.at("/providers/native/exhausted").asBoolean()).isTrue();
         assertThat(view.at("/providers/native/time_until_reset").asText()).startsWith("4d 14h");

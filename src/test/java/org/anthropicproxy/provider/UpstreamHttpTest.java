@@ -1,5 +1,7 @@
 package org.anthropicproxy.provider;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.testkit.UpstreamScript;
 import org.anthropicproxy.testkit.UpstreamSimulator;
 
@@ -29,7 +31,7 @@ class UpstreamHttpTest {
 
     @Test
     void silentUpstreamEndsInHeadersTimeout() throws Exception {
-        java.util.concurrent.CountDownLatch peerClosed = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch peerClosed = new CountDownLatch(1);
         try (SocketUpstream up = new SocketUpstream(c -> {
             if (c.readRequest().awaitPeerClose(Duration.ofSeconds(20))) {
                 peerClosed.countDown();
@@ -37,14 +39,14 @@ class UpstreamHttpTest {
         });
              UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(300)))) {
             long t0 = System.nanoTime();
-            assertThatThrownBy(() -> http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes()))
+            assertThatThrownBy(() -> http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes(StandardCharsets.UTF_8)))
                     .isInstanceOfSatisfying(UpstreamHttp.NoAnswerException.class, e -> {
                         assertThat(e.timeout()).isTrue();
                         assertThat(e.getMessage()).contains("sent no response headers within");
                     });
             // fired by the sweeper: not before the deadline
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
-            assertThat(peerClosed.await(5, java.util.concurrent.TimeUnit.SECONDS))
+            assertThat(peerClosed.await(5, TimeUnit.SECONDS))
                     .as("the aborted upstream connection is closed").isTrue();
         }
     }
@@ -54,7 +56,7 @@ class UpstreamHttpTest {
         try (SocketUpstream up = new SocketUpstream(c -> c.readRequest().head(200, "application/json").write("{\"ok\":1}"));
              UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(300)))) {
             for (int i = 0; i < 5; i++) {
-                try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes())) {
+                try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes(StandardCharsets.UTF_8))) {
                     assertThat(ex.status()).isEqualTo(200);
                     assertThat(new String(ex.readBody(1024), StandardCharsets.UTF_8)).isEqualTo("{\"ok\":1}");
                 }
@@ -71,8 +73,8 @@ class UpstreamHttpTest {
             URI uri = URI.create(up.baseUrl() + "/v1/messages");
             for (int status : new int[] {401, 401, 407, 200, 429, 401}) {
                 HttpFields h = HttpFields.build().add("content-type", "application/json").add("x-status", Integer.toString(status));
-                try (UpstreamHttp.Exchange whole = http.postForWhole(uri, h, "{}".getBytes(), 1 << 20);
-                     UpstreamHttp.Exchange streamed = http.post(uri, h, "{}".getBytes())) {
+                try (UpstreamHttp.Exchange whole = http.postForWhole(uri, h, "{}".getBytes(StandardCharsets.UTF_8), 1 << 20);
+                     UpstreamHttp.Exchange streamed = http.post(uri, h, "{}".getBytes(StandardCharsets.UTF_8))) {
                     assertThat(whole.status()).isEqualTo(status);
                     assertThat(new String(whole.readBody(1 << 20), StandardCharsets.UTF_8)).as("whole %d", status).isEqualTo(error);
                     assertThat(streamed.status()).isEqualTo(status);
@@ -87,7 +89,7 @@ class UpstreamHttpTest {
         try (SocketUpstream up = new SocketUpstream(c -> c.readRequest().head(200, "text/event-stream")
                 .write("event: ping\ndata: {}\n\n").pause(Duration.ofMillis(900)).write("event: end\ndata: {}\n\n"));
              UpstreamHttp http = new UpstreamHttp(headersTimeout(Duration.ofMillis(200)))) {
-            try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes())) {
+            try (UpstreamHttp.Exchange ex = http.post(URI.create(up.baseUrl() + "/v1/messages"), JSON, "{}".getBytes(StandardCharsets.UTF_8))) {
                 assertThat(http.pendingHeaderDeadlines()).as("the headers deadline ends with the headers").isZero();
                 // the body takes longer than the headers deadline, and arrives whole
                 assertThat(new String(ex.body().readAllBytes(), StandardCharsets.UTF_8))

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,7 +66,7 @@ class FailureClassifierTest {
     static final String DEEPSEEK_402 = "{\"error\":{\"message\":\"Insufficient Balance\",\"type\":\"unknown_error\",\"param\":null,\"code\":\"invalid_request_error\"}}";
 
     static Map<String, List<String>> headers(String... kv) {
-        java.util.Map<String, List<String>> m = new java.util.HashMap<>();
+        Map<String, List<String>> m = new HashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.put(kv[i], List.of(kv[i + 1]));
         return m;
     }

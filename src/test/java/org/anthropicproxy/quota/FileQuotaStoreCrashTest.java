@@ -32,7 +32,7 @@ class FileQuotaStoreCrashTest {
         for (int round = 0; round < ROUNDS; round++) {
             Process child = startWriter(file);
             try {
-                long killAfter = 1 + random.nextInt(300);
+                long killAfter = 1L + random.nextInt(300);
                 BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
                 String line;
                 long seen = 0;

@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,7 +68,7 @@ class FileQuotaStoreTest {
             }
             long deadline = System.nanoTime() + 15_000_000_000L; // the coalesced flush comes within ~5 s
             while (countOnDisk(file) != 500 && System.nanoTime() < deadline) {
-                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+                LockSupport.parkNanos(10_000_000L);
             }
             assertThat(countOnDisk(file)).isEqualTo(500);
 
@@ -216,7 +218,7 @@ class FileQuotaStoreTest {
     void aDirectoryInPlaceOfTheFileIsAClearError() throws IOException {
         Path file = dir.resolve("quota_state.json");
         Files.createDirectories(file);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FileQuotaStore(file))
+        Assertions.assertThatThrownBy(() -> new FileQuotaStore(file))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is a directory");
         assertThat(file).isDirectory();
     }
@@ -250,10 +252,10 @@ class FileQuotaStoreTest {
                 }));
             }
             for (Future<?> f : futures) f.get();
-            assertThat(store.get("p").requestCount()).isEqualTo(threads * each);
+            assertThat(store.get("p").requestCount()).isEqualTo((long) threads * each);
         }
         try (FileQuotaStore again = new FileQuotaStore(file)) {
-            assertThat(again.get("p").requestCount()).isEqualTo(threads * each);
+            assertThat(again.get("p").requestCount()).isEqualTo((long) threads * each);
             assertThat(again.all()).hasSize(threads + 1);
         }
     }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
@@ -162,7 +163,7 @@ class QuotaServiceTest {
         store = new FileQuotaStore(file);
         service = new QuotaService(store, clock, Map.of(), null);
         assertThat(service.isAvailable("native")).isFalse();
-        Instant expected = java.time.LocalDateTime.parse("2026-11-30T00:00:00").atZone(BERLIN).toInstant();
+        Instant expected = LocalDateTime.parse("2026-11-30T00:00:00").atZone(BERLIN).toInstant();
         assertThat(service.unavailableUntil("native")).contains(expected);
     }
 

@@ -2,6 +2,8 @@ package org.anthropicproxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
@@ -21,8 +23,8 @@ class AccessLogTest {
 
     @Property(tries = 2000)
     void halfUpOnTheExactDecimalValue(@ForAll @LongRange(min = 0, max = 10_000_000_000L) long micros) {
-        java.math.BigDecimal expected = java.math.BigDecimal.valueOf(micros).movePointLeft(3)
-                .setScale(1, java.math.RoundingMode.HALF_UP);
+        BigDecimal expected = BigDecimal.valueOf(micros).movePointLeft(3)
+                .setScale(1, RoundingMode.HALF_UP);
         assertThat(AccessLog.ms(micros)).isEqualTo(expected.toPlainString());
     }
 }

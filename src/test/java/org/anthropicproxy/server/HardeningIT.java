@@ -11,10 +11,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.config.ConfigException;
 import org.anthropicproxy.testkit.Fixtures;
@@ -81,7 +83,7 @@ class HardeningIT {
             "HEAD|/||200",
     })
     void keysAreRequiredWhenConfiguredAndAdminEndpointsNeedTheAdminKey(String method, String path, String header, int status) throws Exception {
-        String hashed = "sha256:" + java.util.HexFormat.of().formatHex(ClientAuth.sha256("hashed-client"));
+        String hashed = "sha256:" + HexFormat.of().formatHex(ClientAuth.sha256("hashed-client"));
         try (ProxyHarness p = ProxyHarness.start(providers() + "client_keys: [client-1, \"" + hashed + "\"]\nadmin_keys: [admin-1]\n")) {
             String[] h = header == null ? new String[0] : header.split(": ", 2);
             HttpResponse<String> r = send(p, method, path, method.equals("POST") ? BODY : null, h);
@@ -159,7 +161,7 @@ class HardeningIT {
         assertThat(s.body()).contains("event: error").contains("shutting down").doesNotContain("message_stop");
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    private static void waitFor(BooleanSupplier condition) throws InterruptedException {
         assertThat(ThreadCensus.await(Duration.ofSeconds(10), condition)).as("condition met within 10 s").isTrue();
     }
 }

@@ -4,8 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.testkit.ProxyHarness;
@@ -13,6 +20,7 @@ import org.anthropicproxy.testkit.RawHttpExchange;
 import org.anthropicproxy.testkit.UpstreamScript;
 import org.anthropicproxy.testkit.UpstreamSimulator;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,10 +53,10 @@ class RoutesAndValidationIT {
 
     /** Whether /health, within a bound, counts a request in flight besides its own. */
     private static boolean anotherRequestInFlight() throws InterruptedException {
-        return org.anthropicproxy.testkit.ThreadCensus.await(java.time.Duration.ofSeconds(5), () -> {
+        return org.anthropicproxy.testkit.ThreadCensus.await(Duration.ofSeconds(5), () -> {
             try {
                 return MAPPER.readTree(proxy.get("/health").body()).path("in_flight").asInt() >= 2;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return false;
             }
         });
@@ -98,15 +106,15 @@ class RoutesAndValidationIT {
             "/api/event_logging/batch, 1100000, 200, true",
     })
     void anAnswerOnAConnectionThatWillCloseSaysSo(String path, int length, int status, boolean closes) throws Exception {
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
-            java.io.OutputStream out = s.getOutputStream();
+            OutputStream out = s.getOutputStream();
             String body = "{\"model\":\"m\",\"x\":\"" + "x".repeat(length - 18) + "\"}";
             out.write(("POST " + path + " HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
                     + body.length() + "\r\n\r\n" + body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            java.io.InputStream in = s.getInputStream();
+            InputStream in = s.getInputStream();
             org.anthropicproxy.testkit.RawHttpExchange.Answer first = org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(first.status()).isEqualTo(status);
             assertThat("close".equalsIgnoreCase(first.header("connection"))).as("connection: close").isEqualTo(closes);
@@ -126,14 +134,14 @@ class RoutesAndValidationIT {
         // the proxy answers having read a part only, then reads and drops the rest (a lingering close): the client's
         // writes all complete and it reads the answer; a close with the rest unread would reset it mid-write instead
         int length = 64 * 1024 * 1024; // more than the socket buffers of both ends hold: the writes need the proxy reading
-        RawHttpExchange.Answer answer = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
-            try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        RawHttpExchange.Answer answer = Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            try (Socket s = new Socket("127.0.0.1", proxy.port())) {
                 s.setSoTimeout(10_000);
-                java.io.OutputStream out = s.getOutputStream();
+                OutputStream out = s.getOutputStream();
                 out.write(("POST " + path + " HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
-                        + length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                        + length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 byte[] chunk = new byte[64 * 1024];
-                java.util.Arrays.fill(chunk, (byte) 'x');
+                Arrays.fill(chunk, (byte) 'x');
                 for (int sent = 0; sent < length; sent += chunk.length) {
                     out.write(chunk);
                 }
@@ -163,11 +171,11 @@ class RoutesAndValidationIT {
             }
         }
         int before = upstream.received().size();
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(pipeline.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(pipeline.toString().getBytes(StandardCharsets.ISO_8859_1));
             s.getOutputStream().flush();
-            java.io.InputStream in = s.getInputStream();
+            InputStream in = s.getInputStream();
             List<Integer> statuses = new ArrayList<>();
             List<String> bodies = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -187,13 +195,13 @@ class RoutesAndValidationIT {
     void aBodyArrivingInPiecesIsForwardedWhole() throws Exception {
         // read on the I/O thread as the pieces come: each pause leaves the reader waiting for the selector
         String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + "y".repeat(3000) + "\"}]}";
-        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
             s.setTcpNoDelay(true);
-            java.io.OutputStream out = s.getOutputStream();
+            OutputStream out = s.getOutputStream();
             out.write(("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
-                    + bytes.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             // the proxy has the request and waits for its body before any of it is sent
             assertThat(anotherRequestInFlight()).isTrue();
@@ -212,16 +220,16 @@ class RoutesAndValidationIT {
     void aClientExpecting100ContinueGetsItThenItsAnswer() throws Exception {
         // curl sends large bodies this way: headers first, the body only after "100 Continue" (or a second's wait)
         String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(5_000);
-            java.io.OutputStream out = s.getOutputStream();
+            OutputStream out = s.getOutputStream();
             out.write(("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            java.io.InputStream in = s.getInputStream();
+            InputStream in = s.getInputStream();
             org.anthropicproxy.testkit.RawHttpExchange.Answer interim = org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(interim.status()).as("100 Continue before the body is sent").isEqualTo(100);
-            out.write(body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.write(body.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             org.anthropicproxy.testkit.RawHttpExchange.Answer answer = org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(answer.status()).as(answer.bodyText()).isEqualTo(200);
@@ -231,11 +239,11 @@ class RoutesAndValidationIT {
 
     @Test
     void aHeadAnswerKeepsTheConnectionUsable() throws Exception {
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write("HEAD / HTTP/1.1\r\nHost: proxy\r\n\r\nGET /health HTTP/1.1\r\nHost: proxy\r\n\r\n"
-                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            java.io.InputStream in = s.getInputStream();
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
             byte[] head = new byte[4096];
             int n = 0;
             String text = "";
@@ -246,7 +254,7 @@ class RoutesAndValidationIT {
                     break;
                 }
                 n += r;
-                text = new String(head, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+                text = new String(head, 0, n, StandardCharsets.ISO_8859_1);
             }
             assertThat(text).startsWith("HTTP/1.1 200");
             // the HEAD answer carries no body: the next bytes are the second status line
@@ -260,20 +268,20 @@ class RoutesAndValidationIT {
     @Test
     void aBodyAnsweredWithoutBeingReadKeepsTheConnectionUsable() throws Exception {
         // the answer comes before the body is even sent; the body follows, then a second request on the connection
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+        try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
-            java.io.OutputStream out = s.getOutputStream();
-            java.io.InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
             String body = "{\"events\":[]}";
             out.write(("POST /api/event_logging/batch HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             org.anthropicproxy.testkit.RawHttpExchange.Answer first = org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(first.status()).isEqualTo(200);
             assertThat(first.header("connection")).isNull();
             // the body comes late: the request is over on the server's side unless it waits for it
             assertThat(anotherRequestInFlight()).as("the answered request still waits for its body").isTrue();
-            out.write((body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.write((body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             org.anthropicproxy.testkit.RawHttpExchange.Answer second = org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(second.status()).as("the kept-alive connection answers its next request").isEqualTo(200);

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.testkit.Fixtures;
 import org.anthropicproxy.testkit.ProxyHarness;
@@ -15,6 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code x-should-retry}: {@code false} on the proxy's own answers a retry cannot fix (client key, validation, route,
@@ -122,7 +127,7 @@ class ShouldRetryIT {
         anthropic.enqueue(UpstreamScript.json(529, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}"));
         HttpResponse<String> overloaded = post("claude-sonnet-4-5", "x-api-key", KEY);
         anthropic.enqueue(UpstreamScript.json(400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"odd\"}}",
-                java.util.Map.of("x-should-retry", "true")));
+                Map.of("x-should-retry", "true")));
         HttpResponse<String> advised = post("claude-sonnet-4-5", "x-api-key", KEY);
 
         assertThat(overloaded.statusCode()).isEqualTo(529);
@@ -131,10 +136,10 @@ class ShouldRetryIT {
         assertThat(shouldRetry(advised)).isEqualTo("true");
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "reset in {0} s -> x-should-retry {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"120, ", "604800, false"})
+    @ParameterizedTest(name = "reset in {0} s -> x-should-retry {1}")
+    @CsvSource({"120, ", "604800, false"})
     void aSpentChainIsWorthARetryOnlyWhenItsResetIsNear(long resetInSeconds, String expected) throws Exception {
-        java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Path quota = Files.createTempDirectory(dir, "quota").resolve("quota_state.json");
         Files.writeString(quota, """
                 {"version": 2,
@@ -146,7 +151,7 @@ class ShouldRetryIT {
                   one: {kind: anthropic, base_url: "%1$s", api_key: up}
                   two: {kind: anthropic, base_url: "%1$s", api_key: up}
                 route: [one, two]
-                """.formatted(anthropic.baseUrl()), java.util.Map.of(),
+                """.formatted(anthropic.baseUrl()), Map.of(),
                 new org.anthropicproxy.config.CliOverrides(null, 0, null, null, null, quota.toString()))) {
             HttpResponse<String> r = spent.post("/v1/messages", BODY.formatted("claude-sonnet-4-5"));
 
@@ -159,7 +164,7 @@ class ShouldRetryIT {
     @Test
     void aTranslatedUpstreamsOwnAdviceIsPassedThrough() {
         openai.enqueue(UpstreamScript.json(429, "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}",
-                java.util.Map.of("x-should-retry", "false")));
+                Map.of("x-should-retry", "false")));
         HttpResponse<String> r = post("tr-model", "x-api-key", KEY);
 
         assertThat(r.statusCode()).isEqualTo(429);

@@ -1,6 +1,8 @@
 package org.anthropicproxy.testkit;
 
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -16,7 +18,7 @@ public final class HeldLogsExtension implements BeforeAllCallback, AfterEachCall
     public void beforeAll(ExtensionContext context) {
         HeldLogs.drain(); // what earlier classes left behind
         // jqwik reports through java.util.logging (INFO: "edge case generation exceeds number of tries"): warnings only
-        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        Logger.getLogger("").setLevel(Level.WARNING);
     }
 
     @Override

@@ -2,9 +2,11 @@ package org.anthropicproxy.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +33,7 @@ public final class MicroSocks implements AutoCloseable {
     public static MicroSocks start(Path dir, String userPassword) {
         try {
             int port;
-            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 port = s.getLocalPort();
             }
             List<String> cmd = new ArrayList<>(List.of(BINARY, "-i", "127.0.0.1", "-p", String.valueOf(port)));
@@ -39,7 +41,7 @@ public final class MicroSocks implements AutoCloseable {
                 String[] up = userPassword.split(":", 2);
                 cmd.addAll(List.of("-u", up[0], "-P", up[1]));
             }
-            java.nio.file.Files.createDirectories(dir);
+            Files.createDirectories(dir);
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("microsocks.out").toFile()).start();
             MicroSocks socks = new MicroSocks(p, port);
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

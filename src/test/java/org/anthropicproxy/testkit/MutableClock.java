@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A clock tests move by hand. Thread-safe; {@link #withZone} views share the same time. */
@@ -23,7 +24,7 @@ public final class MutableClock extends Clock {
 
     /** Now, in UTC: for tests that only move time forward from the present. */
     public static MutableClock atSystemTime() {
-        return new MutableClock(Instant.now(), java.time.ZoneOffset.UTC);
+        return new MutableClock(Instant.now(), ZoneOffset.UTC);
     }
 
     /** At a local date-time ("2026-11-23T00:00") in {@code zone}. */

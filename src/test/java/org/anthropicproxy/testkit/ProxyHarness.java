@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import org.anthropicproxy.ProxyApp;
@@ -29,11 +30,12 @@ public final class ProxyHarness implements AutoCloseable {
         return start(yaml, Map.of(), CliOverrides.none());
     }
 
+    @SuppressWarnings("JavaTimeDefaultTimeZone") // as in production: quota resets follow the user's local week
     public static ProxyHarness start(String yaml, Map<String, String> env, CliOverrides cli) {
-        return start(yaml, env, cli, java.time.Clock.systemDefaultZone());
+        return start(yaml, env, cli, Clock.systemDefaultZone());
     }
 
-    public static ProxyHarness start(String yaml, Map<String, String> env, CliOverrides cli, java.time.Clock clock) {
+    public static ProxyHarness start(String yaml, Map<String, String> env, CliOverrides cli, Clock clock) {
         try {
             Path file = Files.createTempFile("proxy-config", ".yaml");
             Files.writeString(file, yaml);

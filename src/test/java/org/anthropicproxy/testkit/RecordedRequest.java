@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** What a simulator received: headers with lower-case names. */
@@ -14,7 +15,7 @@ public record RecordedRequest(String method, String path, String query, Map<Stri
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     public String header(String name) {
-        List<String> v = headers.get(name.toLowerCase());
+        List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
         return v == null || v.isEmpty() ? null : String.join(", ", v);
     }
 

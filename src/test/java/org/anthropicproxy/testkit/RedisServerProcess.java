@@ -1,6 +1,7 @@
 package org.anthropicproxy.testkit;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -79,7 +81,7 @@ public final class RedisServerProcess implements AutoCloseable {
     static Path findBinary() {
         List<Path> candidates = new ArrayList<>();
         String path = System.getenv("PATH");
-        if (path != null) for (String d : path.split(java.io.File.pathSeparator)) if (!d.isBlank()) candidates.add(Path.of(d));
+        if (path != null) for (String d : path.split(File.pathSeparator, -1)) if (!d.isBlank()) candidates.add(Path.of(d));
         for (String d : FALLBACK_DIRS) candidates.add(Path.of(d));
         for (Path d : candidates) {
             Path p = d.resolve("redis-server");
@@ -165,7 +167,7 @@ public final class RedisServerProcess implements AutoCloseable {
     private static void deleteQuietly(Path dir) {
         if (dir == null) return;
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException e) {
             // temp dir; the OS cleans up eventually
         }

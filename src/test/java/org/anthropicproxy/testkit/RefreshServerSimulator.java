@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A token refresh endpoint on 127.0.0.1 speaking both protocols:
@@ -75,7 +76,7 @@ public final class RefreshServerSimulator implements AutoCloseable {
     }
 
     /** Over TLS with {@code tls}'s certificate when not null ({@link TestCa#serverContext()}): the URLs are https. */
-    public RefreshServerSimulator(String tokenPrefix, javax.net.ssl.SSLContext tls) {
+    public RefreshServerSimulator(String tokenPrefix, SSLContext tls) {
         this.tokenPrefix = tokenPrefix;
         this.scheme = tls == null ? "http" : "https";
         try {
@@ -283,7 +284,10 @@ public final class RefreshServerSimulator implements AutoCloseable {
         if (body.isEmpty()) {
             return form;
         }
-        for (String pair : body.split("&")) {
+        for (String pair : body.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue; // "a=1&" and "a=1&&b=2" carry no empty field, as form parsers read them
+            }
             int eq = pair.indexOf('=');
             String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
             String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);

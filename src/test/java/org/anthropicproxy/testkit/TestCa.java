@@ -6,7 +6,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -37,7 +41,7 @@ public final class TestCa {
             try {
                 Path kept = Path.of("target", "test-ca").toAbsolutePath();
                 Path keystore = kept.resolve("server.p12");
-                java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+                Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
                 if (Files.isRegularFile(keystore) && Files.isRegularFile(kept.resolve("ca.pem"))
                         && Files.getLastModifiedTime(keystore).toInstant().isAfter(dayAgo)) {
                     instance = new TestCa(kept.resolve("ca.pem"), keystore);
@@ -51,7 +55,7 @@ public final class TestCa {
                         }
                         Files.delete(kept);
                     }
-                    Files.move(fresh, kept, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    Files.move(fresh, kept, StandardCopyOption.ATOMIC_MOVE);
                     instance = new TestCa(kept.resolve("ca.pem"), keystore);
                 } else {
                     instance = create(Files.createTempDirectory("test-ca"));
@@ -84,7 +88,7 @@ public final class TestCa {
 
     private static void keytool(String... args) throws IOException {
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        List<String> cmd = new java.util.ArrayList<>(List.of(keytool));
+        List<String> cmd = new ArrayList<>(List.of(keytool));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {

@@ -1,5 +1,8 @@
 package org.anthropicproxy.testkit;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -50,14 +53,14 @@ public final class ThreadCensus {
         long hwm = -1;
         long rss = -1;
         try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (l.startsWith("VmHWM:")) {
                     hwm = Long.parseLong(l.replaceAll("[^0-9]", ""));
                 } else if (l.startsWith("VmRSS:")) {
                     rss = Long.parseLong(l.replaceAll("[^0-9]", ""));
                 }
             }
-        } catch (java.io.IOException | RuntimeException ignored) {
+        } catch (IOException | RuntimeException ignored) {
             // not Linux: reported as -1
         }
         return Map.of("VmHWM", hwm, "VmRSS", rss);

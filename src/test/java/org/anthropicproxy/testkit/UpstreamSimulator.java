@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -36,7 +39,7 @@ public final class UpstreamSimulator implements AutoCloseable {
     private volatile Function<RecordedRequest, UpstreamScript> responder;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger aborted = new AtomicInteger();
-    private final java.util.Set<String> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> connections = ConcurrentHashMap.newKeySet();
 
     public UpstreamSimulator(Function<RecordedRequest, UpstreamScript> defaultResponder) {
         this(defaultResponder, null);
@@ -123,7 +126,7 @@ public final class UpstreamSimulator implements AutoCloseable {
             try (InputStream in = Content.Source.asInputStream(request)) {
                 body = in.readAllBytes();
             }
-            Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
+            Map<String, List<String>> headers = new LinkedHashMap<>();
             for (HttpField f : request.getHeaders()) {
                 headers.computeIfAbsent(f.getLowerCaseName(), k -> new ArrayList<>()).add(f.getValue());
             }

@@ -33,6 +33,7 @@ public record MappedRequest(ObjectNode body, ToolNameMap toolNames, List<String>
     }
 
     /** The body as sent: the same bytes as serializing {@link #body}, with the tool list copied as serialized once. */
+    @SuppressWarnings("ReferenceEquality") // the body holds this very tool array; identity finds it without comparing trees
     public byte[] bytes() {
         if (tools == null || tools.functions().isEmpty()) {
             return Json.bytes(body);

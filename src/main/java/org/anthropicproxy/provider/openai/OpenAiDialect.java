@@ -1,10 +1,13 @@
 package org.anthropicproxy.provider.openai;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What an OpenAI-compatible upstream accepts. Immutable; build with {@link #defaults()}, {@link #codebuddy()} or
@@ -44,7 +47,7 @@ public record OpenAiDialect(
         m.put("Main branch (you will usually use this for PRs)", "Default branch for pull requests");
         m.put("Use the feedback tool to give feedback to Anthropic.", "");
         m.put("To give feedback, users should report the issue at", "To report an issue, users can visit");
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
 
     public OpenAiDialect {
@@ -61,7 +64,7 @@ public record OpenAiDialect(
             throw new IllegalArgumentException("max_stop_sequences must be >= 0, got " + maxStopSequences);
         }
         maxTokensClamp = Map.copyOf(maxTokensClamp == null ? Map.of() : maxTokensClamp);
-        phraseRewrites = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(phraseRewrites == null ? Map.of() : phraseRewrites));
+        phraseRewrites = Collections.unmodifiableMap(new LinkedHashMap<>(phraseRewrites == null ? Map.of() : phraseRewrites));
     }
 
     /** Plain OpenAI Chat Completions. */
@@ -115,10 +118,10 @@ public record OpenAiDialect(
     }
 
     /** Max output tokens allowed for {@code upstreamModel}: exact key first, then globs ({@code *}, {@code ?}), then "*". */
-    public java.util.OptionalInt clampFor(String upstreamModel) {
+    public OptionalInt clampFor(String upstreamModel) {
         Integer exact = maxTokensClamp.get(upstreamModel);
         if (exact != null) {
-            return java.util.OptionalInt.of(exact);
+            return OptionalInt.of(exact);
         }
         Integer best = null;
         int bestLen = -1;
@@ -132,7 +135,7 @@ public record OpenAiDialect(
         if (best == null) {
             best = maxTokensClamp.get("*");
         }
-        return best == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(best);
+        return best == null ? OptionalInt.empty() : OptionalInt.of(best);
     }
 
     static boolean globMatches(String glob, String s) {
@@ -141,7 +144,7 @@ public record OpenAiDialect(
             switch (c) {
                 case '*' -> re.append(".*");
                 case '?' -> re.append('.');
-                default -> re.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+                default -> re.append(Pattern.quote(String.valueOf(c)));
             }
         }
         return s != null && s.matches(re.toString());

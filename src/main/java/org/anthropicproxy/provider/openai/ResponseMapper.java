@@ -1,5 +1,6 @@
 package org.anthropicproxy.provider.openai;
 
+import java.util.function.LongSupplier;
 import org.anthropicproxy.provider.Usage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,7 +44,7 @@ public final class ResponseMapper {
 
     /** {@code inputEstimate} is asked only when the completion carries no {@code prompt_tokens}. */
     public ObjectNode toAnthropic(JsonNode completion, String clientModel, ToolNameMap names, List<String> stopSequences,
-                                  java.util.function.LongSupplier inputEstimate) {
+                                  LongSupplier inputEstimate) {
         ToolNameMap nm = names == null ? ToolNameMap.identity() : names;
         List<String> stops = stopSequences == null ? List.of() : stopSequences;
         if (completion.has("error") && !completion.get("error").isNull()) {

@@ -43,6 +43,7 @@ final class StreamUsage {
         return input;
     }
 
+    @SuppressWarnings("ReferenceEquality") // the same supplier passed twice means the final estimate is the first one
     private long finalInputEstimate() {
         if (finalInputSource == inputSource) {
             return inputEstimate();

@@ -372,7 +372,7 @@ public final class TokenCounter {
                 case BOOLEAN -> h = mix(h ^ (n.booleanValue() ? 'T' : 'F'));
                 case NULL -> h = mix(h ^ 'Z');
                 case NUMBER -> {
-                    h = mix(h ^ ('N' + 31L * n.numberType().ordinal()));
+                    h = mix(h ^ ('N' + 31L * n.numberType().name().hashCode()));
                     if (n.isInt() || n.isLong()) {
                         h = mix(h ^ n.longValue());
                     } else {

@@ -1,5 +1,7 @@
 package org.anthropicproxy.provider.openai;
 
+import java.util.Optional;
+
 /** The upstream answered 200 with something that cannot be translated faithfully; the caller answers 502 api_error. */
 public final class UpstreamProtocolException extends RuntimeException {
     public UpstreamProtocolException(String message) {
@@ -7,6 +9,6 @@ public final class UpstreamProtocolException extends RuntimeException {
     }
 
     public AnthropicError toAnthropicError() {
-        return new AnthropicError(502, "api_error", getMessage(), java.util.Optional.empty());
+        return new AnthropicError(502, "api_error", getMessage(), Optional.empty());
     }
 }

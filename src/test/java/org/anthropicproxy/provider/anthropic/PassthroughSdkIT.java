@@ -21,8 +21,10 @@ import com.anthropic.models.models.ModelInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.anthropicproxy.testkit.Fixtures;
 import org.anthropicproxy.testkit.ProxyHarness;
@@ -195,7 +197,7 @@ class PassthroughSdkIT {
     @Test
     void upstreamErrorsAreForwardedUnchanged() {
         String body429 = "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"slow down\"}}";
-        upstream.enqueue(UpstreamScript.json(429, body429, java.util.Map.of("retry-after", "7")));
+        upstream.enqueue(UpstreamScript.json(429, body429, Map.of("retry-after", "7")));
         assertThatThrownBy(() -> sdk.messages().create(params("claude-sonnet-4-5")))
                 .isInstanceOf(RateLimitException.class)
                 .hasMessageContaining("slow down");
@@ -233,8 +235,8 @@ class PassthroughSdkIT {
 
     @Test
     void aNonStreamBodyCutAfterItsHeadersIsA502NamingTheRead() throws Exception {
-        byte[] half = Fixtures.text("anthropic/message-text.json").substring(0, 40).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        upstream.enqueue(new UpstreamScript(200, java.util.Map.of("content-type", "application/json"), java.util.List.of(half),
+        byte[] half = Fixtures.text("anthropic/message-text.json").substring(0, 40).getBytes(StandardCharsets.UTF_8);
+        upstream.enqueue(new UpstreamScript(200, Map.of("content-type", "application/json"), List.of(half),
                 Duration.ZERO, true, Duration.ZERO));
         HttpResponse<String> raw = proxy.post("/v1/messages",
                 "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}", "content-type", "application/json");

@@ -3,6 +3,7 @@ package org.anthropicproxy.provider.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ class JsonTextTest {
 
     @Test
     void treesWriteLikeJackson() throws Exception {
-        com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+        ObjectMapper om = new ObjectMapper();
         for (String json : new String[] {"{}", "[]", "{\"a\":{\"b\":[1,-2,3000000000,12345678901234567890123,true,false,null]}}",
                 "{\"s\":\"x\\n\\u0001\\\"y\",\"\\t\":\"\"}", "{\"f\":1.5,\"e\":1e10,\"z\":-0.0}", "[[[]],{}]", "\"str\"", "7"}) {
             JsonNode n = om.readTree(json);

@@ -5,6 +5,10 @@ import static org.anthropicproxy.testkit.OpenAiUpstreamScripts.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.JsonValue;
@@ -36,6 +40,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +58,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /**
  * The official Anthropic Java SDK through the running proxy against OpenAI-format simulators: a generic
@@ -642,7 +649,7 @@ class OpenAiSdkIT {
 
     private static String reasoningOf(String sse) {
         StringBuilder sb = new StringBuilder();
-        for (String line : sse.split("\n")) {
+        for (String line : sse.split("\n", -1)) {
             if (line.startsWith("data: {")) {
                 JsonNode r = json(line.substring(6)).at("/choices/0/delta/reasoning_content");
                 if (r.isTextual()) {
@@ -737,12 +744,12 @@ class OpenAiSdkIT {
 
     @Test
     void anErrorAfterContentIsNotLoggedAsAClean200() throws Exception {
-        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("access");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
-        ch.qos.logback.classic.Level before = access.getLevel();
+        Logger access = (Logger) LoggerFactory.getLogger("access");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        Level before = access.getLevel();
         lines.start();
         access.addAppender(lines);
-        access.setLevel(ch.qos.logback.classic.Level.INFO);
+        access.setLevel(Level.INFO);
         try {
             genericUp.enqueue(UpstreamScript.sse(Fixtures.text("openai/stream-error-after-content.sse")));
             List<AnthropicEventRecorder.Event> events = rawStream(generic, """
@@ -753,8 +760,8 @@ class OpenAiSdkIT {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             String line = null;
             while (line == null && System.nanoTime() < deadline) {
-                synchronized (lines.list) {
-                    line = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                synchronized (lines) {
+                    line = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
                             .filter(l -> l.startsWith("POST /v1/messages") && l.endsWith("_" + suffix)).findFirst().orElse(null);
                 }
                 if (line == null) {
@@ -921,9 +928,9 @@ class OpenAiSdkIT {
     @Test
     void withoutUpstreamUsageTheInputEstimateDoesNotCountImageBytesAsText() {
         // a 1x1 PNG followed by padding: ~300 KB of base64 that is one small image, not 75k tokens of text
-        byte[] png = java.util.Base64.getDecoder().decode(PNG_1PX);
-        byte[] big = java.util.Arrays.copyOf(png, 225_000);
-        String data = java.util.Base64.getEncoder().encodeToString(big);
+        byte[] png = Base64.getDecoder().decode(PNG_1PX);
+        byte[] big = Arrays.copyOf(png, 225_000);
+        String data = Base64.getEncoder().encodeToString(big);
         MessageCreateParams p = params().addUserMessageOfContentBlockParams(List.of(
                 ContentBlockParam.ofText(TextBlockParam.builder().text("What is in this picture?").build()),
                 ContentBlockParam.ofImage(ImageBlockParam.builder().source(Base64ImageSource.builder()

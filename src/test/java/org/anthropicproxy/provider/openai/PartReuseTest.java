@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -157,7 +158,7 @@ class PartReuseTest {
     }
 
     private static String shown(MappedRequest m) {
-        return new String(m.bytes()) + "\n" + m.notes() + "\n" + m.toolNames().shortened() + "\n" + m.stopSequences()
+        return new String(m.bytes(), StandardCharsets.UTF_8) + "\n" + m.notes() + "\n" + m.toolNames().shortened() + "\n" + m.stopSequences()
                 + "\n" + m.upstreamStreams();
     }
 

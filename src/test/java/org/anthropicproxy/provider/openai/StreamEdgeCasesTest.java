@@ -2,10 +2,10 @@ package org.anthropicproxy.provider.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.anthropicproxy.testkit.AnthropicStreamGrammar;
 import org.junit.jupiter.api.Test;
@@ -16,7 +16,7 @@ class StreamEdgeCasesTest {
         ObjectNode c = JsonNodeFactory.instance.objectNode().put("id", "c1");
         ObjectNode ch = c.putArray("choices").addObject().put("index", 0);
         try {
-            ch.set("delta", new com.fasterxml.jackson.databind.ObjectMapper().readTree(deltaJson));
+            ch.set("delta", new ObjectMapper().readTree(deltaJson));
         } catch (Exception e) {
             throw new IllegalArgumentException(e);
         }
@@ -143,12 +143,8 @@ class StreamEdgeCasesTest {
         ToolNameMap names = new ToolNameMap(64);
         String longName = "n".repeat(80);
         String up = names.toUpstream(longName);
-        List<String> types = new ArrayList<>();
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
-        StreamTranslator t = new StreamTranslator((ty, j) -> {
-            types.add(ty);
-            acc.event(ty, j);
-        }, "m", names, List.of(), OpenAiDialect.defaults(), "msg_1", 5);
+        StreamTranslator t = new StreamTranslator(acc, "m", names, List.of(), OpenAiDialect.defaults(), "msg_1", 5);
         t.onData("{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"" + up + "\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}");
         t.onData("[DONE]");
         assertThat(acc.message().path("content").get(0).path("name").asText()).isEqualTo(longName);

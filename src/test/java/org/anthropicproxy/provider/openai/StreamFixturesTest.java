@@ -1,5 +1,6 @@
 package org.anthropicproxy.provider.openai;
 
+import java.nio.charset.StandardCharsets;
 import org.anthropicproxy.provider.Usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -165,7 +166,7 @@ class StreamFixturesTest {
 
     @Test
     void errorChunkBeforeContentLeavesContentNotStarted() {
-        StreamHarness h = StreamHarness.run("data: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"rate_limit_exceeded\"}}\n\n".getBytes());
+        StreamHarness h = StreamHarness.run("data: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"rate_limit_exceeded\"}}\n\n".getBytes(StandardCharsets.UTF_8));
         assertThat(h.recorder.types()).containsExactly("error");
         assertThat(h.translator.contentStarted()).isFalse();
         assertThat(h.describe()).isEqualTo("error=rate_limit_error:Rate limit reached");

@@ -3,6 +3,7 @@ package org.anthropicproxy.provider.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,7 @@ class StreamPropertiesTest {
         return Arbitraries.of(FIXTURES).flatMap(f -> {
             int len = BYTES.get(f).length;
             Arbitrary<int[]> splits = Arbitraries.integers().between(1, len - 1).array(int[].class).ofMinSize(0).ofMaxSize(40)
-                    .map(a -> java.util.Arrays.stream(a).sorted().distinct().toArray());
+                    .map(a -> Arrays.stream(a).sorted().distinct().toArray());
             return splits.map(s -> Tuple.of(f, s));
         });
     }
@@ -51,7 +52,7 @@ class StreamPropertiesTest {
     Arbitrary<byte[]> damaged() {
         Arbitrary<byte[]> truncated = Arbitraries.of(FIXTURES).flatMap(f -> {
             byte[] b = BYTES.get(f);
-            return Arbitraries.integers().between(0, b.length).map(n -> java.util.Arrays.copyOf(b, n));
+            return Arbitraries.integers().between(0, b.length).map(n -> Arrays.copyOf(b, n));
         });
         Arbitrary<byte[]> mutated = Arbitraries.of(FIXTURES).flatMap(f -> {
             byte[] b = BYTES.get(f);
@@ -85,6 +86,6 @@ class StreamPropertiesTest {
     @Provide
     Arbitrary<int[]> splitsFor() {
         return Arbitraries.integers().between(1, 500).array(int[].class).ofMaxSize(10)
-                .map(a -> java.util.Arrays.stream(a).sorted().distinct().toArray());
+                .map(a -> Arrays.stream(a).sorted().distinct().toArray());
     }
 }

@@ -6,7 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.anthropicproxy.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 
@@ -76,7 +82,7 @@ class TokenCounterTest {
         long before = memo.tokenizedChars();
         assertThat(memo.countRequest(next)).isEqualTo(uncached.countRequest(next));
         JsonNode added = next.path("messages");
-        long newChars = added.get(added.size() - 2).path("content").get(0).path("input").toString().length()
+        long newChars = (long) added.get(added.size() - 2).path("content").get(0).path("input").toString().length()
                 + added.get(added.size() - 1).path("content").get(0).path("content").asText().length();
         assertThat(memo.tokenizedChars() - before).isEqualTo(newChars);
         // and the shared counter agrees
@@ -125,7 +131,7 @@ class TokenCounterTest {
     @Test
     void hashSeparatesNearTexts() {
         String base = "x".repeat(100);
-        java.util.Set<Long> seen = new java.util.HashSet<>();
+        Set<Long> seen = new HashSet<>();
         for (int i = 0; i < 100; i++) {
             seen.add(TokenCounter.hashChars(base.substring(0, i) + "y" + base.substring(i + 1), 1));
             seen.add(TokenCounter.hashChars(base.substring(0, i), 1));
@@ -142,8 +148,8 @@ class TokenCounterTest {
         for (int i = 0; i < reqs.length; i++) {
             expected[i] = uncached.countRequest(reqs[i]);
         }
-        java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
-        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+        List<Future<Boolean>> results = new ArrayList<>();
+        try (var pool = Executors.newFixedThreadPool(4)) {
             for (int t = 0; t < 8; t++) {
                 int start = t;
                 results.add(pool.submit(() -> {

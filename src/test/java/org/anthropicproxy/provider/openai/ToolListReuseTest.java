@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.anthropicproxy.json.Json;
@@ -66,21 +68,21 @@ class ToolListReuseTest {
         MappedRequest whole = mapper.map(in.deepCopy(), "up");
         ObjectNode withoutTools = in.deepCopy().putNull("tools");
         MappedRequest reused = mapper.map(withoutTools, "up", mapper.mapToolList(in.get("tools")));
-        assertThat(new String(reused.bytes())).isEqualTo(new String(Json.bytes(whole.body())));
+        assertThat(new String(reused.bytes(), StandardCharsets.UTF_8)).isEqualTo(new String(Json.bytes(whole.body()), StandardCharsets.UTF_8));
         assertThat(reused.bytes()).isEqualTo(whole.bytes());
         assertThat(reused.body().path("tools")).hasSize(3);
     }
 
     /** Everything a mapping shows: the bytes sent, the notes, the shortened names; or the refusal. */
-    private static String outcome(java.util.concurrent.Callable<MappedRequest> map) throws Exception {
+    private static String outcome(Callable<MappedRequest> map) throws Exception {
         MappedRequest m;
         try {
             m = map.call();
         } catch (UnsupportedFeatureException e) {
             return "refused: " + e.getMessage();
         }
-        String bytes = new String(m.bytes());
-        assertThat(bytes).isEqualTo(new String(Json.bytes(m.body())));
+        String bytes = new String(m.bytes(), StandardCharsets.UTF_8);
+        assertThat(bytes).isEqualTo(new String(Json.bytes(m.body()), StandardCharsets.UTF_8));
         return bytes + "\n" + m.notes() + "\n" + m.toolNames().shortened() + "\n" + m.toolNames().toClient(
                 m.toolNames().toUpstream(LONG));
     }

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.anthropicproxy.sse.SseParser;
 import org.anthropicproxy.testkit.Fixtures;
+import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.Test;
 
 /** Local token estimates are made only for figures the upstream does not report, and the tokenizer runs once at most. */
@@ -100,7 +102,7 @@ class UsageEstimateTest {
             acc.event(type, json);
         }, "m", null, List.of(), OpenAiDialect.defaults(), "msg_x", () -> 77, true, counter);
         SseParser p = new SseParser(ev -> t.onData(ev.data()));
-        byte[] b = sse.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = sse.toString().getBytes(StandardCharsets.UTF_8);
         p.feed(b, 0, b.length);
         t.onUpstreamEnd();
         assertThat(types).endsWith("message_delta", "message_stop");
@@ -154,7 +156,7 @@ class UsageEstimateTest {
         t.onData("[DONE]");
         long exact = TokenCounter.shared().countText(piece.repeat(pieces));
         long est = deltas.get(0).path("usage").path("output_tokens").asLong();
-        assertThat((double) est).isCloseTo(exact, org.assertj.core.data.Percentage.withPercentage(2));
+        assertThat((double) est).isCloseTo((double) exact, Percentage.withPercentage(2));
     }
 
     @Test
@@ -194,7 +196,7 @@ class UsageEstimateTest {
         }, "claude-client", ToolNameMap.identity(), List.of(), OpenAiDialect.defaults(), "msg_q", start, fin, true,
                 new TokenCounter(0));
         SseParser p = new SseParser(ev -> t.onData(ev.data()));
-        byte[] b = sse.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = sse.getBytes(StandardCharsets.UTF_8);
         p.feed(b, 0, b.length);
         t.onUpstreamEnd();
         return events;
@@ -209,7 +211,7 @@ class UsageEstimateTest {
     void quickStartEstimateThenUpstreamCountAndNoExactCount() {
         AtomicInteger exactAsked = new AtomicInteger();
         List<JsonNode> ev = translate(new String(Fixtures.bytes("openai/stream-text-include-usage.sse"),
-                java.nio.charset.StandardCharsets.UTF_8), () -> 77, () -> {
+                StandardCharsets.UTF_8), () -> 77, () -> {
                     exactAsked.incrementAndGet();
                     return 999;
                 });
@@ -247,7 +249,7 @@ class UsageEstimateTest {
         long quick = TokenCounter.quick().countRequest(req);
         assertThat(TokenCounter.quick().tokenizerCalls()).isEqualTo(before);
         long exact = new TokenCounter(0).countRequest(req);
-        assertThat((double) quick).as("same walk, close to the tokenizer on English").isCloseTo(exact,
-                org.assertj.core.data.Percentage.withPercentage(35));
+        assertThat((double) quick).as("same walk, close to the tokenizer on English").isCloseTo((double) exact,
+                Percentage.withPercentage(35));
     }
 }
