@@ -12,40 +12,23 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.anthropicproxy.config.ServerSettings;
 import org.anthropicproxy.http1.ClientExchange;
 import org.anthropicproxy.http1.Http1Client;
-import org.eclipse.jetty.client.BytesRequestContent;
-import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.Request;
-import org.eclipse.jetty.client.Response;
-import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.io.ArrayByteBufferPool;
-import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.io.content.ByteBufferContentSource;
-import org.eclipse.jetty.util.thread.Invocable;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The one upstream HTTP client: the lean {@link Http1Client}, or Jetty's HttpClient when the system property
- * {@value #CLIENT_PROPERTY} is {@code jetty} (kept for A/B measurements). Either is tuned for a proxy: no default
+ * The one upstream HTTP client, the lean {@link Http1Client}, tuned for a proxy: no default
  * User-Agent or gzip (the client's own headers go upstream), Nagle off, no limit of connections per destination that
  * an agent fleet streaming many long responses to one host would meet, idle pooled connections closed before common
  * upstream limits.
  */
 public final class UpstreamHttp implements AutoCloseable {
 
-    /** What each buffer pool (the server's and this client's) keeps between uses, heap and direct each. */
-    public static final long POOL_RETAINED_BYTES = 16L * 1024 * 1024;
-    public static final String CLIENT_PROPERTY = "anthropicproxy.client";
 
-    /** Exactly one of the two is set. */
-    private final HttpClient client;
     private final Http1Client leanClient;
     private final ServerSettings settings;
     private final HeadersDeadlines headersDeadlines;
@@ -63,63 +46,8 @@ public final class UpstreamHttp implements AutoCloseable {
         this.settings = settings;
         this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
         this.proxies = proxies;
-        if ("jetty".equals(System.getProperty(CLIENT_PROPERTY))) {
-            if (proxies != org.anthropicproxy.net.ProxyRules.DIRECT) {
-                throw new IllegalStateException("-D" + CLIENT_PROPERTY + "=jetty (an A/B measurement aid) does not go through forward proxies");
-            }
-            client = jettyClient(settings, tls);
-            leanClient = null;
-        } else {
-            client = null;
-            leanClient = new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(),
-                    requestBufferSize(settings), tls, proxies::forUri);
-        }
-    }
-
-    private static HttpClient jettyClient(ServerSettings settings, javax.net.ssl.SSLContext tls) {
-        ClientConnector connector = new ClientConnector();
-        org.eclipse.jetty.util.ssl.SslContextFactory.Client sslFactory = new org.eclipse.jetty.util.ssl.SslContextFactory.Client();
-        sslFactory.setSslContext(tls);
-        connector.setSslContextFactory(sslFactory);
-        connector.setConnectTimeout(settings.connectTimeout());
-        connector.setIdleTimeout(settings.upstreamIdleConnection());
-        connector.setTCPNoDelay(true);
-        // response parsing never blocks (bodies are handed to the reading thread), so a few platform threads serve
-        // every upstream connection; a fixed count, as a growing pool left dozens of idle threads after a burst
-        QueuedThreadPool pool = new QueuedThreadPool(4, 4);
-        pool.setName("upstream");
-        pool.setReservedThreads(0);
-        connector.setExecutor(pool);
-        HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
-        // our listeners only queue what arrives for the reading thread, so the selector may parse responses itself
-        // instead of waking a pool thread for every read (one thread hand-off less per response)
-        transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
-        HttpClient client = new HttpClient(transport);
-        client.setExecutor(pool);
-        // Jetty's default pool keeps nothing above 64 KiB, and the request header buffer (sized below) is larger:
-        // without a bigger bucket every request allocated and zeroed a fresh direct buffer. Retention is bounded: by
-        // default a pool may keep 1/8 of the heap size each in heap and direct buffers, and a burst left RSS high.
-        client.setByteBufferPool(new ArrayByteBufferPool(0, 4096, Math.max(64 * 1024, requestBufferSize(settings)),
-                Integer.MAX_VALUE, POOL_RETAINED_BYTES, POOL_RETAINED_BYTES));
-        client.setUserAgentField(null);
-        client.setFollowRedirects(false);
-        client.setMaxConnectionsPerDestination(4096);
-        client.setMaxRequestsQueuedPerDestination(65536);
-        client.setIdleTimeout(settings.upstreamIdleConnection().toMillis());
-        client.setConnectTimeout(settings.connectTimeout().toMillis());
-        // the client's headers go upstream: room for as much as the server accepts plus our own (default is 4 KiB)
-        client.setRequestBufferSize(requestBufferSize(settings));
-        client.getContentDecoderFactories().clear();
-        try {
-            client.start();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start the upstream HTTP client", e);
-        }
-        // Jetty's own handling of 401, 407, redirects and 100-continue (installed by start): a proxy passes those
-        // answers to its client as they are. The 401 handler failed every 401 without a WWW-Authenticate header as a
-        // protocol violation, so such an upstream answer (a token rejected even after its refresh) became a 500.
-        client.getProtocolHandlers().clear();
-        return client;
+        this.leanClient = new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(),
+                requestBufferSize(settings), tls, proxies::forUri);
     }
 
     private static int requestBufferSize(ServerSettings settings) {
@@ -269,22 +197,14 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     public Exchange post(URI uri, HttpFields headers, byte[] body) throws NoAnswerException, InterruptedException {
-        if (leanClient != null) {
-            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
-            return await(leanStreaming(uri, x), x::abort);
-        }
-        Request req = postRequest(uri, headers, body);
-        return await(sendStreaming(req, uri), req::abort);
+        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+        return await(leanStreaming(uri, x), x::abort);
     }
 
     /** {@link #post} without waiting: completes when the headers arrive, or with a {@link NoAnswerException}. */
     public CompletableFuture<Exchange> postAsync(URI uri, HttpFields headers, byte[] body) {
-        if (leanClient != null) {
-            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
-            return abortOnCancel(leanStreaming(uri, x), x::abort);
-        }
-        Request req = postRequest(uri, headers, body);
-        return abortOnCancel(sendStreaming(req, uri), req::abort);
+        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+        return abortOnCancel(leanStreaming(uri, x), x::abort);
     }
 
     /**
@@ -307,40 +227,22 @@ public final class UpstreamHttp implements AutoCloseable {
      * headers and more for the body.
      */
     public Exchange postForWhole(URI uri, HttpFields headers, byte[] body, int limit) throws NoAnswerException, InterruptedException {
-        if (leanClient != null) {
-            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
-            return await(leanWhole(uri, x, limit), x::abort);
-        }
-        Request req = postRequest(uri, headers, body);
-        return await(sendForWhole(req, uri, limit), req::abort);
+        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+        return await(leanWhole(uri, x, limit), x::abort);
     }
 
     /** {@link #postForWhole} without waiting. */
     public CompletableFuture<Exchange> postForWholeAsync(URI uri, HttpFields headers, byte[] body, int limit) {
-        if (leanClient != null) {
-            ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
-            return abortOnCancel(leanWhole(uri, x, limit), x::abort);
-        }
-        Request req = postRequest(uri, headers, body);
-        return abortOnCancel(sendForWhole(req, uri, limit), req::abort);
+        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+        return abortOnCancel(leanWhole(uri, x, limit), x::abort);
     }
 
     public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {
-        if (leanClient != null) {
-            ClientExchange x = leanClient.send(uri, "GET", headers, null, settings.headersTimeout(), settings.headersTimeout());
-            return await(leanStreaming(uri, x), x::abort);
-        }
-        Request req = client.newRequest(uri)
-                .method("GET")
-                .headers(h -> {
-                    h.clear();
-                    h.add(headers);
-                })
-                .timeout(settings.headersTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        return await(sendStreaming(req, uri), req::abort);
+        ClientExchange x = leanClient.send(uri, "GET", headers, null, settings.headersTimeout(), settings.headersTimeout());
+        return await(leanStreaming(uri, x), x::abort);
     }
 
-    /** The JDK's default TLS context: its trust store (cacerts, or javax.net.ssl.trustStore), as Jetty's client used. */
+    /** The JDK's default TLS context: its trust store (cacerts, or javax.net.ssl.trustStore). */
     private static javax.net.ssl.SSLContext defaultTls() {
         try {
             return javax.net.ssl.SSLContext.getDefault();
@@ -434,33 +336,6 @@ public final class UpstreamHttp implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<Exchange> sendForWhole(Request req, URI uri, int limit) {
-        WholeListener listener = new WholeListener(limit);
-        listener.deadline = headersDeadlines.add(req::abort, System.nanoTime() + settings.headersTimeout().toNanos());
-        req.send(listener);
-        return listener.done.handle((response, failure) -> {
-            if (failure != null) {
-                throw new CompletionException(noAnswer(uri, failure));
-            }
-            Throwable cut = listener.bodyFailure;
-            // the headers came, the body did not: the reader meets the failure, as with a stream
-            return cut != null ? new Exchange(response.getStatus(), response.getHeaders(), req::abort, failing(cut))
-                    : new Exchange(response.getStatus(), response.getHeaders(), req::abort, listener.body());
-        });
-    }
-
-    private CompletableFuture<Exchange> sendStreaming(Request req, URI uri) {
-        StreamListener listener = new StreamListener();
-        listener.deadline = headersDeadlines.add(req::abort, System.nanoTime() + settings.headersTimeout().toNanos());
-        req.send(listener);
-        return listener.headers.handle((response, failure) -> {
-            if (failure != null) {
-                throw new CompletionException(noAnswer(uri, failure));
-            }
-            return new Exchange(response.getStatus(), response.getHeaders(), req::abort, listener.sourceFuture());
-        });
-    }
-
     private static Exchange await(CompletableFuture<Exchange> answer, java.util.function.Consumer<Throwable> abort)
             throws NoAnswerException, InterruptedException {
         try {
@@ -474,18 +349,6 @@ public final class UpstreamHttp implements AutoCloseable {
             abort.accept(e);
             throw e;
         }
-    }
-
-    private Request postRequest(URI uri, HttpFields headers, byte[] body) {
-        return client.newRequest(uri)
-                .method("POST")
-                .headers(h -> {
-                    h.clear();
-                    h.add(headers);
-                })
-                .idleTimeout(settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .timeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .body(new BytesRequestContent(contentType(headers), body));
     }
 
     private NoAnswerException noAnswer(URI uri, Throwable failure) {
@@ -508,113 +371,8 @@ public final class UpstreamHttp implements AutoCloseable {
                 + " unreachable: " + describe(cause), timeout, cause);
     }
 
-    /**
-     * Collects a whole response. A failure after the headers (a cut body) fails it too: the caller then has no
-     * answer, as with an unreadable stream. The headers deadline ends when the headers arrive.
-     */
-    private final class WholeListener implements Response.Listener {
-        final CompletableFuture<Response> done = new CompletableFuture<>();
-        private final int limit;
-        private volatile HeadersDeadlines.Entry deadline;
-        private volatile Response headers;
-        volatile Throwable bodyFailure;
-        private byte[] buf = new byte[0];
-        private int len;
-
-        WholeListener(int limit) {
-            this.limit = limit;
-        }
-
-        byte[] body() {
-            return len == buf.length ? buf : java.util.Arrays.copyOf(buf, len);
-        }
-
-        @Override
-        public void onHeaders(Response response) {
-            HeadersDeadlines.Entry d = deadline;
-            if (d != null) {
-                headersDeadlines.remove(d);
-            }
-            headers = response;
-            long declared = response.getHeaders().getLongField("content-length");
-            if (declared > 0 && declared <= limit) {
-                buf = new byte[(int) declared];
-            }
-        }
-
-        @Override
-        public void onContent(Response response, java.nio.ByteBuffer content) {
-            int n = content.remaining();
-            if (len + n > limit) {
-                response.abort(new IOException("upstream response larger than " + limit + " bytes"));
-                return;
-            }
-            if (len + n > buf.length) {
-                buf = java.util.Arrays.copyOf(buf, Math.min(limit, Math.max(len + n, Math.max(4096, buf.length * 2))));
-            }
-            content.get(buf, len, n);
-            len += n;
-        }
-
-        @Override
-        public void onComplete(org.eclipse.jetty.client.Result result) {
-            headersDeadlines.remove(deadline);
-            if (result.isFailed() && headers == null) {
-                done.completeExceptionally(result.getFailure());
-            } else if (result.isFailed()) {
-                bodyFailure = result.getFailure();
-                done.complete(headers);
-            } else {
-                done.complete(result.getResponse());
-            }
-        }
-    }
-
-    /**
-     * Hands the response over when its headers arrive, and its body as the content source Jetty offers. The wait for
-     * the headers is untimed on purpose: a timed park of a virtual thread arms and cancels a JDK timer per request
-     * (two extra thread wake-ups), while the headers deadline is enforced by {@link HeadersDeadlines}' one sweeper.
-     */
-    final class StreamListener implements Response.Listener {
-        final CompletableFuture<Response> headers = new CompletableFuture<>();
-        private final CompletableFuture<Content.Source> source = new CompletableFuture<>();
-        volatile HeadersDeadlines.Entry deadline;
-
-        @Override
-        public void onHeaders(Response response) {
-            headersDeadlines.remove(deadline);
-            headers.complete(response);
-        }
-
-        @Override
-        public void onContentSource(Response response, Content.Source content) {
-            source.complete(content);
-        }
-
-        @Override
-        public void onComplete(org.eclipse.jetty.client.Result result) {
-            headersDeadlines.remove(deadline);
-            if (result.isFailed()) {
-                headers.completeExceptionally(result.getFailure());
-                source.completeExceptionally(result.getFailure());
-            } else {
-                source.complete(new ByteBufferContentSource()); // a response without content never offered one
-            }
-        }
-
-        CompletableFuture<Content.Source> sourceFuture() {
-            return source;
-        }
-
-    }
-
     int pendingHeaderDeadlines() {
         return headersDeadlines.pending();
-    }
-
-    private static String contentType(HttpFields headers) {
-        String ct = headers.get("content-type");
-        return ct == null ? "application/json" : ct;
     }
 
     static String hostOf(URI uri) {
@@ -630,14 +388,6 @@ public final class UpstreamHttp implements AutoCloseable {
     @Override
     public void close() {
         headersDeadlines.close();
-        if (leanClient != null) {
-            leanClient.close();
-            return;
-        }
-        try {
-            client.stop();
-        } catch (Exception ignored) {
-            // shutting down: connections are going away regardless
-        }
+        leanClient.close();
     }
 }
