@@ -320,7 +320,7 @@ public final class OpenAiProvider implements Provider {
             sink.flush();
         }
         String[] lastErrorChunk = new String[1];
-        pump(ex, t, data -> {
+        BlockingStreamPump.pump(ex.body(), t, data -> {
             if (data.startsWith("{\"error\"") || data.contains("\"error\":{")) {
                 lastErrorChunk[0] = data;
             }
@@ -348,7 +348,7 @@ public final class OpenAiProvider implements Provider {
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
         StreamTranslator t = translator(acc, call, mapped, inputEstimate, null);
         String[] lastErrorChunk = new String[1];
-        pump(ex, t, data -> {
+        BlockingStreamPump.pump(ex.body(), t, data -> {
             if (data.contains("\"error\"")) {
                 lastErrorChunk[0] = data;
             }
@@ -369,37 +369,6 @@ public final class OpenAiProvider implements Provider {
         } catch (IOException e) {
             return new Outcome.ClientGone(upstreamModel);
         }
-    }
-
-    /** What runs after each read of the upstream body and once at its end: flushes, and says whether to read on. */
-    @FunctionalInterface
-    private interface AfterRead {
-        boolean flushAndGoOn();
-    }
-
-    private void pump(UpstreamHttp.Exchange ex, StreamTranslator t, java.util.function.Consumer<String> watch,
-                      AfterRead afterRead) {
-        SseParser parser = new SseParser((event, data, off, len) -> {
-            watch.accept(new String(data, off, len, StandardCharsets.UTF_8));
-            t.onData(data, off, len);
-        });
-        byte[] buf = new byte[16 * 1024];
-        InputStream in = ex.body();
-        try {
-            int n;
-            while (!t.finished() && (n = in.read(buf)) >= 0) {
-                parser.feed(buf, 0, n);
-                if (!afterRead.flushAndGoOn()) {
-                    return;
-                }
-            }
-            t.onUpstreamEnd();
-        } catch (SseException e) {
-            t.onUpstreamFailure("invalid event stream: " + e.getMessage());
-        } catch (IOException e) {
-            t.onUpstreamFailure(e.getClass().getSimpleName());
-        }
-        afterRead.flushAndGoOn(); // the end: whether to go on no longer matters
     }
 
     private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
