@@ -62,6 +62,7 @@ public final class UsageCommand implements Callable<Integer> {
 
     private final Clock clock;
 
+    @SuppressWarnings("JavaTimeDefaultTimeZone") // report days are the proxy's local days, as the proxy records them
     public UsageCommand() {
         this(Clock.systemDefaultZone());
     }

@@ -50,7 +50,7 @@ public final class HeaderPolicy {
         Set<String> names = null;
         for (HttpField f : headers) {
             if (f.getLowerCaseName().equals("connection") && f.getValue() != null) {
-                for (String token : f.getValue().split(",")) {
+                for (String token : f.getValue().split(",", -1)) {
                     String name = token.trim().toLowerCase(java.util.Locale.ROOT);
                     if (!name.isEmpty()) {
                         if (names == null) {

@@ -179,6 +179,11 @@ public final class UpstreamHttp implements AutoCloseable {
             public int read() throws IOException {
                 throw cause instanceof IOException io ? io : new IOException(cause);
             }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return read();
+            }
         };
     }
 
@@ -211,6 +216,7 @@ public final class UpstreamHttp implements AutoCloseable {
      * A caller that cancels the answer it waits for (its client left) gives the upstream request up at once, its
      * connection closed (hostile.ClientDepartureIT).
      */
+    @SuppressWarnings("FutureReturnValueIgnored") // the callback only aborts; its own future carries nothing
     private static CompletableFuture<Exchange> abortOnCancel(CompletableFuture<Exchange> answer,
                                                              java.util.function.Consumer<Throwable> abort) {
         answer.whenComplete((x, failure) -> {

@@ -73,7 +73,7 @@ public final class Pricing {
         int major = -1;
         int minor = 0;
         String family = null;
-        for (String part : m.split("[-/:@]")) {
+        for (String part : m.split("[-/:@]", -1)) {
             if (part.equals("opus") || part.equals("sonnet") || part.equals("haiku")) {
                 family = part;
             } else if (part.matches("\\d{1,2}")) {

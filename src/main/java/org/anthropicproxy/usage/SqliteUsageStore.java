@@ -235,7 +235,7 @@ public final class SqliteUsageStore implements UsageStore {
             s.execute("PRAGMA journal_mode = WAL");
             // NORMAL in WAL mode: a committed batch survives the process dying; only a power cut may lose the last one
             s.execute("PRAGMA synchronous = NORMAL");
-            for (String stmt : SCHEMA.split(";")) {
+            for (String stmt : SCHEMA.split(";", -1)) {
                 if (!stmt.isBlank()) {
                     s.execute(stmt);
                 }

@@ -26,6 +26,7 @@ import java.util.function.Function;
 public final class UsageReport {
 
     /** What rows are keyed by. */
+    @SuppressWarnings("ImmutableEnumChecker") // the key functions are stateless method references
     public enum GroupBy {
         DAY(r -> r.day().toString(), true),
         WEEK(r -> r.day().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).toString(), true),

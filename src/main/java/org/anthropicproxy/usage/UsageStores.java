@@ -12,8 +12,8 @@ public final class UsageStores {
     }
 
     /**
-     * Null for {@code none}; IllegalArgumentException naming the spec when it is none of the forms. A path starting
-     * with {@code ~/} is under {@code home}.
+     * Null when the spec is "none"; IllegalArgumentException naming the spec when it is none of the forms. A path
+     * starting with {@code ~/} is under {@code home}.
      */
     public static UsageStore open(String spec, ZoneId zone, Duration retention, Path home) {
         String s = spec == null ? "" : spec.strip();

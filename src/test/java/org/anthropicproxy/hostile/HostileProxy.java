@@ -67,6 +67,7 @@ final class HostileProxy implements AutoCloseable {
         pb.environment().put("HOME", dir.toString());
         pb.environment().keySet().removeIf(k -> k.startsWith("XDG_") || k.startsWith("ANTHROPIC_") || k.startsWith("CODEBUDDY_"));
         Process p = pb.start();
+        @SuppressWarnings("JdkObsolete") // the reader thread appends while the test thread reads
         StringBuffer out = new StringBuffer();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
@@ -150,7 +151,7 @@ final class HostileProxy implements AutoCloseable {
                 continue;
             }
             for (String line : Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
-                String[] f = line.trim().split("\\s+");
+                String[] f = line.trim().split("\\s+", -1);
                 String remote = f[2];
                 int rport = Integer.parseInt(remote.substring(remote.indexOf(':') + 1), 16);
                 if (rport == remotePort && f[3].equalsIgnoreCase(state) && mine.contains(f[9])) {
@@ -164,7 +165,7 @@ final class HostileProxy implements AutoCloseable {
     /** User plus system CPU time of the process so far, in clock ticks (/proc/&lt;pid&gt;/stat fields 14 and 15). */
     long cpuTicks() throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
         // f[0] is field 3 (state): utime is field 14, stime field 15
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }

@@ -44,7 +44,7 @@ class UsageKillTest {
             long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3500);
             String line;
             while ((line = out.readLine()) != null) {
-                String[] p = line.split(" ");
+                String[] p = line.split(" ", -1);
                 last = Long.parseLong(p[0]);
                 handedOver.put(last, Long.parseLong(p[1]));
                 if (System.nanoTime() > killAt && last > 500) {
@@ -57,7 +57,7 @@ class UsageKillTest {
             assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
             // lines written before the kill and not read yet were handed over too
             while ((line = out.readLine()) != null) {
-                String[] p = line.split(" ");
+                String[] p = line.split(" ", -1);
                 if (p.length == 2 && !p[1].isEmpty()) {
                     last = Long.parseLong(p[0]);
                     handedOver.put(last, Long.parseLong(p[1]));

@@ -120,6 +120,7 @@ public final class AnthropicProvider implements Provider {
      * body, an unusual content type) goes on to {@link #answered} on a virtual thread.
      */
     @Override
+    @SuppressWarnings("FutureReturnValueIgnored") // the nested future is composed at once (thenCompose)
     public CompletableFuture<Outcome> messagesAsync(Call call, ClientSink client) {
         boolean stream = call.stream();
         String upstreamModel = models.map(call.clientModel());

@@ -175,6 +175,7 @@ public final class OpenAiProvider implements Provider {
      * {@link #messages}.
      */
     @Override
+    @SuppressWarnings("FutureReturnValueIgnored") // the nested future is composed at once (thenCompose)
     public CompletableFuture<Outcome> messagesAsync(Call call, ClientSink client) {
         if (call.holdUntilContent()) {
             return CompletableFuture.completedFuture(messages(call, client));
