@@ -66,6 +66,8 @@ public final class LoadBench {
     private LoadClient client;
     private ProxyProcess proxy;
     private String proxyUrl;
+    /** {@code --ab-jar}: another build run against this one in the same minutes, or null. */
+    private final Path abJar;
 
     private LoadBench(Map<String, String> args) throws IOException {
         quick = args.containsKey("quick");
@@ -73,6 +75,7 @@ public final class LoadBench {
         proxyOpts = args.getOrDefault("proxy-opts", "").isBlank() ? List.of()
                 : Arrays.asList(args.get("proxy-opts").trim().split("\\s+"));
         jar = Path.of(args.getOrDefault("jar", "target/anthropic-proxy.jar"));
+        abJar = args.containsKey("ab-jar") ? Path.of(args.get("ab-jar")) : null;
         outDir = Path.of(args.getOrDefault("out", "bench/results"));
         only = args.containsKey("only") ? Set.of(args.get("only").split(","))
                 : Set.of("startup", "latency", "reference", "throughput", "slow", "streams");
@@ -151,7 +154,8 @@ public final class LoadBench {
 
         startup(config, port);
         List<Target> targets = targets();
-        if (only.contains("latency") || only.contains("throughput") || only.contains("slow") || only.contains("usage")) {
+        if (only.contains("latency") || only.contains("throughput") || only.contains("slow") || only.contains("usage")
+                || abJar != null) {
             warmup(targets);
         }
         if (only.contains("latency")) {
@@ -162,6 +166,9 @@ public final class LoadBench {
         }
         if (only.contains("usage")) {
             usageAb(targets, sim);
+        }
+        if (abJar != null) {
+            jarAb(targets, sim, abJar);
         }
         if (only.contains("slow")) {
             slowStreams();
@@ -526,47 +533,67 @@ public final class LoadBench {
 
     /**
      * Usage recording A/B in the same run: a second proxy, same jar and flags, with {@code usage: {store: none}}
-     * (B), against the measured one recording into its SQLite file (A), at the same 200 req/s, in A-B-B-A order so a
-     * drift of the machine's load falls on both alike. The small non-stream and 30 KB stream kinds.
+     * (B), against the measured one recording into its SQLite file (A). See {@link #ab}.
      */
     private void usageAb(List<Target> targets, String sim) throws Exception {
-        List<Target> kinds = targets.stream().filter(t -> t.size().equals("small") != t.stream()).toList();
-        Path dir = Files.createDirectories(work.resolve("usage-off"));
+        ab(targets, "usage recording on/off", "usage_ab_200rps", jar, config(sim) + "usage: {store: none}\n", "+<=5");
+    }
+
+    /**
+     * Another build of the proxy ({@code --ab-jar}, e.g. the previous commit's jar) against this one in the same run:
+     * both with the same config and flags (the other one with its own class-data archive beside its jar).
+     */
+    private void jarAb(List<Target> targets, String sim, Path otherJar) throws Exception {
+        ab(targets, "this jar/" + otherJar.getFileName(), "jar_ab_200rps", otherJar, config(sim), "");
+    }
+
+    /**
+     * A/B in the same run: the measured proxy (A) against a second proxy started from {@code otherJar} with
+     * {@code otherConfig} (B), at the same 200 req/s, in A-B-B-A order so a drift of the machine's load falls on both
+     * alike. The small non-stream and 30 KB stream kinds, plus a passthrough and a translated 30 KB non-stream.
+     */
+    private void ab(List<Target> targets, String label, String jsonKey, Path otherJar, String otherConfig, String cpuTarget)
+            throws Exception {
+        List<Target> kinds = targets.stream().filter(t -> t.size().equals("small") != t.stream()
+                || t.name().endsWith("30KB non-stream")).toList();
+        Path dir = Files.createDirectories(work.resolve(jsonKey));
         Path config = dir.resolve("bench.yaml");
-        Files.writeString(config, config(sim) + "usage: {store: none}\n");
+        Files.writeString(config, otherConfig);
         int port = freePort();
-        String offUrl = "http://127.0.0.1:" + port + "/v1/messages";
+        String otherUrl = "http://127.0.0.1:" + port + "/v1/messages";
+        List<String> otherOpts = proxyOpts.stream().map(o -> o.startsWith("-XX:SharedArchiveFile=")
+                ? "-XX:SharedArchiveFile=" + otherJar.toAbsolutePath().getParent().resolve("anthropic-proxy.jsa") : o).toList();
         Map<String, Object> out = new LinkedHashMap<>();
-        try (ProxyProcess off = ProxyProcess.start(java, proxyOpts, jar, config, port, dir)) {
-            awaitServing(off, offUrl, BenchData.toBytes(BenchData.small("bench-pt", false)), "usage-off/proxy.out");
-            mixed(targets, t -> blockingPost(offUrl, t.body().next(), t.proxyEnd()), warmupSeconds);
+        try (ProxyProcess other = ProxyProcess.start(java, otherOpts, otherJar, config, port, dir)) {
+            awaitServing(other, otherUrl, BenchData.toBytes(BenchData.small("bench-pt", false)), jsonKey + "/proxy.out");
+            mixed(targets, t -> blockingPost(otherUrl, t.body().next(), t.proxyEnd()), warmupSeconds);
             for (Target t : kinds) {
-                List<Open> on = new ArrayList<>();
-                List<Open> none = new ArrayList<>();
-                for (boolean recordingFirst : List.of(true, false)) {
-                    for (boolean recording : recordingFirst ? List.of(true, false) : List.of(false, true)) {
-                        String url = recording ? proxyUrl : offUrl;
-                        ProxyProcess measured = recording ? proxy : off;
+                List<Open> as = new ArrayList<>();
+                List<Open> bs = new ArrayList<>();
+                for (boolean aFirst : List.of(true, false)) {
+                    for (boolean isA : aFirst ? List.of(true, false) : List.of(false, true)) {
+                        String url = isA ? proxyUrl : otherUrl;
+                        ProxyProcess measured = isA ? proxy : other;
                         settle(() -> openLoop(t, url, t.proxyEnd(), measured, RATE, settleSeconds, false));
-                        (recording ? on : none).add(openLoop(t, url, t.proxyEnd(), measured, RATE, latencySeconds, false));
+                        (isA ? as : bs).add(openLoop(t, url, t.proxyEnd(), measured, RATE, latencySeconds, false));
                     }
                 }
-                double p50On = on.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
-                double p50Off = none.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
-                double cpuOn = on.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
-                double cpuOff = none.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
-                int errors = on.stream().mapToInt(Open::errors).sum() + none.stream().mapToInt(Open::errors).sum();
-                log(String.format(Locale.ROOT, "usage A/B %-18s p50 recording %.2f / off %.2f ms | cpu recording %.0f / off %.0f us/req | errors %d",
-                        t.name(), p50On, p50Off, cpuOn, cpuOff, errors));
-                out.put(t.name(), Map.of("p50_ms_recording", p50On, "p50_ms_off", p50Off, "cpu_us_recording", cpuOn,
-                        "cpu_us_off", cpuOff, "errors", errors));
-                row(String.format("usage recording on/off: %s, %d req/s: p50 (ms)", t.name(), RATE), f2(p50Off), f2(p50On),
-                        String.format(Locale.ROOT, "%+.2f", p50On - p50Off), "", errors > 0 ? "errors " + errors : "");
-                row(String.format("usage recording on/off: CPU per request, %s (us)", t.name()), f0(cpuOff), f0(cpuOn),
-                        String.format(Locale.ROOT, "%+.0f", cpuOn - cpuOff), "+<=5", "");
+                double p50A = as.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
+                double p50B = bs.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
+                double cpuA = as.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
+                double cpuB = bs.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
+                int errors = as.stream().mapToInt(Open::errors).sum() + bs.stream().mapToInt(Open::errors).sum();
+                log(String.format(Locale.ROOT, "%s %-18s p50 A %.2f / B %.2f ms | cpu A %.0f / B %.0f us/req | errors %d",
+                        label, t.name(), p50A, p50B, cpuA, cpuB, errors));
+                out.put(t.name(), Map.of("p50_ms_a", p50A, "p50_ms_b", p50B, "cpu_us_a", cpuA, "cpu_us_b", cpuB,
+                        "errors", errors));
+                row(String.format("%s: %s, %d req/s: p50 (ms)", label, t.name(), RATE), f2(p50B), f2(p50A),
+                        String.format(Locale.ROOT, "%+.2f", p50A - p50B), "", errors > 0 ? "errors " + errors : "");
+                row(String.format("%s: CPU per request, %s (us)", label, t.name()), f0(cpuB), f0(cpuA),
+                        String.format(Locale.ROOT, "%+.0f", cpuA - cpuB), cpuTarget, "");
             }
         }
-        json.put("usage_ab_200rps", out);
+        json.put(jsonKey, out);
     }
 
     private static String f2(double v) {
