@@ -67,7 +67,7 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     public static ProxyApp start(ProxyConfig config, Map<String, String> env) throws Exception {
-        return start(config, env, Clock.systemDefaultZone());
+        return start(config, env, Clock.system(ZoneId.systemDefault()));
     }
 
     /** Builds and starts; a {@link ConfigException} for anything the user must fix. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.anthropicproxy.files.UserDirs;
@@ -374,7 +375,7 @@ public final class ConfigLoader {
             if (v instanceof Boolean b) {
                 return b;
             }
-            String s = String.valueOf(v).trim().toLowerCase();
+            String s = String.valueOf(v).trim().toLowerCase(Locale.ROOT);
             if (s.equals("true") || s.equals("false")) {
                 return Boolean.parseBoolean(s);
             }

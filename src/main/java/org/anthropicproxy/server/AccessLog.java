@@ -18,6 +18,7 @@ public final class AccessLog {
                  Usage usage, int failovers, String note, String keyId) {
     }
 
+    @SuppressWarnings("ReferenceEquality") // Usage.NONE is the "no usage reported" sentinel; a reported all-zero usage is logged
     void log(Entry e) {
         if (!LOG.isInfoEnabled()) {
             return;

@@ -61,7 +61,7 @@ final class StatusPage {
 
     void serve(JettyClientSink sink, String method, String path) throws IOException {
         if (!method.equals("GET") && !method.equals("HEAD")) {
-            HttpFields.Mutable h = ProxyHandler.jsonHeaders().put("allow", "GET, HEAD");
+            HttpFields.Mutable h = Answers.jsonHeaders().put("allow", "GET, HEAD");
             sink.respond(405, h, ErrorBody.bytes("invalid_request_error", "Method " + method + " not allowed on " + path + " (use GET, HEAD)"));
             return;
         }
@@ -72,7 +72,7 @@ final class StatusPage {
         String name = path.substring(PREFIX.length());
         File f = files.get(name.isEmpty() ? "index.html" : name);
         if (f == null) {
-            ProxyHandler.error(sink, 404, "not_found_error", "Not found: " + method + " " + path);
+            Answers.error(sink, 404, "not_found_error", "Not found: " + method + " " + path);
             return;
         }
         sink.respond(200, HttpFields.build().put("content-type", f.contentType()).put("cache-control", "no-cache")
