@@ -201,6 +201,7 @@ final class Http1ClientConnection extends Endpoint implements IoLoop.Ready, Http
     }
 
     /** The next part of {@code x}'s body, null when none has arrived yet. */
+    @SuppressWarnings("ReferenceEquality") // Content.Chunk.EOF is a singleton: the end chunk this method itself returns
     Content.Chunk read(ClientExchange x) {
         boolean reusable = false;
         Content.Chunk chunk;

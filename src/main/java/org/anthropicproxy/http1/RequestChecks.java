@@ -1,6 +1,5 @@
 package org.anthropicproxy.http1;
 
-import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
@@ -26,16 +25,16 @@ final class RequestChecks {
             }
         }
         if (target == null || target.isEmpty()) {
-            return new BadMessageException(400, "Missing request target");
+            return new HttpException.RuntimeException(400, "Missing request target");
         }
         try {
             HttpURI uri = HttpURI.from(target);
             String path = uri.getDecodedPath();
             if (path == null || path.indexOf('\0') >= 0) {
-                return new BadMessageException(400, "Bad request target");
+                return new HttpException.RuntimeException(400, "Bad request target");
             }
         } catch (IllegalArgumentException | IllegalStateException e) {
-            return new BadMessageException(400, "Bad request target");
+            return new HttpException.RuntimeException(400, "Bad request target");
         }
         return null;
     }

@@ -31,7 +31,7 @@ final class Socks5 {
         String who = "SOCKS proxy " + proxy.address();
         boolean credentials = proxy.user() != null;
         write(channel, credentials ? new byte[] {5, 2, 0, 2} : new byte[] {5, 1, 0});
-        byte[] choice = read(in, 2, who, proxy);
+        byte[] choice = read(in, 2, who);
         if (choice[0] != 5) {
             throw new ProxyException(who + " is not a SOCKS5 server (answered version " + (choice[0] & 0xff) + ")");
         }
@@ -44,7 +44,7 @@ final class Socks5 {
             ByteBuffer auth = ByteBuffer.allocate(3 + user.length + pass.length);
             auth.put((byte) 1).put((byte) user.length).put(user).put((byte) pass.length).put(pass);
             write(channel, auth.array());
-            if (read(in, 2, who, proxy)[1] != 0) {
+            if (read(in, 2, who)[1] != 0) {
                 throw new ProxyException(who + " refused the user name and password in the proxy URL");
             }
         } else if ((choice[1] & 0xff) != 0) {
@@ -62,7 +62,7 @@ final class Socks5 {
         }
         req.putShort((short) port);
         write(channel, java.util.Arrays.copyOf(req.array(), req.position()));
-        byte[] reply = read(in, 4, who, proxy);
+        byte[] reply = read(in, 4, who);
         int code = reply[1] & 0xff;
         if (code != 0) {
             throw new ProxyException(who + " could not connect to " + host + ":" + port + ": "
@@ -71,10 +71,10 @@ final class Socks5 {
         int rest = switch (reply[3]) {
             case 1 -> 4;
             case 4 -> 16;
-            case 3 -> read(in, 1, who, proxy)[0] & 0xff;
+            case 3 -> read(in, 1, who)[0] & 0xff;
             default -> throw new ProxyException(who + " sent a reply of unknown address type " + reply[3]);
         };
-        read(in, rest + 2, who, proxy); // the bound address and port: not needed
+        read(in, rest + 2, who); // the bound address and port: not needed
     }
 
     private static void write(SocketChannel channel, byte[] bytes) throws IOException {
@@ -84,7 +84,7 @@ final class Socks5 {
         }
     }
 
-    private static byte[] read(InputStream in, int n, String who, OutboundProxy proxy) throws IOException {
+    private static byte[] read(InputStream in, int n, String who) throws IOException {
         byte[] out = new byte[n];
         int got = 0;
         try {

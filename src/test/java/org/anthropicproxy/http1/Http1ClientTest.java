@@ -14,6 +14,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -72,8 +73,8 @@ class Http1ClientTest {
                 }
                 requestHeads.add(head);
                 int length = 0;
-                for (String line : head.split("\r\n")) {
-                    if (line.toLowerCase().startsWith("content-length:")) {
+                for (String line : head.split("\r\n", -1)) {
+                    if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
                         length = Integer.parseInt(line.substring(15).trim());
                     }
                 }

@@ -210,7 +210,7 @@ class Http1ServerEdgeTest {
         if (q == null) {
             return otherwise;
         }
-        for (String kv : q.split("&")) {
+        for (String kv : q.split("&", -1)) {
             String[] p = kv.split("=", 2);
             if (p[0].equals(name) && p.length == 2) {
                 return Integer.parseInt(p[1]);
@@ -498,7 +498,7 @@ class Http1ServerEdgeTest {
             Thread.ofVirtual().start(() -> {
                 response.write(false, ByteBuffer.allocate(bytes),
                         Callback.from(() -> write.complete(null), write::completeExceptionally));
-                write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
+                CompletableFuture<Void> unused = write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
             });
             return true;
         }, LONG_IDLE);
@@ -617,7 +617,7 @@ class Http1ServerEdgeTest {
         Http1Server server = serve((request, response, callback) -> {
             request.addFailureListener(failure::complete);
             response.write(false, ByteBuffer.allocate(bytes), Callback.from(() -> write.complete(null), write::completeExceptionally));
-            write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
+            CompletableFuture<Void> unused = write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
             return true;
         }, SHORT_IDLE);
         Socket s = connect(server);
