@@ -39,12 +39,12 @@ import org.anthropicproxy.quota.ResetSchedule;
 import org.anthropicproxy.server.AdminRoutes;
 import org.anthropicproxy.server.ClientAuth;
 import org.anthropicproxy.server.ProxyServer;
+import org.anthropicproxy.tls.UpstreamTrust;
 import org.anthropicproxy.usage.Pricing;
 import org.anthropicproxy.usage.UsageApi;
 import org.anthropicproxy.usage.UsageRecorder;
 import org.anthropicproxy.usage.UsageStore;
 import org.anthropicproxy.usage.UsageStores;
-import org.anthropicproxy.tls.UpstreamTrust;
 import org.eclipse.jetty.util.Fields;
 
 /** The composition root: turns a {@link ProxyConfig} into a running server and owns everything it started. */
@@ -58,7 +58,8 @@ public final class ProxyApp implements AutoCloseable {
     private final ProxyServer server;
     private final UsageRecorder usage;
 
-    private ProxyApp(ProxyConfig config, UpstreamClients http, QuotaService quota, ProxyServer server, UsageRecorder usage) {
+    private ProxyApp(
+            ProxyConfig config, UpstreamClients http, QuotaService quota, ProxyServer server, UsageRecorder usage) {
         this.config = config;
         this.http = http;
         this.quota = quota;
@@ -84,10 +85,13 @@ public final class ProxyApp implements AutoCloseable {
             Map<String, Object> q = new LinkedHashMap<>(config.provider(name).quota());
             Object reset = q.remove("reset");
             if (reset != null) {
-                schedules.put(name, schedule(String.valueOf(reset), "providers." + name + ".quota.reset", config.source(), zone));
+                schedules.put(
+                        name,
+                        schedule(String.valueOf(reset), "providers." + name + ".quota.reset", config.source(), zone));
             }
             try {
-                ClassifierSettings cs = q.isEmpty() ? ClassifierSettings.defaults()
+                ClassifierSettings cs = q.isEmpty()
+                        ? ClassifierSettings.defaults()
                         : ClassifierSettings.fromMap(q, "providers." + name + ".quota (in " + config.source() + ")");
                 classifiers.put(name, new FailureClassifier(cs, clock));
             } catch (IllegalArgumentException e) {
@@ -100,7 +104,8 @@ public final class ProxyApp implements AutoCloseable {
         Map<String, ProxyRules> proxies = proxies(config, names, env);
         QuotaService quota;
         try {
-            quota = new QuotaService(QuotaStores.open(config.quotaStore(), dirs.home()), clock, schedules, defaultSchedule);
+            quota = new QuotaService(
+                    QuotaStores.open(config.quotaStore(), dirs.home()), clock, schedules, defaultSchedule);
         } catch (QuotaStoreException | IllegalArgumentException e) {
             throw new ConfigException("quota store " + config.quotaStore() + ": " + e.getMessage());
         }
@@ -110,8 +115,17 @@ public final class ProxyApp implements AutoCloseable {
         try {
             for (String name : names) {
                 javax.net.ssl.SSLContext tls = trust.get(name).context();
-                providers.put(name, build(config.provider(name), config.source(), env, dirs.home(),
-                        http.forRoute(tls, proxies.get(name)), tls, proxies.get(name), clock));
+                providers.put(
+                        name,
+                        build(
+                                config.provider(name),
+                                config.source(),
+                                env,
+                                dirs.home(),
+                                http.forRoute(tls, proxies.get(name)),
+                                tls,
+                                proxies.get(name),
+                                clock));
             }
         } catch (RuntimeException e) {
             providers.values().forEach(Provider::close);
@@ -119,29 +133,41 @@ public final class ProxyApp implements AutoCloseable {
             quota.close();
             throw e;
         }
-        Router router = new Router(providers, config.route(), config.modelRoutes(),
-                new QuotaFailoverPolicy(quota, classifiers, health, clock), clock);
+        Router router = new Router(
+                providers,
+                config.route(),
+                config.modelRoutes(),
+                new QuotaFailoverPolicy(quota, classifiers, health, clock),
+                clock);
         ClientAuth auth = new ClientAuth(config.clientKeys(), config.adminKeys());
         AdminRoutes admin = adminRoutes(quota, health, router);
         String configShown = config.source().equals(ConfigLoader.DEFAULTS)
-                ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")" : config.source();
+                ? ConfigLoader.DEFAULTS + " (no " + dirs.defaultConfigFile() + ")"
+                : config.source();
         admin.health(h -> h.put("config", configShown));
-        admin.health(h -> h.withArray("providers").forEach(p -> outboundHealth((com.fasterxml.jackson.databind.node.ObjectNode) p,
-                config, trust, proxies)));
+        admin.health(h -> h.withArray("providers")
+                .forEach(p ->
+                        outboundHealth((com.fasterxml.jackson.databind.node.ObjectNode) p, config, trust, proxies)));
         admin.health(h -> h.put("client_keys", auth.enabled())); // the status page asks for a key first
         UsageRecorder usage = usage(config, clock, dirs.home());
-        UsageApi.install(admin, usage, new Pricing(config.usage().pricing()), config.usage().retention());
+        UsageApi.install(
+                admin,
+                usage,
+                new Pricing(config.usage().pricing()),
+                config.usage().retention());
         if (!auth.enabled() && !isLoopback(config.server().host())) {
             if (!config.allowUnauthenticated()) {
                 closeUsage(usage);
                 quota.close();
                 providers.values().forEach(Provider::close);
                 http.close();
-                throw new ConfigException("refusing to listen on " + config.server().host() + " without client keys: "
-                        + "anyone who can reach it could spend your upstream quota. Set client_keys (and admin_keys) in "
-                        + "the config, listen on 127.0.0.1, or pass --allow-unauthenticated");
+                throw new ConfigException(
+                        "refusing to listen on " + config.server().host() + " without client keys: "
+                                + "anyone who can reach it could spend your upstream quota. Set client_keys (and admin_keys) in "
+                                + "the config, listen on 127.0.0.1, or pass --allow-unauthenticated");
             }
-            LOG.warn("listening on {} WITHOUT client keys (--allow-unauthenticated): anyone who can reach it can use it",
+            LOG.warn(
+                    "listening on {} WITHOUT client keys (--allow-unauthenticated): anyone who can reach it can use it",
                     config.server().host());
             admin.health(h -> h.put("warning", "unauthenticated on a non-loopback address"));
         }
@@ -166,11 +192,14 @@ public final class ProxyApp implements AutoCloseable {
     private static UsageRecorder usage(ProxyConfig config, Clock clock, Path home) {
         UsageStore store;
         try {
-            store = UsageStores.open(config.usage().store(), clock.getZone(), config.usage().retention(), home);
+            store = UsageStores.open(
+                    config.usage().store(), clock.getZone(), config.usage().retention(), home);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("usage.store: " + e.getMessage() + " (in " + config.source() + ")");
         }
-        return store == null ? null : new UsageRecorder(store, clock, config.usage().retention());
+        return store == null
+                ? null
+                : new UsageRecorder(store, clock, config.usage().retention());
     }
 
     private static void closeUsage(UsageRecorder usage) {
@@ -180,14 +209,18 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     /** Each provider's TLS trust; every CA bundle is read here, so a bad one stops the start naming it. */
-    private static Map<String, UpstreamTrust.Profile> trust(ProxyConfig config, Set<String> names, Map<String, String> env, UserDirs dirs) {
+    private static Map<String, UpstreamTrust.Profile> trust(
+            ProxyConfig config, Set<String> names, Map<String, String> env, UserDirs dirs) {
         UpstreamTrust trust = UpstreamTrust.load(config.tls(), env, dirs, config.source());
         Map<String, UpstreamTrust.Profile> out = new LinkedHashMap<>();
         for (String name : names) {
-            UpstreamTrust.Profile p = trust.forProvider(name, config.provider(name).tls());
+            UpstreamTrust.Profile p =
+                    trust.forProvider(name, config.provider(name).tls());
             if (p.insecureSkipVerify()) {
-                LOG.warn("provider {}: tls.insecure_skip_verify is on: its upstream's and token endpoint's certificates and "
-                        + "host names are NOT checked, so anyone on the network path can read and change that traffic", name);
+                LOG.warn(
+                        "provider {}: tls.insecure_skip_verify is on: its upstream's and token endpoint's certificates and "
+                                + "host names are NOT checked, so anyone on the network path can read and change that traffic",
+                        name);
             }
             out.put(name, p);
         }
@@ -202,7 +235,10 @@ public final class ProxyApp implements AutoCloseable {
         try {
             ProxyRules top = ProxyRules.fromConfig(config.proxy(), "proxy", config.source(), fromEnv);
             for (String name : names) {
-                out.put(name, ProxyRules.fromConfig(config.provider(name).proxy(), "providers." + name + ".proxy", config.source(), top));
+                out.put(
+                        name,
+                        ProxyRules.fromConfig(
+                                config.provider(name).proxy(), "providers." + name + ".proxy", config.source(), top));
             }
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
@@ -211,8 +247,11 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     /** A provider's {@code /health} block gets {@code via} (direct or the proxy) and {@code tls} when not the default. */
-    private static void outboundHealth(com.fasterxml.jackson.databind.node.ObjectNode p, ProxyConfig config,
-                                       Map<String, UpstreamTrust.Profile> trust, Map<String, ProxyRules> proxies) {
+    private static void outboundHealth(
+            com.fasterxml.jackson.databind.node.ObjectNode p,
+            ProxyConfig config,
+            Map<String, UpstreamTrust.Profile> trust,
+            Map<String, ProxyRules> proxies) {
         String name = p.path("name").asText();
         ProxyRules via = proxies.get(name);
         if (via != null) {
@@ -228,7 +267,10 @@ public final class ProxyApp implements AutoCloseable {
 
     private static AdminRoutes adminRoutes(QuotaService quota, HealthTracker health, Router router) {
         AdminRoutes admin = new AdminRoutes();
-        admin.add("GET", "/v1/quota", request -> json(200, Json.bytes(StatusView.quota(quota.view(router.route()), router))));
+        admin.add(
+                "GET",
+                "/v1/quota",
+                request -> json(200, Json.bytes(StatusView.quota(quota.view(router.route()), router))));
         admin.add("POST", "/v1/quota/reset", request -> {
             Fields query = new Fields();
             String q = request.getHttpURI().getQuery();
@@ -236,7 +278,8 @@ public final class ProxyApp implements AutoCloseable {
                 try {
                     org.eclipse.jetty.util.UrlEncoded.decodeUtf8To(q, query);
                 } catch (IllegalArgumentException e) {
-                    return json(400, ErrorBody.bytes("invalid_request_error", "query: not valid percent-encoded UTF-8"));
+                    return json(
+                            400, ErrorBody.bytes("invalid_request_error", "query: not valid percent-encoded UTF-8"));
                 }
             }
             String provider = query.getValue("provider");
@@ -244,14 +287,17 @@ public final class ProxyApp implements AutoCloseable {
                 quota.resetAll();
                 health.resetAll();
             } else if (router.provider(provider) == null) {
-                return json(404, ErrorBody.bytes("not_found_error", "provider: no provider named '" + provider + "' in use"));
+                return json(
+                        404,
+                        ErrorBody.bytes("not_found_error", "provider: no provider named '" + provider + "' in use"));
             } else {
                 quota.reset(provider);
                 health.reset(provider);
             }
             return json(200, Json.bytes(StatusView.quota(quota.view(router.route()), router)));
         });
-        admin.health(h -> StatusView.health(h.set("quota", StatusView.quota(quota.view(router.route()), router)), router));
+        admin.health(h ->
+                StatusView.health(h.set("quota", StatusView.quota(quota.view(router.route()), router)), router));
         org.anthropicproxy.observe.Metrics.install(admin, quota, router); // GET /metrics
         return admin;
     }
@@ -280,11 +326,15 @@ public final class ProxyApp implements AutoCloseable {
     }
 
     /** Each provider's {@code health} block on top of the top-level one. */
-    private static Map<String, HealthSettings> healthSettings(ProxyConfig config, Set<String> names, HealthSettings defaults) {
+    private static Map<String, HealthSettings> healthSettings(
+            ProxyConfig config, Set<String> names, HealthSettings defaults) {
         Map<String, HealthSettings> out = new LinkedHashMap<>();
         for (String name : names) {
             try {
-                out.put(name, HealthSettings.fromMap(config.provider(name).health(), defaults, "providers." + name + ".health"));
+                out.put(
+                        name,
+                        HealthSettings.fromMap(
+                                config.provider(name).health(), defaults, "providers." + name + ".health"));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(e.getMessage() + " (in " + config.source() + ")");
             }
@@ -300,8 +350,15 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static Provider build(ProviderSettings s, String where, Map<String, String> env, Path home, UpstreamHttp http,
-                                  javax.net.ssl.SSLContext tls, ProxyRules proxies, Clock clock) {
+    private static Provider build(
+            ProviderSettings s,
+            String where,
+            Map<String, String> env,
+            Path home,
+            UpstreamHttp http,
+            javax.net.ssl.SSLContext tls,
+            ProxyRules proxies,
+            Clock clock) {
         CredentialSource credentials = credentials(s, where, env, home, tls, proxies, clock);
         return switch (s.kind()) {
             case ProviderSettings.OPENAI -> new OpenAiProvider(s, dialect(s, where), credentials, http);
@@ -318,7 +375,8 @@ public final class ProxyApp implements AutoCloseable {
         } else if ("codebuddy".equals(preset)) {
             base = OpenAiDialect.codebuddy();
         } else {
-            throw new ConfigException("providers." + s.name() + ".dialect.preset: '" + preset + "' is not default or codebuddy (in " + where + ")");
+            throw new ConfigException("providers." + s.name() + ".dialect.preset: '" + preset
+                    + "' is not default or codebuddy (in " + where + ")");
         }
         try {
             return OpenAiDialect.fromMap(d, base, "providers." + s.name() + ".dialect (in " + where + ")");
@@ -327,8 +385,14 @@ public final class ProxyApp implements AutoCloseable {
         }
     }
 
-    private static CredentialSource credentials(ProviderSettings s, String where, Map<String, String> env, Path home,
-                                                javax.net.ssl.SSLContext tls, ProxyRules proxies, Clock clock) {
+    private static CredentialSource credentials(
+            ProviderSettings s,
+            String where,
+            Map<String, String> env,
+            Path home,
+            javax.net.ssl.SSLContext tls,
+            ProxyRules proxies,
+            Clock clock) {
         CredentialSettings settings;
         try {
             if (s.apiKey() != null) {

@@ -40,10 +40,16 @@ import picocli.CommandLine.Unmatched;
  * argument that is not one of them, and everything after it, goes to {@code claude} unchanged ({@code --} forces
  * that, e.g. {@code anthropic-proxy claude -- --help}).
  */
-@Command(name = "claude", mixinStandardHelpOptions = true, versionProvider = VersionLines.class, sortOptions = false,
+@Command(
+        name = "claude",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionLines.class,
+        sortOptions = false,
         modelTransformer = ClaudeCommand.PassThrough.class,
-        description = {"Run Claude Code (claude) with ANTHROPIC_BASE_URL pointing at the proxy.",
-                "Arguments after the options below go to claude unchanged."})
+        description = {
+            "Run Claude Code (claude) with ANTHROPIC_BASE_URL pointing at the proxy.",
+            "Arguments after the options below go to claude unchanged."
+        })
 public final class ClaudeCommand implements Callable<Integer> {
 
     public static final int EXIT_NOT_RUNNING = 3;
@@ -58,7 +64,11 @@ public final class ClaudeCommand implements Callable<Integer> {
     @ParentCommand
     Main parent;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "The proxy's YAML config (default ${XDG_CONFIG_HOME:-~/.config}/anthropic-proxy/config.yaml when it exists)")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description =
+                    "The proxy's YAML config (default ${XDG_CONFIG_HOME:-~/.config}/anthropic-proxy/config.yaml when it exists)")
     Path config;
 
     @Option(names = "--host", description = "The proxy's address (default: the config's, else 127.0.0.1)")
@@ -67,7 +77,10 @@ public final class ClaudeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "The proxy's port (default: the config's, else 8080)")
     Integer port;
 
-    @Option(names = "--provider", paramLabel = "NAME", description = "With --start: the provider or chain the started proxy uses")
+    @Option(
+            names = "--provider",
+            paramLabel = "NAME",
+            description = "With --start: the provider or chain the started proxy uses")
     String provider;
 
     @Option(names = "--start", description = "Start the proxy in the background first when it is not answering")
@@ -76,7 +89,10 @@ public final class ClaudeCommand implements Callable<Integer> {
     @Option(names = "--print-env", description = "Print export lines for shells and IDEs instead of running claude")
     boolean printEnv;
 
-    @Option(names = "--claude-bin", paramLabel = "PATH", description = "The Claude Code executable (default: claude on the PATH)")
+    @Option(
+            names = "--claude-bin",
+            paramLabel = "PATH",
+            description = "The Claude Code executable (default: claude on the PATH)")
     String claudeBin = "claude";
 
     @Unmatched
@@ -111,10 +127,13 @@ public final class ClaudeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         inheritFromParent();
         Path callerDir = callerDir();
-        Path configFile = config == null ? null : callerDir.resolve(config).toAbsolutePath().normalize();
+        Path configFile = config == null
+                ? null
+                : callerDir.resolve(config).toAbsolutePath().normalize();
         ProxyConfig cfg;
         try {
-            Path effective = configFile != null ? configFile : ConfigLoader.defaultConfigFile(UserDirs.under(home, env));
+            Path effective =
+                    configFile != null ? configFile : ConfigLoader.defaultConfigFile(UserDirs.under(home, env));
             cfg = new ConfigLoader(env).load(effective, new CliOverrides(host, port, provider, null, null, null));
         } catch (ConfigException e) {
             err.println("anthropic-proxy: " + e.getMessage());
@@ -161,7 +180,8 @@ public final class ClaudeCommand implements Callable<Integer> {
 
     static String baseUrl(String host, int port) {
         String h = host == null || host.isBlank() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")
-                ? "127.0.0.1" : host;
+                ? "127.0.0.1"
+                : host;
         if (h.contains(":") && !h.startsWith("[")) {
             h = "[" + h + "]";
         }
@@ -184,8 +204,9 @@ public final class ClaudeCommand implements Callable<Integer> {
             if (own != null && !own.isBlank()) {
                 return own;
             }
-            err.println("anthropic-proxy: the config's client_keys are sha256 digests, so the key itself is unknown here: "
-                    + "set ANTHROPIC_AUTH_TOKEN to your client key");
+            err.println(
+                    "anthropic-proxy: the config's client_keys are sha256 digests, so the key itself is unknown here: "
+                            + "set ANTHROPIC_AUTH_TOKEN to your client key");
             err.flush();
         }
         return PLACEHOLDER_TOKEN;
@@ -195,14 +216,17 @@ public final class ClaudeCommand implements Callable<Integer> {
         out.println("export ANTHROPIC_BASE_URL=" + shellQuote(baseUrl));
         out.println("export ANTHROPIC_AUTH_TOKEN=" + shellQuote(token));
         JsonNodeFactory f = JsonNodeFactory.instance;
-        ObjectNode settingsEnv = f.objectNode().put("ANTHROPIC_BASE_URL", baseUrl).put("ANTHROPIC_AUTH_TOKEN", token);
+        ObjectNode settingsEnv =
+                f.objectNode().put("ANTHROPIC_BASE_URL", baseUrl).put("ANTHROPIC_AUTH_TOKEN", token);
         ArrayNode vscode = f.arrayNode();
         vscode.addObject().put("name", "ANTHROPIC_BASE_URL").put("value", baseUrl);
         vscode.addObject().put("name", "ANTHROPIC_AUTH_TOKEN").put("value", token);
         out.println("# VS Code and other IDEs: ~/.claude/settings.json {\"env\": " + settingsEnv
-                + "} (read by the CLI and the extension), or VS Code settings \"claudeCode.environmentVariables\": " + vscode);
-        out.println("# unset ANTHROPIC_API_KEY (Claude Code would send it instead); if Claude Code still asks you to log in,"
-                + " set \"hasCompletedOnboarding\": true in ~/.claude.json");
+                + "} (read by the CLI and the extension), or VS Code settings \"claudeCode.environmentVariables\": "
+                + vscode);
+        out.println(
+                "# unset ANTHROPIC_API_KEY (Claude Code would send it instead); if Claude Code still asks you to log in,"
+                        + " set \"hasCompletedOnboarding\": true in ~/.claude.json");
         out.flush();
     }
 
@@ -214,10 +238,15 @@ public final class ClaudeCommand implements Callable<Integer> {
     static Optional<String> healthProblem(String baseUrl, Duration timeout) {
         HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
         try {
-            HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(baseUrl + "/health")).timeout(timeout).GET().build(),
+            HttpResponse<Void> r = client.send(
+                    HttpRequest.newBuilder(URI.create(baseUrl + "/health"))
+                            .timeout(timeout)
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.discarding());
             // 401/403: a proxy that wants a key for /health is running all the same
-            return r.statusCode() == 200 || r.statusCode() == 401 || r.statusCode() == 403 ? Optional.empty()
+            return r.statusCode() == 200 || r.statusCode() == 401 || r.statusCode() == 403
+                    ? Optional.empty()
                     : Optional.of("GET /health answered " + r.statusCode());
         } catch (ConnectException e) {
             return Optional.of("connection refused");
@@ -244,14 +273,19 @@ public final class ClaudeCommand implements Callable<Integer> {
     }
 
     /** Starts the proxy detached from this terminal; null when it answers, else the exit code to end with. */
-    private Integer startProxy(PrintWriter err, String baseUrl, ProxyConfig cfg, Path configFile) throws IOException, InterruptedException {
+    private Integer startProxy(PrintWriter err, String baseUrl, ProxyConfig cfg, Path configFile)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         Path setsid = Path.of("/usr/bin/setsid");
         if (Files.isExecutable(setsid)) {
             cmd.add(setsid.toString()); // own session: Ctrl-C in this terminal must not reach the proxy
         }
         cmd.addAll(launch.javaCommand());
-        cmd.addAll(List.of("--host", cfg.server().host(), "--port", Integer.toString(cfg.server().port())));
+        cmd.addAll(List.of(
+                "--host",
+                cfg.server().host(),
+                "--port",
+                Integer.toString(cfg.server().port())));
         if (configFile != null) {
             cmd.addAll(List.of("--config", configFile.toString()));
         }
@@ -263,7 +297,8 @@ public final class ClaudeCommand implements Callable<Integer> {
         Path log = workDir.resolve(cfg.logFile()).normalize();
         Files.createDirectories(log.getParent());
         // stdout repeats the log file's lines; stderr carries what comes before logging starts (bad flags, no port)
-        Process p = new ProcessBuilder(cmd).directory(workDir.toFile())
+        Process p = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -278,7 +313,8 @@ public final class ClaudeCommand implements Callable<Integer> {
                 return null;
             }
             if (p.waitFor(250, TimeUnit.MILLISECONDS)) {
-                err.println("anthropic-proxy: the proxy exited with code " + p.exitValue() + " before answering; see " + log);
+                err.println("anthropic-proxy: the proxy exited with code " + p.exitValue() + " before answering; see "
+                        + log);
                 err.flush();
                 return 1;
             }

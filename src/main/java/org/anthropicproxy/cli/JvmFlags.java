@@ -21,8 +21,7 @@ final class JvmFlags {
 
     private static final Path THP = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
 
-    private JvmFlags() {
-    }
+    private JvmFlags() {}
 
     /** The flags for {@code javaBin}, the class-data archive kept in {@code archiveDir}. */
     static List<String> forJava(Path javaBin, Path archiveDir) {
@@ -54,7 +53,9 @@ final class JvmFlags {
             if (in == null) {
                 throw new IllegalStateException("jvm.options is missing from the class path");
             }
-            return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines().toList();
+            return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+                    .lines()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -62,8 +63,10 @@ final class JvmFlags {
 
     private static boolean accepted(Path javaBin, String flag) {
         try {
-            Process p = new ProcessBuilder(javaBin.toString(), flag, "-version").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(javaBin.toString(), flag, "-version")
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return false;

@@ -11,8 +11,7 @@ import org.slf4j.LoggerFactory;
 /** Points Logback at the chosen file and level before the first logger is created. */
 final class LogSetup {
 
-    private LogSetup() {
-    }
+    private LogSetup() {}
 
     /** The file this process logs to: the one asked for, unless another process writes that one. */
     private static LogFileClaim.Claimed claimed;
@@ -31,8 +30,16 @@ final class LogSetup {
 
     static void banner(ProxyConfig cfg, int port) {
         Logger log = LoggerFactory.getLogger("anthropic-proxy");
-        log.info("anthropic-proxy listening on http://{}:{} route={} config={} log={}",
-                cfg.server().host(), port, cfg.route(), cfg.source(), claimed == null ? cfg.logFile() : claimed.file());
-        log.info("use it: export ANTHROPIC_BASE_URL=http://{}:{} ANTHROPIC_AUTH_TOKEN=anthropic-proxy", cfg.server().host(), port);
+        log.info(
+                "anthropic-proxy listening on http://{}:{} route={} config={} log={}",
+                cfg.server().host(),
+                port,
+                cfg.route(),
+                cfg.source(),
+                claimed == null ? cfg.logFile() : claimed.file());
+        log.info(
+                "use it: export ANTHROPIC_BASE_URL=http://{}:{} ANTHROPIC_AUTH_TOKEN=anthropic-proxy",
+                cfg.server().host(),
+                port);
     }
 }

@@ -16,9 +16,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code anthropic-proxy}: starts the gateway. Exit 2 on any bad flag or bad config, with one readable line. */
-@Command(name = "anthropic-proxy", mixinStandardHelpOptions = true, versionProvider = VersionLines.class,
+@Command(
+        name = "anthropic-proxy",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionLines.class,
         description = "Anthropic Messages API gateway: passthrough, OpenAI translation and failover.",
-        sortOptions = false, subcommands = {ServiceCommand.class, ClaudeCommand.class, UsageCommand.class})
+        sortOptions = false,
+        subcommands = {ServiceCommand.class, ClaudeCommand.class, UsageCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static final int EXIT_USAGE = 2;
@@ -29,22 +33,37 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--port", description = "Listen port (default 8080)")
     Integer port;
 
-    @Option(names = "--provider", paramLabel = "NAME", description = "A preset (native, codebuddy, hybrid) or a provider from the config file")
+    @Option(
+            names = "--provider",
+            paramLabel = "NAME",
+            description = "A preset (native, codebuddy, hybrid) or a provider from the config file")
     String provider;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (default ${XDG_CONFIG_HOME:-~/.config}/anthropic-proxy/config.yaml when it exists)")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description =
+                    "YAML config (default ${XDG_CONFIG_HOME:-~/.config}/anthropic-proxy/config.yaml when it exists)")
     Path config;
 
     @Option(names = "--log-file", paramLabel = "FILE", description = "Log file (default anthropic_server.log)")
     String logFile;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", description = "TRACE, DEBUG, INFO, WARN or ERROR (default INFO)")
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            description = "TRACE, DEBUG, INFO, WARN or ERROR (default INFO)")
     String logLevel;
 
-    @Option(names = "--quota-file", paramLabel = "FILE|URI", description = "Quota state: a JSON file (default quota_state.json) or redis://host:port")
+    @Option(
+            names = "--quota-file",
+            paramLabel = "FILE|URI",
+            description = "Quota state: a JSON file (default quota_state.json) or redis://host:port")
     String quotaFile;
 
-    @Option(names = "--allow-unauthenticated", description = "Listen on a non-loopback address without client keys (not recommended)")
+    @Option(
+            names = "--allow-unauthenticated",
+            description = "Listen on a non-loopback address without client keys (not recommended)")
     boolean allowUnauthenticated;
 
     public static void main(String[] args) {
@@ -77,14 +96,17 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (logLevel != null && !logLevel.matches("(?i)TRACE|DEBUG|INFO|WARN|ERROR|OFF")) {
-            System.err.println("anthropic-proxy: --log-level: '" + logLevel + "' is not one of TRACE, DEBUG, INFO, WARN, ERROR");
+            System.err.println(
+                    "anthropic-proxy: --log-level: '" + logLevel + "' is not one of TRACE, DEBUG, INFO, WARN, ERROR");
             return EXIT_USAGE;
         }
         ProxyConfig cfg;
         try {
             Path file = config != null ? config : ConfigLoader.defaultConfigFile(UserDirs.current());
-            cfg = new ConfigLoader(System.getenv()).load(file,
-                    new CliOverrides(host, port, provider, logFile, logLevel, quotaFile, allowUnauthenticated));
+            cfg = new ConfigLoader(System.getenv())
+                    .load(
+                            file,
+                            new CliOverrides(host, port, provider, logFile, logLevel, quotaFile, allowUnauthenticated));
         } catch (ConfigException e) {
             System.err.println("anthropic-proxy: " + e.getMessage());
             return EXIT_USAGE;
@@ -97,15 +119,19 @@ public final class Main implements Callable<Integer> {
             System.err.println("anthropic-proxy: " + e.getMessage());
             return EXIT_USAGE;
         } catch (java.io.IOException e) {
-            System.err.println("anthropic-proxy: cannot listen on " + cfg.server().host() + ":" + cfg.server().port() + ": " + e.getMessage());
+            System.err.println("anthropic-proxy: cannot listen on "
+                    + cfg.server().host() + ":" + cfg.server().port() + ": " + e.getMessage());
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.close();
-            LogFlusher.flushNow();
-            stopped.countDown();
-        }, "shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            app.close();
+                            LogFlusher.flushNow();
+                            stopped.countDown();
+                        },
+                        "shutdown"));
         LogSetup.banner(cfg, app.port());
         stopped.await();
         return 0;

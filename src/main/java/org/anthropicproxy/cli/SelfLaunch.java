@@ -23,12 +23,18 @@ record SelfLaunch(Path codeSource, Path javaBin, String classPath) {
     static SelfLaunch current() {
         Path source;
         try {
-            source = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath().normalize();
+            source = Path.of(Main.class
+                            .getProtectionDomain()
+                            .getCodeSource()
+                            .getLocation()
+                            .toURI())
+                    .toAbsolutePath()
+                    .normalize();
         } catch (URISyntaxException | RuntimeException e) {
             source = Path.of(System.getProperty("java.class.path", ".")).toAbsolutePath();
         }
-        return new SelfLaunch(source, Path.of(System.getProperty("java.home"), "bin", "java"),
-                System.getProperty("java.class.path"));
+        return new SelfLaunch(
+                source, Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path"));
     }
 
     /** {@code <project>} when running from {@code <project>/target/…} next to {@code <project>/start.sh}. */
@@ -36,14 +42,17 @@ record SelfLaunch(Path codeSource, Path javaBin, String classPath) {
         for (Path p = codeSource.getParent(); p != null; p = p.getParent()) {
             if (p.getFileName() != null && p.getFileName().toString().equals("target")) {
                 Path project = p.getParent();
-                return project != null && Files.isRegularFile(project.resolve("start.sh")) ? Optional.of(project) : Optional.empty();
+                return project != null && Files.isRegularFile(project.resolve("start.sh"))
+                        ? Optional.of(project)
+                        : Optional.empty();
             }
         }
         return Optional.empty();
     }
 
     boolean isJar() {
-        return Files.isRegularFile(codeSource) && codeSource.getFileName().toString().endsWith(".jar");
+        return Files.isRegularFile(codeSource)
+                && codeSource.getFileName().toString().endsWith(".jar");
     }
 
     /** The proxy as a long-running service: the project's start.sh (rebuilds when sources changed), else java. */
@@ -81,7 +90,8 @@ record SelfLaunch(Path codeSource, Path javaBin, String classPath) {
 
     /** What a user types to start the proxy by hand, for messages. */
     String startHint() {
-        return projectDir().map(p -> p.resolve("start.sh").toString())
+        return projectDir()
+                .map(p -> p.resolve("start.sh").toString())
                 .orElseGet(() -> isJar() ? "java -jar " + codeSource : "anthropic-proxy");
     }
 }

@@ -24,8 +24,12 @@ import picocli.CommandLine.Spec;
  * {@code anthropic-proxy service install|uninstall}: a systemd <em>user</em> unit, so no root is needed. Writes the
  * file and says which {@code systemctl --user} commands to run; it never runs them itself.
  */
-@Command(name = "service", mixinStandardHelpOptions = true, versionProvider = VersionLines.class,
-        description = "Install or remove a systemd user service (${XDG_CONFIG_HOME:-~/.config}/systemd/user/anthropic-proxy.service).",
+@Command(
+        name = "service",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionLines.class,
+        description =
+                "Install or remove a systemd user service (${XDG_CONFIG_HOME:-~/.config}/systemd/user/anthropic-proxy.service).",
         subcommands = {ServiceCommand.Install.class, ServiceCommand.Uninstall.class})
 public final class ServiceCommand implements Callable<Integer> {
 
@@ -63,8 +67,12 @@ public final class ServiceCommand implements Callable<Integer> {
         return Main.EXIT_USAGE;
     }
 
-    @Command(name = "install", mixinStandardHelpOptions = true, sortOptions = false,
-            description = "Write the unit (running the proxy with these flags) and print the systemctl commands to start it.")
+    @Command(
+            name = "install",
+            mixinStandardHelpOptions = true,
+            sortOptions = false,
+            description =
+                    "Write the unit (running the proxy with these flags) and print the systemctl commands to start it.")
     static final class Install implements Callable<Integer> {
 
         @ParentCommand
@@ -73,7 +81,10 @@ public final class ServiceCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--provider", paramLabel = "NAME", description = "A preset (native, codebuddy, hybrid) or a provider from the config file")
+        @Option(
+                names = "--provider",
+                paramLabel = "NAME",
+                description = "A preset (native, codebuddy, hybrid) or a provider from the config file")
         String provider;
 
         @Option(names = "--port", description = "Listen port (default 8080 or the config file's)")
@@ -82,7 +93,10 @@ public final class ServiceCommand implements Callable<Integer> {
         @Option(names = "--host", description = "Listen address (default 127.0.0.1 or the config file's)")
         String host;
 
-        @Option(names = "--config", paramLabel = "FILE", description = "YAML config; its absolute path goes into the unit")
+        @Option(
+                names = "--config",
+                paramLabel = "FILE",
+                description = "YAML config; its absolute path goes into the unit")
         Path config;
 
         @Option(names = "--dry-run", description = "Print the unit instead of writing it")
@@ -98,10 +112,13 @@ public final class ServiceCommand implements Callable<Integer> {
             try {
                 // the same checks the service would make at start: a unit that fails in a restart loop helps nobody
                 Path effective = configFile != null ? configFile : ConfigLoader.defaultConfigFile(service.dirs);
-                if (configFile == null && effective != null && !effective.equals(UserDirs.under(home, Map.of()).defaultConfigFile())) {
+                if (configFile == null
+                        && effective != null
+                        && !effective.equals(UserDirs.under(home, Map.of()).defaultConfigFile())) {
                     configFile = effective; // found through XDG_CONFIG_HOME, which the service manager does not pass on
                 }
-                cfg = new ConfigLoader(System.getenv()).load(effective, new CliOverrides(host, port, provider, null, null, null));
+                cfg = new ConfigLoader(System.getenv())
+                        .load(effective, new CliOverrides(host, port, provider, null, null, null));
             } catch (ConfigException e) {
                 err.println("anthropic-proxy: " + e.getMessage());
                 err.flush();
@@ -145,8 +162,10 @@ public final class ServiceCommand implements Callable<Integer> {
             out.println();
             out.println("start it now and at every login, then check and follow it:");
             out.println("  systemctl --user daemon-reload");
-            out.println(replaced ? "  systemctl --user enable anthropic-proxy && systemctl --user restart anthropic-proxy"
-                    : "  systemctl --user enable --now anthropic-proxy");
+            out.println(
+                    replaced
+                            ? "  systemctl --user enable anthropic-proxy && systemctl --user restart anthropic-proxy"
+                            : "  systemctl --user enable --now anthropic-proxy");
             out.println("  systemctl --user status anthropic-proxy");
             out.println("  journalctl --user -u anthropic-proxy -f");
             out.println("  tail -f " + log);
@@ -159,7 +178,9 @@ public final class ServiceCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "uninstall", mixinStandardHelpOptions = true,
+    @Command(
+            name = "uninstall",
+            mixinStandardHelpOptions = true,
             description = "Remove the unit and its enable link; print the commands that stop the running service.")
     static final class Uninstall implements Callable<Integer> {
 
@@ -191,7 +212,8 @@ public final class ServiceCommand implements Callable<Integer> {
             out.println("a running proxy keeps running until stopped; stop it and let systemd forget the unit:");
             out.println("  systemctl --user stop anthropic-proxy");
             out.println("  systemctl --user daemon-reload");
-            out.println("(systemctl --user disable --now anthropic-proxy does stop + disable in one step, but only while the unit file exists)");
+            out.println(
+                    "(systemctl --user disable --now anthropic-proxy does stop + disable in one step, but only while the unit file exists)");
             out.flush();
             return 0;
         }

@@ -29,10 +29,14 @@ record ServiceUnit(List<String> command, Path workingDir, Path javaHome, Path en
         sb.append("Type=simple\n");
         sb.append("WorkingDirectory=").append(specifiers(workingDir.toString())).append('\n');
         if (javaHome != null) {
-            sb.append("Environment=").append(quote("JAVA_HOME=" + javaHome, false)).append('\n');
+            sb.append("Environment=")
+                    .append(quote("JAVA_HOME=" + javaHome, false))
+                    .append('\n');
         }
         if (envFile != null) {
-            sb.append("EnvironmentFile=-").append(specifiers(envFile.toString())).append('\n');
+            sb.append("EnvironmentFile=-")
+                    .append(specifiers(envFile.toString()))
+                    .append('\n');
         }
         sb.append("ExecStart=");
         for (int i = 0; i < command.size(); i++) {

@@ -34,18 +34,29 @@ import picocli.CommandLine.Spec;
  * read directly (the proxy need not run), as a table like ccusage's or, with {@code --json}, the object
  * {@code GET /v1/usage} answers.
  */
-@Command(name = "usage", mixinStandardHelpOptions = true, versionProvider = VersionLines.class, sortOptions = false,
+@Command(
+        name = "usage",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionLines.class,
+        sortOptions = false,
         description = "Tokens and cost per day, week, month, model, provider or client key, from the usage store.")
 public final class UsageCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "REPORT", defaultValue = "daily",
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "REPORT",
+            defaultValue = "daily",
             description = "daily (default), weekly, monthly, models, providers or keys")
     String report;
 
-    @Option(names = "--since", paramLabel = "DATE", description = "First day, YYYY-MM-DD or YYYYMMDD (default: the oldest day kept)")
+    @Option(
+            names = "--since",
+            paramLabel = "DATE",
+            description = "First day, YYYY-MM-DD or YYYYMMDD (default: the oldest day kept)")
     String since;
 
     @Option(names = "--until", paramLabel = "DATE", description = "Last day, YYYY-MM-DD or YYYYMMDD (default: today)")
@@ -54,10 +65,16 @@ public final class UsageCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the JSON object GET /v1/usage answers")
     boolean json;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (default ~/.config/anthropic-proxy/config.yaml when it exists)")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "YAML config (default ~/.config/anthropic-proxy/config.yaml when it exists)")
     Path config;
 
-    @Option(names = "--quota-file", paramLabel = "FILE|URI", description = "As given to the proxy: usage.db is looked for beside it")
+    @Option(
+            names = "--quota-file",
+            paramLabel = "FILE|URI",
+            description = "As given to the proxy: usage.db is looked for beside it")
     String quotaFile;
 
     private final Clock clock;
@@ -90,7 +107,8 @@ public final class UsageCommand implements Callable<Integer> {
         ProxyConfig cfg;
         try {
             Path file = config != null ? config : ConfigLoader.defaultConfigFile(UserDirs.current());
-            cfg = new ConfigLoader(System.getenv()).load(file, new CliOverrides(null, null, null, null, null, quotaFile));
+            cfg = new ConfigLoader(System.getenv())
+                    .load(file, new CliOverrides(null, null, null, null, null, quotaFile));
         } catch (ConfigException e) {
             return usageError(err, e.getMessage());
         }
@@ -98,7 +116,8 @@ public final class UsageCommand implements Callable<Integer> {
         LocalDate from;
         try {
             to = date(until, "--until", LocalDate.now(clock));
-            from = date(since, "--since", UsageRecorder.firstKept(to, cfg.usage().retention()));
+            from = date(
+                    since, "--since", UsageRecorder.firstKept(to, cfg.usage().retention()));
         } catch (IllegalArgumentException e) {
             return usageError(err, e.getMessage());
         }
@@ -107,7 +126,11 @@ public final class UsageCommand implements Callable<Integer> {
         }
         UsageStore store;
         try {
-            store = UsageStores.open(cfg.usage().store(), clock.getZone(), cfg.usage().retention(), UserDirs.current().home());
+            store = UsageStores.open(
+                    cfg.usage().store(),
+                    clock.getZone(),
+                    cfg.usage().retention(),
+                    UserDirs.current().home());
         } catch (IllegalArgumentException e) {
             return usageError(err, "usage.store: " + e.getMessage());
         }
@@ -116,11 +139,14 @@ public final class UsageCommand implements Callable<Integer> {
         }
         ObjectNode result;
         try (store) {
-            List<DailyRow> rows = store instanceof SqliteUsageStore s && !Files.exists(s.file()) ? List.of() : store.daily(from, to);
+            List<DailyRow> rows =
+                    store instanceof SqliteUsageStore s && !Files.exists(s.file()) ? List.of() : store.daily(from, to);
             if (rows.isEmpty() && !json) {
-                err.println("anthropic-proxy usage: no usage recorded from " + from + " to " + to + " in " + store.describe());
+                err.println("anthropic-proxy usage: no usage recorded from " + from + " to " + to + " in "
+                        + store.describe());
             }
-            result = UsageReport.build(rows, from, to, groupBy, new Pricing(cfg.usage().pricing()));
+            result = UsageReport.build(
+                    rows, from, to, groupBy, new Pricing(cfg.usage().pricing()));
         } catch (UsageStoreException e) {
             err.println("anthropic-proxy usage: " + e.getMessage());
             err.flush();

@@ -10,10 +10,11 @@ import org.anthropicproxy.usage.UsageReport;
 /** A usage report as a boxed table: one line per row, then the total; exact counts with thousands separators. */
 final class UsageTable {
 
-    private static final String[] HEADS = {"Requests", "Input", "Output", "Cache read", "Cache write", "Total tokens", "Cost (USD)"};
+    private static final String[] HEADS = {
+        "Requests", "Input", "Output", "Cache read", "Cache write", "Total tokens", "Cost (USD)"
+    };
 
-    private UsageTable() {
-    }
+    private UsageTable() {}
 
     static void print(PrintWriter out, JsonNode report, UsageReport.GroupBy groupBy) {
         List<String[]> lines = new ArrayList<>();
@@ -59,10 +60,19 @@ final class UsageTable {
 
     private static String[] line(String key, JsonNode r) {
         JsonNode cost = r.get("cost_usd");
-        String c = cost == null || cost.isNull() ? "n/a" : money(cost.asDouble())
-                + (r.path("cost_complete").asBoolean(true) ? "" : "+");
-        return new String[]{key, num(r, "requests"), num(r, "input_tokens"), num(r, "output_tokens"),
-                num(r, "cache_read_input_tokens"), num(r, "cache_creation_input_tokens"), num(r, "total_tokens"), c};
+        String c = cost == null || cost.isNull()
+                ? "n/a"
+                : money(cost.asDouble()) + (r.path("cost_complete").asBoolean(true) ? "" : "+");
+        return new String[] {
+            key,
+            num(r, "requests"),
+            num(r, "input_tokens"),
+            num(r, "output_tokens"),
+            num(r, "cache_read_input_tokens"),
+            num(r, "cache_creation_input_tokens"),
+            num(r, "total_tokens"),
+            c
+        };
     }
 
     static String money(double usd) {

@@ -34,8 +34,8 @@ final class VersionLines implements CommandLine.IVersionProvider {
         try {
             UserDirs dirs = UserDirs.current();
             Path file = main.config != null ? main.config : ConfigLoader.defaultConfigFile(dirs);
-            ProxyConfig cfg = new ConfigLoader(System.getenv()).load(file,
-                    new CliOverrides(main.host, main.port, main.provider, null, null, null));
+            ProxyConfig cfg = new ConfigLoader(System.getenv())
+                    .load(file, new CliOverrides(main.host, main.port, main.provider, null, null, null));
             String source = file != null ? cfg.source() : cfg.source() + ", no " + dirs.defaultConfigFile();
             return "route: " + String.join(" -> ", cfg.route()) + " (config: " + source + ")";
         } catch (ConfigException e) {

@@ -1,8 +1,14 @@
 package org.anthropicproxy.config;
 
 /** Values given on the command line; {@code null} means "not given", so the file or the default applies. */
-public record CliOverrides(String host, Integer port, String provider, String logFile, String logLevel, String quotaFile,
-                           boolean allowUnauthenticated) {
+public record CliOverrides(
+        String host,
+        Integer port,
+        String provider,
+        String logFile,
+        String logLevel,
+        String quotaFile,
+        boolean allowUnauthenticated) {
 
     public CliOverrides(String host, Integer port, String provider, String logFile, String logLevel, String quotaFile) {
         this(host, port, provider, logFile, logLevel, quotaFile, false);

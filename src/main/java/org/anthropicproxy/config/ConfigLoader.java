@@ -25,15 +25,55 @@ public final class ConfigLoader {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    private static final Set<String> TOP_KEYS = Set.of("server", "providers", "route", "routes", "quota_store",
-            "reset_schedule", "log", "client_keys", "admin_keys", "health", "tls", "proxy", "usage", "pricing");
-    private static final Set<String> SERVER_KEYS = Set.of("host", "port", "max_body_bytes", "max_header_bytes",
-            "max_concurrent_requests", "ping_interval", "connect_timeout", "headers_timeout", "idle_timeout",
-            "request_timeout", "upstream_idle_connection", "shutdown_grace", "client_header_timeout",
-            "keep_alive_timeout", "client_body_timeout", "max_connections");
-    private static final Set<String> PROVIDER_KEYS = Set.of("kind", "base_url", "api_key", "headers", "models", "auth",
-            "dialect", "quota", "health", "messages_path", "count_tokens_path", "chat_path", "strip_billing_header",
-            "unwrap_envelope", "tls", "proxy");
+    private static final Set<String> TOP_KEYS = Set.of(
+            "server",
+            "providers",
+            "route",
+            "routes",
+            "quota_store",
+            "reset_schedule",
+            "log",
+            "client_keys",
+            "admin_keys",
+            "health",
+            "tls",
+            "proxy",
+            "usage",
+            "pricing");
+    private static final Set<String> SERVER_KEYS = Set.of(
+            "host",
+            "port",
+            "max_body_bytes",
+            "max_header_bytes",
+            "max_concurrent_requests",
+            "ping_interval",
+            "connect_timeout",
+            "headers_timeout",
+            "idle_timeout",
+            "request_timeout",
+            "upstream_idle_connection",
+            "shutdown_grace",
+            "client_header_timeout",
+            "keep_alive_timeout",
+            "client_body_timeout",
+            "max_connections");
+    private static final Set<String> PROVIDER_KEYS = Set.of(
+            "kind",
+            "base_url",
+            "api_key",
+            "headers",
+            "models",
+            "auth",
+            "dialect",
+            "quota",
+            "health",
+            "messages_path",
+            "count_tokens_path",
+            "chat_path",
+            "strip_billing_header",
+            "unwrap_envelope",
+            "tls",
+            "proxy");
     private static final Set<String> LOG_KEYS = Set.of("file", "level");
 
     /** {@link ProxyConfig#source()} when no file was read. */
@@ -65,9 +105,10 @@ public final class ConfigLoader {
             server = server.withPort(cli.port());
         }
         if (server.port() < 0 || server.port() > 65535) {
-            throw new ConfigException(cli.port() != null
-                    ? "--port: " + server.port() + " is not a port number (0-65535)"
-                    : "server.port: " + server.port() + " is not a port number (in " + where + ")");
+            throw new ConfigException(
+                    cli.port() != null
+                            ? "--port: " + server.port() + " is not a port number (0-65535)"
+                            : "server.port: " + server.port() + " is not a port number (in " + where + ")");
         }
 
         Map<String, Map<String, Object>> raw = new LinkedHashMap<>(Presets.providers());
@@ -127,12 +168,27 @@ public final class ConfigLoader {
         String logLevel = cli.logLevel() != null ? cli.logLevel() : r.string(log, "level", "INFO");
         String quota = cli.quotaFile() != null ? cli.quotaFile() : r.string(root, "quota_store", "quota_state.json");
         String reset = r.string(root, "reset_schedule", "weekly");
-        List<String> clientKeys = root.containsKey("client_keys") ? r.stringList(root.get("client_keys"), "client_keys") : List.of();
-        List<String> adminKeys = root.containsKey("admin_keys") ? r.stringList(root.get("admin_keys"), "admin_keys") : List.of();
+        List<String> clientKeys =
+                root.containsKey("client_keys") ? r.stringList(root.get("client_keys"), "client_keys") : List.of();
+        List<String> adminKeys =
+                root.containsKey("admin_keys") ? r.stringList(root.get("admin_keys"), "admin_keys") : List.of();
 
-        return new ProxyConfig(where, server, Map.copyOf(providers), List.copyOf(route), List.copyOf(modelRoutes),
-                quota, reset, logFile, logLevel, clientKeys, adminKeys, cli.allowUnauthenticated(), r.map(root, "health"),
-                r.map(root, "tls"), root.get("proxy"),
+        return new ProxyConfig(
+                where,
+                server,
+                Map.copyOf(providers),
+                List.copyOf(route),
+                List.copyOf(modelRoutes),
+                quota,
+                reset,
+                logFile,
+                logLevel,
+                clientKeys,
+                adminKeys,
+                cli.allowUnauthenticated(),
+                r.map(root, "health"),
+                r.map(root, "tls"),
+                root.get("proxy"),
                 usage(root, r, quota));
     }
 
@@ -145,14 +201,20 @@ public final class ConfigLoader {
             String key = "pricing." + e.getKey();
             Map<String, Object> p = r.asMap(e.getValue(), key);
             r.onlyKeys(p, Set.of("input", "output", "cache_read", "cache_write"), key + ".");
-            pricing.put(e.getKey(), new UsageSettings.Price(r.price(p, "input", key), r.price(p, "output", key),
-                    r.price(p, "cache_read", key), r.price(p, "cache_write", key)));
+            pricing.put(
+                    e.getKey(),
+                    new UsageSettings.Price(
+                            r.price(p, "input", key),
+                            r.price(p, "output", key),
+                            r.price(p, "cache_read", key),
+                            r.price(p, "cache_write", key)));
         }
         Duration retention = r.duration(u, "retention", UsageSettings.DEFAULT_RETENTION, "usage.");
         if (retention.compareTo(Duration.ofDays(1)) < 0) {
             throw r.error("usage.retention", "must be at least 1d");
         }
-        return new UsageSettings(r.string(u, "store", UsageSettings.defaultStore(quotaStore)), retention, Map.copyOf(pricing));
+        return new UsageSettings(
+                r.string(u, "store", UsageSettings.defaultStore(quotaStore)), retention, Map.copyOf(pricing));
     }
 
     private static List<String> routeFor(String name, Map<String, ProviderSettings> providers, String where) {
@@ -163,8 +225,9 @@ public final class ConfigLoader {
         if (preset != null) {
             return preset;
         }
-        throw new ConfigException(where + ": unknown provider '" + name + "' (known: "
-                + String.join(", ", providers.keySet()) + ", " + String.join(", ", Presets.routes().keySet()) + ")");
+        throw new ConfigException(
+                where + ": unknown provider '" + name + "' (known: " + String.join(", ", providers.keySet()) + ", "
+                        + String.join(", ", Presets.routes().keySet()) + ")");
     }
 
     private Map<String, Object> read(Path file) {
@@ -202,7 +265,8 @@ public final class ConfigLoader {
                 r.integer(m, "port", d.port(), "server.port"),
                 r.integer(m, "max_body_bytes", d.maxBodyBytes(), "server.max_body_bytes"),
                 (int) r.integer(m, "max_header_bytes", d.maxHeaderBytes(), "server.max_header_bytes"),
-                (int) r.integer(m, "max_concurrent_requests", d.maxConcurrentRequests(), "server.max_concurrent_requests"),
+                (int) r.integer(
+                        m, "max_concurrent_requests", d.maxConcurrentRequests(), "server.max_concurrent_requests"),
                 r.duration(m, "ping_interval", d.pingInterval(), "server."),
                 r.duration(m, "connect_timeout", d.connectTimeout(), "server."),
                 r.duration(m, "headers_timeout", d.headersTimeout(), "server."),
@@ -233,11 +297,16 @@ public final class ConfigLoader {
         } catch (URISyntaxException e) {
             throw new ConfigException(key + ".base_url: '" + base + "' is not a URL (in " + r.where + ")");
         }
-        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https")) || uri.getHost() == null) {
+        if (uri.getScheme() == null
+                || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+                || uri.getHost() == null) {
             throw new ConfigException(key + ".base_url: '" + base + "' is not an http(s) URL (in " + r.where + ")");
         }
         boolean anthropic = kind.equals(ProviderSettings.ANTHROPIC);
-        return new ProviderSettings(name, kind, uri,
+        return new ProviderSettings(
+                name,
+                kind,
+                uri,
                 r.string(m, "api_key", null),
                 r.stringMap(m, "headers", key),
                 r.stringMap(m, "models", key),
@@ -250,7 +319,8 @@ public final class ConfigLoader {
                 r.string(m, "chat_path", "/chat/completions"),
                 r.bool(m, "strip_billing_header", false, key),
                 r.bool(m, "unwrap_envelope", anthropic, key),
-                r.map(m, "tls", key), m.get("proxy"));
+                r.map(m, "tls", key),
+                m.get("proxy"));
     }
 
     @SuppressWarnings("unchecked")
@@ -258,7 +328,9 @@ public final class ConfigLoader {
         Map<String, Object> out = new LinkedHashMap<>(base);
         for (Map.Entry<String, Object> e : over.entrySet()) {
             Object b = out.get(e.getKey());
-            if (b instanceof Map<?, ?> bm && e.getValue() instanceof Map<?, ?> om && !e.getKey().equals("models")) {
+            if (b instanceof Map<?, ?> bm
+                    && e.getValue() instanceof Map<?, ?> om
+                    && !e.getKey().equals("models")) {
                 out.put(e.getKey(), deepMerge((Map<String, Object>) bm, (Map<String, Object>) om));
             } else {
                 out.put(e.getKey(), e.getValue());
@@ -277,7 +349,11 @@ public final class ConfigLoader {
         void onlyKeys(Map<String, Object> m, Set<String> allowed, String prefix) {
             for (String k : m.keySet()) {
                 if (!allowed.contains(k)) {
-                    throw error(prefix + k, "unknown key (allowed: " + String.join(", ", allowed.stream().sorted().toList()) + ")");
+                    throw error(
+                            prefix + k,
+                            "unknown key (allowed: "
+                                    + String.join(
+                                            ", ", allowed.stream().sorted().toList()) + ")");
                 }
             }
         }
@@ -357,7 +433,9 @@ public final class ConfigLoader {
                 return 0;
             }
             try {
-                double d = v instanceof Number n ? n.doubleValue() : Double.parseDouble(String.valueOf(v).strip());
+                double d = v instanceof Number n
+                        ? n.doubleValue()
+                        : Double.parseDouble(String.valueOf(v).strip());
                 if (d >= 0 && Double.isFinite(d)) {
                     return d;
                 }

@@ -43,8 +43,8 @@ final class EnvInterpolator {
                 String value = env.get(m.group(1));
                 if (value == null || (value.isEmpty() && m.group(2) != null)) {
                     if (m.group(2) == null) {
-                        throw new ConfigException(path + ": environment variable " + m.group(1)
-                                + " is not set (in " + file + "; write ${" + m.group(1) + ":-default} for a default)");
+                        throw new ConfigException(path + ": environment variable " + m.group(1) + " is not set (in "
+                                + file + "; write ${" + m.group(1) + ":-default} for a default)");
                     }
                     value = m.group(3);
                 }

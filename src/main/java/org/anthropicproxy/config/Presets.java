@@ -14,8 +14,7 @@ public final class Presets {
     public static final String CODEBUDDY = "codebuddy";
     public static final String HYBRID = "hybrid";
 
-    private Presets() {
-    }
+    private Presets() {}
 
     public static Map<String, Map<String, Object>> providers() {
         Map<String, Map<String, Object>> m = new LinkedHashMap<>();

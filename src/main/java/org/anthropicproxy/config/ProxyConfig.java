@@ -30,7 +30,8 @@ public record ProxyConfig(
     public ProviderSettings provider(String name) {
         ProviderSettings p = providers.get(name);
         if (p == null) {
-            throw new ConfigException("unknown provider '" + name + "' (known: " + String.join(", ", providers.keySet()) + ")");
+            throw new ConfigException(
+                    "unknown provider '" + name + "' (known: " + String.join(", ", providers.keySet()) + ")");
         }
         return p;
     }

@@ -16,8 +16,7 @@ public record UsageSettings(String store, Duration retention, Map<String, Price>
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(90);
 
     /** USD per million tokens of each kind. */
-    public record Price(double input, double output, double cacheRead, double cacheWrite) {
-    }
+    public record Price(double input, double output, double cacheRead, double cacheWrite) {}
 
     /** The default store: the quota store's Redis when it is one (every instance sees all), else usage.db beside the quota file. */
     public static String defaultStore(String quotaStore) {
@@ -27,6 +26,7 @@ public record UsageSettings(String store, Duration retention, Map<String, Price>
             return q;
         }
         java.nio.file.Path parent = java.nio.file.Path.of(q).getParent();
-        return "sqlite:" + (parent == null ? "usage.db" : parent.resolve("usage.db").toString());
+        return "sqlite:"
+                + (parent == null ? "usage.db" : parent.resolve("usage.db").toString());
     }
 }

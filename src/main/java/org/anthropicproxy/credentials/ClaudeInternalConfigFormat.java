@@ -2,7 +2,6 @@ package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -67,15 +66,20 @@ final class ClaudeInternalConfigFormat implements TokenFileFormat {
         if (access == null) {
             throw new RefreshException("refresh response has no access_token", false);
         }
-        return new RefreshedToken(access, TokenFileJson.text(f, "refresh_token", "refreshToken"),
-                RefreshResponses.expiry(f, now, null), null);
+        return new RefreshedToken(
+                access,
+                TokenFileJson.text(f, "refresh_token", "refreshToken"),
+                RefreshResponses.expiry(f, now, null),
+                null);
     }
 
     @Override
     public void apply(ObjectNode doc, StoredToken refreshed, RefreshedToken response, Instant now) {
         doc.put("accessToken", refreshed.accessToken());
         doc.put("refreshToken", refreshed.refreshToken());
-        doc.put("expiresAt", refreshed.expiresAt() == null ? 0L : refreshed.expiresAt().toEpochMilli());
+        doc.put(
+                "expiresAt",
+                refreshed.expiresAt() == null ? 0L : refreshed.expiresAt().toEpochMilli());
     }
 
     @Override

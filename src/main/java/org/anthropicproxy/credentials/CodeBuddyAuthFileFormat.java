@@ -2,7 +2,6 @@ package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -60,8 +59,11 @@ final class CodeBuddyAuthFileFormat implements TokenFileFormat {
             domain = TokenFileJson.text(account.get("sso"), "domain");
         }
         putIfPresent(facts, "domain", domain);
-        return new StoredToken(access, TokenFileJson.text(auth, "refreshToken"),
-                expiresAt == null ? null : TokenFileJson.epoch(expiresAt), facts);
+        return new StoredToken(
+                access,
+                TokenFileJson.text(auth, "refreshToken"),
+                expiresAt == null ? null : TokenFileJson.epoch(expiresAt),
+                facts);
     }
 
     /** Configured URL, else the account's own host, else the public default. */
@@ -110,8 +112,11 @@ final class CodeBuddyAuthFileFormat implements TokenFileFormat {
         if (access == null) {
             throw new RefreshException("refresh response has no data.accessToken", false);
         }
-        return new RefreshedToken(access, TokenFileJson.text(f, "refreshToken", "refresh_token"),
-                RefreshResponses.expiry(f, now, LIFETIME_WHEN_UNSAID), RefreshResponses.refreshExpiry(f, now));
+        return new RefreshedToken(
+                access,
+                TokenFileJson.text(f, "refreshToken", "refresh_token"),
+                RefreshResponses.expiry(f, now, LIFETIME_WHEN_UNSAID),
+                RefreshResponses.refreshExpiry(f, now));
     }
 
     @Override
@@ -122,7 +127,9 @@ final class CodeBuddyAuthFileFormat implements TokenFileFormat {
         if (refreshed.refreshToken() != null) {
             auth.put("refreshToken", refreshed.refreshToken());
         }
-        auth.put("expiresAt", refreshed.expiresAt() == null ? 0L : refreshed.expiresAt().toEpochMilli());
+        auth.put(
+                "expiresAt",
+                refreshed.expiresAt() == null ? 0L : refreshed.expiresAt().toEpochMilli());
         if (response.refreshExpiresAt() != null) {
             auth.put("refreshExpiresAt", response.refreshExpiresAt().toEpochMilli());
         }

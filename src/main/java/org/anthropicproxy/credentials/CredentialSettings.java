@@ -1,12 +1,12 @@
 package org.anthropicproxy.credentials;
 
-import org.anthropicproxy.config.Durations;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.anthropicproxy.config.Durations;
 
 /**
  * One provider's {@code auth:} settings. Fields left {@code null} were not configured, so environment variables
@@ -24,9 +24,17 @@ import java.util.Set;
  * @param watchInterval      how often the credential file is checked for changes
  * @param gitCredentialsHost host of the {@code ~/.git-credentials} line to use ({@code native} only)
  */
-public record CredentialSettings(String type, String token, String tokenEnv, String file, String dir,
-                                 String refreshUrl, String clientId, Duration refreshBuffer, Duration watchInterval,
-                                 String gitCredentialsHost) {
+public record CredentialSettings(
+        String type,
+        String token,
+        String tokenEnv,
+        String file,
+        String dir,
+        String refreshUrl,
+        String clientId,
+        Duration refreshBuffer,
+        Duration watchInterval,
+        String gitCredentialsHost) {
 
     public static final String STATIC = "static";
     public static final String NATIVE = "native";
@@ -35,19 +43,35 @@ public record CredentialSettings(String type, String token, String tokenEnv, Str
     public static final String DEFAULT_GIT_CREDENTIALS_HOST = "git.woa.com";
 
     private static final List<String> TYPES = List.of(STATIC, NATIVE, CODEBUDDY, NONE);
-    private static final List<String> KEYS = List.of("type", "token", "token_env", "file", "dir", "refresh_url",
-            "client_id", "refresh_buffer", "watch_interval", "git_credentials_host");
+    private static final List<String> KEYS = List.of(
+            "type",
+            "token",
+            "token_env",
+            "file",
+            "dir",
+            "refresh_url",
+            "client_id",
+            "refresh_buffer",
+            "watch_interval",
+            "git_credentials_host");
     private static final Map<String, Set<String>> KEYS_BY_TYPE = Map.of(
             STATIC, Set.of("type", "token", "token_env"),
-            NATIVE, Set.of("type", "file", "refresh_url", "client_id", "refresh_buffer", "watch_interval",
-                    "git_credentials_host"),
+            NATIVE,
+                    Set.of(
+                            "type",
+                            "file",
+                            "refresh_url",
+                            "client_id",
+                            "refresh_buffer",
+                            "watch_interval",
+                            "git_credentials_host"),
             CODEBUDDY, Set.of("type", "file", "dir", "refresh_url", "refresh_buffer", "watch_interval"),
             NONE, Set.of("type"));
 
     public CredentialSettings {
         if (type == null || !TYPES.contains(type)) {
-            throw new IllegalArgumentException("auth type must be one of " + String.join(", ", TYPES) + ", got '"
-                    + type + "'");
+            throw new IllegalArgumentException(
+                    "auth type must be one of " + String.join(", ", TYPES) + ", got '" + type + "'");
         }
         if (STATIC.equals(type) && (token == null) == (tokenEnv == null)) {
             throw new IllegalArgumentException("a static credential needs exactly one of token and token_env");
@@ -90,8 +114,8 @@ public record CredentialSettings(String type, String token, String tokenEnv, Str
      */
     public static CredentialSettings fromMap(Map<String, Object> auth, String where) {
         if (auth == null || auth.isEmpty()) {
-            throw new IllegalArgumentException("missing 'auth.type' in " + where + ": expected one of "
-                    + String.join(", ", TYPES));
+            throw new IllegalArgumentException(
+                    "missing 'auth.type' in " + where + ": expected one of " + String.join(", ", TYPES));
         }
         Map<String, Object> values = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : auth.entrySet()) {
@@ -107,8 +131,8 @@ public record CredentialSettings(String type, String token, String tokenEnv, Str
             if (values.containsKey("token") || values.containsKey("token_env")) {
                 type = STATIC;
             } else {
-                throw new IllegalArgumentException("missing 'auth.type' in " + where + ": expected one of "
-                        + String.join(", ", TYPES));
+                throw new IllegalArgumentException(
+                        "missing 'auth.type' in " + where + ": expected one of " + String.join(", ", TYPES));
             }
         }
         if (!TYPES.contains(type)) {
@@ -117,15 +141,15 @@ public record CredentialSettings(String type, String token, String tokenEnv, Str
         }
         for (String key : values.keySet()) {
             if (!KEYS_BY_TYPE.get(type).contains(key)) {
-                throw new IllegalArgumentException("key 'auth." + key + "' in " + where
-                        + " does not apply to auth type '" + type + "'");
+                throw new IllegalArgumentException(
+                        "key 'auth." + key + "' in " + where + " does not apply to auth type '" + type + "'");
             }
         }
         String token = string(values, "token", where);
         String tokenEnv = string(values, "token_env", where);
         if (STATIC.equals(type) && (token == null) == (tokenEnv == null)) {
-            throw new IllegalArgumentException("auth type 'static' in " + where
-                    + " needs exactly one of 'auth.token' and 'auth.token_env'");
+            throw new IllegalArgumentException(
+                    "auth type 'static' in " + where + " needs exactly one of 'auth.token' and 'auth.token_env'");
         }
         if (token != null && token.isBlank()) {
             throw new IllegalArgumentException("bad value for 'auth.token' in " + where + ": empty");
@@ -140,12 +164,20 @@ public record CredentialSettings(String type, String token, String tokenEnv, Str
         }
         String host = string(values, "git_credentials_host", where);
         if (host != null && !host.matches("[A-Za-z0-9.\\-]+(:\\d+)?")) {
-            throw new IllegalArgumentException("bad value '" + host + "' for 'auth.git_credentials_host' in "
-                    + where + ": expected a host name");
+            throw new IllegalArgumentException(
+                    "bad value '" + host + "' for 'auth.git_credentials_host' in " + where + ": expected a host name");
         }
-        return new CredentialSettings(type, token, tokenEnv, nonBlank(values, "file", where),
-                nonBlank(values, "dir", where), refreshUrl, nonBlank(values, "client_id", where),
-                duration(values, "refresh_buffer", where), duration(values, "watch_interval", where), host);
+        return new CredentialSettings(
+                type,
+                token,
+                tokenEnv,
+                nonBlank(values, "file", where),
+                nonBlank(values, "dir", where),
+                refreshUrl,
+                nonBlank(values, "client_id", where),
+                duration(values, "refresh_buffer", where),
+                duration(values, "watch_interval", where),
+                host);
     }
 
     private static String string(Map<String, Object> values, String key, String where) {
@@ -191,7 +223,7 @@ public record CredentialSettings(String type, String token, String tokenEnv, Str
         } catch (IllegalArgumentException e) {
             // reported below
         }
-        throw new IllegalArgumentException("bad value '" + url + "' for 'auth." + key + "' in " + where
-                + ": expected an http(s) URL");
+        throw new IllegalArgumentException(
+                "bad value '" + url + "' for 'auth." + key + "' in " + where + ": expected an http(s) URL");
     }
 }

@@ -1,6 +1,5 @@
 package org.anthropicproxy.credentials;
 
-import org.anthropicproxy.config.Durations;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
-import org.anthropicproxy.net.ProxyRules;
+import org.anthropicproxy.config.Durations;
 import org.anthropicproxy.files.UserDirs;
+import org.anthropicproxy.net.ProxyRules;
 
 /** Builds the credential source for one provider from its settings, the environment and the home directory. */
 public final class CredentialSources {
@@ -25,8 +25,7 @@ public final class CredentialSources {
     static final List<String> CODEBUDDY_PREFERRED_FILES =
             List.of("Tencent-Cloud.coding-copilot.info", "Tencent-Cloud.copilot.info");
 
-    private CredentialSources() {
-    }
+    private CredentialSources() {}
 
     /**
      * Builds the source for one provider.
@@ -36,8 +35,8 @@ public final class CredentialSources {
      * @param clock decides expiry and backoff
      * @throws IllegalArgumentException when an environment override is malformed
      */
-    public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
-                                          Clock clock) {
+    public static CredentialSource create(
+            CredentialSettings settings, Map<String, String> env, Path home, Clock clock) {
         return create(settings, env, home, clock, null, ProxyRules.DIRECT);
     }
 
@@ -45,13 +44,19 @@ public final class CredentialSources {
      * {@link #create(CredentialSettings, Map, Path, Clock)} whose token refreshes trust {@code tls} (null: the JDK's)
      * and go through the forward proxy {@code proxies} names.
      */
-    public static CredentialSource create(CredentialSettings settings, Map<String, String> env, Path home,
-                                          Clock clock, SSLContext tls, ProxyRules proxies) {
+    public static CredentialSource create(
+            CredentialSettings settings,
+            Map<String, String> env,
+            Path home,
+            Clock clock,
+            SSLContext tls,
+            ProxyRules proxies) {
         return switch (settings.type()) {
             case CredentialSettings.NONE -> new NoCredentialSource();
             case CredentialSettings.STATIC -> staticSource(settings, env);
             case CredentialSettings.NATIVE -> nativeSource(settings, env, home, clock, new RefreshHttp(tls, proxies));
-            case CredentialSettings.CODEBUDDY -> codeBuddySource(settings, env, home, clock, new RefreshHttp(tls, proxies));
+            case CredentialSettings.CODEBUDDY ->
+                codeBuddySource(settings, env, home, clock, new RefreshHttp(tls, proxies));
             default -> throw new IllegalArgumentException("unknown auth type '" + settings.type() + "'");
         };
     }
@@ -63,8 +68,10 @@ public final class CredentialSources {
         String value = env.get(s.tokenEnv());
         String source = "env " + s.tokenEnv();
         if (value == null || value.isBlank()) {
-            return StaticCredentialSource.unavailable(source, "the environment variable " + s.tokenEnv()
-                    + " named by auth.token_env is not set; export it with the API key");
+            return StaticCredentialSource.unavailable(
+                    source,
+                    "the environment variable " + s.tokenEnv()
+                            + " named by auth.token_env is not set; export it with the API key");
         }
         return StaticCredentialSource.of(value.trim(), source);
     }
@@ -73,8 +80,8 @@ public final class CredentialSources {
      * The original tool's order: {@code CODEBUDDY_OAUTH_TOKEN}, the IOA line in {@code ~/.git-credentials}, then
      * {@code ~/.claude-internal/config.json} (the only one that refreshes and is watched).
      */
-    private static CredentialSource nativeSource(CredentialSettings s, Map<String, String> env, Path home,
-                                                 Clock clock, RefreshHttp tls) {
+    private static CredentialSource nativeSource(
+            CredentialSettings s, Map<String, String> env, Path home, Clock clock, RefreshHttp tls) {
         List<String> looked = new ArrayList<>();
         String envToken = env.get("CODEBUDDY_OAUTH_TOKEN");
         if (envToken != null && !envToken.isBlank()) {
@@ -86,23 +93,32 @@ public final class CredentialSources {
         Optional<String> gitToken = GitCredentials.oauth2Token(gitCredentials, s.gitCredentialsHost());
         String gitShown = HomePaths.display(gitCredentials, home);
         if (gitToken.isPresent()) {
-            return StaticCredentialSource.of(gitToken.get(),
+            return StaticCredentialSource.of(
+                    gitToken.get(),
                     "file " + gitShown + " (" + GitCredentials.USER + "@" + s.gitCredentialsHost() + ")");
         }
         looked.add(gitShown + " (no " + GitCredentials.USER + " entry for " + s.gitCredentialsHost() + ")");
 
         String configured = first(s.file(), env.get("CLAUDE_INTERNAL_CONFIG"), CLAUDE_INTERNAL_CONFIG);
         Path config = HomePaths.expand(configured, home);
-        URI refreshUrl = URI.create(first(s.refreshUrl(), env.get("OAUTH_REFRESH_URL"),
-                ClaudeInternalConfigFormat.DEFAULT_REFRESH_URL));
+        URI refreshUrl = URI.create(
+                first(s.refreshUrl(), env.get("OAUTH_REFRESH_URL"), ClaudeInternalConfigFormat.DEFAULT_REFRESH_URL));
         String clientId = first(s.clientId(), env.get("OAUTH_CLIENT_ID"), ClaudeInternalConfigFormat.DEFAULT_CLIENT_ID);
-        return new RefreshingFileSource("native", new ClaudeInternalConfigFormat(refreshUrl, clientId),
-                TokenFileLocator.fixed(config, home), looked, "file " + HomePaths.display(config, home), home, clock,
-                refreshBuffer(s, env), watchInterval(s, env), tls);
+        return new RefreshingFileSource(
+                "native",
+                new ClaudeInternalConfigFormat(refreshUrl, clientId),
+                TokenFileLocator.fixed(config, home),
+                looked,
+                "file " + HomePaths.display(config, home),
+                home,
+                clock,
+                refreshBuffer(s, env),
+                watchInterval(s, env),
+                tls);
     }
 
-    private static CredentialSource codeBuddySource(CredentialSettings s, Map<String, String> env, Path home,
-                                                    Clock clock, RefreshHttp tls) {
+    private static CredentialSource codeBuddySource(
+            CredentialSettings s, Map<String, String> env, Path home, Clock clock, RefreshHttp tls) {
         String file = first(s.file(), env.get("CODEBUDDY_AUTH_FILE"), null);
         TokenFileLocator locator;
         String missing;
@@ -116,8 +132,17 @@ public final class CredentialSources {
             missing = "dir " + HomePaths.display(dir, home);
         }
         URI refreshUrl = s.refreshUrl() == null ? null : URI.create(s.refreshUrl());
-        return new RefreshingFileSource("codebuddy", new CodeBuddyAuthFileFormat(refreshUrl), locator, List.of(),
-                missing, home, clock, refreshBuffer(s, env), watchInterval(s, env), tls);
+        return new RefreshingFileSource(
+                "codebuddy",
+                new CodeBuddyAuthFileFormat(refreshUrl),
+                locator,
+                List.of(),
+                missing,
+                home,
+                clock,
+                refreshBuffer(s, env),
+                watchInterval(s, env),
+                tls);
     }
 
     static Path codeBuddyDir(CredentialSettings s, Map<String, String> env, Path home) {
@@ -133,7 +158,8 @@ public final class CredentialSources {
             return s.refreshBuffer();
         }
         String v = env.get("KEY_REFRESH_BUFFER_MS");
-        return v == null || v.isBlank() ? DEFAULT_REFRESH_BUFFER
+        return v == null || v.isBlank()
+                ? DEFAULT_REFRESH_BUFFER
                 : Durations.parseEnv("KEY_REFRESH_BUFFER_MS", v, ChronoUnit.MILLIS);
     }
 
@@ -142,7 +168,8 @@ public final class CredentialSources {
             return s.watchInterval();
         }
         String v = env.get("FILE_WATCHER_INTERVAL");
-        return v == null || v.isBlank() ? DEFAULT_WATCH_INTERVAL
+        return v == null || v.isBlank()
+                ? DEFAULT_WATCH_INTERVAL
                 : Durations.parseEnv("FILE_WATCHER_INTERVAL", v, ChronoUnit.SECONDS);
     }
 

@@ -11,6 +11,5 @@ import java.time.Instant;
  * @param lastRefreshOutcome {@code "ok"}, {@code "failed: <reason>"}, or {@code null} when never attempted
  * @param available          whether {@link CredentialSource#current()} would return a credential without refreshing
  */
-public record CredentialStatus(String source, Instant expiresAt, Instant lastRefreshAt, String lastRefreshOutcome,
-                               boolean available) {
-}
+public record CredentialStatus(
+        String source, Instant expiresAt, Instant lastRefreshAt, String lastRefreshOutcome, boolean available) {}

@@ -17,8 +17,7 @@ import java.util.Optional;
 final class GitCredentials {
     static final String USER = "oauth2";
 
-    private GitCredentials() {
-    }
+    private GitCredentials() {}
 
     static Optional<String> oauth2Token(Path file, String host) {
         List<String> lines;
@@ -52,8 +51,12 @@ final class GitCredentials {
             lineHost = lineHost + ":" + uri.getPort();
         }
         String userInfo = uri.getRawUserInfo();
-        if (lineHost == null || userInfo == null || !(lineHost.equals(host)
-                || (uri.getPort() != -1 && !host.contains(":") && uri.getHost().equalsIgnoreCase(host)))) {
+        if (lineHost == null
+                || userInfo == null
+                || !(lineHost.equals(host)
+                        || (uri.getPort() != -1
+                                && !host.contains(":")
+                                && uri.getHost().equalsIgnoreCase(host)))) {
             return null;
         }
         int colon = userInfo.indexOf(':');

@@ -4,8 +4,7 @@ import java.nio.file.Path;
 
 /** {@code ~} handling for configured paths and for paths shown to people; home comes from {@link org.anthropicproxy.files.UserDirs}. */
 final class HomePaths {
-    private HomePaths() {
-    }
+    private HomePaths() {}
 
     static Path expand(String path, Path home) {
         if (path.equals("~")) {

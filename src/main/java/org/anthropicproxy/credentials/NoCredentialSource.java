@@ -28,6 +28,5 @@ final class NoCredentialSource implements CredentialSource {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

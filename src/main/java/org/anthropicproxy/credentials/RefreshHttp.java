@@ -37,8 +37,7 @@ import org.eclipse.jetty.io.Content;
 record RefreshHttp(SSLContext tls, ProxyRules proxies) {
 
     /** A refresh answer: its status and body. */
-    record Answer(int status, byte[] body) {
-    }
+    record Answer(int status, byte[] body) {}
 
     private static final int MAX_BODY = 1024 * 1024;
 
@@ -50,13 +49,16 @@ record RefreshHttp(SSLContext tls, ProxyRules proxies) {
         return b;
     }
 
-    Answer send(HttpClient http, HttpRequest request, Duration connectTimeout) throws IOException, InterruptedException {
+    Answer send(HttpClient http, HttpRequest request, Duration connectTimeout)
+            throws IOException, InterruptedException {
         OutboundProxy p = proxies.forUri(request.uri());
         if (p != null && p.kind().socks()) {
             return sendViaSocks(request, connectTimeout);
         }
         if (p != null && p.authorization() != null) {
-            request = HttpRequest.newBuilder(request, (name, value) -> true).header("Proxy-Authorization", p.authorization()).build();
+            request = HttpRequest.newBuilder(request, (name, value) -> true)
+                    .header("Proxy-Authorization", p.authorization())
+                    .build();
         }
         HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         // no body at all when a forward proxy refused the CONNECT (its status is the answer's)
@@ -73,8 +75,8 @@ record RefreshHttp(SSLContext tls, ProxyRules proxies) {
         } catch (NoSuchAlgorithmException e) {
             throw new IOException("no TLS context", e);
         }
-        try (Http1Client client = new Http1Client("credentials-refresh-io", connectTimeout, Duration.ofSeconds(1), 64 * 1024,
-                context, proxies::forUri)) {
+        try (Http1Client client = new Http1Client(
+                "credentials-refresh-io", connectTimeout, Duration.ofSeconds(1), 64 * 1024, context, proxies::forUri)) {
             ClientExchange x = client.send(request.uri(), request.method(), headers, body(request), timeout, timeout);
             ClientExchange.Head head;
             try {

@@ -2,14 +2,12 @@ package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.time.Duration;
 import java.time.Instant;
 
 /** Reading refresh responses of both protocols: plain OAuth fields, or CodeBuddy's {code, msg, data} envelope. */
 final class RefreshResponses {
-    private RefreshResponses() {
-    }
+    private RefreshResponses() {}
 
     /**
      * Checks the HTTP status and the envelope code, then returns the object holding the token fields.
@@ -26,11 +24,12 @@ final class RefreshResponses {
         }
         String detail = doc == null ? "" : envelopeDetail(doc, secretsToHide);
         if (status == 401 || status == 403) {
-            throw new RefreshException("refresh endpoint answered HTTP " + status + detail
-                    + " (the refresh token was rejected)", true);
+            throw new RefreshException(
+                    "refresh endpoint answered HTTP " + status + detail + " (the refresh token was rejected)", true);
         }
         if (status / 100 != 2) {
-            throw new RefreshException("refresh endpoint answered HTTP " + status + detail,
+            throw new RefreshException(
+                    "refresh endpoint answered HTTP " + status + detail,
                     status == 400 && doc != null && Long.valueOf(11002).equals(TokenFileJson.number(doc, "code")));
         }
         Long code = TokenFileJson.number(doc, "code");

@@ -1,11 +1,6 @@
 package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Optional;
-import java.util.concurrent.RejectedExecutionException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
@@ -21,14 +16,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An OAuth credential kept in a file that a CLI owns: read at start, re-read when the file changes (the user logged
@@ -83,10 +82,20 @@ final class RefreshingFileSource implements CredentialSource {
      * @param lookedAtBefore    sources tried before this file (e.g. env variables), for "no credential" messages
      * @param sourceWhenMissing what {@link #status()} names while no file is found
      */
-    @SuppressWarnings("FutureReturnValueIgnored") // the watch runs until close() stops the scheduler; watchTick logs its own failures
-    RefreshingFileSource(String name, TokenFileFormat format, TokenFileLocator locator, List<String> lookedAtBefore,
-                         String sourceWhenMissing, Path home, Clock clock, Duration buffer, Duration watchInterval,
-                         RefreshHttp outbound) {
+    @SuppressWarnings(
+            "FutureReturnValueIgnored") // the watch runs until close() stops the scheduler; watchTick logs its own
+    // failures
+    RefreshingFileSource(
+            String name,
+            TokenFileFormat format,
+            TokenFileLocator locator,
+            List<String> lookedAtBefore,
+            String sourceWhenMissing,
+            Path home,
+            Clock clock,
+            Duration buffer,
+            Duration watchInterval,
+            RefreshHttp outbound) {
         this.format = format;
         this.locator = locator;
         this.lookedAtBefore = List.copyOf(lookedAtBefore);
@@ -142,8 +151,8 @@ final class RefreshingFileSource implements CredentialSource {
     public CredentialStatus status() {
         Loaded l = loaded;
         String source = l != null ? "file " + HomePaths.display(l.path(), home) : sourceWhenMissing;
-        return new CredentialStatus(source, l == null ? null : l.token().expiresAt(), lastRefreshAt,
-                lastRefreshOutcome, usable(l));
+        return new CredentialStatus(
+                source, l == null ? null : l.token().expiresAt(), lastRefreshAt, lastRefreshOutcome, usable(l));
     }
 
     @Override
@@ -188,10 +197,11 @@ final class RefreshingFileSource implements CredentialSource {
                 if (usable(l)) {
                     return l.token().toCredential();
                 }
-                throw unavailable(refreshTokenDead
-                        ? "the refresh token was rejected (" + lastRefreshOutcome + ")"
-                        : shown(l.path()) + " holds no refresh token and its token is "
-                        + (l.rejected() ? "rejected" : "expired"));
+                throw unavailable(
+                        refreshTokenDead
+                                ? "the refresh token was rejected (" + lastRefreshOutcome + ")"
+                                : shown(l.path()) + " holds no refresh token and its token is "
+                                        + (l.rejected() ? "rejected" : "expired"));
             }
             Instant now = clock.instant();
             if (nextAttemptAt != null && now.isBefore(nextAttemptAt)) {
@@ -230,8 +240,8 @@ final class RefreshingFileSource implements CredentialSource {
             return failed(l, describe(e, l), false);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new CredentialUnavailableException("interrupted while refreshing the credential from "
-                    + shown(l.path()));
+            throw new CredentialUnavailableException(
+                    "interrupted while refreshing the credential from " + shown(l.path()));
         }
         Instant now = clock.instant();
         StoredToken refreshed = l.token().refreshedWith(response);
@@ -243,7 +253,9 @@ final class RefreshingFileSource implements CredentialSource {
         nextAttemptAt = null;
         save(next);
         lastRefreshOutcome = "ok";
-        log.info("refreshed the credential from {}; it now expires at {}", shown(l.path()),
+        log.info(
+                "refreshed the credential from {}; it now expires at {}",
+                shown(l.path()),
                 refreshed.expiresAt() == null ? "never" : refreshed.expiresAt());
         scheduleRefresh();
         return refreshed.toCredential();
@@ -260,18 +272,24 @@ final class RefreshingFileSource implements CredentialSource {
         lastRefreshOutcome = "failed: " + reason;
         if (refreshTokenRejected) {
             refreshTokenDead = true;
-            log.warn("refreshing the credential from {} failed: {}; log in again: {}", shown(l.path()), reason,
+            log.warn(
+                    "refreshing the credential from {} failed: {}; log in again: {}",
+                    shown(l.path()),
+                    reason,
                     format.loginHint());
         } else {
-            log.warn("refreshing the credential from {} failed: {}; next attempt in {}", shown(l.path()), reason,
+            log.warn(
+                    "refreshing the credential from {} failed: {}; next attempt in {}",
+                    shown(l.path()),
+                    reason,
                     seconds(backoff));
         }
         scheduleRefresh();
         if (usable(l)) {
             return l.token().toCredential();
         }
-        throw unavailable("refresh failed: " + reason
-                + (refreshTokenRejected ? "" : "; next attempt in " + seconds(backoff)));
+        throw unavailable(
+                "refresh failed: " + reason + (refreshTokenRejected ? "" : "; next attempt in " + seconds(backoff)));
     }
 
     /** The file as it is now (the CLI may have added fields), so writing back loses nothing. */
@@ -288,8 +306,10 @@ final class RefreshingFileSource implements CredentialSource {
             TokenFiles.writeAtomically(l.path(), TokenFileJson.write(l.document()));
             lastSeen = TokenFiles.stamp(l.path());
         } catch (IOException | RuntimeException e) {
-            log.warn("refreshed the credential but could not write it back to {} ({}); the CLI keeps its old token",
-                    shown(l.path()), e.getClass().getSimpleName());
+            log.warn(
+                    "refreshed the credential but could not write it back to {} ({}); the CLI keeps its old token",
+                    shown(l.path()),
+                    e.getClass().getSimpleName());
         }
     }
 
@@ -362,7 +382,8 @@ final class RefreshingFileSource implements CredentialSource {
         } else if (cur.token().expiresAt() == null) {
             take = false;
         } else {
-            take = token.expiresAt() == null || token.expiresAt().isAfter(cur.token().expiresAt());
+            take = token.expiresAt() == null
+                    || token.expiresAt().isAfter(cur.token().expiresAt());
         }
         if (!take) {
             log.info("{} changed but holds an older token; keeping the one in memory", shown(path));
@@ -372,7 +393,9 @@ final class RefreshingFileSource implements CredentialSource {
         failures = 0;
         nextAttemptAt = null;
         refreshTokenDead = false;
-        log.info("using the credential from {} (expires at {})", shown(path),
+        log.info(
+                "using the credential from {} (expires at {})",
+                shown(path),
                 token.expiresAt() == null ? "never" : token.expiresAt());
         scheduleRefresh();
     }
@@ -380,8 +403,11 @@ final class RefreshingFileSource implements CredentialSource {
     private void warnIfReadableByOthers(Path path) {
         Set<PosixFilePermission> perms = TokenFiles.widerThanOwnerOnly(path);
         if (perms != null && warnedModes.add(path)) {
-            log.warn("credential file {} is readable by others (mode {}); restrict it: chmod 600 {}", shown(path),
-                    PosixFilePermissions.toString(perms), shown(path));
+            log.warn(
+                    "credential file {} is readable by others (mode {}); restrict it: chmod 600 {}",
+                    shown(path),
+                    PosixFilePermissions.toString(perms),
+                    shown(path));
         }
     }
 
@@ -397,7 +423,9 @@ final class RefreshingFileSource implements CredentialSource {
             refreshTask = null;
         }
         Loaded l = loaded;
-        if (l == null || l.token().refreshToken() == null || refreshTokenDead
+        if (l == null
+                || l.token().refreshToken() == null
+                || refreshTokenDead
                 || (l.token().expiresAt() == null && !l.rejected())) {
             return;
         }
@@ -411,7 +439,8 @@ final class RefreshingFileSource implements CredentialSource {
             long offset = j == 0 ? 0 : ThreadLocalRandom.current().nextLong(-j, j + 1);
             when = l.token().expiresAt().minus(buffer).plusMillis(offset);
         }
-        long delay = Math.max(MIN_SCHEDULE_DELAY_MS, Duration.between(clock.instant(), when).toMillis());
+        long delay = Math.max(
+                MIN_SCHEDULE_DELAY_MS, Duration.between(clock.instant(), when).toMillis());
         try {
             refreshTask = scheduler.schedule(this::backgroundRefresh, delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closing) {

@@ -43,8 +43,8 @@ final class StaticCredentialSource implements CredentialSource {
         if (credential == null) {
             throw new CredentialUnavailableException(unavailableReason);
         }
-        throw new CredentialUnavailableException("the upstream rejected the static key from " + source
-                + "; it cannot be refreshed, replace it");
+        throw new CredentialUnavailableException(
+                "the upstream rejected the static key from " + source + "; it cannot be refreshed, replace it");
     }
 
     @Override
@@ -53,6 +53,5 @@ final class StaticCredentialSource implements CredentialSource {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

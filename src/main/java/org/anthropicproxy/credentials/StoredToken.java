@@ -14,13 +14,13 @@ record StoredToken(String accessToken, String refreshToken, Instant expiresAt, M
     }
 
     StoredToken refreshedWith(RefreshedToken r) {
-        return new StoredToken(r.accessToken(), r.refreshToken() != null ? r.refreshToken() : refreshToken,
-                r.expiresAt(), account);
+        return new StoredToken(
+                r.accessToken(), r.refreshToken() != null ? r.refreshToken() : refreshToken, r.expiresAt(), account);
     }
 
     @Override
     public String toString() {
-        return "StoredToken[accessToken=***, refreshToken=" + (refreshToken == null ? "none" : "***")
-                + ", expiresAt=" + expiresAt + ", account=" + account + "]";
+        return "StoredToken[accessToken=***, refreshToken=" + (refreshToken == null ? "none" : "***") + ", expiresAt="
+                + expiresAt + ", account=" + account + "]";
     }
 }

@@ -1,7 +1,6 @@
 package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.time.Instant;

@@ -7,19 +7,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.time.Instant;
 
 /** JSON reading for credential files and refresh responses, with error messages that never quote the input. */
 final class TokenFileJson {
-    static final ObjectMapper MAPPER = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    static final ObjectMapper MAPPER =
+            JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     /** Epoch values below this are seconds, not milliseconds (1e11 ms is 1973; 1e11 s is year 5138). */
     private static final long SECONDS_LIMIT = 100_000_000_000L;
 
-    private TokenFileJson() {
-    }
+    private TokenFileJson() {}
 
     /**
      * Parses a JSON object. Jackson's own messages quote the offending text, which may be a token, so only the

@@ -15,8 +15,7 @@ interface TokenFileLocator {
      * @param chosen  the file to read, or null when none qualifies
      * @param lookedAt what was considered, in order, for "no credential" messages
      */
-    record Location(Path chosen, List<String> lookedAt) {
-    }
+    record Location(Path chosen, List<String> lookedAt) {}
 
     Location locate();
 
@@ -52,10 +51,14 @@ interface TokenFileLocator {
             } catch (IOException e) {
                 return new Location(null, looked);
             }
-            return new Location(others.stream()
-                    .max(Comparator.comparingLong((Path p) -> TokenFiles.stamp(p) == null ? Long.MIN_VALUE
-                            : TokenFiles.stamp(p).modifiedNanos()).thenComparing(Path::toString))
-                    .orElse(null), looked);
+            return new Location(
+                    others.stream()
+                            .max(Comparator.comparingLong((Path p) -> TokenFiles.stamp(p) == null
+                                            ? Long.MIN_VALUE
+                                            : TokenFiles.stamp(p).modifiedNanos())
+                                    .thenComparing(Path::toString))
+                            .orElse(null),
+                    looked);
         };
     }
 

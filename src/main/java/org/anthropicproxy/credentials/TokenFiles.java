@@ -1,8 +1,5 @@
 package org.anthropicproxy.credentials;
 
-import java.util.concurrent.TimeUnit;
-import org.anthropicproxy.files.AtomicFiles;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,18 +7,18 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.anthropicproxy.files.AtomicFiles;
 
 /** File chores for credential files: change detection, permission checks, and crash-safe replacement. */
 final class TokenFiles {
-    static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(PosixFilePermission.OWNER_READ,
-            PosixFilePermission.OWNER_WRITE);
+    static final Set<PosixFilePermission> OWNER_ONLY =
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
-    private TokenFiles() {
-    }
+    private TokenFiles() {}
 
     /** What identifies one version of a file without reading it. */
-    record Stamp(Path path, long modifiedNanos, long size, Object fileKey) {
-    }
+    record Stamp(Path path, long modifiedNanos, long size, Object fileKey) {}
 
     /** @return the stamp, or null when the file does not exist (or is not a regular file) */
     static Stamp stamp(Path path) {
@@ -30,8 +27,7 @@ final class TokenFiles {
             if (!a.isRegularFile()) {
                 return null;
             }
-            return new Stamp(path, a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size(),
-                    a.fileKey());
+            return new Stamp(path, a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size(), a.fileKey());
         } catch (IOException e) {
             return null;
         }
@@ -56,5 +52,4 @@ final class TokenFiles {
     static void writeAtomically(Path target, byte[] content) throws IOException {
         AtomicFiles.write(target, content, true);
     }
-
 }

@@ -25,8 +25,7 @@ public final class AtomicFiles {
     public static final Set<PosixFilePermission> OWNER_ONLY =
             EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
-    private AtomicFiles() {
-    }
+    private AtomicFiles() {}
 
     /** @param ownerOnly give the file mode 0600 (credential files), else the umask's default */
     public static void write(Path target, byte[] content, boolean ownerOnly) throws IOException {
@@ -39,7 +38,8 @@ public final class AtomicFiles {
                 ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)}
                 : new FileAttribute<?>[0];
         try {
-            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attrs)) {
+            try (FileChannel ch =
+                    FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attrs)) {
                 ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) {
                     ch.write(buf);

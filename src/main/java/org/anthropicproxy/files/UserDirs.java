@@ -37,7 +37,10 @@ public record UserDirs(Path home, Path configHome, Path dataHome, Path stateHome
     /** A home already decided, with the XDG directories {@code env} names. */
     public static UserDirs under(Path home, Map<String, String> env) {
         Path abs = home.toAbsolutePath().normalize();
-        return new UserDirs(abs, xdg(env, "XDG_CONFIG_HOME", abs, ".config"), xdg(env, "XDG_DATA_HOME", abs, ".local/share"),
+        return new UserDirs(
+                abs,
+                xdg(env, "XDG_CONFIG_HOME", abs, ".config"),
+                xdg(env, "XDG_DATA_HOME", abs, ".local/share"),
                 xdg(env, "XDG_STATE_HOME", abs, ".local/state"));
     }
 

@@ -12,8 +12,7 @@ import org.eclipse.jetty.io.Content;
 public final class ClientExchange {
 
     /** The status line and headers of an upstream answer. */
-    public record Head(int status, HttpFields headers) {
-    }
+    public record Head(int status, HttpFields headers) {}
 
     final CompletableFuture<Head> head = new CompletableFuture<>();
     final long startNanos = System.nanoTime();

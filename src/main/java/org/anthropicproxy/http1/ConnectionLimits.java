@@ -13,8 +13,12 @@ import java.time.Duration;
  * @param idleTimeout      the longest silence while a request is answered (the upstream's silence limit and more)
  * @param maxConnections   connections beyond this are closed as soon as they are accepted
  */
-public record ConnectionLimits(Duration headerTimeout, Duration keepAliveTimeout, Duration bodyTimeout,
-                               Duration idleTimeout, int maxConnections) {
+public record ConnectionLimits(
+        Duration headerTimeout,
+        Duration keepAliveTimeout,
+        Duration bodyTimeout,
+        Duration idleTimeout,
+        int maxConnections) {
 
     /** One silence limit for every phase, no cap on connections. */
     public static ConnectionLimits idle(Duration idle) {

@@ -46,8 +46,13 @@ public final class Http1Client implements AutoCloseable {
     }
 
     /** @param proxies the forward proxy for a request, or null to go direct */
-    public Http1Client(String name, Duration connectTimeout, Duration poolIdle, int maxHeaderBytes, SSLContext tls,
-                       Function<URI, OutboundProxy> proxies) {
+    public Http1Client(
+            String name,
+            Duration connectTimeout,
+            Duration poolIdle,
+            int maxHeaderBytes,
+            SSLContext tls,
+            Function<URI, OutboundProxy> proxies) {
         this.tls = tls;
         this.proxies = proxies;
         this.connectTimeout = connectTimeout;
@@ -69,7 +74,13 @@ public final class Http1Client implements AutoCloseable {
         OutboundProxy proxy = proxies.apply(uri);
         String destination = (secure ? "https://" : "http://") + host.toLowerCase(Locale.ROOT) + ":" + port
                 + (proxy == null ? "" : " via " + proxy.address());
-        ByteBuffer[] request = encode(uri, method, headers, body, host, uri.getPort(),
+        ByteBuffer[] request = encode(
+                uri,
+                method,
+                headers,
+                body,
+                host,
+                uri.getPort(),
                 secure || proxy == null || proxy.kind().socks() ? null : proxy);
         Http1ClientConnection pooled;
         while ((pooled = acquire(destination)) != null) {
@@ -77,7 +88,9 @@ public final class Http1Client implements AutoCloseable {
                 return x;
             }
         }
-        Thread.ofVirtual().name("upstream-connect").start(() -> connect(x, secure, host, port, proxy, destination, request));
+        Thread.ofVirtual()
+                .name("upstream-connect")
+                .start(() -> connect(x, secure, host, port, proxy, destination, request));
         return x;
     }
 
@@ -96,8 +109,14 @@ public final class Http1Client implements AutoCloseable {
         return null;
     }
 
-    private void connect(ClientExchange x, boolean secure, String host, int port, OutboundProxy proxy, String destination,
-                         ByteBuffer[] request) {
+    private void connect(
+            ClientExchange x,
+            boolean secure,
+            String host,
+            int port,
+            OutboundProxy proxy,
+            String destination,
+            ByteBuffer[] request) {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open();
@@ -114,9 +133,11 @@ public final class Http1Client implements AutoCloseable {
                     ProxyTunnel.open(channel, proxy, host, port, timeout);
                 }
             }
-            Transport transport = secure ? TlsTransport.handshake(tls, channel, host, port, timeout) : Transport.plain(channel);
+            Transport transport =
+                    secure ? TlsTransport.handshake(tls, channel, host, port, timeout) : Transport.plain(channel);
             channel.configureBlocking(false);
-            Http1ClientConnection c = new Http1ClientConnection(this, loop, channel, transport, destination, maxHeaderBytes);
+            Http1ClientConnection c =
+                    new Http1ClientConnection(this, loop, channel, transport, destination, maxHeaderBytes);
             connections.add(c);
             SocketChannel ch = channel;
             loop.execute(() -> {
@@ -133,19 +154,27 @@ public final class Http1Client implements AutoCloseable {
             });
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
-            x.head.completeExceptionally(e instanceof java.net.SocketTimeoutException
-                    ? new java.net.SocketTimeoutException("connect timed out after " + connectTimeout.toMillis() + " ms") : e);
+            x.head.completeExceptionally(
+                    e instanceof java.net.SocketTimeoutException
+                            ? new java.net.SocketTimeoutException(
+                                    "connect timed out after " + connectTimeout.toMillis() + " ms")
+                            : e);
         }
     }
 
     private static void connectToProxy(SocketChannel channel, OutboundProxy proxy, int timeout) throws ProxyException {
         try {
-            channel.socket().connect(new InetSocketAddress(java.net.InetAddress.getByName(proxy.host()), proxy.port()), timeout);
+            channel.socket()
+                    .connect(
+                            new InetSocketAddress(java.net.InetAddress.getByName(proxy.host()), proxy.port()), timeout);
         } catch (java.net.SocketTimeoutException e) {
-            throw new ProxyException("proxy " + proxy.address() + " did not accept a connection within " + timeout + " ms", e);
+            throw new ProxyException(
+                    "proxy " + proxy.address() + " did not accept a connection within " + timeout + " ms", e);
         } catch (IOException e) {
-            throw new ProxyException("proxy " + proxy.address() + " unreachable (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+            throw new ProxyException(
+                    "proxy " + proxy.address() + " unreachable (" + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")",
+                    e);
         }
     }
 
@@ -198,8 +227,8 @@ public final class Http1Client implements AutoCloseable {
     }
 
     /** {@code proxy}: a plain-http request through it, in absolute form with its credentials; else null. */
-    private static ByteBuffer[] encode(URI uri, String method, HttpFields headers, byte[] body, String host, int port,
-                                       OutboundProxy proxy) {
+    private static ByteBuffer[] encode(
+            URI uri, String method, HttpFields headers, byte[] body, String host, int port, OutboundProxy proxy) {
         StringBuilder b = new StringBuilder(512).append(method).append(' ');
         if (proxy != null) {
             b.append("http://").append(host.contains(":") ? "[" + host + "]" : host);
@@ -222,21 +251,31 @@ public final class Http1Client implements AutoCloseable {
         }
         for (HttpField f : headers) {
             String name = f.getName();
-            if (name.equalsIgnoreCase("host") || name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("proxy-authorization")
-                    || name.equalsIgnoreCase("transfer-encoding") || name.equalsIgnoreCase("connection")) {
+            if (name.equalsIgnoreCase("host")
+                    || name.equalsIgnoreCase("content-length")
+                    || name.equalsIgnoreCase("proxy-authorization")
+                    || name.equalsIgnoreCase("transfer-encoding")
+                    || name.equalsIgnoreCase("connection")) {
                 continue;
             }
             String value = f.getValue() == null ? "" : f.getValue();
             // a configured header value with a line break must not start a header of its own
-            b.append(name).append(": ").append(value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0
-                    ? value.replace('\r', ' ').replace('\n', ' ') : value).append("\r\n");
+            b.append(name)
+                    .append(": ")
+                    .append(
+                            value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0
+                                    ? value.replace('\r', ' ').replace('\n', ' ')
+                                    : value)
+                    .append("\r\n");
         }
         if (body != null) {
             b.append("Content-Length: ").append(body.length).append("\r\n");
         }
         b.append("\r\n");
         ByteBuffer head = ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.ISO_8859_1));
-        return body == null || body.length == 0 ? new ByteBuffer[] {head} : new ByteBuffer[] {head, ByteBuffer.wrap(body)};
+        return body == null || body.length == 0
+                ? new ByteBuffer[] {head}
+                : new ByteBuffer[] {head, ByteBuffer.wrap(body)};
     }
 
     @Override

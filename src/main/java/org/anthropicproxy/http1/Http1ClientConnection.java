@@ -7,7 +7,6 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.HttpException;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
@@ -38,8 +37,13 @@ final class Http1ClientConnection extends Endpoint implements IoLoop.Ready, Http
     private HttpVersion version;
     private Throwable failure;
 
-    Http1ClientConnection(Http1Client client, IoLoop loop, SocketChannel channel, Transport transport, String destination,
-                          int maxHeaderBytes) {
+    Http1ClientConnection(
+            Http1Client client,
+            IoLoop loop,
+            SocketChannel channel,
+            Transport transport,
+            String destination,
+            int maxHeaderBytes) {
         super(loop, channel, transport, BUFFER_BYTES);
         this.client = client;
         this.destination = destination;
@@ -289,7 +293,8 @@ final class Http1ClientConnection extends Endpoint implements IoLoop.Ready, Http
         if (h.contains(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString())) {
             return false;
         }
-        return version == HttpVersion.HTTP_1_1 || h.contains(HttpHeader.CONNECTION, HttpHeaderValue.KEEP_ALIVE.asString());
+        return version == HttpVersion.HTTP_1_1
+                || h.contains(HttpHeader.CONNECTION, HttpHeaderValue.KEEP_ALIVE.asString());
     }
 
     // ------------------------------------------------------------------------------------------------ parser events

@@ -73,6 +73,7 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
     boolean handlerDone;
     /** Interim answers sent to find out whether a client that ended its input is still there. */
     int probes;
+
     long probedAt;
 
     // the connection
@@ -83,7 +84,8 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
     /** When the last exchange ended: the keep-alive wait runs from here. */
     long idleSince;
 
-    Http1Connection(Http1Server server, IoLoop loop, SocketChannel channel, Request.Handler handler, int maxHeaderBytes) {
+    Http1Connection(
+            Http1Server server, IoLoop loop, SocketChannel channel, Request.Handler handler, int maxHeaderBytes) {
         super(loop, channel, Transport.plain(channel), BUFFER_BYTES);
         this.server = server;
         this.handler = handler;
@@ -218,7 +220,8 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
         persistent = version == HttpVersion.HTTP_1_1
                 ? !headers.contains(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString())
                 : headers.contains(HttpHeader.CONNECTION, HttpHeaderValue.KEEP_ALIVE.asString());
-        expectContinue = version == HttpVersion.HTTP_1_1 && headers.contains(HttpHeader.EXPECT, HttpHeaderValue.CONTINUE.asString());
+        expectContinue = version == HttpVersion.HTTP_1_1
+                && headers.contains(HttpHeader.EXPECT, HttpHeaderValue.CONTINUE.asString());
         long length = parser.isChunking() ? -1 : Math.max(0, parser.getContentLength());
         if (length == 0 && !messageDone) {
             // no body: take the parser's end of message now (not the next request's bytes), so this one is complete
@@ -359,7 +362,8 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
 
     private void answerBadMessage(HttpException bad) {
         int code = bad.getCode() <= 0 ? 400 : bad.getCode();
-        String reason = bad.getReason() == null || bad.getReason().isBlank() ? HttpStatus.getMessage(code) : bad.getReason();
+        String reason =
+                bad.getReason() == null || bad.getReason().isBlank() ? HttpStatus.getMessage(code) : bad.getReason();
         HttpFields.Mutable h = HttpFields.build()
                 .put(HttpHeader.CONTENT_TYPE, "application/json")
                 .put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
@@ -371,7 +375,10 @@ final class Http1Connection extends Endpoint implements IoLoop.Ready, HttpParser
             committed = true;
             lastWritten = true;
             ByteBuffer head = ResponseHead.encode("HTTP/1.1 ", code, h);
-            completed = out.queue(new ByteBuffer[] {head, ByteBuffer.wrap(body)}, Callback.from(() -> loop.execute(this::closeGracefullyLocked)), false);
+            completed = out.queue(
+                    new ByteBuffer[] {head, ByteBuffer.wrap(body)},
+                    Callback.from(() -> loop.execute(this::closeGracefullyLocked)),
+                    false);
         }
         out.complete(completed);
     }

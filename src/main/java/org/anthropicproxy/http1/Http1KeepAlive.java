@@ -86,17 +86,24 @@ final class Http1KeepAlive {
             }
             if (c.request == null && !c.out.pending()) {
                 boolean waitingForHead = c.headStart != 0;
-                if (waitingForHead ? now - c.headStart > limits.headerTimeout().toNanos()
+                if (waitingForHead
+                        ? now - c.headStart > limits.headerTimeout().toNanos()
                         : now - c.idleSince > limits.keepAliveTimeout().toNanos()) {
                     c.closeNow();
                 }
                 return;
             }
-            if (c.inputShut && c.probes == 1 && !c.out.pending() && now - c.probedAt > Http1RequestBody.PROBE_SPACING_NANOS) {
+            if (c.inputShut
+                    && c.probes == 1
+                    && !c.out.pending()
+                    && now - c.probedAt > Http1RequestBody.PROBE_SPACING_NANOS) {
                 probed = c.requestBody.probeDeparture();
             }
             expired = now - c.lastActivity > limits.idleTimeout().toNanos();
-            if (!expired && c.request != null && c.demand != null && !c.messageDone
+            if (!expired
+                    && c.request != null
+                    && c.demand != null
+                    && !c.messageDone
                     && now - c.lastActivity > limits.bodyTimeout().toNanos()) {
                 expired = true;
                 why = "request body read timeout";

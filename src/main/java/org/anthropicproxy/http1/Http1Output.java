@@ -24,8 +24,7 @@ final class Http1Output {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = {'0', '\r', '\n', '\r', '\n'};
 
-    record Write(ByteBuffer[] buffers, Callback done, boolean last) {
-    }
+    record Write(ByteBuffer[] buffers, Callback done, boolean last) {}
 
     private final Http1Connection c;
     private final ArrayDeque<Write> writes = new ArrayDeque<>(2);
@@ -73,7 +72,9 @@ final class Http1Output {
         HttpFields.Mutable h = from.getHeaders();
         boolean bodyless = status < 200 || status == 204 || status == 304;
         c.noBody |= bodyless;
-        if (h.contains(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString()) || c.inputShut || c.inputFailure != null) {
+        if (h.contains(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString())
+                || c.inputShut
+                || c.inputFailure != null) {
             c.persistent = false;
         }
         c.chunked = false;
@@ -108,7 +109,8 @@ final class Http1Output {
             parts.add(head);
         }
         if (hasBody) {
-            parts.add(ByteBuffer.wrap((Integer.toHexString(body.remaining()) + "\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
+            parts.add(ByteBuffer.wrap((Integer.toHexString(body.remaining()) + "\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
             parts.add(body);
             parts.add(ByteBuffer.wrap(CRLF));
         }

@@ -35,7 +35,14 @@ final class Http1Request extends Attributes.Lazy implements Request {
     private final List<Consumer<Throwable>> failureListeners = new CopyOnWriteArrayList<>();
     private volatile boolean failed;
 
-    Http1Request(Http1Connection connection, String id, String method, String uri, HttpFields headers, long length, long beginNanos) {
+    Http1Request(
+            Http1Connection connection,
+            String id,
+            String method,
+            String uri,
+            HttpFields headers,
+            long length,
+            long beginNanos) {
         this.connection = connection;
         this.id = id;
         this.method = method;

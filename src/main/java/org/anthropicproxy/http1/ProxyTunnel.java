@@ -19,13 +19,17 @@ final class ProxyTunnel {
 
     private static final int MAX_HEAD_BYTES = 16 * 1024;
 
-    private ProxyTunnel() {
-    }
+    private ProxyTunnel() {}
 
-    static void open(SocketChannel channel, OutboundProxy proxy, String host, int port, int timeoutMillis) throws IOException {
+    static void open(SocketChannel channel, OutboundProxy proxy, String host, int port, int timeoutMillis)
+            throws IOException {
         String target = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-        StringBuilder b = new StringBuilder(128).append("CONNECT ").append(target).append(" HTTP/1.1\r\nHost: ")
-                .append(target).append("\r\n");
+        StringBuilder b = new StringBuilder(128)
+                .append("CONNECT ")
+                .append(target)
+                .append(" HTTP/1.1\r\nHost: ")
+                .append(target)
+                .append("\r\n");
         if (proxy.authorization() != null) {
             b.append("Proxy-Authorization: ").append(proxy.authorization()).append("\r\n");
         }
@@ -46,11 +50,12 @@ final class ProxyTunnel {
                         + timeoutMillis + " ms");
             }
             if (c < 0) {
-                throw new ProxyException("proxy " + proxy.address() + " closed the connection without answering CONNECT " + target);
+                throw new ProxyException(
+                        "proxy " + proxy.address() + " closed the connection without answering CONNECT " + target);
             }
             if (head.length() >= MAX_HEAD_BYTES) {
-                throw new ProxyException("proxy " + proxy.address() + " answered CONNECT " + target + " with a head over "
-                        + MAX_HEAD_BYTES + " bytes");
+                throw new ProxyException("proxy " + proxy.address() + " answered CONNECT " + target
+                        + " with a head over " + MAX_HEAD_BYTES + " bytes");
             }
             head.append((char) c);
             matched = c == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : c == '\r' ? 1 : 0;
@@ -67,12 +72,15 @@ final class ProxyTunnel {
         }
         if (status < 200 || status > 299) {
             String said = printable(statusLine);
-            throw new ProxyException("proxy " + proxy.address() + " rejected CONNECT " + target + ": " + (status < 0
-                    ? "not an HTTP answer ('" + said + "')"
-                    : said.substring(said.indexOf(' ') + 1)
-                            + (status == 407 || status == 401 ? (proxy.authorization() == null
-                                    ? " (the proxy wants credentials: put user:password@ in the proxy URL)"
-                                    : " (the proxy refused the credentials in the proxy URL)") : "")));
+            throw new ProxyException("proxy " + proxy.address() + " rejected CONNECT " + target + ": "
+                    + (status < 0
+                            ? "not an HTTP answer ('" + said + "')"
+                            : said.substring(said.indexOf(' ') + 1)
+                                    + (status == 407 || status == 401
+                                            ? (proxy.authorization() == null
+                                                    ? " (the proxy wants credentials: put user:password@ in the proxy URL)"
+                                                    : " (the proxy refused the credentials in the proxy URL)")
+                                            : "")));
         }
     }
 

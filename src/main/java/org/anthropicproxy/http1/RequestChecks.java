@@ -14,14 +14,15 @@ import org.eclipse.jetty.http.HttpURI;
  */
 final class RequestChecks {
 
-    private RequestChecks() {
-    }
+    private RequestChecks() {}
 
     /** Why the request is refused, or null when it may go on. */
     static HttpException refusal(String target, HttpFields headers) {
         for (HttpField f : headers) {
-            if (f.getHeader() == HttpHeader.TRANSFER_ENCODING && !"chunked".equalsIgnoreCase(f.getValue().trim())) {
-                return new HttpException.RuntimeException(501, "Transfer-Encoding " + f.getValue() + " is not supported");
+            if (f.getHeader() == HttpHeader.TRANSFER_ENCODING
+                    && !"chunked".equalsIgnoreCase(f.getValue().trim())) {
+                return new HttpException.RuntimeException(
+                        501, "Transfer-Encoding " + f.getValue() + " is not supported");
             }
         }
         if (target == null || target.isEmpty()) {

@@ -18,14 +18,22 @@ import org.anthropicproxy.net.ProxyException;
  */
 final class Socks5 {
 
-    private static final String[] REPLIES = {"succeeded", "general SOCKS server failure", "connection not allowed by ruleset",
-        "network unreachable", "host unreachable", "connection refused", "TTL expired", "command not supported",
-        "address type not supported"};
+    private static final String[] REPLIES = {
+        "succeeded",
+        "general SOCKS server failure",
+        "connection not allowed by ruleset",
+        "network unreachable",
+        "host unreachable",
+        "connection refused",
+        "TTL expired",
+        "command not supported",
+        "address type not supported"
+    };
 
-    private Socks5() {
-    }
+    private Socks5() {}
 
-    static void connect(SocketChannel channel, OutboundProxy proxy, String host, int port, int timeoutMillis) throws IOException {
+    static void connect(SocketChannel channel, OutboundProxy proxy, String host, int port, int timeoutMillis)
+            throws IOException {
         channel.socket().setSoTimeout(timeoutMillis);
         InputStream in = channel.socket().getInputStream();
         String who = "SOCKS proxy " + proxy.address();
@@ -42,16 +50,24 @@ final class Socks5 {
                 throw new ProxyException(who + ": user name or password longer than SOCKS5 allows (255 bytes)");
             }
             ByteBuffer auth = ByteBuffer.allocate(3 + user.length + pass.length);
-            auth.put((byte) 1).put((byte) user.length).put(user).put((byte) pass.length).put(pass);
+            auth.put((byte) 1)
+                    .put((byte) user.length)
+                    .put(user)
+                    .put((byte) pass.length)
+                    .put(pass);
             write(channel, auth.array());
             if (read(in, 2, who)[1] != 0) {
                 throw new ProxyException(who + " refused the user name and password in the proxy URL");
             }
         } else if ((choice[1] & 0xff) != 0) {
-            throw new ProxyException(who + (credentials ? " accepts none of the offered authentication methods"
-                    : " wants credentials: put user:password@ in the proxy URL"));
+            throw new ProxyException(who
+                    + (credentials
+                            ? " accepts none of the offered authentication methods"
+                            : " wants credentials: put user:password@ in the proxy URL"));
         }
-        byte[] target = proxy.kind() == OutboundProxy.Kind.SOCKS5H ? null : InetAddress.getByName(host).getAddress();
+        byte[] target = proxy.kind() == OutboundProxy.Kind.SOCKS5H
+                ? null
+                : InetAddress.getByName(host).getAddress();
         byte[] name = host.getBytes(StandardCharsets.US_ASCII);
         ByteBuffer req = ByteBuffer.allocate(7 + (target != null ? target.length : name.length));
         req.put((byte) 5).put((byte) 1).put((byte) 0);

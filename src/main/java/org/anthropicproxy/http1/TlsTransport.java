@@ -35,14 +35,16 @@ final class TlsTransport implements Transport {
         int packet = engine.getSession().getPacketBufferSize();
         this.netIn = ByteBuffer.allocateDirect(packet).flip();
         this.netOut = ByteBuffer.allocateDirect(packet).flip();
-        this.appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize()).flip();
+        this.appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize())
+                .flip();
     }
 
     /**
      * Shakes hands on {@code channel}, still in blocking mode, checking the server's certificate against {@code host}
      * (as a browser does); reads wait at most {@code timeoutMillis} each.
      */
-    static TlsTransport handshake(SSLContext context, SocketChannel channel, String host, int port, int timeoutMillis) throws IOException {
+    static TlsTransport handshake(SSLContext context, SocketChannel channel, String host, int port, int timeoutMillis)
+            throws IOException {
         SSLEngine engine = context.createSSLEngine(host, port);
         engine.setUseClientMode(true);
         SSLParameters parameters = engine.getSSLParameters();
@@ -126,7 +128,8 @@ final class TlsTransport implements Transport {
                     return total > 0 ? total : -1;
                 }
                 if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                    appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize()).flip();
+                    appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize())
+                            .flip();
                     continue;
                 }
                 if (r.getStatus() == SSLEngineResult.Status.OK && (r.bytesConsumed() > 0 || r.bytesProduced() > 0)) {

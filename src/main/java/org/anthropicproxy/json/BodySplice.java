@@ -12,8 +12,7 @@ import java.util.List;
  */
 public final class BodySplice {
 
-    private BodySplice() {
-    }
+    private BodySplice() {}
 
     /** Returns {@code body} with the bytes of {@code span} replaced by {@code replacement}. */
     public static byte[] replace(byte[] body, MessagesRequestScan.Span span, byte[] replacement) {
@@ -25,7 +24,8 @@ public final class BodySplice {
     }
 
     /** Replaces two non-overlapping spans (either order) in one copy. */
-    public static byte[] replace(byte[] body, MessagesRequestScan.Span a, byte[] ra, MessagesRequestScan.Span b, byte[] rb) {
+    public static byte[] replace(
+            byte[] body, MessagesRequestScan.Span a, byte[] ra, MessagesRequestScan.Span b, byte[] rb) {
         return replace(body, List.of(a, b), List.of(ra, rb));
     }
 
@@ -35,7 +35,8 @@ public final class BodySplice {
         int length = body.length;
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
-            length += replacements.get(i).length - (spans.get(i).end() - spans.get(i).start());
+            length += replacements.get(i).length
+                    - (spans.get(i).end() - spans.get(i).start());
         }
         Arrays.sort(order, Comparator.comparingInt(i -> spans.get(i).start()));
         byte[] out = new byte[length];

@@ -6,8 +6,7 @@ import java.nio.charset.StandardCharsets;
 /** Anthropic-shaped error bodies: {@code {"type":"error","error":{"type":…,"message":…}}}. */
 public final class ErrorBody {
 
-    private ErrorBody() {
-    }
+    private ErrorBody() {}
 
     /**
      * The header the Anthropic SDKs and Claude Code read before their own retry rules: {@code false} ends the retries

@@ -33,6 +33,7 @@ final class JsonSkipper {
     boolean escaped;
     /** Where the last field name read by {@link #fieldName} ends (its closing quote), and whether it had escapes. */
     int nameEnd;
+
     boolean nameEscaped;
     /** One bit per nesting level: set for objects, clear for arrays. */
     private final long[] kinds = new long[(MAX_DEPTH >> 6) + 2];
@@ -128,7 +129,8 @@ final class JsonSkipper {
             }
             if (!first) {
                 if (c != ',') {
-                    throw c < 0 ? invalid("unexpected end of input: expected ',' or " + (char) close)
+                    throw c < 0
+                            ? invalid("unexpected end of input: expected ',' or " + (char) close)
                             : invalid("unexpected character " + describe(c) + ": expected ',' or " + (char) close);
                 }
                 pos++;
@@ -150,7 +152,8 @@ final class JsonSkipper {
     /** Reads {@code "name" :} given the byte {@code c} at {@code pos}; returns the first byte of the value. */
     int fieldName(int c) throws InvalidRequestException {
         if (c != '"') {
-            throw c < 0 ? invalid("unexpected end of input: expected a field name")
+            throw c < 0
+                    ? invalid("unexpected end of input: expected a field name")
                     : invalid("unexpected character " + describe(c) + ": expected '\"' to start a field name");
         }
         pos++;
@@ -159,7 +162,8 @@ final class JsonSkipper {
         nameEscaped = escaped;
         c = ws();
         if (c != ':') {
-            throw c < 0 ? invalid("unexpected end of input: expected ':'")
+            throw c < 0
+                    ? invalid("unexpected end of input: expected ':'")
                     : invalid("unexpected character " + describe(c) + ": expected ':' after a field name");
         }
         pos++;
@@ -428,16 +432,20 @@ final class JsonSkipper {
         }
         pos = p;
         if (root && p < b.length && b[p] != ' ' && b[p] != '\t' && b[p] != '\n' && b[p] != '\r') {
-            throw invalid("unexpected character " + describe(b[p] & 0xFF) + ": expected space separating root-level values");
+            throw invalid(
+                    "unexpected character " + describe(b[p] & 0xFF) + ": expected space separating root-level values");
         }
         if (digits > MAX_NUMBER_DIGITS) {
-            throw unreadable("Number value length (" + digits + ") exceeds the maximum allowed (" + MAX_NUMBER_DIGITS + ")");
+            throw unreadable(
+                    "Number value length (" + digits + ") exceeds the maximum allowed (" + MAX_NUMBER_DIGITS + ")");
         }
         return kind;
     }
 
     private static int hex(byte c) {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        return c >= '0' && c <= '9'
+                ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 
     private static boolean digit(byte c) {

@@ -22,8 +22,7 @@ import java.util.List;
 public final class MessagesRequestScan {
 
     /** Byte range {@code [start, end)} of one top-level value in the body. */
-    public record Span(int start, int end) {
-    }
+    public record Span(int start, int end) {}
 
     private final String model;
     private final boolean stream;
@@ -32,8 +31,8 @@ public final class MessagesRequestScan {
     private final Span toolsSpan;
     private final Span messagesSpan;
 
-    private MessagesRequestScan(String model, boolean stream, Span modelSpan, Span systemSpan, Span toolsSpan,
-                                Span messagesSpan) {
+    private MessagesRequestScan(
+            String model, boolean stream, Span modelSpan, Span systemSpan, Span toolsSpan, Span messagesSpan) {
         this.model = model;
         this.stream = stream;
         this.modelSpan = modelSpan;
@@ -169,7 +168,8 @@ public final class MessagesRequestScan {
                     return;
                 }
                 if (c != ',') {
-                    throw c < 0 ? j.invalid("unexpected end of input: expected ',' or '}'")
+                    throw c < 0
+                            ? j.invalid("unexpected end of input: expected ',' or '}'")
                             : j.invalid("expected ',' or '}' after a field");
                 }
                 j.pos++;
@@ -283,8 +283,8 @@ public final class MessagesRequestScan {
             return Long.parseLong(text);
         } catch (NumberFormatException e) {
             String shown = len < 1000 ? text : "[Integer with " + (text.startsWith("-") ? len - 1 : len) + " digits]";
-            throw JsonSkipper.unreadable("Numeric value (" + shown + ") out of range of long (" + Long.MIN_VALUE
-                    + " - " + Long.MAX_VALUE + ")");
+            throw JsonSkipper.unreadable("Numeric value (" + shown + ") out of range of long (" + Long.MIN_VALUE + " - "
+                    + Long.MAX_VALUE + ")");
         }
     }
 

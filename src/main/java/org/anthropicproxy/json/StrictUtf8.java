@@ -12,8 +12,7 @@ final class StrictUtf8 {
     /** {@link #sequenceEnd}: a continuation byte is missing or out of range for its lead. */
     static final int BAD_CONTINUATION = -2;
 
-    private StrictUtf8() {
-    }
+    private StrictUtf8() {}
 
     /** The index after the multi-byte sequence starting at {@code p}, or {@link #BAD_START} / {@link #BAD_CONTINUATION}. */
     static int sequenceEnd(byte[] b, int p) {

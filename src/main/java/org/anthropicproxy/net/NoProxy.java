@@ -15,8 +15,7 @@ import java.util.Locale;
  */
 public final class NoProxy {
 
-    private record Entry(String name, byte[] network, int prefix, int port) {
-    }
+    private record Entry(String name, byte[] network, int prefix, int port) {}
 
     private final boolean all;
     private final List<Entry> entries;
@@ -106,7 +105,8 @@ public final class NoProxy {
             if (e.port != -1 && e.port != port) {
                 continue;
             }
-            if (e.name != null ? ip == null && (h.equals(e.name) || h.endsWith("." + e.name))
+            if (e.name != null
+                    ? ip == null && (h.equals(e.name) || h.endsWith("." + e.name))
                     : ip != null && inRange(ip, e.network, e.prefix)) {
                 return true;
             }
@@ -123,8 +123,13 @@ public final class NoProxy {
             return false;
         }
         int bits = ip.length * 8;
-        BigInteger mask = prefix == 0 ? BigInteger.ZERO
-                : BigInteger.ONE.shiftLeft(bits).subtract(BigInteger.ONE).shiftRight(bits - prefix).shiftLeft(bits - prefix);
+        BigInteger mask = prefix == 0
+                ? BigInteger.ZERO
+                : BigInteger.ONE
+                        .shiftLeft(bits)
+                        .subtract(BigInteger.ONE)
+                        .shiftRight(bits - prefix)
+                        .shiftLeft(bits - prefix);
         return new BigInteger(1, ip).and(mask).equals(new BigInteger(1, network).and(mask));
     }
 

@@ -20,7 +20,9 @@ public record OutboundProxy(Kind kind, String host, int port, String user, Strin
 
     /** The URL schemes understood, as curl names them. */
     public enum Kind {
-        HTTP("http"), SOCKS5("socks5"), SOCKS5H("socks5h");
+        HTTP("http"),
+        SOCKS5("socks5"),
+        SOCKS5H("socks5h");
 
         final String scheme;
 
@@ -35,8 +37,10 @@ public record OutboundProxy(Kind kind, String host, int port, String user, Strin
 
     /** The {@code Proxy-Authorization} value for an HTTP proxy with credentials, else null. */
     public String authorization() {
-        return kind != Kind.HTTP || user == null ? null
-                : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return kind != Kind.HTTP || user == null
+                ? null
+                : "Basic "
+                        + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -61,8 +65,9 @@ public record OutboundProxy(Kind kind, String host, int port, String user, Strin
             case "http" -> Kind.HTTP;
             case "socks5" -> Kind.SOCKS5;
             case "socks5h" -> Kind.SOCKS5H;
-            default -> throw new IllegalArgumentException(where + ": " + scheme + ":// proxies are not supported; give an "
-                    + "http://, socks5:// or socks5h:// proxy");
+            default ->
+                throw new IllegalArgumentException(where + ": " + scheme + ":// proxies are not supported; give an "
+                        + "http://, socks5:// or socks5h:// proxy");
         };
         if (u.getHost() == null || u.getHost().isEmpty()) {
             throw new IllegalArgumentException(where + ": '" + redacted(url) + "' names no proxy host");

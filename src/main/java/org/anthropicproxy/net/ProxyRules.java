@@ -31,7 +31,8 @@ public final class ProxyRules {
     private final boolean loopbackDirect;
     private final List<String> warnings;
 
-    private ProxyRules(OutboundProxy http, OutboundProxy https, NoProxy noProxy, boolean loopbackDirect, List<String> warnings) {
+    private ProxyRules(
+            OutboundProxy http, OutboundProxy https, NoProxy noProxy, boolean loopbackDirect, List<String> warnings) {
         this.http = http;
         this.https = https;
         this.noProxy = noProxy;
@@ -96,7 +97,8 @@ public final class ProxyRules {
         if (raw instanceof Map<?, ?> m) {
             for (Object k : m.keySet()) {
                 if (!"url".equals(k) && !"no_proxy".equals(k)) {
-                    throw new IllegalArgumentException(key + "." + k + ": unknown key (allowed: no_proxy, url) (in " + where + ")");
+                    throw new IllegalArgumentException(
+                            key + "." + k + ": unknown key (allowed: no_proxy, url) (in " + where + ")");
                 }
             }
             url = m.get("url");
@@ -106,7 +108,8 @@ public final class ProxyRules {
             }
         }
         if (url instanceof Map || url instanceof List) {
-            throw new IllegalArgumentException(key + ": must be a proxy URL, none, or {url, no_proxy} (in " + where + ")");
+            throw new IllegalArgumentException(
+                    key + ": must be a proxy URL, none, or {url, no_proxy} (in " + where + ")");
         }
         String s = String.valueOf(url).strip();
         if (s.equalsIgnoreCase("none") || s.equalsIgnoreCase("direct")) {
@@ -159,8 +162,10 @@ public final class ProxyRules {
             public List<Proxy> select(URI uri) {
                 OutboundProxy p = forUri(uri);
                 // a SOCKS proxy is never asked for here: the JDK client cannot use one (see RefreshHttp)
-                return List.of(p == null || p.kind().socks() ? Proxy.NO_PROXY
-                        : new Proxy(Proxy.Type.HTTP, InetSocketAddress.createUnresolved(p.host(), p.port())));
+                return List.of(
+                        p == null || p.kind().socks()
+                                ? Proxy.NO_PROXY
+                                : new Proxy(Proxy.Type.HTTP, InetSocketAddress.createUnresolved(p.host(), p.port())));
             }
 
             @Override

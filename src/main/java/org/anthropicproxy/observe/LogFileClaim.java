@@ -28,8 +28,7 @@ public final class LogFileClaim {
     private static FileChannel held; // kept open for the life of the process: closing it would release the lock
     private static Path heldFor;
 
-    private LogFileClaim() {
-    }
+    private LogFileClaim() {}
 
     /** Claims {@code wanted} or the first free alternative; an unwritable directory leaves the choice to Logback. */
     public static synchronized Claimed claim(Path wanted) {
@@ -44,7 +43,10 @@ public final class LogFileClaim {
                 return new Claimed(candidate, want, holder); // reopening a held lock file and closing it would free it
             }
             try {
-                FileChannel ch = FileChannel.open(lockFile(candidate), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                FileChannel ch = FileChannel.open(
+                        lockFile(candidate),
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.READ,
                         StandardOpenOption.WRITE);
                 FileLock lock;
                 try {

@@ -20,8 +20,7 @@ public final class LogFlusher {
     static final long PERIOD_MILLIS = 100;
     private static volatile Thread thread;
 
-    private LogFlusher() {
-    }
+    private LogFlusher() {}
 
     /** Starts the periodic flush once per process, and a last flush when the JVM exits. */
     public static synchronized void start() {

@@ -19,8 +19,7 @@ public final class LogTimestampConverter extends ClassicConverter {
     private static final String DEFAULT_PATTERN = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
 
     /** The formatted parts of one second: before and after the milliseconds. */
-    private record Second(long epochSecond, String before, String after) {
-    }
+    private record Second(long epochSecond, String before, String after) {}
 
     private DateTimeFormatter before;
     private DateTimeFormatter after;
@@ -55,7 +54,9 @@ public final class LogTimestampConverter extends ClassicConverter {
             last = s;
         }
         int ms = (int) Math.floorMod(millis, 1000);
-        StringBuilder sb = new StringBuilder(s.before().length() + 4 + s.after().length()).append(s.before()).append('.');
+        StringBuilder sb = new StringBuilder(s.before().length() + 4 + s.after().length())
+                .append(s.before())
+                .append('.');
         if (ms < 100) {
             sb.append(ms < 10 ? "00" : "0");
         }

@@ -47,7 +47,8 @@ public final class Metrics {
     static final String NONE = "none";
 
     private static final Logger LOG = LoggerFactory.getLogger(Metrics.class);
-    private static final Duration[] LATENCY_BUCKETS = seconds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600);
+    private static final Duration[] LATENCY_BUCKETS =
+            seconds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600);
     private static final Supplier<PrometheusMeterRegistry> JVM = new Supplier<>() {
         private PrometheusMeterRegistry registry;
 
@@ -73,18 +74,18 @@ public final class Metrics {
     private final Map<LatencyTags, Timer> latencies = new ConcurrentHashMap<>();
     private final Map<TokenTags, Counter> tokenCounters = new ConcurrentHashMap<>();
 
-    private record RequestTags(String endpoint, String provider, String model, String status, String stream) {
-    }
+    private record RequestTags(String endpoint, String provider, String model, String status, String stream) {}
 
-    private record LatencyTags(String name, String endpoint, String provider, String stream) {
-    }
+    private record LatencyTags(String name, String endpoint, String provider, String stream) {}
 
-    private record TokenTags(String provider, String type) {
-    }
+    private record TokenTags(String provider, String type) {}
 
     Metrics() {
-        Gauge.builder("anthropic_proxy.build.info", () -> 1).description("Version and build time of the running proxy")
-                .tag("version", Version.VERSION).tag("build_time", Version.BUILD_TIME).register(registry);
+        Gauge.builder("anthropic_proxy.build.info", () -> 1)
+                .description("Version and build time of the running proxy")
+                .tag("version", Version.VERSION)
+                .tag("build_time", Version.BUILD_TIME)
+                .register(registry);
     }
 
     /**
@@ -96,8 +97,12 @@ public final class Metrics {
         admin.add("GET", "/metrics", request -> new AdminRoutes.Answer(200, CONTENT_TYPE, m.scrape()));
         admin.onServed(m::record);
         router.onFailover(m::failover);
-        m.gauge("anthropic_proxy.open.streams", "Streams being written to clients right now", List.of(),
-                admin, a -> a.openStreams());
+        m.gauge(
+                "anthropic_proxy.open.streams",
+                "Streams being written to clients right now",
+                List.of(),
+                admin,
+                a -> a.openStreams());
         for (Provider p : router.providersInUse()) {
             m.providerGauges(p, quota, router);
         }
@@ -120,12 +125,22 @@ public final class Metrics {
         String stream = Boolean.toString(e.stream());
         if (!endpoint.equals("other")) {
             if (e.totalMicros() >= 0) {
-                latency("anthropic_proxy.request.duration", "Time from request to the last byte of the answer",
-                        endpoint, provider, stream).record(e.totalMicros(), TimeUnit.MICROSECONDS);
+                latency(
+                                "anthropic_proxy.request.duration",
+                                "Time from request to the last byte of the answer",
+                                endpoint,
+                                provider,
+                                stream)
+                        .record(e.totalMicros(), TimeUnit.MICROSECONDS);
             }
             if (e.ttfbMicros() >= 0) {
-                latency("anthropic_proxy.time.to.first.byte", "Time from request to the first byte of the answer",
-                        endpoint, provider, stream).record(e.ttfbMicros(), TimeUnit.MICROSECONDS);
+                latency(
+                                "anthropic_proxy.time.to.first.byte",
+                                "Time from request to the first byte of the answer",
+                                endpoint,
+                                provider,
+                                stream)
+                        .record(e.ttfbMicros(), TimeUnit.MICROSECONDS);
             }
             Usage u = e.usage();
             if (u != null && u != Usage.NONE) {
@@ -135,74 +150,131 @@ public final class Metrics {
                 tokens(provider, "cache_write", u.cacheWriteTokens());
             }
         }
-        requests.computeIfAbsent(new RequestTags(endpoint, provider, orNone(e.upstreamModel()), statusClass(e.status()), stream),
-                t -> Counter.builder("anthropic_proxy.requests")
-                        .description("Requests answered, by endpoint, final provider, upstream model, status class and whether the answer was a stream")
-                        .tag("endpoint", t.endpoint()).tag("provider", t.provider()).tag("model", t.model())
-                        .tag("status", t.status()).tag("stream", t.stream())
-                        .register(registry)).increment();
+        requests.computeIfAbsent(
+                        new RequestTags(endpoint, provider, orNone(e.upstreamModel()), statusClass(e.status()), stream),
+                        t -> Counter.builder("anthropic_proxy.requests")
+                                .description(
+                                        "Requests answered, by endpoint, final provider, upstream model, status class and whether the answer was a stream")
+                                .tag("endpoint", t.endpoint())
+                                .tag("provider", t.provider())
+                                .tag("model", t.model())
+                                .tag("status", t.status())
+                                .tag("stream", t.stream())
+                                .register(registry))
+                .increment();
     }
 
     void failover(String from, String to) {
         Counter.builder("anthropic_proxy.failovers")
                 .description("Calls moved from one provider of a chain to the next, by the provider that failed")
-                .tag("from", from).tag("to", to).register(registry).increment();
+                .tag("from", from)
+                .tag("to", to)
+                .register(registry)
+                .increment();
     }
 
     private void providerGauges(Provider p, QuotaService quota, Router router) {
         List<String> tag = List.of("provider", p.name());
-        gauge("anthropic_proxy.quota.exhausted", "1 while the provider is marked out of quota until its reset", tag,
-                quota, q -> q.isExhausted(p.name()) ? 1 : 0);
-        gauge("anthropic_proxy.provider.available", "1 when the failover chain would try the provider now (not exhausted, cooling down or ejected)",
-                tag, router, r -> r.status(p.name()).available() ? 1 : 0);
+        gauge(
+                "anthropic_proxy.quota.exhausted",
+                "1 while the provider is marked out of quota until its reset",
+                tag,
+                quota,
+                q -> q.isExhausted(p.name()) ? 1 : 0);
+        gauge(
+                "anthropic_proxy.provider.available",
+                "1 when the failover chain would try the provider now (not exhausted, cooling down or ejected)",
+                tag,
+                router,
+                r -> r.status(p.name()).available() ? 1 : 0);
         for (ProviderStatus.State state : ProviderStatus.State.values()) {
-            gauge("anthropic_proxy.provider.state", "1 for the state the provider is in: available, ejected (on this instance), cooling_down or exhausted",
-                    List.of("provider", p.name(), "state", state.wireName()), router, r -> r.status(p.name()).state() == state ? 1 : 0);
+            gauge(
+                    "anthropic_proxy.provider.state",
+                    "1 for the state the provider is in: available, ejected (on this instance), cooling_down or exhausted",
+                    List.of("provider", p.name(), "state", state.wireName()),
+                    router,
+                    r -> r.status(p.name()).state() == state ? 1 : 0);
         }
-        FunctionCounter.builder("anthropic_proxy.provider.ejections", router, r -> r.status(p.name()).ejections())
-                .description("Times this instance ejected the provider after failures in a row").tag("provider", p.name())
+        FunctionCounter.builder(
+                        "anthropic_proxy.provider.ejections",
+                        router,
+                        r -> r.status(p.name()).ejections())
+                .description("Times this instance ejected the provider after failures in a row")
+                .tag("provider", p.name())
                 .register(registry);
-        gauge("anthropic_proxy.credential.available", "1 when the provider has a usable credential without refreshing",
-                tag, p, x -> credential(x).path("available").asBoolean(false) ? 1 : 0);
-        gauge("anthropic_proxy.credential.expires.in.seconds", "Seconds until the credential in memory expires (absent: never or unknown)",
-                tag, p, x -> number(credential(x).get("expires_in_seconds")));
-        gauge("anthropic_proxy.credential.last.refresh.ok", "1 when the last credential refresh worked, 0 when it failed (absent: never refreshed)",
-                tag, p, x -> {
+        gauge(
+                "anthropic_proxy.credential.available",
+                "1 when the provider has a usable credential without refreshing",
+                tag,
+                p,
+                x -> credential(x).path("available").asBoolean(false) ? 1 : 0);
+        gauge(
+                "anthropic_proxy.credential.expires.in.seconds",
+                "Seconds until the credential in memory expires (absent: never or unknown)",
+                tag,
+                p,
+                x -> number(credential(x).get("expires_in_seconds")));
+        gauge(
+                "anthropic_proxy.credential.last.refresh.ok",
+                "1 when the last credential refresh worked, 0 when it failed (absent: never refreshed)",
+                tag,
+                p,
+                x -> {
                     JsonNode last = credential(x).get("last_refresh");
                     return last == null || last.isNull() ? Double.NaN : "ok".equals(last.asText()) ? 1 : 0;
                 });
-        gauge("anthropic_proxy.credential.last.refresh.timestamp.seconds", "Unix time of the last credential refresh attempt",
-                tag, p, x -> {
+        gauge(
+                "anthropic_proxy.credential.last.refresh.timestamp.seconds",
+                "Unix time of the last credential refresh attempt",
+                tag,
+                p,
+                x -> {
                     JsonNode at = credential(x).get("last_refresh_at");
-                    return at == null || at.isNull() ? Double.NaN : Instant.parse(at.asText()).getEpochSecond();
+                    return at == null || at.isNull()
+                            ? Double.NaN
+                            : Instant.parse(at.asText()).getEpochSecond();
                 });
     }
 
     /** A gauge read at scrape time; a failing read shows as NaN (and a log line), never breaks the scrape. */
     private <T> void gauge(String name, String description, List<String> tags, T source, ToDoubleFunction<T> read) {
         Gauge.builder(name, source, s -> {
-            try {
-                return read.applyAsDouble(s);
-            } catch (RuntimeException e) {
-                LOG.debug("gauge {} could not be read: {}", name, e.toString());
-                return Double.NaN;
-            }
-        }).description(description).tags(tags.toArray(String[]::new)).strongReference(true).register(registry);
+                    try {
+                        return read.applyAsDouble(s);
+                    } catch (RuntimeException e) {
+                        LOG.debug("gauge {} could not be read: {}", name, e.toString());
+                        return Double.NaN;
+                    }
+                })
+                .description(description)
+                .tags(tags.toArray(String[]::new))
+                .strongReference(true)
+                .register(registry);
     }
 
     private Timer latency(String name, String description, String endpoint, String provider, String stream) {
-        return latencies.computeIfAbsent(new LatencyTags(name, endpoint, provider, stream), t -> Timer.builder(t.name())
-                .description(description)
-                .tag("endpoint", t.endpoint()).tag("provider", t.provider()).tag("stream", t.stream())
-                .serviceLevelObjectives(LATENCY_BUCKETS)
-                .register(registry));
+        return latencies.computeIfAbsent(
+                new LatencyTags(name, endpoint, provider, stream),
+                t -> Timer.builder(t.name())
+                        .description(description)
+                        .tag("endpoint", t.endpoint())
+                        .tag("provider", t.provider())
+                        .tag("stream", t.stream())
+                        .serviceLevelObjectives(LATENCY_BUCKETS)
+                        .register(registry));
     }
 
     private void tokens(String provider, String type, long n) {
         if (n > 0) {
-            tokenCounters.computeIfAbsent(new TokenTags(provider, type), t -> Counter.builder("anthropic_proxy.tokens")
-                    .description("Tokens reported by upstreams, by provider and kind")
-                    .tag("provider", t.provider()).tag("type", t.type()).register(registry)).increment((double) n);
+            tokenCounters
+                    .computeIfAbsent(
+                            new TokenTags(provider, type),
+                            t -> Counter.builder("anthropic_proxy.tokens")
+                                    .description("Tokens reported by upstreams, by provider and kind")
+                                    .tag("provider", t.provider())
+                                    .tag("type", t.type())
+                                    .register(registry))
+                    .increment((double) n);
         }
     }
 

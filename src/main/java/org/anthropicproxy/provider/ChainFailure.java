@@ -19,8 +19,7 @@ final class ChainFailure {
 
     private static final int MAX_MESSAGE = 2000;
 
-    private ChainFailure() {
-    }
+    private ChainFailure() {}
 
     /** @param attempts one "provider: how it failed" per provider tried, in order */
     static void writeTo(ClientSink client, Outcome.Failed last, List<String> attempts) throws IOException {
@@ -49,8 +48,11 @@ final class ChainFailure {
     }
 
     private static String type(Captured answer) {
-        JsonNode type = answer.body == null ? null : json(answer.body).path("error").get("type");
-        return type != null && type.isTextual() && !type.asText().isBlank() ? type.asText() : ErrorBody.typeFor(answer.status);
+        JsonNode type =
+                answer.body == null ? null : json(answer.body).path("error").get("type");
+        return type != null && type.isTextual() && !type.asText().isBlank()
+                ? type.asText()
+                : ErrorBody.typeFor(answer.status);
     }
 
     private static JsonNode json(byte[] body) {
@@ -113,8 +115,7 @@ final class ChainFailure {
         }
 
         @Override
-        public void onClientGone(Runnable action) {
-        }
+        public void onClientGone(Runnable action) {}
 
         @Override
         public void writeEvent(String type, String json) throws IOException {

@@ -14,7 +14,7 @@ import org.eclipse.jetty.util.Blocker;
 final class ChunkInputStream extends InputStream {
 
     private final Content.Source source;
-    private byte[] rest = new byte[0];   // what a read left of the last chunk
+    private byte[] rest = new byte[0]; // what a read left of the last chunk
     private int pos;
     private int lim;
     private boolean ended;

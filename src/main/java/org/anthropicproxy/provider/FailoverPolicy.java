@@ -7,8 +7,7 @@ package org.anthropicproxy.provider;
 public interface FailoverPolicy {
 
     /** What the policy made of a failure. */
-    record Verdict(boolean moveOn, String reason) {
-    }
+    record Verdict(boolean moveOn, String reason) {}
 
     /** Whether the provider takes requests now, and if not, why and until when. */
     ProviderStatus status(String provider);
@@ -40,12 +39,10 @@ public interface FailoverPolicy {
         }
 
         @Override
-        public void onSuccess(String provider) {
-        }
+        public void onSuccess(String provider) {}
 
         @Override
-        public void onRequest(String provider) {
-        }
+        public void onRequest(String provider) {}
 
         @Override
         public boolean onRequestWithoutBlocking() {

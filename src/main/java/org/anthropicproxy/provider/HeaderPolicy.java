@@ -9,16 +9,38 @@ import org.eclipse.jetty.http.HttpFields;
 public final class HeaderPolicy {
 
     /** Hop-by-hop (RFC 9110 §7.6.1) plus those the proxy sets itself. */
-    private static final Set<String> NOT_FORWARDED_UP = Set.of("host", "content-length", "connection", "keep-alive",
-            "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
-            "proxy-authenticate", "accept-encoding", "x-api-key", "authorization", "expect");
+    private static final Set<String> NOT_FORWARDED_UP = Set.of(
+            "host",
+            "content-length",
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "te",
+            "trailer",
+            "upgrade",
+            "proxy-authorization",
+            "proxy-authenticate",
+            "accept-encoding",
+            "x-api-key",
+            "authorization",
+            "expect");
 
-    private static final Set<String> NOT_FORWARDED_DOWN = Set.of("content-length", "connection", "keep-alive",
-            "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "content-encoding", "server",
-            "date", "set-cookie");
+    private static final Set<String> NOT_FORWARDED_DOWN = Set.of(
+            "content-length",
+            "connection",
+            "keep-alive",
+            "transfer-encoding",
+            "te",
+            "trailer",
+            "upgrade",
+            "proxy-authenticate",
+            "content-encoding",
+            "server",
+            "date",
+            "set-cookie");
 
-    private HeaderPolicy() {
-    }
+    private HeaderPolicy() {}
 
     /** The client's headers minus hop-by-hop ones and its own credentials, plus the provider's extra headers. */
     public static HttpFields.Mutable upstream(HttpFields client, Map<String, String> extra) {

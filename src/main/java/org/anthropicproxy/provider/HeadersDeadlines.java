@@ -19,15 +19,15 @@ final class HeadersDeadlines implements AutoCloseable {
         }
     }
 
-    record Entry(Consumer<Throwable> abort, long deadlineNanos) {
-    }
+    record Entry(Consumer<Throwable> abort, long deadlineNanos) {}
 
     private final Set<Entry> pending = ConcurrentHashMap.newKeySet();
     private final Thread sweeper;
 
     HeadersDeadlines(Duration timeout) {
         long period = Math.clamp(timeout.toMillis() / 10, 10, 1000);
-        sweeper = Thread.ofPlatform().daemon().name("upstream-headers-deadlines").start(() -> sweep(period));
+        sweeper =
+                Thread.ofPlatform().daemon().name("upstream-headers-deadlines").start(() -> sweep(period));
     }
 
     Entry add(Consumer<Throwable> abort, long deadlineNanos) {
@@ -46,7 +46,8 @@ final class HeadersDeadlines implements AutoCloseable {
         return pending.size();
     }
 
-    @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // pending is a concurrent set: its iterator tolerates removal
+    @SuppressWarnings(
+            "ModifyCollectionInEnhancedForLoop") // pending is a concurrent set: its iterator tolerates removal
     private void sweep(long periodMillis) {
         while (!Thread.currentThread().isInterrupted()) {
             try {

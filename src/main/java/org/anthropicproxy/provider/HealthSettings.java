@@ -55,8 +55,9 @@ public record HealthSettings(int consecutiveFailures, Duration baseEjection, Dur
                 case "consecutive_failures" -> failures = count(e.getValue(), where);
                 case "base_ejection" -> ejection = duration(e.getValue(), where + ".base_ejection");
                 case "max_ejection" -> max = duration(e.getValue(), where + ".max_ejection");
-                default -> throw new IllegalArgumentException(where + ": unknown key '" + e.getKey()
-                        + "' (known: consecutive_failures, base_ejection, max_ejection)");
+                default ->
+                    throw new IllegalArgumentException(where + ": unknown key '" + e.getKey()
+                            + "' (known: consecutive_failures, base_ejection, max_ejection)");
             }
         }
         try {
@@ -70,7 +71,8 @@ public record HealthSettings(int consecutiveFailures, Duration baseEjection, Dur
         if (v instanceof Integer i && i > 0) {
             return i;
         }
-        throw new IllegalArgumentException(where + ".consecutive_failures: expected a whole number of at least 1, got '" + v + "'");
+        throw new IllegalArgumentException(
+                where + ".consecutive_failures: expected a whole number of at least 1, got '" + v + "'");
     }
 
     private static Duration duration(Object v, String key) {

@@ -86,8 +86,12 @@ public final class HealthTracker {
 
         synchronized ProviderStatus status(Instant now) {
             boolean ejected = ejectedUntil != null && ejectedUntil.isAfter(now);
-            return new ProviderStatus(ejected ? ProviderStatus.State.EJECTED : ProviderStatus.State.AVAILABLE,
-                    ejected ? ejectedUntil : null, reason, consecutive, ejectionsTotal);
+            return new ProviderStatus(
+                    ejected ? ProviderStatus.State.EJECTED : ProviderStatus.State.AVAILABLE,
+                    ejected ? ejectedUntil : null,
+                    reason,
+                    consecutive,
+                    ejectionsTotal);
         }
 
         synchronized void failed(Instant now, String why) {
@@ -100,8 +104,13 @@ public final class HealthTracker {
                 Duration length = settings.ejection(ejectionsInARow);
                 ejectedUntil = now.plus(length);
                 calmSince = null;
-                LOG.info("provider '{}' ejected for {} after {} failures in a row (ejection {} in a row): {}", name,
-                        Durations.compact(length), consecutive, ejectionsInARow, why);
+                LOG.info(
+                        "provider '{}' ejected for {} after {} failures in a row (ejection {} in a row): {}",
+                        name,
+                        Durations.compact(length),
+                        consecutive,
+                        ejectionsInARow,
+                        why);
             }
         }
 
@@ -116,11 +125,16 @@ public final class HealthTracker {
         synchronized void succeeded(Instant now) {
             consecutive = 0;
             if (ejectedUntil != null) {
-                LOG.info("provider '{}' returns: it served a request{}", name,
-                        ejectedUntil.isAfter(now) ? " before its ejection ended (tried as a last resort)" : " after its ejection");
+                LOG.info(
+                        "provider '{}' returns: it served a request{}",
+                        name,
+                        ejectedUntil.isAfter(now)
+                                ? " before its ejection ended (tried as a last resort)"
+                                : " after its ejection");
                 ejectedUntil = null;
                 calmSince = now;
-            } else if (ejectionsInARow > 0 && calmSince != null
+            } else if (ejectionsInARow > 0
+                    && calmSince != null
                     && !now.isBefore(calmSince.plus(settings.baseEjection()))) {
                 ejectionsInARow--;
                 calmSince = ejectionsInARow > 0 ? now : null;

@@ -11,8 +11,7 @@ import org.anthropicproxy.json.ErrorBody;
  */
 final class NoCredentialChain {
 
-    private NoCredentialChain() {
-    }
+    private NoCredentialChain() {}
 
     static Outcome.Failed answer(List<Failures.NoCredential> tried, Outcome.Failed last) {
         StringBuilder sb = new StringBuilder("no provider of the chain has a usable credential. ");
@@ -24,7 +23,9 @@ final class NoCredentialChain {
         }
         String message = sb.toString();
         byte[] body = ErrorBody.bytes("authentication_error", message);
-        return new Outcome.Failed(new UpstreamError(401, Map.of(), new String(body, StandardCharsets.UTF_8), false),
-                last.upstreamModel(), new Failures.NoCredential(message, body));
+        return new Outcome.Failed(
+                new UpstreamError(401, Map.of(), new String(body, StandardCharsets.UTF_8), false),
+                last.upstreamModel(),
+                new Failures.NoCredential(message, body));
     }
 }

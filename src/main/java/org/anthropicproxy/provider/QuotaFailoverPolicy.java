@@ -22,8 +22,8 @@ public final class QuotaFailoverPolicy implements FailoverPolicy {
     private final HealthTracker health;
     private final Clock clock;
 
-    public QuotaFailoverPolicy(QuotaService quota, Map<String, FailureClassifier> classifiers, HealthTracker health,
-                               Clock clock) {
+    public QuotaFailoverPolicy(
+            QuotaService quota, Map<String, FailureClassifier> classifiers, HealthTracker health, Clock clock) {
         this.quota = quota;
         this.classifiers = Map.copyOf(classifiers);
         this.health = health;
@@ -37,12 +37,16 @@ public final class QuotaFailoverPolicy implements FailoverPolicy {
         ProviderState q = quota.state(provider);
         Instant now = clock.instant();
         if (q.quotaExhausted() && q.resetAt() != null && q.resetAt().isAfter(now)) {
-            return new ProviderStatus(ProviderStatus.State.EXHAUSTED, q.resetAt(), q.lastError(), h.consecutiveFailures(),
-                    h.ejections());
+            return new ProviderStatus(
+                    ProviderStatus.State.EXHAUSTED, q.resetAt(), q.lastError(), h.consecutiveFailures(), h.ejections());
         }
         if (q.cooldownUntil() != null && q.cooldownUntil().isAfter(now)) {
-            return new ProviderStatus(ProviderStatus.State.COOLING_DOWN, q.cooldownUntil(), q.cooldownReason(),
-                    h.consecutiveFailures(), h.ejections());
+            return new ProviderStatus(
+                    ProviderStatus.State.COOLING_DOWN,
+                    q.cooldownUntil(),
+                    q.cooldownReason(),
+                    h.consecutiveFailures(),
+                    h.ejections());
         }
         return h;
     }
@@ -53,9 +57,12 @@ public final class QuotaFailoverPolicy implements FailoverPolicy {
         Classification c = error.connectFailure()
                 ? classifier.connectFailure(error.body())
                 : classifier.classify(new UpstreamFailure(error.status(), error.headers(), error.body()));
-        // no answer: the transport's own account ("upstream HOST unreachable: …", "… sent no response headers within …")
-        String reason = SecretRedactor.redact(error.connectFailure() && error.body() != null && !error.body().isBlank()
-                ? error.body().replaceAll("\\s+", " ").strip() : c.reason());
+        // no answer: the transport's own account ("upstream HOST unreachable: …", "… sent no response headers within
+        // …")
+        String reason = SecretRedactor.redact(
+                error.connectFailure() && error.body() != null && !error.body().isBlank()
+                        ? error.body().replaceAll("\\s+", " ").strip()
+                        : c.reason());
         if (c instanceof Classification.Unavailable) {
             health.failed(provider, reason);
         }

@@ -17,14 +17,12 @@ public final class RejectedCredential {
     }
 
     /** The second attempt and the credential it used, or the outcome when there is none. */
-    public record Retry(Credential credential, UpstreamHttp.Exchange exchange, Outcome failed) {
-    }
+    public record Retry(Credential credential, UpstreamHttp.Exchange exchange, Outcome failed) {}
 
-    private RejectedCredential() {
-    }
+    private RejectedCredential() {}
 
-    public static Retry retry(CredentialSource credentials, Credential rejected, Send send, String provider,
-                              String upstreamModel) {
+    public static Retry retry(
+            CredentialSource credentials, Credential rejected, Send send, String provider, String upstreamModel) {
         try {
             Credential fresh = credentials.refreshAfterRejection(rejected);
             return new Retry(fresh, send.with(fresh), null);

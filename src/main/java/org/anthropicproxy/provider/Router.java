@@ -33,21 +33,23 @@ public final class Router implements AutoCloseable {
     static final Duration NO_RETRY_AFTER = Duration.ofMinutes(5);
 
     /** How a routed call ended, for the access log. */
-    public record Result(String provider, Outcome outcome, int failovers) {
-    }
+    public record Result(String provider, Outcome outcome, int failovers) {}
 
-    private record PatternRoute(Pattern pattern, List<String> chain) {
-    }
+    private record PatternRoute(Pattern pattern, List<String> chain) {}
 
     private final Map<String, Provider> providers;
     private final List<String> route;
     private final List<PatternRoute> modelRoutes;
     private final FailoverPolicy policy;
     private final Clock clock;
-    private volatile BiConsumer<String, String> failoverListener = (from, to) -> { };
+    private volatile BiConsumer<String, String> failoverListener = (from, to) -> {};
 
-    public Router(Map<String, Provider> providers, List<String> route, List<ModelRoute> modelRoutes,
-                  FailoverPolicy policy, Clock clock) {
+    public Router(
+            Map<String, Provider> providers,
+            List<String> route,
+            List<ModelRoute> modelRoutes,
+            FailoverPolicy policy,
+            Clock clock) {
         this.providers = new LinkedHashMap<>(providers);
         this.route = List.copyOf(route);
         List<PatternRoute> mr = new ArrayList<>();
@@ -117,17 +119,22 @@ public final class Router implements AutoCloseable {
                 served(name, outcome);
                 return CompletableFuture.completedFuture(new Result(name, outcome, 0));
             }
-            return CompletableFuture.supplyAsync(() -> {
-                policy.failOver(name, failed.failure()); // a lone provider has nowhere to go; its quota state is kept
-                return answerFailure(name, failed, 0, client);
-            }, VirtualThreads.EXECUTOR);
+            return CompletableFuture.supplyAsync(
+                    () -> {
+                        policy.failOver(
+                                name, failed.failure()); // a lone provider has nowhere to go; its quota state is kept
+                        return answerFailure(name, failed, 0, client);
+                    },
+                    VirtualThreads.EXECUTOR);
         });
     }
 
     /** Whether {@link #messagesAsync} for {@code call} blocks nowhere before the upstream answers. */
     public boolean servesWithoutBlocking(Call call) {
         List<String> chain = chainFor(call.clientModel());
-        return chain.size() == 1 && policy.onRequestWithoutBlocking() && providers.get(chain.get(0)).answersWithoutBlocking(call);
+        return chain.size() == 1
+                && policy.onRequestWithoutBlocking()
+                && providers.get(chain.get(0)).answersWithoutBlocking(call);
     }
 
     public Result countTokens(Call call, ClientSink client) {
@@ -171,8 +178,12 @@ public final class Router implements AutoCloseable {
             }
             failovers++;
             failoverListener.accept(name, order.get(i + 1));
-            LOG.info("request {}: provider {} failed ({}), trying {}", call.requestId(), name,
-                    describe(failed.failure()), order.get(i + 1));
+            LOG.info(
+                    "request {}: provider {} failed ({}), trying {}",
+                    call.requestId(),
+                    name,
+                    describe(failed.failure()),
+                    order.get(i + 1));
         }
         if (movedOn && chain.size() > 1 && chain.stream().allMatch(n -> state(n) == ProviderStatus.State.EXHAUSTED)) {
             // Claude Code retries a 429 without end: when the whole chain is spent, say until when instead.
@@ -206,7 +217,8 @@ public final class Router implements AutoCloseable {
         }
         Map<String, ProviderStatus> status = new LinkedHashMap<>();
         chain.forEach(n -> status.put(n, policy.status(n)));
-        List<String> order = new ArrayList<>(chain.stream().filter(n -> status.get(n).available()).toList());
+        List<String> order = new ArrayList<>(
+                chain.stream().filter(n -> status.get(n).available()).toList());
         List<String> unhealthy = chain.stream()
                 .filter(n -> !status.get(n).available() && status.get(n).state() != ProviderStatus.State.EXHAUSTED)
                 .sorted(Comparator.comparing(n -> status.get(n).until()))
@@ -263,10 +275,12 @@ public final class Router implements AutoCloseable {
         long retryAfter = Math.max(1, wait.toSeconds());
         sb.setLength(sb.length() - 1);
         String message = sb.toString();
-        HttpFields.Mutable headers = HttpFields.build().put("content-type", "application/json")
+        HttpFields.Mutable headers = HttpFields.build()
+                .put("content-type", "application/json")
                 .put("retry-after", Long.toString(retryAfter));
         if (wait.compareTo(NO_RETRY_AFTER) > 0) {
-            // Claude Code would retry for minutes in silence; told not to, it shows this message at once (ClaudeCodeFailFastE2EIT)
+            // Claude Code would retry for minutes in silence; told not to, it shows this message at once
+            // (ClaudeCodeFailFastE2EIT)
             headers.put(ErrorBody.SHOULD_RETRY, "false");
         }
         try {
@@ -275,7 +289,7 @@ public final class Router implements AutoCloseable {
             return new Result(provider, new Outcome.ClientGone(null), failovers);
         }
         UpstreamError err = new UpstreamError(429, Map.of(), message, false);
-        return new Result(provider, new Outcome.Failed(err, null, c -> { }), failovers);
+        return new Result(provider, new Outcome.Failed(err, null, c -> {}), failovers);
     }
 
     private static String describe(UpstreamError e) {
@@ -283,7 +297,8 @@ public final class Router implements AutoCloseable {
             return e.body();
         }
         String body = e.body() == null ? "" : e.body();
-        return "HTTP " + e.status() + " " + SecretRedactor.redact(body.length() > 200 ? body.substring(0, 200) + "…" : body);
+        return "HTTP " + e.status() + " "
+                + SecretRedactor.redact(body.length() > 200 ? body.substring(0, 200) + "…" : body);
     }
 
     private static Pattern glob(String g) {

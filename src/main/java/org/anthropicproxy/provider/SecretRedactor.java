@@ -6,12 +6,12 @@ import java.util.regex.Pattern;
 public final class SecretRedactor {
 
     private static final Pattern BEARER = Pattern.compile("(?i)(bearer\\s+)[A-Za-z0-9._~+/=-]{8,}");
-    private static final Pattern KEYS = Pattern.compile("(?i)(\"?(?:api[_-]?key|access[_-]?token|refresh[_-]?token|token|secret|password)\"?\\s*[:=]\\s*\"?)[^\"\\s,&}]{4,}");
+    private static final Pattern KEYS = Pattern.compile(
+            "(?i)(\"?(?:api[_-]?key|access[_-]?token|refresh[_-]?token|token|secret|password)\"?\\s*[:=]\\s*\"?)[^\"\\s,&}]{4,}");
     private static final Pattern SK = Pattern.compile("\\b(sk-[A-Za-z0-9_-]{2})[A-Za-z0-9_-]{8,}");
     private static final Pattern URL_QUERY = Pattern.compile("(?i)([?&](?:key|token|api_key|access_token)=)[^&\\s]+");
 
-    private SecretRedactor() {
-    }
+    private SecretRedactor() {}
 
     /**
      * Replaces an exact credential the proxy sent upstream (an upstream error may echo it back) with

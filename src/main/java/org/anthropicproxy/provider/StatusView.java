@@ -18,8 +18,7 @@ public final class StatusView {
     private static final DateTimeFormatter UTC_MILLIS =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
-    private StatusView() {
-    }
+    private StatusView() {}
 
     /** The quota view's {@code providers.NAME} objects get the status fields; {@code available} follows the state. */
     public static ObjectNode quota(ObjectNode view, Router router) {

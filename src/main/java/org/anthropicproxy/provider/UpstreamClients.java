@@ -15,8 +15,7 @@ public final class UpstreamClients implements AutoCloseable {
 
     private final ServerSettings settings;
     /** Identity of both: one client per trust and proxy rules object in use. */
-    private record Key(SSLContext tls, ProxyRules proxies) {
-    }
+    private record Key(SSLContext tls, ProxyRules proxies) {}
 
     private final Map<Key, UpstreamHttp> clients = new HashMap<>();
 

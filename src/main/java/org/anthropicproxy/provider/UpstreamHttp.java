@@ -28,7 +28,6 @@ import org.eclipse.jetty.io.Content;
  */
 public final class UpstreamHttp implements AutoCloseable {
 
-
     private final Http1Client leanClient;
     private final ServerSettings settings;
     private final HeadersDeadlines headersDeadlines;
@@ -42,12 +41,18 @@ public final class UpstreamHttp implements AutoCloseable {
      * A client whose TLS connections check certificates with {@code tls} (see {@code tls.UpstreamTrust}) and that
      * reaches upstreams through the forward proxy {@code proxies} names ({@code net.ProxyRules}).
      */
-    public UpstreamHttp(ServerSettings settings, javax.net.ssl.SSLContext tls, org.anthropicproxy.net.ProxyRules proxies) {
+    public UpstreamHttp(
+            ServerSettings settings, javax.net.ssl.SSLContext tls, org.anthropicproxy.net.ProxyRules proxies) {
         this.settings = settings;
         this.headersDeadlines = new HeadersDeadlines(settings.headersTimeout());
         this.proxies = proxies;
-        this.leanClient = new Http1Client("upstream-io", settings.connectTimeout(), settings.upstreamIdleConnection(),
-                requestBufferSize(settings), tls, proxies::forUri);
+        this.leanClient = new Http1Client(
+                "upstream-io",
+                settings.connectTimeout(),
+                settings.upstreamIdleConnection(),
+                requestBufferSize(settings),
+                tls,
+                proxies::forUri);
     }
 
     private static int requestBufferSize(ServerSettings settings) {
@@ -68,7 +73,11 @@ public final class UpstreamHttp implements AutoCloseable {
         private byte[] whole;
         private boolean sourceTaken;
 
-        Exchange(int status, HttpFields headers, java.util.function.Consumer<Throwable> abort, CompletableFuture<Content.Source> source) {
+        Exchange(
+                int status,
+                HttpFields headers,
+                java.util.function.Consumer<Throwable> abort,
+                CompletableFuture<Content.Source> source) {
             this.status = status;
             this.headers = headers;
             this.abort = abort;
@@ -202,13 +211,15 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     public Exchange post(URI uri, HttpFields headers, byte[] body) throws NoAnswerException, InterruptedException {
-        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+        ClientExchange x =
+                leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
         return await(leanStreaming(uri, x), x::abort);
     }
 
     /** {@link #post} without waiting: completes when the headers arrive, or with a {@link NoAnswerException}. */
     public CompletableFuture<Exchange> postAsync(URI uri, HttpFields headers, byte[] body) {
-        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+        ClientExchange x =
+                leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
         return abortOnCancel(leanStreaming(uri, x), x::abort);
     }
 
@@ -217,8 +228,8 @@ public final class UpstreamHttp implements AutoCloseable {
      * connection closed (hostile.ClientDepartureIT).
      */
     @SuppressWarnings("FutureReturnValueIgnored") // the callback only aborts; its own future carries nothing
-    private static CompletableFuture<Exchange> abortOnCancel(CompletableFuture<Exchange> answer,
-                                                             java.util.function.Consumer<Throwable> abort) {
+    private static CompletableFuture<Exchange> abortOnCancel(
+            CompletableFuture<Exchange> answer, java.util.function.Consumer<Throwable> abort) {
         answer.whenComplete((x, failure) -> {
             if (failure instanceof java.util.concurrent.CancellationException) {
                 abort.accept(new IOException("client disconnected"));
@@ -232,19 +243,23 @@ public final class UpstreamHttp implements AutoCloseable {
      * has arrived: for answers that are used whole anyway, one wake-up of the waiting thread instead of one for the
      * headers and more for the body.
      */
-    public Exchange postForWhole(URI uri, HttpFields headers, byte[] body, int limit) throws NoAnswerException, InterruptedException {
-        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+    public Exchange postForWhole(URI uri, HttpFields headers, byte[] body, int limit)
+            throws NoAnswerException, InterruptedException {
+        ClientExchange x =
+                leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
         return await(leanWhole(uri, x, limit), x::abort);
     }
 
     /** {@link #postForWhole} without waiting. */
     public CompletableFuture<Exchange> postForWholeAsync(URI uri, HttpFields headers, byte[] body, int limit) {
-        ClientExchange x = leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
+        ClientExchange x =
+                leanClient.send(uri, "POST", headers, body, settings.idleTimeout(), settings.requestTimeout());
         return abortOnCancel(leanWhole(uri, x, limit), x::abort);
     }
 
     public Exchange get(URI uri, HttpFields headers) throws NoAnswerException, InterruptedException {
-        ClientExchange x = leanClient.send(uri, "GET", headers, null, settings.headersTimeout(), settings.headersTimeout());
+        ClientExchange x =
+                leanClient.send(uri, "GET", headers, null, settings.headersTimeout(), settings.headersTimeout());
         return await(leanStreaming(uri, x), x::abort);
     }
 
@@ -258,7 +273,8 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     private CompletableFuture<Exchange> leanStreaming(URI uri, ClientExchange x) {
-        HeadersDeadlines.Entry deadline = headersDeadlines.add(x::abort, System.nanoTime() + settings.headersTimeout().toNanos());
+        HeadersDeadlines.Entry deadline = headersDeadlines.add(
+                x::abort, System.nanoTime() + settings.headersTimeout().toNanos());
         return x.head().handle((head, failure) -> {
             headersDeadlines.remove(deadline);
             if (failure != null) {
@@ -269,14 +285,17 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     private CompletableFuture<Exchange> leanWhole(URI uri, ClientExchange x, int limit) {
-        HeadersDeadlines.Entry deadline = headersDeadlines.add(x::abort, System.nanoTime() + settings.headersTimeout().toNanos());
-        return x.head().handle((head, failure) -> {
-            headersDeadlines.remove(deadline);
-            if (failure != null) {
-                throw new CompletionException(noAnswer(uri, failure));
-            }
-            return head;
-        }).thenCompose(head -> new WholeBody(x, head, limit).read());
+        HeadersDeadlines.Entry deadline = headersDeadlines.add(
+                x::abort, System.nanoTime() + settings.headersTimeout().toNanos());
+        return x.head()
+                .handle((head, failure) -> {
+                    headersDeadlines.remove(deadline);
+                    if (failure != null) {
+                        throw new CompletionException(noAnswer(uri, failure));
+                    }
+                    return head;
+                })
+                .thenCompose(head -> new WholeBody(x, head, limit).read());
     }
 
     /**
@@ -327,14 +346,18 @@ public final class UpstreamHttp implements AutoCloseable {
                     return;
                 }
                 if (len + n > buf.length) {
-                    buf = java.util.Arrays.copyOf(buf, Math.min(limit, Math.max(len + n, Math.max(4096, buf.length * 2))));
+                    buf = java.util.Arrays.copyOf(
+                            buf, Math.min(limit, Math.max(len + n, Math.max(4096, buf.length * 2))));
                 }
                 bytes.get(buf, len, n);
                 len += n;
                 boolean last = chunk.isLast();
                 chunk.release();
                 if (last) {
-                    done.complete(new Exchange(head.status(), head.headers(), x::abort,
+                    done.complete(new Exchange(
+                            head.status(),
+                            head.headers(),
+                            x::abort,
                             len == buf.length ? buf : java.util.Arrays.copyOf(buf, len)));
                     return;
                 }
@@ -358,23 +381,31 @@ public final class UpstreamHttp implements AutoCloseable {
     }
 
     private NoAnswerException noAnswer(URI uri, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause =
+                failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         Duration wait = settings.headersTimeout();
         if (cause instanceof HeadersDeadlines.Expired) {
-            return new NoAnswerException("upstream " + hostOf(uri) + " sent no response headers within "
-                    + wait.toSeconds() + " s", true, cause);
+            return new NoAnswerException(
+                    "upstream " + hostOf(uri) + " sent no response headers within " + wait.toSeconds() + " s",
+                    true,
+                    cause);
         }
         boolean timeout = cause instanceof TimeoutException;
         if (cause instanceof org.anthropicproxy.net.ProxyException) {
-            return new NoAnswerException("upstream " + hostOf(uri) + " not reached: " + cause.getMessage(), false, cause);
+            return new NoAnswerException(
+                    "upstream " + hostOf(uri) + " not reached: " + cause.getMessage(), false, cause);
         }
-        java.util.Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(cause, "upstream " + hostOf(uri));
+        java.util.Optional<String> untrusted =
+                org.anthropicproxy.tls.TrustFailures.explain(cause, "upstream " + hostOf(uri));
         if (untrusted.isPresent()) {
             return new NoAnswerException(untrusted.get(), false, cause);
         }
         org.anthropicproxy.net.OutboundProxy via = proxies.forUri(uri);
-        return new NoAnswerException("upstream " + hostOf(uri) + (via == null ? "" : " (through proxy " + via.address() + ")")
-                + " unreachable: " + describe(cause), timeout, cause);
+        return new NoAnswerException(
+                "upstream " + hostOf(uri) + (via == null ? "" : " (through proxy " + via.address() + ")")
+                        + " unreachable: " + describe(cause),
+                timeout,
+                cause);
     }
 
     int pendingHeaderDeadlines() {

@@ -18,6 +18,7 @@ public abstract class UpstreamPump<R> extends IteratingCallback {
     protected final CompletableFuture<R> done = new CompletableFuture<>();
     /** The demand callback: runs {@link #process} again on the thread that has the next bytes. */
     protected final Runnable readMore = Invocable.from(Invocable.InvocationType.NON_BLOCKING, this::iterate);
+
     protected Content.Source upstream;
 
     /** Starts with {@code source}; the future completes once the pump has ended. */

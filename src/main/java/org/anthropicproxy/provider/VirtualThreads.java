@@ -10,8 +10,8 @@ import java.util.concurrent.Executors;
 public final class VirtualThreads {
 
     // named: Logback looks up, by reflection on every log line, a name for a thread that has none
-    public static final ExecutorService EXECUTOR = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request").factory());
+    public static final ExecutorService EXECUTOR = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("request").factory());
 
-    private VirtualThreads() {
-    }
+    private VirtualThreads() {}
 }

@@ -1,13 +1,12 @@
 package org.anthropicproxy.quota;
 
-import org.anthropicproxy.config.Durations;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.anthropicproxy.config.Durations;
 
 /**
  * What counts as hard quota exhaustion, and how long to cool down otherwise.
@@ -31,16 +30,44 @@ public record ClassifierSettings(List<String> quotaMarkers, Duration defaultCool
     /** The Python anthropic_server.py's markers (its {@code quota_manager.py}), CodeBuddy's credit markers, OpenAI/Anthropic/DeepSeek wording. */
     public static final List<String> DEFAULT_MARKERS = List.of(
             // anthropic_server.py, English (hard ones; see class doc for the rate-limit words)
-            "quota exceeded", "quota_exceeded", "usage limit", "daily limit", "monthly limit", "weekly limit",
+            "quota exceeded",
+            "quota_exceeded",
+            "usage limit",
+            "daily limit",
+            "monthly limit",
+            "weekly limit",
             // anthropic_server.py, Chinese
-            "额度已用尽", "额度用尽", "本周额度", "本日额度", "本月额度", "额度不足", "额度耗尽", "临时提额", "使用详情",
+            "额度已用尽",
+            "额度用尽",
+            "本周额度",
+            "本日额度",
+            "本月额度",
+            "额度不足",
+            "额度耗尽",
+            "临时提额",
+            "使用详情",
             // CodeBuddy credits (idx:68385357090): plural and singular wordings, code 14018 in error.data.code
-            "code:14018", "credits exhausted", "credit exhausted", "insufficient credits", "insufficient credit",
-            "out of credits", "not enough credits", "credits not enough", "credit not enough", "积分不足", "余额不足",
+            "code:14018",
+            "credits exhausted",
+            "credit exhausted",
+            "insufficient credits",
+            "insufficient credit",
+            "out of credits",
+            "not enough credits",
+            "credits not enough",
+            "credit not enough",
+            "积分不足",
+            "余额不足",
             // OpenAI, Anthropic out of credits (a 400 invalid_request_error) and spend limit, DeepSeek, generic
-            "code:insufficient_quota", "exceeded your current quota", "credit balance is too low",
+            "code:insufficient_quota",
+            "exceeded your current quota",
+            "credit balance is too low",
             "code:enforced_spend_limit_reached",
-            "spend limit", "insufficient balance", "quota exhausted", "quota has been exhausted", "5-hour limit");
+            "spend limit",
+            "insufficient balance",
+            "quota exhausted",
+            "quota has been exhausted",
+            "5-hour limit");
 
     public ClassifierSettings {
         quotaMarkers = List.copyOf(quotaMarkers == null ? List.of() : quotaMarkers);
@@ -76,8 +103,9 @@ public record ClassifierSettings(List<String> quotaMarkers, Duration defaultCool
                 case "quota_markers" -> markers.addAll(markerList(value, where));
                 case "cooldown" -> cooldown = duration(value, where, key);
                 case "max_rate_limit_cooldown" -> max = duration(value, where, key);
-                default -> throw new IllegalArgumentException(where + ": unknown key '" + key
-                        + "' (known: quota_markers, cooldown, max_rate_limit_cooldown)");
+                default ->
+                    throw new IllegalArgumentException(where + ": unknown key '" + key
+                            + "' (known: quota_markers, cooldown, max_rate_limit_cooldown)");
             }
         }
         try {
@@ -89,12 +117,14 @@ public record ClassifierSettings(List<String> quotaMarkers, Duration defaultCool
 
     private static List<String> markerList(Object value, String where) {
         if (!(value instanceof List<?> list)) {
-            throw new IllegalArgumentException(where + ".quota_markers: expected a list of strings, got " + describe(value));
+            throw new IllegalArgumentException(
+                    where + ".quota_markers: expected a list of strings, got " + describe(value));
         }
         List<String> out = new ArrayList<>();
         for (Object item : list) {
             if (!(item instanceof String s) || s.isBlank()) {
-                throw new IllegalArgumentException(where + ".quota_markers: expected non-empty strings, got " + describe(item));
+                throw new IllegalArgumentException(
+                        where + ".quota_markers: expected non-empty strings, got " + describe(item));
             }
             out.add(s);
         }
@@ -110,7 +140,8 @@ public record ClassifierSettings(List<String> quotaMarkers, Duration defaultCool
                 throw new IllegalArgumentException(where + "." + key + ": " + e.getMessage(), e);
             }
         }
-        throw new IllegalArgumentException(where + "." + key + ": expected a duration like 30s or 1h, got " + describe(value));
+        throw new IllegalArgumentException(
+                where + "." + key + ": expected a duration like 30s or 1h, got " + describe(value));
     }
 
     private static String describe(Object v) {

@@ -36,7 +36,8 @@ final class FailureBody {
             "(\\d{4}-\\d{2}-\\d{2})[T ](\\d{1,2}:\\d{2}(?::\\d{2})?(?:\\.\\d{1,9})?)"
                     + "(\\s*(?:Z|(?:UTC|GMT)\\s*[+-]\\s*\\d{1,2}(?::?\\d{2})?|UTC|GMT|[+-]\\d{2}:?\\d{2}))?",
             Pattern.CASE_INSENSITIVE);
-    private static final Pattern UNIX_AFTER_PIPE = Pattern.compile("limit reached\\|(\\d{10,13})", Pattern.CASE_INSENSITIVE);
+    private static final Pattern UNIX_AFTER_PIPE =
+            Pattern.compile("limit reached\\|(\\d{10,13})", Pattern.CASE_INSENSITIVE);
     private static final Pattern UNIX_RESET = Pattern.compile("resets?(?:_at|At| at| on)?\\W{0,3}(\\d{10,13})\\b");
     private static final Pattern TRY_AGAIN_COMPACT = Pattern.compile(
             "(?:try again|retry|resets?|available)\\s+(?:in|after)\\s+((?:\\d+(?:\\.\\d+)?(?:ms|h|m|s))+)\\b",
@@ -45,11 +46,12 @@ final class FailureBody {
             "(?:try again|retry|resets?|available)\\s+(?:in|after)\\s+(\\d+(?:\\.\\d+)?)\\s*"
                     + "(milliseconds?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?)\\b",
             Pattern.CASE_INSENSITIVE);
-    private static final Pattern HTML_TITLE = Pattern.compile("<title>(.*?)</title>", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    private static final Pattern HTML_TITLE =
+            Pattern.compile("<title>(.*?)</title>", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern TAGS = Pattern.compile("<[^>]{0,500}>");
 
     final String raw;
-    final String haystack;          // raw + decoded JSON strings, lower case
+    final String haystack; // raw + decoded JSON strings, lower case
     final List<String> strings = new ArrayList<>();
     final Set<String> codes = new LinkedHashSet<>();
     final List<Instant> resetInstants = new ArrayList<>();
@@ -67,9 +69,18 @@ final class FailureBody {
             if ("error".equals(errorType)) {
                 errorType = null;
             }
-            message = firstText(err.get("message"), err.path("data").get("msg"), err.get("msg"),
-                    root.get("msg"), root.get("message"), root.get("detail"), error.isTextual() ? error : null);
-            code = firstText(err.path("data").get("code"), err.get("code"), root.get("code"),
+            message = firstText(
+                    err.get("message"),
+                    err.path("data").get("msg"),
+                    err.get("msg"),
+                    root.get("msg"),
+                    root.get("message"),
+                    root.get("detail"),
+                    error.isTextual() ? error : null);
+            code = firstText(
+                    err.path("data").get("code"),
+                    err.get("code"),
+                    root.get("code"),
                     err.path("details").get("error_code"));
             walk(root, 0);
         } else if (root != null) {
@@ -259,7 +270,8 @@ final class FailureBody {
         if (title.find()) {
             return title.group(1);
         }
-        String noTags = TAGS.matcher(raw.length() > 2000 ? raw.substring(0, 2000) : raw).replaceAll(" ");
+        String noTags =
+                TAGS.matcher(raw.length() > 2000 ? raw.substring(0, 2000) : raw).replaceAll(" ");
         return noTags;
     }
 

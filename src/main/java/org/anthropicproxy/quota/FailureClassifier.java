@@ -38,8 +38,15 @@ public final class FailureClassifier {
     private static final Duration MIN_WAIT = Duration.ofSeconds(1);
 
     /** Temporary-limit words, including those of the Python anthropic_server.py. Only consulted when the status says nothing. */
-    private static final List<String> RATE_MARKERS = List.of("rate limit", "rate_limit", "ratelimit",
-            "too many requests", "request limit", "frequency limit", "频率限制", "请求过于频繁");
+    private static final List<String> RATE_MARKERS = List.of(
+            "rate limit",
+            "rate_limit",
+            "ratelimit",
+            "too many requests",
+            "request limit",
+            "frequency limit",
+            "频率限制",
+            "请求过于频繁");
 
     private static final Pattern SPACES = Pattern.compile("\\s+");
 
@@ -81,7 +88,9 @@ public final class FailureClassifier {
             return classifyUnchecked(f == null ? new UpstreamFailure(0, Map.of(), "") : f);
         } catch (RuntimeException | StackOverflowError e) {
             // A bug or a pathological body must not break failover: fall back to the status alone.
-            return byStatusOnly(status, "HTTP " + status + " (unclassifiable body: " + e.getClass().getSimpleName() + ")");
+            return byStatusOnly(
+                    status,
+                    "HTTP " + status + " (unclassifiable body: " + e.getClass().getSimpleName() + ")");
         }
     }
 
@@ -104,11 +113,14 @@ public final class FailureClassifier {
 
         if (hasQuotaMarker(body)) {
             // For a hard quota only a time that speaks about the quota counts: the body's, else the latest rate-limit
-            // header reset (the per-minute ones end first), else a retry-after too long to be a mere rate limit. A short
+            // header reset (the per-minute ones end first), else a retry-after too long to be a mere rate limit. A
+            // short
             // retry-after from a gateway would otherwise bring an exhausted provider back every minute.
             Optional<Instant> resetAt = earliestFuture(now, bodyTimes, relative)
                     .or(() -> latestFuture(now, headerTimes))
-                    .or(() -> retryAfter.filter(d -> d.compareTo(settings.maxRateLimitCooldown()) > 0).map(now::plus));
+                    .or(() -> retryAfter
+                            .filter(d -> d.compareTo(settings.maxRateLimitCooldown()) > 0)
+                            .map(now::plus));
             return new QuotaExhausted(resetAt, "quota exhausted: " + reason);
         }
         if (status == 402) {
@@ -121,10 +133,12 @@ public final class FailureClassifier {
             if (headers.shouldNotRetry()) {
                 return new QuotaExhausted(namedReset, "quota exhausted (no retry): " + reason);
             }
-            Duration wait = retryAfter.or(() -> namedReset.map(r -> Duration.between(now, r)))
+            Duration wait = retryAfter
+                    .or(() -> namedReset.map(r -> Duration.between(now, r)))
                     .orElse(settings.defaultCooldown());
             if (wait.compareTo(settings.maxRateLimitCooldown()) > 0) {
-                return new QuotaExhausted(Optional.of(namedReset.orElse(now.plus(wait))),
+                return new QuotaExhausted(
+                        Optional.of(namedReset.orElse(now.plus(wait))),
                         "rate limited for " + Durations.dayHourMinute(wait) + ": " + reason);
             }
             return new RateLimited(atLeastMin(wait), reason);
@@ -223,7 +237,10 @@ public final class FailureClassifier {
 
     private static Optional<Instant> latestFuture(Instant now, List<Instant> times) {
         Instant latest = now.plus(Durations.MAX_PLAUSIBLE);
-        return times.stream().filter(i -> i.isAfter(now)).map(i -> i.isAfter(latest) ? latest : i).max(Instant::compareTo);
+        return times.stream()
+                .filter(i -> i.isAfter(now))
+                .map(i -> i.isAfter(latest) ? latest : i)
+                .max(Instant::compareTo);
     }
 
     private static String reason(int status, FailureBody body) {

@@ -1,7 +1,5 @@
 package org.anthropicproxy.quota;
 
-import org.anthropicproxy.files.AtomicFiles;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,7 +7,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import org.anthropicproxy.files.AtomicFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,11 +57,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class FileQuotaStore implements QuotaStore {
     private static final Logger log = LoggerFactory.getLogger(FileQuotaStore.class);
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final ObjectMapper JSON =
+            JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final String LEGACY_NATIVE_KEY = "native_api";
     private static final String NATIVE = "native";
-    private static final DateTimeFormatter SUFFIX = DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss.SSS'Z'")
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter SUFFIX =
+            DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     static final long COUNTER_FLUSH_MILLIS = 5000;
     static final long REFRESH_MILLIS = 1000;
@@ -71,16 +70,16 @@ public final class FileQuotaStore implements QuotaStore {
 
     private final Path file;
     private final QuotaFileLock shared;
-    private final Object lock = new Object();       // guards the fields below it
+    private final Object lock = new Object(); // guards the fields below it
     private final Map<String, ProviderState> states = new LinkedHashMap<>();
     private final List<Consumer<Map<String, ProviderState>>> unwritten = new ArrayList<>(); // changes not on disk
     private long nextRefreshNanos = System.nanoTime();
-    private long changes;                            // bumped by every change
+    private long changes; // bumped by every change
     private long lastWriteNanos = System.nanoTime() - COUNTER_FLUSH_NANOS;
     private boolean flushScheduled;
     private boolean closed;
-    private final Object writeLock = new Object();  // serialises file writes; taken before lock, never inside it
-    private long written;                            // under writeLock: the change count the file holds
+    private final Object writeLock = new Object(); // serialises file writes; taken before lock, never inside it
+    private long written; // under writeLock: the change count the file holds
 
     public FileQuotaStore(Path file) {
         this.file = file.toAbsolutePath().normalize();
@@ -88,7 +87,8 @@ public final class FileQuotaStore implements QuotaStore {
             Path dir = this.file.getParent();
             if (dir != null) Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the directory of quota file " + this.file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "cannot create the directory of quota file " + this.file + ": " + e.getMessage(), e);
         }
         shared = new QuotaFileLock(this.file);
         try (QuotaFileLock.Held held = shared.acquire()) {
@@ -139,7 +139,8 @@ public final class FileQuotaStore implements QuotaStore {
     public void recordRequest(String provider, Instant at) {
         checkName(provider);
         synchronized (lock) {
-            change(m -> m.put(provider, m.getOrDefault(provider, ProviderState.EMPTY).requested(at)));
+            change(m -> m.put(
+                    provider, m.getOrDefault(provider, ProviderState.EMPTY).requested(at)));
             // counters are written by a flusher, never on the request's thread: the write ends in an fsync, which
             // would land in the latency of one request a second
             if (!flushScheduled && !closed) {
@@ -319,9 +320,15 @@ public final class FileQuotaStore implements QuotaStore {
         boolean exhausted = ex != null && (ex.asBoolean(false) || "true".equalsIgnoreCase(ex.asText()));
         JsonNode count = n.get("request_count");
         long requests = count == null ? 0 : Math.max(0, count.asLong(0));
-        return new ProviderState(exhausted, time(n, "exhausted_at", zone), time(n, "reset_at", zone),
-                text(n, "last_error"), requests, time(n, "last_request_at", zone),
-                time(n, "cooldown_until", zone), text(n, "cooldown_reason"));
+        return new ProviderState(
+                exhausted,
+                time(n, "exhausted_at", zone),
+                time(n, "reset_at", zone),
+                text(n, "last_error"),
+                requests,
+                time(n, "last_request_at", zone),
+                time(n, "cooldown_until", zone),
+                text(n, "cooldown_reason"));
     }
 
     private static Instant time(JsonNode n, String field, ZoneId zone) {
@@ -345,8 +352,12 @@ public final class FileQuotaStore implements QuotaStore {
             Files.move(file, aside);
             log.warn("quota state file {} {}; moved it to {} and starting with a fresh state", file, why, aside);
         } catch (IOException e) {
-            log.warn("quota state file {} {}; could not move it aside ({}), starting with a fresh state that will "
-                    + "overwrite it", file, why, e.toString());
+            log.warn(
+                    "quota state file {} {}; could not move it aside ({}), starting with a fresh state that will "
+                            + "overwrite it",
+                    file,
+                    why,
+                    e.toString());
         }
     }
 
@@ -388,8 +399,10 @@ public final class FileQuotaStore implements QuotaStore {
                 }
                 written = version;
             } catch (IOException | RuntimeException e) {
-                log.warn("could not write quota state file {}: {} (state kept in memory, retried on the next change)",
-                        file, e.toString());
+                log.warn(
+                        "could not write quota state file {}: {} (state kept in memory, retried on the next change)",
+                        file,
+                        e.toString());
             }
         }
     }

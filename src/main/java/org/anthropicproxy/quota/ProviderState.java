@@ -14,8 +14,15 @@ import java.time.Instant;
  * @param cooldownUntil   temporary unavailability (rate limit, outage) ends at this time
  * @param cooldownReason  why it cools down
  */
-public record ProviderState(boolean quotaExhausted, Instant exhaustedAt, Instant resetAt, String lastError,
-                            long requestCount, Instant lastRequestAt, Instant cooldownUntil, String cooldownReason) {
+public record ProviderState(
+        boolean quotaExhausted,
+        Instant exhaustedAt,
+        Instant resetAt,
+        String lastError,
+        long requestCount,
+        Instant lastRequestAt,
+        Instant cooldownUntil,
+        String cooldownReason) {
 
     /** A provider never seen: available, no history. */
     public static final ProviderState EMPTY = new ProviderState(false, null, null, null, 0, null, null, null);
@@ -41,17 +48,31 @@ public record ProviderState(boolean quotaExhausted, Instant exhaustedAt, Instant
     /** Extends, never shortens, an existing cooldown; the reason always becomes the last error. */
     ProviderState coolingDownUntil(Instant until, String reason) {
         boolean later = cooldownUntil == null || until.isAfter(cooldownUntil);
-        return new ProviderState(quotaExhausted, exhaustedAt, resetAt, reason, requestCount, lastRequestAt,
-                later ? until : cooldownUntil, later ? reason : cooldownReason);
+        return new ProviderState(
+                quotaExhausted,
+                exhaustedAt,
+                resetAt,
+                reason,
+                requestCount,
+                lastRequestAt,
+                later ? until : cooldownUntil,
+                later ? reason : cooldownReason);
     }
 
     ProviderState requested(Instant at) {
-        return new ProviderState(quotaExhausted, exhaustedAt, resetAt, lastError, requestCount + 1, at, cooldownUntil,
-                cooldownReason);
+        return new ProviderState(
+                quotaExhausted, exhaustedAt, resetAt, lastError, requestCount + 1, at, cooldownUntil, cooldownReason);
     }
 
     ProviderState withLastError(String error) {
-        return new ProviderState(quotaExhausted, exhaustedAt, resetAt, error, requestCount, lastRequestAt, cooldownUntil,
+        return new ProviderState(
+                quotaExhausted,
+                exhaustedAt,
+                resetAt,
+                error,
+                requestCount,
+                lastRequestAt,
+                cooldownUntil,
                 cooldownReason);
     }
 
@@ -66,7 +87,9 @@ public record ProviderState(boolean quotaExhausted, Instant exhaustedAt, Instant
                 exhaustionOver ? false : quotaExhausted,
                 exhaustionOver ? null : exhaustedAt,
                 exhaustionOver ? null : resetAt,
-                lastError, requestCount, lastRequestAt,
+                lastError,
+                requestCount,
+                lastRequestAt,
                 cooldownOver ? null : cooldownUntil,
                 cooldownOver ? null : cooldownReason);
     }

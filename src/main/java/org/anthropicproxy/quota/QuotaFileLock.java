@@ -27,14 +27,16 @@ final class QuotaFileLock implements AutoCloseable {
     private final Path file;
     private final ReentrantLock inJvm;
     private final FileChannel channel; // null when the lock file cannot be made: one process only, as before
-    private volatile Object seen;      // the file's identity and time when this process last read or wrote it
+    private volatile Object seen; // the file's identity and time when this process last read or wrote it
 
     QuotaFileLock(Path file) {
         this.file = file;
         this.inJvm = IN_JVM.computeIfAbsent(file, f -> new ReentrantLock());
         FileChannel ch;
         try {
-            ch = FileChannel.open(file.resolveSibling(file.getFileName() + ".lock"), StandardOpenOption.CREATE,
+            ch = FileChannel.open(
+                    file.resolveSibling(file.getFileName() + ".lock"),
+                    StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE);
         } catch (IOException | UnsupportedOperationException e) {
             ch = null;

@@ -1,7 +1,5 @@
 package org.anthropicproxy.quota;
 
-import org.anthropicproxy.config.Durations;
-
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.anthropicproxy.config.Durations;
 import org.anthropicproxy.quota.Classification.AuthFailed;
 import org.anthropicproxy.quota.Classification.ClientError;
 import org.anthropicproxy.quota.Classification.QuotaExhausted;
@@ -44,12 +43,16 @@ public final class QuotaService implements AutoCloseable {
      * @param schedulePerProvider reset schedules by provider name (may be empty)
      * @param defaultSchedule     for providers without one; null means weekly, Monday 00:00 in the clock's zone
      */
-    public QuotaService(QuotaStore store, Clock clock, Map<String, ResetSchedule> schedulePerProvider,
-                        ResetSchedule defaultSchedule) {
+    public QuotaService(
+            QuotaStore store,
+            Clock clock,
+            Map<String, ResetSchedule> schedulePerProvider,
+            ResetSchedule defaultSchedule) {
         this.store = store;
         this.clock = clock;
         this.schedules = schedulePerProvider == null ? Map.of() : Map.copyOf(schedulePerProvider);
-        this.defaultSchedule = defaultSchedule != null ? defaultSchedule : ResetSchedule.parse("weekly", clock.getZone());
+        this.defaultSchedule =
+                defaultSchedule != null ? defaultSchedule : ResetSchedule.parse("weekly", clock.getZone());
     }
 
     /** Not exhausted and not cooling down; clears (and persists the clearing of) whatever ran out. */
@@ -73,7 +76,8 @@ public final class QuotaService implements AutoCloseable {
         Instant now = clock.instant();
         Instant until = null;
         if (s.quotaExhausted() && s.resetAt() != null && s.resetAt().isAfter(now)) until = s.resetAt();
-        if (s.cooldownUntil() != null && s.cooldownUntil().isAfter(now)
+        if (s.cooldownUntil() != null
+                && s.cooldownUntil().isAfter(now)
                 && (until == null || s.cooldownUntil().isAfter(until))) {
             until = s.cooldownUntil();
         }
@@ -89,10 +93,18 @@ public final class QuotaService implements AutoCloseable {
         Instant now = clock.instant();
         switch (c) {
             case QuotaExhausted q -> {
-                Instant reset = q.resetAt().filter(r -> r.isAfter(now)).orElseGet(() -> schedule(provider).next(now));
+                Instant reset = q.resetAt()
+                        .filter(r -> r.isAfter(now))
+                        .orElseGet(() -> schedule(provider).next(now));
                 store.markExhausted(provider, now, reset, q.reason());
-                log.warn("provider '{}' quota exhausted until {} ({}): {}", provider, reset,
-                        q.resetAt().isPresent() ? "named by upstream" : schedule(provider).describe(), q.reason());
+                log.warn(
+                        "provider '{}' quota exhausted until {} ({}): {}",
+                        provider,
+                        reset,
+                        q.resetAt().isPresent()
+                                ? "named by upstream"
+                                : schedule(provider).describe(),
+                        q.reason());
             }
             case RateLimited r -> {
                 store.markCooldown(provider, now.plus(r.retryAfter()), r.reason());
@@ -143,8 +155,11 @@ public final class QuotaService implements AutoCloseable {
             n.put("exhausted", s.quotaExhausted());
             n.put("exhausted_at", Timestamps.format(s.exhaustedAt()));
             n.put("reset_at", Timestamps.format(s.resetAt()));
-            n.put("time_until_reset", s.quotaExhausted() && s.resetAt() != null && s.resetAt().isAfter(now)
-                    ? Durations.dayHourMinute(Duration.between(now, s.resetAt())) : null);
+            n.put(
+                    "time_until_reset",
+                    s.quotaExhausted() && s.resetAt() != null && s.resetAt().isAfter(now)
+                            ? Durations.dayHourMinute(Duration.between(now, s.resetAt()))
+                            : null);
             n.put("cooldown_until", Timestamps.format(s.cooldownUntil()));
             n.put("cooldown_reason", s.cooldownReason());
             n.put("last_error", s.lastError());
@@ -228,7 +243,8 @@ public final class QuotaService implements AutoCloseable {
         Instant now = clock.instant();
         ProviderState s = store.get(provider);
         if (s.quotaExhausted() && s.resetAt() == null) {
-            // e.g. a file written by the Python anthropic_server.py marked exhausted without reset_at: derive it from the schedule once
+            // e.g. a file written by the Python anthropic_server.py marked exhausted without reset_at: derive it from
+            // the schedule once
             Instant base = s.exhaustedAt() != null ? s.exhaustedAt() : now;
             store.markExhausted(provider, base, schedule(provider).next(base), s.lastError());
             s = store.get(provider);

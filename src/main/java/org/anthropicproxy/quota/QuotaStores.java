@@ -17,7 +17,8 @@ public final class QuotaStores {
 
     /** {@link #open(String)} with {@code ~} meaning {@code home}. */
     public static QuotaStore open(String spec, Path home) {
-        if (spec == null || spec.isBlank()) throw new IllegalArgumentException("empty quota store: give a file path or a redis:// URI");
+        if (spec == null || spec.isBlank())
+            throw new IllegalArgumentException("empty quota store: give a file path or a redis:// URI");
         String s = spec.strip();
         String lower = s.toLowerCase(Locale.ROOT);
         if (lower.startsWith("redis://") || lower.startsWith("rediss://")) {

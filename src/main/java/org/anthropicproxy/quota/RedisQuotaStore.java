@@ -146,8 +146,14 @@ public final class RedisQuotaStore implements QuotaStore {
 
     @Override
     public void markExhausted(String provider, Instant at, Instant resetAt, String error) {
-        eval("mark exhausted", MARK_EXHAUSTED, provider, str(Timestamps.format(at)), str(Timestamps.format(resetAt)),
-                str(error), provider);
+        eval(
+                "mark exhausted",
+                MARK_EXHAUSTED,
+                provider,
+                str(Timestamps.format(at)),
+                str(Timestamps.format(resetAt)),
+                str(error),
+                provider);
     }
 
     @Override
@@ -192,7 +198,8 @@ public final class RedisQuotaStore implements QuotaStore {
     }
 
     private String key(String provider) {
-        if (provider == null || provider.isBlank()) throw new IllegalArgumentException("invalid provider name '" + provider + "'");
+        if (provider == null || provider.isBlank())
+            throw new IllegalArgumentException("invalid provider name '" + provider + "'");
         return prefix + "provider:" + provider;
     }
 
@@ -205,7 +212,8 @@ public final class RedisQuotaStore implements QuotaStore {
         try {
             return action.get();
         } catch (JedisException e) {
-            throw new QuotaStoreException("Redis quota store at " + safeUri + ": " + op + " failed: " + e.getMessage(), e);
+            throw new QuotaStoreException(
+                    "Redis quota store at " + safeUri + ": " + op + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -220,8 +228,14 @@ public final class RedisQuotaStore implements QuotaStore {
         } catch (NumberFormatException e) {
             count = 0;
         }
-        return new ProviderState("true".equals(h.get("quota_exhausted")), time(h, "exhausted_at"), time(h, "reset_at"),
-                text(h, "last_error"), count, time(h, "last_request_at"), time(h, "cooldown_until"),
+        return new ProviderState(
+                "true".equals(h.get("quota_exhausted")),
+                time(h, "exhausted_at"),
+                time(h, "reset_at"),
+                text(h, "last_error"),
+                count,
+                time(h, "last_request_at"),
+                time(h, "cooldown_until"),
                 text(h, "cooldown_reason"));
     }
 
@@ -246,7 +260,8 @@ public final class RedisQuotaStore implements QuotaStore {
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("redis") && !scheme.equals("rediss")) {
-                throw new IllegalArgumentException("Redis URI must start with redis:// or rediss://, got scheme '" + scheme + "'");
+                throw new IllegalArgumentException(
+                        "Redis URI must start with redis:// or rediss://, got scheme '" + scheme + "'");
             }
             String host = uri.getHost() == null ? "127.0.0.1" : uri.getHost();
             int port = uri.getPort() < 0 ? 6379 : uri.getPort();
@@ -256,7 +271,8 @@ public final class RedisQuotaStore implements QuotaStore {
                 try {
                     db = Integer.parseInt(path.substring(1));
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("Redis URI database must be a number, got '" + path.substring(1) + "'");
+                    throw new IllegalArgumentException(
+                            "Redis URI database must be a number, got '" + path.substring(1) + "'");
                 }
             }
             String user = null;
@@ -278,8 +294,8 @@ public final class RedisQuotaStore implements QuotaStore {
         }
 
         String safe() {
-            return (tls ? "rediss" : "redis") + "://" + (user != null || password != null ? "***@" : "")
-                    + host + ":" + port + "/" + database;
+            return (tls ? "rediss" : "redis") + "://" + (user != null || password != null ? "***@" : "") + host + ":"
+                    + port + "/" + database;
         }
     }
 }

@@ -1,7 +1,5 @@
 package org.anthropicproxy.quota;
 
-import org.anthropicproxy.config.Durations;
-
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,6 +12,7 @@ import java.time.temporal.TemporalAdjusters;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.anthropicproxy.config.Durations;
 
 /** The {@link ResetSchedule} kinds and their parser. */
 final class ResetSchedules {
@@ -63,9 +62,10 @@ final class ResetSchedules {
     }
 
     private static IllegalArgumentException bad(String spec, String detail) {
-        return new IllegalArgumentException("unknown reset schedule '" + spec + "'"
-                + (detail == null ? "" : ": " + detail)
-                + " (expected weekly, weekly:FRIDAY@09:00, daily@00:00, monthly, monthly:15@09:00, or a duration like 5h / PT5H)");
+        return new IllegalArgumentException(
+                "unknown reset schedule '" + spec + "'"
+                        + (detail == null ? "" : ": " + detail)
+                        + " (expected weekly, weekly:FRIDAY@09:00, daily@00:00, monthly, monthly:15@09:00, or a duration like 5h / PT5H)");
     }
 
     private static String hhmm(LocalTime t) {
@@ -85,7 +85,8 @@ final class ResetSchedules {
 
         @Override
         public String describe() {
-            return "weekly (" + day.getDisplayName(TextStyle.FULL, Locale.ENGLISH) + " " + hhmm(time) + " " + zone.getId() + ")";
+            return "weekly (" + day.getDisplayName(TextStyle.FULL, Locale.ENGLISH) + " " + hhmm(time) + " "
+                    + zone.getId() + ")";
         }
     }
 

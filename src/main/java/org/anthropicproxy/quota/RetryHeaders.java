@@ -67,7 +67,8 @@ final class RetryHeaders {
             // HTTP date
         }
         try {
-            Instant at = ZonedDateTime.parse(ra, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            Instant at = ZonedDateTime.parse(ra, DateTimeFormatter.RFC_1123_DATE_TIME)
+                    .toInstant();
             return Optional.of(Durations.clamp(Duration.between(now, at)));
         } catch (RuntimeException e) {
             return Optional.empty();

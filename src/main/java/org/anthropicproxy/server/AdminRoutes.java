@@ -16,16 +16,14 @@ import org.slf4j.LoggerFactory;
 /** Routes beyond the Messages API (quota, metrics) contributed by other packages at start-up. */
 public final class AdminRoutes {
 
-    public record Answer(int status, String contentType, byte[] body) {
-    }
+    public record Answer(int status, String contentType, byte[] body) {}
 
     @FunctionalInterface
     public interface Handler {
         Answer handle(Request request) throws IOException;
     }
 
-    record Route(String method, Handler handler) {
-    }
+    record Route(String method, Handler handler) {}
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminRoutes.class);
 

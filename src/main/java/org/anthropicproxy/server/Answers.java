@@ -9,8 +9,7 @@ import org.eclipse.jetty.http.HttpFields;
 /** The proxy's own small answers: JSON bodies, Anthropic-shaped errors and 405s, written blocking to a sink. */
 final class Answers {
 
-    private Answers() {
-    }
+    private Answers() {}
 
     static Served json(JettyClientSink sink, int status, ObjectNode body) throws IOException {
         sink.respond(status, jsonHeaders(), Json.bytes(body));
@@ -21,7 +20,11 @@ final class Answers {
         HttpFields.Mutable h = jsonHeaders();
         h.put("allow", allowed);
         h.put(ErrorBody.SHOULD_RETRY, "false");
-        sink.respond(405, h, ErrorBody.bytes("not_found_error", "Method " + method + " not allowed on " + path + " (use " + allowed + ")"));
+        sink.respond(
+                405,
+                h,
+                ErrorBody.bytes(
+                        "not_found_error", "Method " + method + " not allowed on " + path + " (use " + allowed + ")"));
         return Served.note("method not allowed");
     }
 

@@ -15,7 +15,11 @@ import org.eclipse.jetty.http.HttpFields;
  */
 public final class ClientAuth {
 
-    public enum Access { DENIED, CLIENT, ADMIN }
+    public enum Access {
+        DENIED,
+        CLIENT,
+        ADMIN
+    }
 
     private final List<byte[]> clientDigests;
     private final List<byte[]> adminDigests;

@@ -61,11 +61,15 @@ final class FixedRoutes {
             return method.equals("GET") ? json(sink, 200, models()) : wrongMethod(sink, method, path, "GET");
         }
         if (path.startsWith("/v1/models/") || path.startsWith("/models/")) {
-            return method.equals("GET") ? model(sink, path.substring(path.lastIndexOf('/') + 1)) : wrongMethod(sink, method, path, "GET");
+            return method.equals("GET")
+                    ? model(sink, path.substring(path.lastIndexOf('/') + 1))
+                    : wrongMethod(sink, method, path, "GET");
         }
         if (path.equals("/api/event_logging/batch")) {
             // Claude Code telemetry: acknowledged and dropped, never forwarded upstream
-            return method.equals("POST") ? json(sink, 200, Json.object().put("success", true)) : wrongMethod(sink, method, path, "POST");
+            return method.equals("POST")
+                    ? json(sink, 200, Json.object().put("success", true))
+                    : wrongMethod(sink, method, path, "POST");
         }
         Answers.error(sink, 404, "not_found_error", "Not found: " + method + " " + path);
         return Served.note("no such route");

@@ -173,7 +173,10 @@ final class JettyClientSink implements ClientSink {
     void finish(Runnable then) {
         if (streaming && !failed) {
             // the client may have left after the last event: nothing is lost, and the request ends either way
-            writeAsync(true, BufferUtil.EMPTY_BUFFER, Callback.from(Callback.NOOP.getInvocationType(), then, failure -> then.run()));
+            writeAsync(
+                    true,
+                    BufferUtil.EMPTY_BUFFER,
+                    Callback.from(Callback.NOOP.getInvocationType(), then, failure -> then.run()));
         } else {
             writes.afterWrites(then);
         }

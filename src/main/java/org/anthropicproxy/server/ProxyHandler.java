@@ -94,8 +94,13 @@ final class ProxyHandler extends Handler.Abstract {
         String method = request.getMethod();
         String path = request.getHttpURI().getPath();
         long length = request.getLength();
-        if (method.equals("POST") && MESSAGES.contains(path) && length > 0 && length <= settings.maxBodyBytes() && !shuttingDown
-                && auth.check(request.getHeaders()) != ClientAuth.Access.DENIED && concurrency.tryAcquire()) {
+        if (method.equals("POST")
+                && MESSAGES.contains(path)
+                && length > 0
+                && length <= settings.maxBodyBytes()
+                && !shuttingDown
+                && auth.check(request.getHeaders()) != ClientAuth.Access.DENIED
+                && concurrency.tryAcquire()) {
             request.setAttribute(PERMIT, Boolean.TRUE);
             RequestBody.markRead(request);
             AsyncBody.read(request, length).whenComplete((body, failure) -> {
@@ -103,12 +108,15 @@ final class ProxyHandler extends Handler.Abstract {
                 if (failure == null && length <= MAX_BODY_SERVED_ON_IO_THREAD) {
                     serve(request, response, callback, start, method, path, read);
                 } else if (failure == null) {
-                    // checking a body costs ~1 µs per KB: megabytes of it would hold the selector and every request it reads
-                    VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, read));
+                    // checking a body costs ~1 µs per KB: megabytes of it would hold the selector and every request it
+                    // reads
+                    VirtualThreads.EXECUTOR.execute(
+                            () -> serve(request, response, callback, start, method, path, read));
                 } else {
                     // answered on a virtual thread: the 400 is written blocking
                     RequestBody.markUnreadable(request);
-                    VirtualThreads.EXECUTOR.execute(() -> serve(request, response, callback, start, method, path, read));
+                    VirtualThreads.EXECUTOR.execute(
+                            () -> serve(request, response, callback, start, method, path, read));
                 }
             });
         } else {
@@ -128,12 +136,17 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /** A body read before routing (on the I/O thread), or why it could not be. */
-    private record Body(byte[] bytes, Throwable failure) {
-    }
+    private record Body(byte[] bytes, Throwable failure) {}
 
     @SuppressWarnings("FutureReturnValueIgnored") // fire and forget: the request ends in the callback, on every outcome
-    private void serve(Request request, Response response, Callback callback, long start, String method, String path,
-                       Body preRead) {
+    private void serve(
+            Request request,
+            Response response,
+            Callback callback,
+            long start,
+            String method,
+            String path,
+            Body preRead) {
         String requestId = RequestIds.next();
         JettyClientSink sink = new JettyClientSink(response);
         request.addFailureListener(failure -> sink.clientGone());
@@ -157,14 +170,18 @@ final class ProxyHandler extends Handler.Abstract {
     }
 
     /** A bug, not a client or upstream fault: logged with its trace, answered 500 if nothing was sent yet. */
-    private void internalError(JettyClientSink sink, Callback callback, String requestId, String method, String path, Throwable t) {
+    private void internalError(
+            JettyClientSink sink, Callback callback, String requestId, String method, String path, Throwable t) {
         LOG.error("request {} {} {} failed inside the proxy", requestId, method, path, t);
-        Runnable end = () -> finish(sink, callback, () -> { });
+        Runnable end = () -> finish(sink, callback, () -> {});
         if (sink.committed()) {
             end.run();
             return;
         }
-        sink.respondAsync(500, Answers.jsonHeaders(), ErrorBody.bytes("api_error", "internal proxy error (request " + requestId + ")"),
+        sink.respondAsync(
+                500,
+                Answers.jsonHeaders(),
+                ErrorBody.bytes("api_error", "internal proxy error (request " + requestId + ")"),
                 Callback.from(Callback.NOOP.getInvocationType(), end, x -> end.run()));
     }
 
@@ -185,22 +202,41 @@ final class ProxyHandler extends Handler.Abstract {
         });
     }
 
-    private void logServed(Served served, JettyClientSink sink, String requestId, String method, String path, long start,
-                           Request request) {
+    private void logServed(
+            Served served,
+            JettyClientSink sink,
+            String requestId,
+            String method,
+            String path,
+            long start,
+            Request request) {
         if (served == null) {
             return;
         }
         long total = (System.nanoTime() - start) / 1000;
         long ttfb = sink.firstByteNanos() == 0 ? -1 : (sink.firstByteNanos() - start) / 1000;
-        AccessLog.Entry entry = new AccessLog.Entry(requestId, method, path, served.clientModel(), served.provider(),
-                served.upstreamModel(), sink.status(), sink.streaming(), ttfb, total, served.usage(),
-                served.failovers(), served.note(), (String) request.getAttribute(KEY_ID));
+        AccessLog.Entry entry = new AccessLog.Entry(
+                requestId,
+                method,
+                path,
+                served.clientModel(),
+                served.provider(),
+                served.upstreamModel(),
+                sink.status(),
+                sink.streaming(),
+                ttfb,
+                total,
+                served.usage(),
+                served.failovers(),
+                served.note(),
+                (String) request.getAttribute(KEY_ID));
         accessLog.log(entry);
         admin.served(entry);
     }
 
-    private CompletableFuture<Served> route(Request request, JettyClientSink sink, String requestId, String method, String path,
-                                            Body preRead) throws IOException {
+    private CompletableFuture<Served> route(
+            Request request, JettyClientSink sink, String requestId, String method, String path, Body preRead)
+            throws IOException {
         if (shuttingDown) {
             HttpFields.Mutable h = Answers.jsonHeaders();
             h.put("connection", "close");
@@ -221,9 +257,13 @@ final class ProxyHandler extends Handler.Abstract {
             request.setAttribute(KEY_ID, identity.keyId());
         }
         if (access == ClientAuth.Access.DENIED) {
-            Answers.error(sink, 401, "authentication_error", ClientAuth.presentedKey(request.getHeaders()) == null
-                    ? "missing API key: send it as x-api-key or Authorization: Bearer"
-                    : "invalid x-api-key");
+            Answers.error(
+                    sink,
+                    401,
+                    "authentication_error",
+                    ClientAuth.presentedKey(request.getHeaders()) == null
+                            ? "missing API key: send it as x-api-key or Authorization: Bearer"
+                            : "invalid x-api-key");
             return done(Served.note("unauthenticated"));
         }
         if (adminRoute != null) {
@@ -240,8 +280,12 @@ final class ProxyHandler extends Handler.Abstract {
         }
         if (MESSAGES.contains(path) || COUNT_TOKENS.contains(path)) {
             if (!takeHeldPermit(request) && !concurrency.tryAcquire()) {
-                Answers.error(sink, 529, "overloaded_error", "the proxy is at its limit of " + settings.maxConcurrentRequests()
-                        + " concurrent requests; retry shortly");
+                Answers.error(
+                        sink,
+                        529,
+                        "overloaded_error",
+                        "the proxy is at its limit of " + settings.maxConcurrentRequests()
+                                + " concurrent requests; retry shortly");
                 return done(Served.note("over concurrency limit"));
             }
             CompletableFuture<Served> served;
@@ -258,8 +302,9 @@ final class ProxyHandler extends Handler.Abstract {
         return done(fixed.api(sink, method, path));
     }
 
-    private CompletableFuture<Served> messages(Request request, JettyClientSink sink, String requestId, String path,
-                                               boolean countTokens, Body preRead) throws IOException {
+    private CompletableFuture<Served> messages(
+            Request request, JettyClientSink sink, String requestId, String path, boolean countTokens, Body preRead)
+            throws IOException {
         byte[] body;
         if (preRead == null) {
             body = RequestBody.read(request, sink, settings.maxBodyBytes());
@@ -267,7 +312,12 @@ final class ProxyHandler extends Handler.Abstract {
             body = preRead.bytes();
         } else {
             body = null;
-            Answers.error(sink, 400, "invalid_request_error", "request body could not be read: " + preRead.failure().getClass().getSimpleName());
+            Answers.error(
+                    sink,
+                    400,
+                    "invalid_request_error",
+                    "request body could not be read: "
+                            + preRead.failure().getClass().getSimpleName());
         }
         if (body == null) {
             return done(Served.note("body too large or unreadable"));
@@ -294,9 +344,12 @@ final class ProxyHandler extends Handler.Abstract {
                     .thenComposeAsync(c -> router.messagesAsync(c, sink), VirtualThreads.EXECUTOR);
         }
         return routed.thenApply(r -> switch (r.outcome()) {
-            case Outcome.Served s -> new Served(scan.model(), r.provider(), s.upstreamModel(), s.usage(), r.failovers(), s.streamError());
-            case Outcome.Failed f -> new Served(scan.model(), r.provider(), f.upstreamModel(), null, r.failovers(), null);
-            case Outcome.ClientGone g -> new Served(scan.model(), r.provider(), g.upstreamModel(), null, r.failovers(), "client disconnected");
+            case Outcome.Served s ->
+                new Served(scan.model(), r.provider(), s.upstreamModel(), s.usage(), r.failovers(), s.streamError());
+            case Outcome.Failed f ->
+                new Served(scan.model(), r.provider(), f.upstreamModel(), null, r.failovers(), null);
+            case Outcome.ClientGone g ->
+                new Served(scan.model(), r.provider(), g.upstreamModel(), null, r.failovers(), "client disconnected");
         });
     }
 

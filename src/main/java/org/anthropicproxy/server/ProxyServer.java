@@ -29,9 +29,17 @@ public final class ProxyServer implements AutoCloseable {
         handler = new ProxyHandler(router, settings, pinger, admin, auth);
         // the idle timeout is the upstream's silence limit plus a margin, so the upstream side times out first
         Duration idle = settings.idleTimeout().plusSeconds(60);
-        server = new Http1Server(settings.host(), settings.port(), handler, settings.maxHeaderBytes(),
-                new ConnectionLimits(settings.clientHeaderTimeout(), settings.keepAliveTimeout(),
-                        settings.clientBodyTimeout(), idle, settings.maxConnections()));
+        server = new Http1Server(
+                settings.host(),
+                settings.port(),
+                handler,
+                settings.maxHeaderBytes(),
+                new ConnectionLimits(
+                        settings.clientHeaderTimeout(),
+                        settings.keepAliveTimeout(),
+                        settings.clientBodyTimeout(),
+                        idle,
+                        settings.maxConnections()));
     }
 
     private void awaitIdle(long deadlineNanos) {
@@ -65,8 +73,8 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         long started = System.nanoTime();
-        LoggerFactory.getLogger("anthropic-proxy").info("stopping: {} requests in flight, grace {} s", handler.inFlight(),
-                grace.toSeconds());
+        LoggerFactory.getLogger("anthropic-proxy")
+                .info("stopping: {} requests in flight, grace {} s", handler.inFlight(), grace.toSeconds());
         handler.beginShutdown();
         server.stopAccepting(); // open connections keep going
         long deadline = System.nanoTime() + Math.max(0, grace.toMillis() - 1000) * 1_000_000L;
@@ -78,6 +86,7 @@ public final class ProxyServer implements AutoCloseable {
         server.close();
         pinger.close();
         router.close();
-        LoggerFactory.getLogger("anthropic-proxy").info("stopped after {} ms", (System.nanoTime() - started) / 1_000_000);
+        LoggerFactory.getLogger("anthropic-proxy")
+                .info("stopped after {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 }

@@ -21,6 +21,7 @@ final class RequestBody {
      * cannot be read on.
      */
     private static final String BODY_LEFT = RequestBody.class.getName() + ".bodyLeft";
+
     private static final long DISCARD_LIMIT = 1024 * 1024;
     /**
      * How long the rest of a body is read and dropped after an answer that closes the connection, as nginx's
@@ -29,8 +30,7 @@ final class RequestBody {
      */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    private RequestBody() {
-    }
+    private RequestBody() {}
 
     /** The body is being read (or was) by its route. */
     static void markRead(Request request) {
@@ -65,7 +65,8 @@ final class RequestBody {
     static boolean keepAliveAfterAnswer(Request request) {
         if (request.getAttribute(BODY_READ) == null) {
             if (expectsContinue(request)) {
-                // the client waits for a 100 before sending its body: none comes, the connection closes after the answer
+                // the client waits for a 100 before sending its body: none comes, the connection closes after the
+                // answer
                 request.setAttribute(BODY_READ, Boolean.TRUE);
                 request.setAttribute(BODY_LEFT, Boolean.TRUE);
                 return false;
@@ -99,7 +100,11 @@ final class RequestBody {
             } else {
                 bodyLeftIf(request, !drop(in, Math.min(declared, 2 * max), Long.MAX_VALUE), in);
             }
-            Answers.error(sink, 413, "request_too_large", "Request body is " + declared + " bytes; the limit is " + max + " bytes");
+            Answers.error(
+                    sink,
+                    413,
+                    "request_too_large",
+                    "Request body is " + declared + " bytes; the limit is " + max + " bytes");
             return null;
         }
         byte[] body;
@@ -119,7 +124,11 @@ final class RequestBody {
         } catch (IOException e) {
             // early EOF, broken chunked encoding: the client's fault, not an internal error
             request.setAttribute(BODY_LEFT, Boolean.TRUE);
-            Answers.error(sink, 400, "invalid_request_error", "request body could not be read: " + e.getClass().getSimpleName());
+            Answers.error(
+                    sink,
+                    400,
+                    "invalid_request_error",
+                    "request body could not be read: " + e.getClass().getSimpleName());
             return null;
         }
         if (body.length > max) {

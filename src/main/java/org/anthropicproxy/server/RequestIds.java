@@ -5,10 +5,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /** Request ids shaped like Anthropic's ({@code req_} + base62), unique enough to grep for. */
 final class RequestIds {
 
-    private static final char[] ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final char[] ALPHABET =
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
-    private RequestIds() {
-    }
+    private RequestIds() {}
 
     static String next() {
         char[] c = new char[24];

@@ -12,8 +12,7 @@ import org.eclipse.jetty.util.Callback;
  */
 final class SerialWrites {
 
-    private record Pending(boolean last, ByteBuffer buffer, Callback done) {
-    }
+    private record Pending(boolean last, ByteBuffer buffer, Callback done) {}
 
     private final Response response;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>(2);
@@ -51,13 +50,19 @@ final class SerialWrites {
             next();
             return;
         }
-        response.write(last, buffer, Callback.from(done.getInvocationType(), () -> {
-            done.succeeded();
-            next();
-        }, failure -> {
-            done.failed(failure);
-            next();
-        }));
+        response.write(
+                last,
+                buffer,
+                Callback.from(
+                        done.getInvocationType(),
+                        () -> {
+                            done.succeeded();
+                            next();
+                        },
+                        failure -> {
+                            done.failed(failure);
+                            next();
+                        }));
     }
 
     private void next() {

@@ -18,16 +18,15 @@ final class StatusPage {
 
     static final String PREFIX = "/ui/";
     private static final String[][] FILES = {
-            {"index.html", "text/html; charset=utf-8"},
-            {"app.js", "text/javascript; charset=utf-8"},
-            {"charts.js", "text/javascript; charset=utf-8"},
-            {"style.css", "text/css; charset=utf-8"},
+        {"index.html", "text/html; charset=utf-8"},
+        {"app.js", "text/javascript; charset=utf-8"},
+        {"charts.js", "text/javascript; charset=utf-8"},
+        {"style.css", "text/css; charset=utf-8"},
     };
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
             + "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    private record File(String contentType, byte[] body) {
-    }
+    private record File(String contentType, byte[] body) {}
 
     private final Map<String, File> files = new LinkedHashMap<>();
 
@@ -55,14 +54,24 @@ final class StatusPage {
     }
 
     static void redirect(JettyClientSink sink) throws IOException {
-        sink.respond(302, HttpFields.build().put("location", PREFIX).put("content-type", "text/plain; charset=utf-8")
-                .put("cache-control", "no-store"), ("see " + PREFIX + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        sink.respond(
+                302,
+                HttpFields.build()
+                        .put("location", PREFIX)
+                        .put("content-type", "text/plain; charset=utf-8")
+                        .put("cache-control", "no-store"),
+                ("see " + PREFIX + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     void serve(JettyClientSink sink, String method, String path) throws IOException {
         if (!method.equals("GET") && !method.equals("HEAD")) {
             HttpFields.Mutable h = Answers.jsonHeaders().put("allow", "GET, HEAD");
-            sink.respond(405, h, ErrorBody.bytes("invalid_request_error", "Method " + method + " not allowed on " + path + " (use GET, HEAD)"));
+            sink.respond(
+                    405,
+                    h,
+                    ErrorBody.bytes(
+                            "invalid_request_error",
+                            "Method " + method + " not allowed on " + path + " (use GET, HEAD)"));
             return;
         }
         if (path.equals("/ui")) {
@@ -75,8 +84,15 @@ final class StatusPage {
             Answers.error(sink, 404, "not_found_error", "Not found: " + method + " " + path);
             return;
         }
-        sink.respond(200, HttpFields.build().put("content-type", f.contentType()).put("cache-control", "no-cache")
-                .put("content-security-policy", CSP).put("x-content-type-options", "nosniff")
-                .put("referrer-policy", "no-referrer").put("x-frame-options", "DENY"), f.body());
+        sink.respond(
+                200,
+                HttpFields.build()
+                        .put("content-type", f.contentType())
+                        .put("cache-control", "no-cache")
+                        .put("content-security-policy", CSP)
+                        .put("x-content-type-options", "nosniff")
+                        .put("referrer-policy", "no-referrer")
+                        .put("x-frame-options", "DENY"),
+                f.body());
     }
 }

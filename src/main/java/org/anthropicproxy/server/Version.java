@@ -23,6 +23,5 @@ public final class Version {
         BUILD_TIME = p.getProperty("build.time", "unknown");
     }
 
-    private Version() {
-    }
+    private Version() {}
 }

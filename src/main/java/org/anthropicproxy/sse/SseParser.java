@@ -37,25 +37,27 @@ public final class SseParser {
     private final int maxEventBytes;
 
     private byte[] buf = new byte[2048]; // grows for a long event; every open stream holds one
-    private int len;           // bytes held in buf
-    private int scan;          // next byte to examine
-    private int lineStart;     // start of the current (incomplete) line
-    private int eventStart;    // start of the current event's bytes (for the size limit and partial detection)
+    private int len; // bytes held in buf
+    private int scan; // next byte to examine
+    private int lineStart; // start of the current (incomplete) line
+    private int eventStart; // start of the current event's bytes (for the size limit and partial detection)
     private boolean pendingCr; // last byte examined was CR: a following LF belongs to the same line end
-    private long base;         // absolute stream offset of buf[0]
-    private long boundary;     // absolute offset just after the last blank line (an event boundary)
+    private long base; // absolute stream offset of buf[0]
+    private long boundary; // absolute offset just after the last blank line (an event boundary)
 
     private String eventName;
     private byte[] data = new byte[256]; // the current event's data lines, joined; grows for a long one
-    private int dataLen = -1;            // -1: no data line yet
+    private int dataLen = -1; // -1: no data line yet
 
     public SseParser(Consumer<SseEvent> listener) {
         this(listener, DEFAULT_MAX_EVENT_BYTES);
     }
 
     public SseParser(Consumer<SseEvent> listener, int maxEventBytes) {
-        this((RawListener) (event, data, off, len) -> listener.accept(
-                new SseEvent(event, new String(data, off, len, StandardCharsets.UTF_8))), maxEventBytes);
+        this(
+                (RawListener) (event, data, off, len) ->
+                        listener.accept(new SseEvent(event, new String(data, off, len, StandardCharsets.UTF_8))),
+                maxEventBytes);
     }
 
     public SseParser(RawListener listener) {

@@ -25,12 +25,12 @@ public final class CaBundle {
 
     /** Larger than any real bundle (the Mozilla one is ~220 KB); a wrong path to a big file fails fast. */
     static final long MAX_BYTES = 16L * 1024 * 1024;
+
     private static final Pattern BLOCK = Pattern.compile(
             "-----BEGIN (TRUSTED )?CERTIFICATE-----(.*?)-----END (TRUSTED )?CERTIFICATE-----", Pattern.DOTALL);
     private static final Pattern BEGIN = Pattern.compile("-----BEGIN (TRUSTED )?CERTIFICATE-----");
 
-    private CaBundle() {
-    }
+    private CaBundle() {}
 
     /**
      * @param file  the bundle
@@ -46,8 +46,9 @@ public final class CaBundle {
             text = Files.readString(file, StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
             throw new IllegalArgumentException(named + ": cannot read the CA bundle " + file + " ("
-                    + e.getClass().getSimpleName() + (e.getMessage() == null || e.getMessage().equals(file.toString())
-                    ? "" : ": " + e.getMessage()) + ")");
+                    + e.getClass().getSimpleName()
+                    + (e.getMessage() == null || e.getMessage().equals(file.toString()) ? "" : ": " + e.getMessage())
+                    + ")");
         }
         List<X509Certificate> certs = new ArrayList<>();
         CertificateFactory x509;

@@ -28,7 +28,8 @@ public record TlsSettings(List<String> caFiles, boolean insecureSkipVerify) {
         }
         for (String k : m.keySet()) {
             if (!KEYS.contains(k)) {
-                throw new ConfigException(key + "." + k + ": unknown key (allowed: ca_file, insecure_skip_verify) (in " + where + ")");
+                throw new ConfigException(
+                        key + "." + k + ": unknown key (allowed: ca_file, insecure_skip_verify) (in " + where + ")");
             }
         }
         List<String> files = new ArrayList<>();
@@ -45,7 +46,8 @@ public record TlsSettings(List<String> caFiles, boolean insecureSkipVerify) {
         if (insecure != null) {
             String s = String.valueOf(insecure).trim();
             if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
-                throw new ConfigException(key + ".insecure_skip_verify: '" + insecure + "' is not true or false (in " + where + ")");
+                throw new ConfigException(
+                        key + ".insecure_skip_verify: '" + insecure + "' is not true or false (in " + where + ")");
             }
             skip = Boolean.parseBoolean(s.toLowerCase(Locale.ROOT));
             if (skip && !provider) {
@@ -58,7 +60,10 @@ public record TlsSettings(List<String> caFiles, boolean insecureSkipVerify) {
     }
 
     private static String path(Object o, String key, String where) {
-        if (o == null || o instanceof Map || o instanceof List || String.valueOf(o).isBlank()) {
+        if (o == null
+                || o instanceof Map
+                || o instanceof List
+                || String.valueOf(o).isBlank()) {
             throw new ConfigException(key + ".ca_file: must be a path or a list of paths (in " + where + ")");
         }
         return String.valueOf(o).strip();

@@ -12,13 +12,13 @@ import javax.net.ssl.SSLHandshakeException;
  */
 public final class TrustFailures {
 
-    private static final String FIX_CA = "if a private CA or a TLS-inspecting proxy signed it, add that CA's PEM bundle "
-            + "with tls.ca_file (top level or providers.NAME.tls.ca_file) or the SSL_CERT_FILE environment variable";
-    private static final String FIX_SKIP = "providers.NAME.tls.insecure_skip_verify: true turns checking off for one "
-            + "upstream (testing only)";
+    private static final String FIX_CA =
+            "if a private CA or a TLS-inspecting proxy signed it, add that CA's PEM bundle "
+                    + "with tls.ca_file (top level or providers.NAME.tls.ca_file) or the SSL_CERT_FILE environment variable";
+    private static final String FIX_SKIP =
+            "providers.NAME.tls.insecure_skip_verify: true turns checking off for one " + "upstream (testing only)";
 
-    private TrustFailures() {
-    }
+    private TrustFailures() {}
 
     /**
      * The explanation when {@code failure} (or a cause of it) is a rejected server certificate, else empty.
@@ -44,7 +44,8 @@ public final class TrustFailures {
                 return Optional.of("the TLS certificate of " + hostPort + " is not trusted (" + m + "); " + FIX_CA
                         + "; " + FIX_SKIP);
             }
-            if (t instanceof CertificateException && (m.startsWith("No subject alternative") || m.startsWith("No name matching"))) {
+            if (t instanceof CertificateException
+                    && (m.startsWith("No subject alternative") || m.startsWith("No name matching"))) {
                 return Optional.of("the TLS certificate of " + hostPort + " is not valid for that host name (" + m
                         + "); use the host name the certificate names in base_url, or " + FIX_SKIP);
             }

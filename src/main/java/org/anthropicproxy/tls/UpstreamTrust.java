@@ -31,8 +31,8 @@ import org.anthropicproxy.files.UserDirs;
 public final class UpstreamTrust {
 
     /** Environment variables naming extra CA bundles, in the order they are added. */
-    public static final List<String> ENV_BUNDLES = List.of("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-            "NODE_EXTRA_CA_CERTS");
+    public static final List<String> ENV_BUNDLES =
+            List.of("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS");
 
     /**
      * What one provider's connections use.
@@ -108,8 +108,14 @@ public final class UpstreamTrust {
         List<Path> key = bundles.stream().map(Bundle::file).toList();
         Profile p = profiles.get(key);
         if (p == null) {
-            p = new Profile(bundles.isEmpty() ? Contexts.jdkDefault() : Contexts.withExtra(bundles.stream()
-                    .flatMap(b -> b.certs().stream()).toList()), bundles.stream().map(Bundle::shown).toList(), false);
+            p = new Profile(
+                    bundles.isEmpty()
+                            ? Contexts.jdkDefault()
+                            : Contexts.withExtra(bundles.stream()
+                                    .flatMap(b -> b.certs().stream())
+                                    .toList()),
+                    bundles.stream().map(Bundle::shown).toList(),
+                    false);
             profiles.put(key, p);
         }
         return p;
@@ -117,8 +123,7 @@ public final class UpstreamTrust {
 
     /** The contexts: the JDK's own, the JDK's anchors plus more, or one that checks nothing. */
     static final class Contexts {
-        private Contexts() {
-        }
+        private Contexts() {}
 
         static SSLContext jdkDefault() {
             try {
@@ -175,28 +180,22 @@ public final class UpstreamTrust {
      */
     private static final class TrustingAll extends X509ExtendedTrustManager {
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {}
 
         @Override
         public X509Certificate[] getAcceptedIssuers() {

@@ -25,8 +25,7 @@ public final class Pricing {
     static final Price HAIKU_3 = new Price(0.25, 1.25, 0.03, 0.30);
     private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
 
-    private record Rule(Pattern pattern, Price price) {
-    }
+    private record Rule(Pattern pattern, Price price) {}
 
     private final List<Rule> configured = new ArrayList<>();
 
@@ -57,7 +56,8 @@ public final class Pricing {
         if (p == null) {
             return null;
         }
-        return BigDecimal.valueOf(t.inputTokens()).multiply(BigDecimal.valueOf(p.input()))
+        return BigDecimal.valueOf(t.inputTokens())
+                .multiply(BigDecimal.valueOf(p.input()))
                 .add(BigDecimal.valueOf(t.outputTokens()).multiply(BigDecimal.valueOf(p.output())))
                 .add(BigDecimal.valueOf(t.cacheReadTokens()).multiply(BigDecimal.valueOf(p.cacheRead())))
                 .add(BigDecimal.valueOf(t.cacheWriteTokens()).multiply(BigDecimal.valueOf(p.cacheWrite())))

@@ -40,7 +40,8 @@ public final class RedisUsageStore implements UsageStore {
 
     public RedisUsageStore(String uri, ZoneId zone, Duration retention) {
         URI parsed = URI.create(uri);
-        this.safeUri = parsed.getScheme() + "://" + parsed.getHost() + ":" + parsed.getPort() + (parsed.getPath() == null ? "" : parsed.getPath());
+        this.safeUri = parsed.getScheme() + "://" + parsed.getHost() + ":" + parsed.getPort()
+                + (parsed.getPath() == null ? "" : parsed.getPath());
         this.redis = new JedisPooled(parsed);
         this.zone = zone;
         this.retention = retention;
@@ -54,8 +55,12 @@ public final class RedisUsageStore implements UsageStore {
         Map<String, Map<String, Long>> increments = new LinkedHashMap<>();
         for (UsageRecord r : batch) {
             String day = day(r.timeMillis()).toString();
-            String group = clean(UsageRecord.orNone(r.provider())) + SEP + clean(UsageRecord.orNone(r.upstreamModel()))
-                    + SEP + clean(UsageRecord.orNone(r.keyId())) + SEP;
+            String group = clean(UsageRecord.orNone(r.provider()))
+                    + SEP
+                    + clean(UsageRecord.orNone(r.upstreamModel()))
+                    + SEP
+                    + clean(UsageRecord.orNone(r.keyId()))
+                    + SEP;
             Map<String, Long> h = increments.computeIfAbsent(day, d -> new HashMap<>());
             long[] values = {1, r.inputTokens(), r.outputTokens(), r.cacheReadTokens(), r.cacheWriteTokens()};
             for (int i = 0; i < METRICS.length; i++) {
@@ -67,11 +72,17 @@ public final class RedisUsageStore implements UsageStore {
                 for (Map.Entry<String, Map<String, Long>> e : increments.entrySet()) {
                     String key = PREFIX + "day:" + e.getKey();
                     e.getValue().forEach((field, n) -> t.hincrBy(key, field, n));
-                    long expiry = LocalDate.parse(e.getKey()).plusDays(retention.toDays() + 1).atStartOfDay(zone).toEpochSecond();
+                    long expiry = LocalDate.parse(e.getKey())
+                            .plusDays(retention.toDays() + 1)
+                            .atStartOfDay(zone)
+                            .toEpochSecond();
                     t.expireAt(key, expiry);
                 }
                 for (UsageRecord r : batch) {
-                    t.xadd(PREFIX + "recent", XAddParams.xAddParams().maxLen(RECENT_CAP).approximateTrimming(), fields(r));
+                    t.xadd(
+                            PREFIX + "recent",
+                            XAddParams.xAddParams().maxLen(RECENT_CAP).approximateTrimming(),
+                            fields(r));
                 }
                 t.exec();
             }
@@ -92,7 +103,8 @@ public final class RedisUsageStore implements UsageStore {
                     if (cut < 0 || metric < 0) {
                         continue;
                     }
-                    groups.computeIfAbsent(e.getKey().substring(0, cut), g -> new long[METRICS.length])[metric] = parse(e.getValue());
+                    groups.computeIfAbsent(e.getKey().substring(0, cut), g -> new long[METRICS.length])[metric] =
+                            parse(e.getValue());
                 }
                 for (Map.Entry<String, long[]> g : groups.entrySet()) {
                     String[] parts = g.getKey().split(String.valueOf(SEP), -1);
@@ -113,10 +125,22 @@ public final class RedisUsageStore implements UsageStore {
             List<UsageRecord> out = new ArrayList<>();
             for (StreamEntry e : redis.xrevrange(PREFIX + "recent", "+", "-", limit)) {
                 Map<String, String> f = e.getFields();
-                out.add(new UsageRecord(parse(f.get("t")), f.get("id"), f.get("key"), f.get("prov"), f.get("cm"),
-                        f.get("um"), "1".equals(f.get("s")), (int) parse(f.get("st")), (int) parse(f.get("fo")),
-                        parse(f.get("ttfb")), parse(f.get("dur")), parse(f.get("in")), parse(f.get("out")),
-                        parse(f.get("cr")), parse(f.get("cw"))));
+                out.add(new UsageRecord(
+                        parse(f.get("t")),
+                        f.get("id"),
+                        f.get("key"),
+                        f.get("prov"),
+                        f.get("cm"),
+                        f.get("um"),
+                        "1".equals(f.get("s")),
+                        (int) parse(f.get("st")),
+                        (int) parse(f.get("fo")),
+                        parse(f.get("ttfb")),
+                        parse(f.get("dur")),
+                        parse(f.get("in")),
+                        parse(f.get("out")),
+                        parse(f.get("cr")),
+                        parse(f.get("cw"))));
             }
             return out;
         });
@@ -127,7 +151,8 @@ public final class RedisUsageStore implements UsageStore {
         call("retention", () -> {
             String cursor = ScanParams.SCAN_POINTER_START;
             do {
-                ScanResult<String> page = redis.scan(cursor, new ScanParams().match(PREFIX + "day:*").count(500));
+                ScanResult<String> page = redis.scan(
+                        cursor, new ScanParams().match(PREFIX + "day:*").count(500));
                 for (String key : page.getResult()) {
                     String day = key.substring((PREFIX + "day:").length());
                     if (day.compareTo(firstKept.toString()) < 0) {

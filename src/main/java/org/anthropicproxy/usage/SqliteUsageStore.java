@@ -70,14 +70,20 @@ public final class SqliteUsageStore implements UsageStore {
             Connection c = writer();
             c.setAutoCommit(false);
             try (PreparedStatement req = c.prepareStatement(INSERT_REQUEST);
-                 PreparedStatement day = c.prepareStatement(UPSERT_DAILY)) {
+                    PreparedStatement day = c.prepareStatement(UPSERT_DAILY)) {
                 Map<DailyKey, Totals> sums = new LinkedHashMap<>();
                 for (UsageRecord r : batch) {
                     LocalDate d = day(r);
                     bindRequest(req, r, d);
                     req.addBatch();
-                    sums.merge(new DailyKey(d, UsageRecord.orNone(r.provider()), UsageRecord.orNone(r.upstreamModel()),
-                            UsageRecord.orNone(r.keyId())), Totals.of(r), Totals::plus);
+                    sums.merge(
+                            new DailyKey(
+                                    d,
+                                    UsageRecord.orNone(r.provider()),
+                                    UsageRecord.orNone(r.upstreamModel()),
+                                    UsageRecord.orNone(r.keyId())),
+                            Totals.of(r),
+                            Totals::plus);
                 }
                 for (Map.Entry<DailyKey, Totals> e : sums.entrySet()) {
                     DailyKey k = e.getKey();
@@ -106,8 +112,7 @@ public final class SqliteUsageStore implements UsageStore {
         }
     }
 
-    private record DailyKey(LocalDate day, String provider, String model, String keyId) {
-    }
+    private record DailyKey(LocalDate day, String provider, String model, String keyId) {}
 
     private LocalDate day(UsageRecord r) {
         return LocalDate.ofInstant(Instant.ofEpochMilli(r.timeMillis()), zone);
@@ -136,15 +141,18 @@ public final class SqliteUsageStore implements UsageStore {
     public synchronized List<DailyRow> daily(LocalDate from, LocalDate to) {
         List<DailyRow> out = new ArrayList<>();
         try (PreparedStatement s = reader().prepareStatement(
-                "SELECT day, provider, model, key_id, requests, input_tokens, output_tokens, cache_read_tokens, "
-                        + "cache_write_tokens FROM daily WHERE day >= ? AND day <= ? ORDER BY day")) {
+                        "SELECT day, provider, model, key_id, requests, input_tokens, output_tokens, cache_read_tokens, "
+                                + "cache_write_tokens FROM daily WHERE day >= ? AND day <= ? ORDER BY day")) {
             s.setString(1, from.toString());
             s.setString(2, to.toString());
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new DailyRow(LocalDate.parse(rs.getString(1)), rs.getString(2), rs.getString(3),
-                            rs.getString(4), new Totals(rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8),
-                            rs.getLong(9))));
+                    out.add(new DailyRow(
+                            LocalDate.parse(rs.getString(1)),
+                            rs.getString(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            new Totals(rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9))));
                 }
             }
             return out;
@@ -158,15 +166,27 @@ public final class SqliteUsageStore implements UsageStore {
     public synchronized List<UsageRecord> recent(int limit) {
         List<UsageRecord> out = new ArrayList<>();
         try (PreparedStatement s = reader().prepareStatement(
-                "SELECT time_ms, request_id, key_id, provider, client_model, upstream_model, stream, status, failovers, "
-                        + "ttfb_us, duration_us, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
-                        + "FROM requests ORDER BY time_ms DESC, rowid DESC LIMIT ?")) {
+                        "SELECT time_ms, request_id, key_id, provider, client_model, upstream_model, stream, status, failovers, "
+                                + "ttfb_us, duration_us, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
+                                + "FROM requests ORDER BY time_ms DESC, rowid DESC LIMIT ?")) {
             s.setInt(1, limit);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new UsageRecord(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getInt(7) != 0, rs.getInt(8), rs.getInt(9),
-                            rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getLong(13), rs.getLong(14),
+                    out.add(new UsageRecord(
+                            rs.getLong(1),
+                            rs.getString(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getString(6),
+                            rs.getInt(7) != 0,
+                            rs.getInt(8),
+                            rs.getInt(9),
+                            rs.getLong(10),
+                            rs.getLong(11),
+                            rs.getLong(12),
+                            rs.getLong(13),
+                            rs.getLong(14),
                             rs.getLong(15)));
                 }
             }
@@ -183,7 +203,7 @@ public final class SqliteUsageStore implements UsageStore {
             Connection c = writer();
             c.setAutoCommit(true);
             try (PreparedStatement a = c.prepareStatement("DELETE FROM requests WHERE day < ?");
-                 PreparedStatement b = c.prepareStatement("DELETE FROM daily WHERE day < ?")) {
+                    PreparedStatement b = c.prepareStatement("DELETE FROM daily WHERE day < ?")) {
                 a.setString(1, firstKept.toString());
                 b.setString(1, firstKept.toString());
                 a.executeUpdate();

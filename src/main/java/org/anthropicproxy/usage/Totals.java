@@ -10,8 +10,12 @@ public record Totals(long requests, long inputTokens, long outputTokens, long ca
     }
 
     public Totals plus(Totals o) {
-        return new Totals(requests + o.requests, inputTokens + o.inputTokens, outputTokens + o.outputTokens,
-                cacheReadTokens + o.cacheReadTokens, cacheWriteTokens + o.cacheWriteTokens);
+        return new Totals(
+                requests + o.requests,
+                inputTokens + o.inputTokens,
+                outputTokens + o.outputTokens,
+                cacheReadTokens + o.cacheReadTokens,
+                cacheWriteTokens + o.cacheWriteTokens);
     }
 
     public long tokens() {

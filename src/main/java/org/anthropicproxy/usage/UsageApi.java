@@ -38,10 +38,11 @@ public final class UsageApi {
     }
 
     /** Installs the listener and the routes; a null recorder (usage.store: none) answers 404 explaining why. */
-    public static void install(AdminRoutes admin, UsageRecorder recorder, Pricing pricing, java.time.Duration retention) {
+    public static void install(
+            AdminRoutes admin, UsageRecorder recorder, Pricing pricing, java.time.Duration retention) {
         if (recorder == null) {
-            AdminRoutes.Handler off = request -> json(404, ErrorBody.bytes("not_found_error",
-                    "usage history is off (usage.store: none in the config)"));
+            AdminRoutes.Handler off = request -> json(
+                    404, ErrorBody.bytes("not_found_error", "usage history is off (usage.store: none in the config)"));
             admin.add("GET", "/v1/usage", off).add("GET", "/v1/usage/recent", off);
             return;
         }
@@ -61,9 +62,22 @@ public final class UsageApi {
         }
         Usage u = e.usage() == null ? Usage.NONE : e.usage();
         long start = recorder.clock().millis() - e.totalMicros() / 1000;
-        recorder.record(new UsageRecord(start, e.requestId(), e.keyId(), e.provider(), e.clientModel(),
-                e.upstreamModel(), e.stream(), e.status(), e.failovers(), e.ttfbMicros(), e.totalMicros(),
-                u.inputTokens(), u.outputTokens(), u.cacheReadTokens(), u.cacheWriteTokens()));
+        recorder.record(new UsageRecord(
+                start,
+                e.requestId(),
+                e.keyId(),
+                e.provider(),
+                e.clientModel(),
+                e.upstreamModel(),
+                e.stream(),
+                e.status(),
+                e.failovers(),
+                e.ttfbMicros(),
+                e.totalMicros(),
+                u.inputTokens(),
+                u.outputTokens(),
+                u.cacheReadTokens(),
+                u.cacheWriteTokens()));
     }
 
     private AdminRoutes.Answer usage(org.eclipse.jetty.server.Request request) {
@@ -92,7 +106,8 @@ public final class UsageApi {
             return badRequest("group_by: '" + g + "' is not one of day, week, month, model, provider, key");
         }
         try {
-            return json(200, Json.bytes(UsageReport.build(recorder.store().daily(from, to), from, to, groupBy, pricing)));
+            return json(
+                    200, Json.bytes(UsageReport.build(recorder.store().daily(from, to), from, to, groupBy, pricing)));
         } catch (UsageStoreException e) {
             return unavailable(e);
         }

@@ -10,10 +10,22 @@ package org.anthropicproxy.usage;
  * @param ttfbMicros   time to the first byte of the answer, -1 when nothing was sent
  * @param inputTokens  as the upstream reported them, Anthropic semantics (cache reads and writes not included)
  */
-public record UsageRecord(long timeMillis, String requestId, String keyId, String provider, String clientModel,
-                          String upstreamModel, boolean stream, int status, int failovers, long ttfbMicros,
-                          long durationMicros, long inputTokens, long outputTokens, long cacheReadTokens,
-                          long cacheWriteTokens) {
+public record UsageRecord(
+        long timeMillis,
+        String requestId,
+        String keyId,
+        String provider,
+        String clientModel,
+        String upstreamModel,
+        boolean stream,
+        int status,
+        int failovers,
+        long ttfbMicros,
+        long durationMicros,
+        long inputTokens,
+        long outputTokens,
+        long cacheReadTokens,
+        long cacheWriteTokens) {
 
     /** Stands for a missing provider, model or key in aggregates, whose keys cannot be null. */
     public static final String NONE = "-";

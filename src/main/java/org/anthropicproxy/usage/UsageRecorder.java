@@ -93,7 +93,8 @@ public final class UsageRecorder implements AutoCloseable {
         while (!closed) {
             try {
                 retainDaily();
-                UsageRecord first = queue.poll(pending.isEmpty() ? 1000 : intervalNanos / 1_000_000, TimeUnit.MILLISECONDS);
+                UsageRecord first =
+                        queue.poll(pending.isEmpty() ? 1000 : intervalNanos / 1_000_000, TimeUnit.MILLISECONDS);
                 if (first == null && pending.isEmpty()) {
                     continue;
                 }
@@ -130,8 +131,12 @@ public final class UsageRecorder implements AutoCloseable {
         } catch (RuntimeException e) {
             if (!failing) {
                 failing = true;
-                LOG.warn("usage store {} cannot be written ({}); requests go on, their usage is kept in memory "
-                        + "(up to {} requests) and written when it can be", store.describe(), e.getMessage(), PENDING_CAPACITY);
+                LOG.warn(
+                        "usage store {} cannot be written ({}); requests go on, their usage is kept in memory "
+                                + "(up to {} requests) and written when it can be",
+                        store.describe(),
+                        e.getMessage(),
+                        PENDING_CAPACITY);
             }
             while (pending.size() > PENDING_CAPACITY) {
                 pending.removeFirst();

@@ -29,7 +29,11 @@ public final class UsageReport {
     @SuppressWarnings("ImmutableEnumChecker") // the key functions are stateless method references
     public enum GroupBy {
         DAY(r -> r.day().toString(), true),
-        WEEK(r -> r.day().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).toString(), true),
+        WEEK(
+                r -> r.day()
+                        .with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY))
+                        .toString(),
+                true),
         MONTH(r -> r.day().toString().substring(0, 7), true),
         MODEL(DailyRow::model, false),
         PROVIDER(DailyRow::provider, false),
@@ -58,10 +62,10 @@ public final class UsageReport {
         }
     }
 
-    private UsageReport() {
-    }
+    private UsageReport() {}
 
-    public static ObjectNode build(List<DailyRow> rows, LocalDate from, LocalDate to, GroupBy groupBy, Pricing pricing) {
+    public static ObjectNode build(
+            List<DailyRow> rows, LocalDate from, LocalDate to, GroupBy groupBy, Pricing pricing) {
         Map<String, Group> groups = new TreeMap<>();
         Group total = new Group();
         for (DailyRow r : rows) {
@@ -71,7 +75,8 @@ public final class UsageReport {
         List<Map.Entry<String, Group>> ordered = new ArrayList<>(groups.entrySet());
         if (!groupBy.time) {
             // the biggest first, as ccusage orders models
-            ordered.sort(Comparator.comparingLong((Map.Entry<String, Group> e) -> -e.getValue().totals.tokens())
+            ordered.sort(Comparator.comparingLong(
+                            (Map.Entry<String, Group> e) -> -e.getValue().totals.tokens())
                     .thenComparing(Map.Entry::getKey));
         }
         JsonNodeFactory f = JsonNodeFactory.instance;

@@ -8,8 +8,7 @@ import java.util.Locale;
 /** Opens the store {@code usage.store} names: {@code sqlite:PATH}, {@code redis://…}, {@code rediss://…} or {@code none}. */
 public final class UsageStores {
 
-    private UsageStores() {
-    }
+    private UsageStores() {}
 
     /**
      * Null when the spec is "none"; IllegalArgumentException naming the spec when it is none of the forms. A path

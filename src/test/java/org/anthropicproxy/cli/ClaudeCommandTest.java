@@ -37,8 +37,10 @@ class ClaudeCommandTest {
 
     @TempDir
     Path home;
+
     @TempDir
     Path work;
+
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
     private final Map<String, String> env = new HashMap<>();
@@ -47,13 +49,16 @@ class ClaudeCommandTest {
     @BeforeEach
     void setUp() throws Exception {
         // not a build tree, so a started proxy runs in ~/.local/state/anthropic-proxy under the temp home
-        launch = new SelfLaunch(work.resolve("classes"), SelfLaunch.current().javaBin(), System.getProperty("java.class.path"));
+        launch = new SelfLaunch(
+                work.resolve("classes"), SelfLaunch.current().javaBin(), System.getProperty("java.class.path"));
         env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
     }
 
     private int run(String... args) {
-        return new CommandLine(new ClaudeCommand(home, launch, env)).setOut(new PrintWriter(out, true))
-                .setErr(new PrintWriter(err, true)).execute(args);
+        return new CommandLine(new ClaudeCommand(home, launch, env))
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
     }
 
     /** The export lines as name → value (values unquoted the way sh would). */
@@ -88,9 +93,13 @@ class ClaudeCommandTest {
     @Test
     void printEnvWithoutConfigOrFlagsPointsAtTheDefaultAddress() {
         assertThat(run("--print-env")).isZero();
-        assertThat(exports()).containsEntry("ANTHROPIC_BASE_URL", "http://127.0.0.1:8080")
-                .containsEntry("ANTHROPIC_AUTH_TOKEN", "anthropic-proxy").hasSize(2);
-        assertThat(out.toString()).contains("\"claudeCode.environmentVariables\"").contains("~/.claude/settings.json")
+        assertThat(exports())
+                .containsEntry("ANTHROPIC_BASE_URL", "http://127.0.0.1:8080")
+                .containsEntry("ANTHROPIC_AUTH_TOKEN", "anthropic-proxy")
+                .hasSize(2);
+        assertThat(out.toString())
+                .contains("\"claudeCode.environmentVariables\"")
+                .contains("~/.claude/settings.json")
                 .contains("hasCompletedOnboarding");
     }
 
@@ -115,7 +124,8 @@ class ClaudeCommandTest {
         assertThat(run("--print-env", "--config", config.toString())).isZero();
         assertThat(url()).isEqualTo("http://127.0.0.2:9100");
         out.getBuffer().setLength(0);
-        assertThat(run("--print-env", "--config", config.toString(), "--port", "9200")).isZero();
+        assertThat(run("--print-env", "--config", config.toString(), "--port", "9200"))
+                .isZero();
         assertThat(url()).isEqualTo("http://127.0.0.2:9200");
     }
 
@@ -166,8 +176,10 @@ class ClaudeCommandTest {
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         Path config = file("e.yaml", "server: {port: 9500}\n");
         try {
-            assertThat(Main.run("--port", "9601", "claude", "--print-env", "--config", config.toString())).isZero();
-            assertThat(Main.run("claude", "--port", "9602", "--print-env", "--config", config.toString())).isZero();
+            assertThat(Main.run("--port", "9601", "claude", "--print-env", "--config", config.toString()))
+                    .isZero();
+            assertThat(Main.run("claude", "--port", "9602", "--print-env", "--config", config.toString()))
+                    .isZero();
         } finally {
             System.setOut(original);
         }
@@ -194,12 +206,32 @@ class ClaudeCommandTest {
         env.put("ANTHROPIC_API_KEY", "sk-should-not-reach-claude");
         env.put("ANTHROPIC_PROXY_CALLER_DIR", work.toString());
         try (ProxyHarness proxy = ProxyHarness.start(PROVIDERS)) {
-            int code = run("--port", Integer.toString(proxy.port()), "--claude-bin", claude.toString(),
-                    "-p", "hello world", "--model", "opus", "--port", "1");
+            int code = run(
+                    "--port",
+                    Integer.toString(proxy.port()),
+                    "--claude-bin",
+                    claude.toString(),
+                    "-p",
+                    "hello world",
+                    "--model",
+                    "opus",
+                    "--port",
+                    "1");
             assertThat(code).isEqualTo(7);
             List<String> saw = Files.readAllLines(record);
-            assertThat(saw).containsExactly("-p", "hello world", "--model", "opus", "--port", "1", "--",
-                    "BASE=" + proxy.baseUrl(), "TOKEN=anthropic-proxy", "KEY=unset", "PWD=" + work.toRealPath());
+            assertThat(saw)
+                    .containsExactly(
+                            "-p",
+                            "hello world",
+                            "--model",
+                            "opus",
+                            "--port",
+                            "1",
+                            "--",
+                            "BASE=" + proxy.baseUrl(),
+                            "TOKEN=anthropic-proxy",
+                            "KEY=unset",
+                            "PWD=" + work.toRealPath());
         }
     }
 
@@ -217,7 +249,8 @@ class ClaudeCommandTest {
             pid = Long.parseLong(m.group(1));
             assertThat(code).as(err.toString()).isEqualTo(7);
             assertThat(Files.readAllLines(record)).startsWith("--help", "--").contains("BASE=http://127.0.0.1:" + port);
-            assertThat(ClaudeCommand.healthProblem("http://127.0.0.1:" + port, Duration.ofSeconds(2))).isEmpty();
+            assertThat(ClaudeCommand.healthProblem("http://127.0.0.1:" + port, Duration.ofSeconds(2)))
+                    .isEmpty();
             Path state = home.resolve(".local/state/anthropic-proxy");
             assertThat(err.toString()).contains("log " + state.resolve("anthropic_server.log"));
             assertThat(state.resolve("anthropic_server.log")).exists();

@@ -19,7 +19,9 @@ class JvmFlagsTest {
 
     @Test
     void startShAndTheJavaLaunchersPickTheSameFlagsForTheSameJdk() throws Exception {
-        Process p = new ProcessBuilder("./start.sh", "--print-jvm-opts").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("./start.sh", "--print-jvm-opts")
+                .redirectErrorStream(true)
+                .start();
         p.getOutputStream().close();
         String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -33,12 +35,17 @@ class JvmFlagsTest {
     void aFlagTheJvmRejectsIsLeftOutAndTheLaunchCommandCarriesTheRest(@TempDir Path dir) throws Exception {
         List<String> flags = JvmFlags.forJava(Path.of("/nonexistent/bin/java"), Path.of("/opt/proxy"));
 
-        assertThat(flags).contains("-XX:+UseSerialGC", "-XX:SharedArchiveFile=/opt/proxy/anthropic-proxy.jsa")
+        assertThat(flags)
+                .contains("-XX:+UseSerialGC", "-XX:SharedArchiveFile=/opt/proxy/anthropic-proxy.jsa")
                 .doesNotContain("-XX:+UseCompactObjectHeaders", "-XX:TrimNativeHeapInterval=5000");
         Path jar = Files.writeString(dir.resolve("anthropic-proxy.jar"), "");
         List<String> cmd = new SelfLaunch(jar, JAVA, jar.toString()).javaCommand();
         assertThat(cmd.get(0)).isEqualTo(JAVA.toString());
-        assertThat(cmd).containsSubsequence("-XX:+UseSerialGC", "-XX:SharedArchiveFile=" + dir.resolve("anthropic-proxy.jsa"),
-                "-jar", jar.toString());
+        assertThat(cmd)
+                .containsSubsequence(
+                        "-XX:+UseSerialGC",
+                        "-XX:SharedArchiveFile=" + dir.resolve("anthropic-proxy.jsa"),
+                        "-jar",
+                        jar.toString());
     }
 }

@@ -72,8 +72,16 @@ class MainTest {
         Files.writeString(bundle, "not a certificate\n");
         Path f = dir.resolve("c.yaml");
         Files.writeString(f, "tls: {ca_file: \"" + bundle + "\"}\n");
-        assertThat(Main.run("--config", f.toString(), "--port", "0", "--log-file", dir.resolve("log").toString(),
-                "--quota-file", dir.resolve("q.json").toString())).isEqualTo(2);
+        assertThat(Main.run(
+                        "--config",
+                        f.toString(),
+                        "--port",
+                        "0",
+                        "--log-file",
+                        dir.resolve("log").toString(),
+                        "--quota-file",
+                        dir.resolve("q.json").toString()))
+                .isEqualTo(2);
         assertThat(stderr()).contains("tls.ca_file").contains(bundle.toString()).doesNotContain("at org.");
     }
 

@@ -36,7 +36,8 @@ class MvnwJdkSelectionTest {
     }
 
     private String[] select(Map<String, String> env) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("sh", "-c", "set -euf; . .mvn/select-jdk.sh; echo \"JAVA_HOME=${JAVA_HOME-}\"");
+        ProcessBuilder pb =
+                new ProcessBuilder("sh", "-c", "set -euf; . .mvn/select-jdk.sh; echo \"JAVA_HOME=${JAVA_HOME-}\"");
         pb.environment().clear();
         pb.environment().put("HOME", dir.toString());
         pb.environment().putAll(env);
@@ -53,10 +54,13 @@ class MvnwJdkSelectionTest {
         String[] r = select(Map.of("PATH", old.resolve("bin") + ":/usr/bin:/bin"));
 
         assertThat(r[0]).as(r[2]).isEqualTo("0");
-        assertThat(r[2]).startsWith("mvnw: Java 17 is the default; building with the JDK ").doesNotContain("\n");
+        assertThat(r[2])
+                .startsWith("mvnw: Java 17 is the default; building with the JDK ")
+                .doesNotContain("\n");
         Path chosen = Path.of(r[1].substring("JAVA_HOME=".length()));
         Process v = new ProcessBuilder(chosen.resolve("bin/java").toString(), "-XshowSettings:properties", "-version")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String settings = new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(v.waitFor(30, TimeUnit.SECONDS)).isTrue();
         int major = Integer.parseInt(settings.replaceAll("(?s).*java\\.specification\\.version = (\\d+).*", "$1"));

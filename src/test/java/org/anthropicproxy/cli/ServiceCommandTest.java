@@ -23,8 +23,10 @@ class ServiceCommandTest {
 
     @TempDir
     Path home;
+
     @TempDir
     Path elsewhere;
+
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
     private Path project;
@@ -40,8 +42,10 @@ class ServiceCommandTest {
     }
 
     private int run(SelfLaunch launch, String... args) {
-        return new CommandLine(new ServiceCommand(home, launch)).setOut(new PrintWriter(out, true))
-                .setErr(new PrintWriter(err, true)).execute(args);
+        return new CommandLine(new ServiceCommand(home, launch))
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
     }
 
     private Path unitFile() {
@@ -52,14 +56,33 @@ class ServiceCommandTest {
     void dryRunPrintsAUnitRunningStartShWithTheFlagsAndWritesNothing() throws Exception {
         Path config = elsewhere.resolve("config.yaml");
         Files.writeString(config, "server: {port: 9100}\n");
-        assertThat(run(buildTree, "install", "--dry-run", "--provider", "native", "--port", "9000",
-                "--host", "0.0.0.0", "--config", config.toString())).isZero();
+        assertThat(run(
+                        buildTree,
+                        "install",
+                        "--dry-run",
+                        "--provider",
+                        "native",
+                        "--port",
+                        "9000",
+                        "--host",
+                        "0.0.0.0",
+                        "--config",
+                        config.toString()))
+                .isZero();
 
         SystemdUnit unit = SystemdUnit.parse(out.toString());
         assertThat(unit.sections).containsOnlyKeys("Unit", "Service", "Install");
-        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart"))).containsExactly(
-                project.resolve("start.sh").toString(), "--provider", "native", "--port", "9000", "--host", "0.0.0.0",
-                "--config", config.toString());
+        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart")))
+                .containsExactly(
+                        project.resolve("start.sh").toString(),
+                        "--provider",
+                        "native",
+                        "--port",
+                        "9000",
+                        "--host",
+                        "0.0.0.0",
+                        "--config",
+                        config.toString());
         assertThat(unit.get("Service", "Restart")).isEqualTo("on-failure");
         assertThat(unit.get("Service", "WorkingDirectory")).isEqualTo(project.toString());
         assertThat(unit.get("Service", "Environment")).isEqualTo("JAVA_HOME=/opt/jdk");
@@ -81,16 +104,23 @@ class ServiceCommandTest {
         SystemdUnit unit = SystemdUnit.parse(out.toString());
         List<String> exec = SystemdUnit.execWords(unit.get("Service", "ExecStart"));
         assertThat(exec.get(0)).isEqualTo("/opt/my jdk/bin/java");
-        assertThat(exec.subList(exec.size() - 4, exec.size())).containsExactly("-jar", jar.toString(), "--port", "8123");
-        assertThat(exec).as("the proxy's JVM flags (jvm.options), the archive beside the jar")
-                .contains("-XX:+UseSerialGC", "-Xmx512m", "-XX:SharedArchiveFile=" + jar.getParent().resolve("anthropic-proxy.jsa"));
-        assertThat(unit.get("Service", "WorkingDirectory")).isEqualTo(home.resolve(".local/state/anthropic-proxy").toString());
+        assertThat(exec.subList(exec.size() - 4, exec.size()))
+                .containsExactly("-jar", jar.toString(), "--port", "8123");
+        assertThat(exec)
+                .as("the proxy's JVM flags (jvm.options), the archive beside the jar")
+                .contains(
+                        "-XX:+UseSerialGC",
+                        "-Xmx512m",
+                        "-XX:SharedArchiveFile=" + jar.getParent().resolve("anthropic-proxy.jsa"));
+        assertThat(unit.get("Service", "WorkingDirectory"))
+                .isEqualTo(home.resolve(".local/state/anthropic-proxy").toString());
         assertThat(unit.get("Service", "Environment")).isEqualTo("\"JAVA_HOME=/opt/my jdk\"");
     }
 
     @Test
     void installAndUninstallRoundTripInHome() throws Exception {
-        assertThat(run(buildTree, "install", "--dry-run", "--provider", "codebuddy")).isZero();
+        assertThat(run(buildTree, "install", "--dry-run", "--provider", "codebuddy"))
+                .isZero();
         String expected = out.toString();
         out.getBuffer().setLength(0);
 
@@ -114,7 +144,8 @@ class ServiceCommandTest {
         assertThat(run(buildTree, "uninstall")).isZero();
         assertThat(unitFile()).doesNotExist();
         assertThat(Files.exists(wants, LinkOption.NOFOLLOW_LINKS)).isFalse();
-        assertThat(out.toString()).contains("removed " + unitFile())
+        assertThat(out.toString())
+                .contains("removed " + unitFile())
                 .contains("systemctl --user stop anthropic-proxy")
                 .contains("systemctl --user daemon-reload")
                 .contains("systemctl --user disable --now anthropic-proxy");
@@ -130,7 +161,8 @@ class ServiceCommandTest {
         out.getBuffer().setLength(0);
         assertThat(run(buildTree, "install", "--port", "9001")).isZero();
         assertThat(out.toString()).contains("replaced").contains("restart anthropic-proxy");
-        assertThat(SystemdUnit.execWords(SystemdUnit.parse(Files.readString(unitFile())).get("Service", "ExecStart")))
+        assertThat(SystemdUnit.execWords(
+                        SystemdUnit.parse(Files.readString(unitFile())).get("Service", "ExecStart")))
                 .containsSequence("--port", "9001");
     }
 
@@ -156,7 +188,8 @@ class ServiceCommandTest {
         try {
             Path config = elsewhere.resolve("c.yaml");
             Files.writeString(config, "route: [native]\n");
-            assertThat(Main.run("service", "install", "--dry-run", "--config", config.toString())).isZero();
+            assertThat(Main.run("service", "install", "--dry-run", "--config", config.toString()))
+                    .isZero();
         } finally {
             System.setOut(original);
             System.setErr(originalErr);
@@ -164,7 +197,8 @@ class ServiceCommandTest {
         assertThat(capturedErr.toString(StandardCharsets.UTF_8)).contains("dry run");
         SystemdUnit unit = SystemdUnit.parse(captured.toString(StandardCharsets.UTF_8));
         List<String> words = SystemdUnit.execWords(unit.get("Service", "ExecStart"));
-        assertThat(words.subList(words.size() - 2, words.size())).containsExactly("--config", elsewhere.resolve("c.yaml").toString());
+        assertThat(words.subList(words.size() - 2, words.size()))
+                .containsExactly("--config", elsewhere.resolve("c.yaml").toString());
     }
 
     @Test
@@ -185,7 +219,8 @@ class ServiceCommandTest {
         assertThatThrownBy(() -> SystemdUnit.parse("[Service]\njust words\n")).hasMessageContaining("Key=Value");
         assertThatThrownBy(() -> SystemdUnit.execWords("/bin/echo 100%")).hasMessageContaining("unescaped %");
         assertThatThrownBy(() -> SystemdUnit.execWords("/bin/echo \"open")).hasMessageContaining("unterminated");
-        assertThat(SystemdUnit.execWords("/bin/echo \"a b\" c%%d $$e")).isEqualTo(new ArrayList<>(List.of("/bin/echo", "a b", "c%d", "$e")));
+        assertThat(SystemdUnit.execWords("/bin/echo \"a b\" c%%d $$e"))
+                .isEqualTo(new ArrayList<>(List.of("/bin/echo", "a b", "c%d", "$e")));
     }
 
     @Test
@@ -194,16 +229,19 @@ class ServiceCommandTest {
         Path config = xdg.resolve("anthropic-proxy/config.yaml");
         Files.createDirectories(config.getParent());
         Files.writeString(config, "server: {port: 9111}\n");
-        org.anthropicproxy.files.UserDirs dirs = org.anthropicproxy.files.UserDirs.under(home,
-                Map.of("XDG_CONFIG_HOME", xdg.toString()));
-        int code = new CommandLine(new ServiceCommand(dirs, buildTree)).setOut(new PrintWriter(out, true))
-                .setErr(new PrintWriter(err, true)).execute("install");
+        org.anthropicproxy.files.UserDirs dirs =
+                org.anthropicproxy.files.UserDirs.under(home, Map.of("XDG_CONFIG_HOME", xdg.toString()));
+        int code = new CommandLine(new ServiceCommand(dirs, buildTree))
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute("install");
         assertThat(code).as(err.toString()).isZero();
 
         Path unitFile = xdg.resolve("systemd/user/anthropic-proxy.service");
         SystemdUnit unit = SystemdUnit.parse(Files.readString(unitFile));
         // the service manager does not pass XDG_CONFIG_HOME on: the unit names the file found through it
-        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart"))).containsSequence("--config", config.toString());
+        assertThat(SystemdUnit.execWords(unit.get("Service", "ExecStart")))
+                .containsSequence("--config", config.toString());
         assertThat(unit.get("Service", "EnvironmentFile")).isEqualTo("-" + xdg.resolve("anthropic-proxy/env"));
         assertThat(unitFile()).doesNotExist();
     }

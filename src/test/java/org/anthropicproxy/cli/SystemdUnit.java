@@ -37,7 +37,8 @@ final class SystemdUnit {
             if (current == null) {
                 throw new IllegalArgumentException("key outside a section, line " + (i + 1) + ": " + line);
             }
-            current.computeIfAbsent(line.substring(0, eq).strip(), k -> new ArrayList<>()).add(line.substring(eq + 1).strip());
+            current.computeIfAbsent(line.substring(0, eq).strip(), k -> new ArrayList<>())
+                    .add(line.substring(eq + 1).strip());
         }
         return u;
     }
@@ -81,18 +82,20 @@ final class SystemdUnit {
                 }
                 if (c == '\\') {
                     char e = commandLine.charAt(i + 1);
-                    w.append(switch (e) {
-                        case '\\' -> '\\';
-                        case '"' -> '"';
-                        case 'n' -> '\n';
-                        default -> throw new IllegalArgumentException("unknown escape \\" + e);
-                    });
+                    w.append(
+                            switch (e) {
+                                case '\\' -> '\\';
+                                case '"' -> '"';
+                                case 'n' -> '\n';
+                                default -> throw new IllegalArgumentException("unknown escape \\" + e);
+                            });
                     i += 2;
                     continue;
                 }
                 if (c == '%' || c == '$') {
                     if (i + 1 >= n || commandLine.charAt(i + 1) != c) {
-                        throw new IllegalArgumentException("unescaped " + c + " (systemd would expand it): " + commandLine);
+                        throw new IllegalArgumentException(
+                                "unescaped " + c + " (systemd would expand it): " + commandLine);
                     }
                     w.append(c);
                     i += 2;

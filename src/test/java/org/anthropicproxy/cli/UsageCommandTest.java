@@ -28,6 +28,7 @@ class UsageCommandTest {
 
     @TempDir
     Path dir;
+
     private Path config;
 
     @BeforeEach
@@ -62,7 +63,8 @@ class UsageCommandTest {
         assertThat(r.get("group_by").asText()).isEqualTo("model");
         assertThat(r.get("to").asText()).isEqualTo("2026-12-08");
         assertThat(r.get("from").asText()).isEqualTo("2026-09-10");
-        assertThat(r.get("rows").findValuesAsText("key")).containsExactly("claude-sonnet-4-5", "<img src=x onerror=alert(1)>");
+        assertThat(r.get("rows").findValuesAsText("key"))
+                .containsExactly("claude-sonnet-4-5", "<img src=x onerror=alert(1)>");
         assertThat(r.at("/rows/0/input_tokens").asLong()).isEqualTo(1201);
         assertThat(r.at("/rows/0/cache_read_input_tokens").asLong()).isEqualTo(560_003);
         assertThat(r.at("/rows/1/cost_usd").isNull()).isTrue();
@@ -71,12 +73,20 @@ class UsageCommandTest {
 
     @Test
     void dailyTableShowsExactCountsAndNaForUnpricedCost() {
-        assertThat(run("daily", "--since", "20261207", "--config", config.toString())).isEqualTo(0);
+        assertThat(run("daily", "--since", "20261207", "--config", config.toString()))
+                .isEqualTo(0);
         String table = out.toString();
         assertThat(table).contains("| Date ").contains("2026-12-08").doesNotContain("2026-12-06");
         assertThat(run("models", "--config", config.toString())).isEqualTo(0);
-        assertThat(out.toString()).contains("| claude-sonnet-4-5 ").contains("560,003").contains("n/a");
-        assertThat(out.toString().lines().filter(l -> l.startsWith("| Total")).reduce((a, b) -> b).orElseThrow())
+        assertThat(out.toString())
+                .contains("| claude-sonnet-4-5 ")
+                .contains("560,003")
+                .contains("n/a");
+        assertThat(out.toString()
+                        .lines()
+                        .filter(l -> l.startsWith("| Total"))
+                        .reduce((a, b) -> b)
+                        .orElseThrow())
                 .matches("\\| Total +\\| +3 \\| +1,211 \\|.*\\$0\\.2519\\+ \\|"); // some of it unpriced
     }
 
@@ -84,7 +94,8 @@ class UsageCommandTest {
     void badArgumentsExitWithUsageErrors() {
         assertThat(run("hourly", "--config", config.toString())).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("'hourly' is not daily, weekly");
-        assertThat(run("daily", "--since", "yesterday", "--config", config.toString())).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("daily", "--since", "yesterday", "--config", config.toString()))
+                .isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("--since: 'yesterday' is not a date");
     }
 

@@ -34,23 +34,29 @@ class VersionLinesTest {
     @Test
     void versionShowsVersionBuildTimeAndTheChainTheFlagsSelect(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("c.yaml");
-        Files.writeString(config, "providers:\n  mine: {kind: openai, base_url: 'http://127.0.0.1:9'}\nroute: [mine, native]\n");
-        assertThat(stdoutOf("--config", config.toString(), "--version").lines().toList()).containsExactly(
-                "anthropic-proxy " + Version.VERSION + " (built " + Version.BUILD_TIME + ")",
-                "route: mine -> native (config: " + config + ")");
-        assertThat(stdoutOf("--config", config.toString(), "--provider", "codebuddy", "--version")).contains("route: codebuddy (");
+        Files.writeString(
+                config, "providers:\n  mine: {kind: openai, base_url: 'http://127.0.0.1:9'}\nroute: [mine, native]\n");
+        assertThat(stdoutOf("--config", config.toString(), "--version").lines().toList())
+                .containsExactly(
+                        "anthropic-proxy " + Version.VERSION + " (built " + Version.BUILD_TIME + ")",
+                        "route: mine -> native (config: " + config + ")");
+        assertThat(stdoutOf("--config", config.toString(), "--provider", "codebuddy", "--version"))
+                .contains("route: codebuddy (");
     }
 
     @Test
     void aConfigProblemShowsInPlaceOfTheChain() {
-        assertThat(stdoutOf("--provider", "nowhere", "--version")).contains("anthropic-proxy " + Version.VERSION)
-                .contains("route: unknown").contains("nowhere");
+        assertThat(stdoutOf("--provider", "nowhere", "--version"))
+                .contains("anthropic-proxy " + Version.VERSION)
+                .contains("route: unknown")
+                .contains("nowhere");
     }
 
     @Test
     void healthReportsVersionBuildTimeAndRoute() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start("providers:\n  a: {kind: anthropic, base_url: 'http://127.0.0.1:9', api_key: k}\n"
-                + "  b: {kind: anthropic, base_url: 'http://127.0.0.1:9', api_key: k}\nroute: [a, b]\n")) {
+        try (ProxyHarness proxy =
+                ProxyHarness.start("providers:\n  a: {kind: anthropic, base_url: 'http://127.0.0.1:9', api_key: k}\n"
+                        + "  b: {kind: anthropic, base_url: 'http://127.0.0.1:9', api_key: k}\nroute: [a, b]\n")) {
             JsonNode h = new ObjectMapper().readTree(proxy.get("/health").body());
             assertThat(h.path("version").asText()).isEqualTo(Version.VERSION);
             assertThat(h.path("build_time").asText()).isEqualTo(Version.BUILD_TIME);

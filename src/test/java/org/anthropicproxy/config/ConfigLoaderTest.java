@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,8 +74,10 @@ class ConfigLoaderTest {
         assertThat(d.server().keepAliveTimeout()).isEqualTo(Duration.ofSeconds(75));
         assertThat(d.server().clientBodyTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(d.server().maxConnections()).isEqualTo(10_000);
-        ProxyConfig c = load("server: {client_header_timeout: 2s, keep_alive_timeout: 3s, client_body_timeout: 4s, max_connections: 50}",
-                Map.of(), CliOverrides.none());
+        ProxyConfig c = load(
+                "server: {client_header_timeout: 2s, keep_alive_timeout: 3s, client_body_timeout: 4s, max_connections: 50}",
+                Map.of(),
+                CliOverrides.none());
         assertThat(c.server().clientHeaderTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.server().keepAliveTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.server().clientBodyTimeout()).isEqualTo(Duration.ofSeconds(4));
@@ -86,8 +88,10 @@ class ConfigLoaderTest {
 
     @Test
     void withoutRouteOrProviderTheHybridChainIsTheDefault() throws Exception {
-        assertThat(new ConfigLoader(Map.of()).load(null, CliOverrides.none()).route()).containsExactly("native", "codebuddy");
-        assertThat(load("route: [hybrid]", Map.of(), CliOverrides.none()).route()).containsExactly("native", "codebuddy");
+        assertThat(new ConfigLoader(Map.of()).load(null, CliOverrides.none()).route())
+                .containsExactly("native", "codebuddy");
+        assertThat(load("route: [hybrid]", Map.of(), CliOverrides.none()).route())
+                .containsExactly("native", "codebuddy");
     }
 
     @Test
@@ -103,17 +107,29 @@ class ConfigLoaderTest {
     void errorsNameTheKeyAndTheFile() throws Exception {
         String f = dir.resolve("config.yaml").toString();
         assertThatThrownBy(() -> load("servr: {}", Map.of(), CliOverrides.none()))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("servr").hasMessageContaining(f);
-        assertThatThrownBy(() -> load("providers: {x: {kind: anthropic, base_url: 'not a url'}}", Map.of(), CliOverrides.none()))
-                .hasMessageContaining("providers.x.base_url").hasMessageContaining(f);
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("servr")
+                .hasMessageContaining(f);
+        assertThatThrownBy(() ->
+                        load("providers: {x: {kind: anthropic, base_url: 'not a url'}}", Map.of(), CliOverrides.none()))
+                .hasMessageContaining("providers.x.base_url")
+                .hasMessageContaining(f);
         assertThatThrownBy(() -> load("providers: {x: {kind: anthropic}}", Map.of(), CliOverrides.none()))
                 .hasMessageContaining("providers.x.base_url: missing value");
-        assertThatThrownBy(() -> load("providers: {x: {kind: grpc, base_url: 'http://a'}}", Map.of(), CliOverrides.none()))
+        assertThatThrownBy(
+                        () -> load("providers: {x: {kind: grpc, base_url: 'http://a'}}", Map.of(), CliOverrides.none()))
                 .hasMessageContaining("providers.x.kind");
-        assertThatThrownBy(() -> load("providers: {x: {kind: anthropic, base_url: 'http://a', colour: red}}", Map.of(), CliOverrides.none()))
+        assertThatThrownBy(() -> load(
+                        "providers: {x: {kind: anthropic, base_url: 'http://a', colour: red}}",
+                        Map.of(),
+                        CliOverrides.none()))
                 .hasMessageContaining("providers.x.colour");
-        assertThatThrownBy(() -> load("providers: {x: {kind: anthropic, base_url: 'http://a', api_key: '${NOPE}'}}", Map.of(), CliOverrides.none()))
-                .hasMessageContaining("NOPE").hasMessageContaining("providers.x.api_key");
+        assertThatThrownBy(() -> load(
+                        "providers: {x: {kind: anthropic, base_url: 'http://a', api_key: '${NOPE}'}}",
+                        Map.of(),
+                        CliOverrides.none()))
+                .hasMessageContaining("NOPE")
+                .hasMessageContaining("providers.x.api_key");
         assertThatThrownBy(() -> load("route: [ghost]", Map.of(), CliOverrides.none()))
                 .hasMessageContaining("ghost");
         assertThatThrownBy(() -> load("server: {port: eighty}", Map.of(), CliOverrides.none()))

@@ -24,10 +24,13 @@ class UsageSettingsTest {
 
     @Test
     void theStoreDefaultsToUsageDbBesideTheQuotaFileOrToTheQuotaRedis() throws Exception {
-        assertThat(load("quota_store: /var/lib/ap/quota_state.json\n").usage().store()).isEqualTo("sqlite:/var/lib/ap/usage.db");
+        assertThat(load("quota_store: /var/lib/ap/quota_state.json\n").usage().store())
+                .isEqualTo("sqlite:/var/lib/ap/usage.db");
         assertThat(load("{}\n").usage().store()).isEqualTo("sqlite:usage.db");
-        assertThat(load("quota_store: redis://127.0.0.1:6379/2\n").usage().store()).isEqualTo("redis://127.0.0.1:6379/2");
-        ProxyConfig c = new ConfigLoader(Map.of()).load(null, new CliOverrides(null, null, null, null, null, "/tmp/q/state.json"));
+        assertThat(load("quota_store: redis://127.0.0.1:6379/2\n").usage().store())
+                .isEqualTo("redis://127.0.0.1:6379/2");
+        ProxyConfig c = new ConfigLoader(Map.of())
+                .load(null, new CliOverrides(null, null, null, null, null, "/tmp/q/state.json"));
         assertThat(c.usage().store()).isEqualTo("sqlite:/tmp/q/usage.db");
         assertThat(c.usage().retention()).isEqualTo(Duration.ofDays(90));
         assertThat(c.usage().pricing()).isEmpty();
@@ -47,11 +50,15 @@ class UsageSettingsTest {
 
     @Test
     void mistakesNameTheKey() {
-        assertThatThrownBy(() -> load("usage: {stor: none}\n")).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> load("usage: {stor: none}\n"))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("usage.stor: unknown key");
-        assertThatThrownBy(() -> load("usage: {retention: 2h}\n")).hasMessageContaining("usage.retention: must be at least 1d");
-        assertThatThrownBy(() -> load("pricing: {m: {input: -1}}\n")).hasMessageContaining("pricing.m.input: '-1' is not a price");
-        assertThatThrownBy(() -> load("pricing: {m: {inputs: 1}}\n")).hasMessageContaining("pricing.m.inputs: unknown key");
+        assertThatThrownBy(() -> load("usage: {retention: 2h}\n"))
+                .hasMessageContaining("usage.retention: must be at least 1d");
+        assertThatThrownBy(() -> load("pricing: {m: {input: -1}}\n"))
+                .hasMessageContaining("pricing.m.input: '-1' is not a price");
+        assertThatThrownBy(() -> load("pricing: {m: {inputs: 1}}\n"))
+                .hasMessageContaining("pricing.m.inputs: unknown key");
         assertThatThrownBy(() -> load("pricing: {m: 3}\n")).hasMessageContaining("pricing.m: must be a mapping");
     }
 }

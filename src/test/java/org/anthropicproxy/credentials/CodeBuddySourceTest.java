@@ -1,14 +1,14 @@
 package org.anthropicproxy.credentials;
 
-import org.anthropicproxy.testkit.MutableClock;
+import static org.anthropicproxy.credentials.CredentialFiles.await;
+import static org.anthropicproxy.credentials.CredentialFiles.codeBuddyDir;
+import static org.anthropicproxy.credentials.CredentialFiles.codeBuddyDoc;
+import static org.anthropicproxy.credentials.CredentialFiles.read;
+import static org.anthropicproxy.credentials.CredentialFiles.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.anthropicproxy.testkit.RefreshServerSimulator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,14 +18,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
-
-import static org.anthropicproxy.credentials.CredentialFiles.await;
-import static org.anthropicproxy.credentials.CredentialFiles.codeBuddyDir;
-import static org.anthropicproxy.credentials.CredentialFiles.codeBuddyDoc;
-import static org.anthropicproxy.credentials.CredentialFiles.read;
-import static org.anthropicproxy.credentials.CredentialFiles.write;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.anthropicproxy.testkit.MutableClock;
+import org.anthropicproxy.testkit.RefreshServerSimulator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
 class CodeBuddySourceTest {
@@ -71,7 +69,8 @@ class CodeBuddySourceTest {
         Path dir = codeBuddyDir(home);
         info(dir, "older.info", "tok-older");
         info(dir, "newer.info", "tok-newer");
-        Files.setLastModifiedTime(dir.resolve("older.info"), FileTime.from(Instant.now().minusSeconds(3600)));
+        Files.setLastModifiedTime(
+                dir.resolve("older.info"), FileTime.from(Instant.now().minusSeconds(3600)));
         info(dir, COPILOT, "tok-copilot");
         info(dir, CODING, "tok-coding");
 
@@ -88,7 +87,8 @@ class CodeBuddySourceTest {
         info(dir, CODING, "tok-coding");
         Files.writeString(dir.resolve(CODING + ".logged-out"), "");
         info(dir, "older.info", "tok-older");
-        Files.setLastModifiedTime(dir.resolve("older.info"), FileTime.from(Instant.now().minusSeconds(3600)));
+        Files.setLastModifiedTime(
+                dir.resolve("older.info"), FileTime.from(Instant.now().minusSeconds(3600)));
         info(dir, "newer.info", "tok-newer");
         Files.writeString(dir.resolve("newer.info.logged-out"), "");
 
@@ -103,17 +103,22 @@ class CodeBuddySourceTest {
         info(home, "env-file.info", "tok-envfile");
         info(home, "set-file.info", "tok-setfile");
 
-        assertThat(secretOf(Map.of("XDG_DATA_HOME", home.resolve("xdg").toString()))).isEqualTo("tok-xdg");
-        Map<String, String> envDir = Map.of("CODEBUDDY_AUTH_DIR", home.resolve("envdir").toString());
+        assertThat(secretOf(Map.of("XDG_DATA_HOME", home.resolve("xdg").toString())))
+                .isEqualTo("tok-xdg");
+        Map<String, String> envDir =
+                Map.of("CODEBUDDY_AUTH_DIR", home.resolve("envdir").toString());
         assertThat(secretOf(envDir)).isEqualTo("tok-envdir");
         try (CredentialSource s = CredentialSources.create(settings(null, "~/setdir", QUIET), envDir, home, clock)) {
             assertThat(s.current().secret()).isEqualTo("tok-setdir");
         }
-        Map<String, String> envFile = Map.of("CODEBUDDY_AUTH_FILE", home.resolve("env-file.info").toString(),
-                "CODEBUDDY_AUTH_DIR", home.resolve("envdir").toString());
+        Map<String, String> envFile = Map.of(
+                "CODEBUDDY_AUTH_FILE",
+                home.resolve("env-file.info").toString(),
+                "CODEBUDDY_AUTH_DIR",
+                home.resolve("envdir").toString());
         assertThat(secretOf(envFile)).isEqualTo("tok-envfile");
-        try (CredentialSource s = CredentialSources.create(settings("~/set-file.info", null, QUIET), envFile, home,
-                clock)) {
+        try (CredentialSource s =
+                CredentialSources.create(settings("~/set-file.info", null, QUIET), envFile, home, clock)) {
             assertThat(s.current().secret()).isEqualTo("tok-setfile");
             assertThat(s.status().source()).isEqualTo("file " + home.resolve("set-file.info"));
         }
@@ -124,14 +129,23 @@ class CodeBuddySourceTest {
         Path file = codeBuddyDir(home).resolve(CODING);
         write(file, codeBuddyDoc("tok", "ref", in(QUIET), "copilot.tencent.com"));
         try (CredentialSource s = open(Map.of())) {
-            assertThat(s.current().account()).containsExactlyInAnyOrderEntriesOf(Map.of("uid", "uid-42",
-                    "enterpriseId", "ent-7", "tenantId", "ent-7", "domain", "copilot.tencent.com"));
+            assertThat(s.current().account())
+                    .containsExactlyInAnyOrderEntriesOf(Map.of(
+                            "uid",
+                            "uid-42",
+                            "enterpriseId",
+                            "ent-7",
+                            "tenantId",
+                            "ent-7",
+                            "domain",
+                            "copilot.tencent.com"));
         }
         ObjectNode doc = codeBuddyDoc("tok", "ref", in(QUIET), null);
         ((ObjectNode) doc.get("account")).put("tenantId", "tenant-9");
         write(file, doc);
         try (CredentialSource s = open(Map.of())) {
-            assertThat(s.current().account()).containsEntry("domain", "sso.example.com")
+            assertThat(s.current().account())
+                    .containsEntry("domain", "sso.example.com")
                     .containsEntry("tenantId", "tenant-9");
         }
     }
@@ -159,14 +173,17 @@ class CodeBuddySourceTest {
         ObjectNode doc = read(file);
         assertThat(doc.at("/auth/accessToken").asText()).isEqualTo(sim.accessToken(1));
         assertThat(doc.at("/auth/refreshToken").asText()).isEqualTo(sim.refreshToken(1));
-        assertThat(doc.at("/auth/expiresAt").asLong()).isEqualTo(clock.instant().plusSeconds(3600).toEpochMilli());
-        assertThat(doc.at("/auth/lastRefreshTime").asLong()).isEqualTo(clock.instant().toEpochMilli());
+        assertThat(doc.at("/auth/expiresAt").asLong())
+                .isEqualTo(clock.instant().plusSeconds(3600).toEpochMilli());
+        assertThat(doc.at("/auth/lastRefreshTime").asLong())
+                .isEqualTo(clock.instant().toEpochMilli());
         assertThat(doc.at("/auth/domain").asText()).isEqualTo("copilot.tencent.com");
         assertThat(doc.at("/account/enterpriseName").asText()).isEqualTo("Example Corp");
         assertThat(doc.at("/account/sso/domain").asText()).isEqualTo("sso.example.com");
         assertThat(doc.get("accounts").size()).isEqualTo(1);
         assertThat(doc.has("allAccounts")).isTrue();
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
     }
 
     @Test
@@ -178,19 +195,23 @@ class CodeBuddySourceTest {
         try (CredentialSource s = open(Map.of())) {
             Credential c = s.current();
             assertThat(c.secret()).isEqualTo(sim.accessToken(1));
-            assertThat(c.expiresAt()).isBetween(before.plusSeconds(3600).truncatedTo(ChronoUnit.MILLIS),
-                    Instant.now().plusSeconds(3600));
+            assertThat(c.expiresAt())
+                    .isBetween(
+                            before.plusSeconds(3600).truncatedTo(ChronoUnit.MILLIS),
+                            Instant.now().plusSeconds(3600));
         }
         assertThat(read(file).at("/auth/refreshToken").asText()).isEqualTo("old-refresh");
     }
 
     @Test
     void envelopeErrorIsReportedAndMeansLogInAgain() throws Exception {
-        write(codeBuddyDir(home).resolve(CODING),
+        write(
+                codeBuddyDir(home).resolve(CODING),
                 codeBuddyDoc("old-access", "old-refresh", in(Duration.ofMinutes(-1)), null));
         sim.requireRefreshToken("a-different-refresh-token");
         try (CredentialSource s = open(Map.of())) {
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
                     .hasMessageContaining("code 11002")
                     .hasMessageContaining("refresh token invalid or expired")
                     .hasMessageContaining("codebuddy")
@@ -210,7 +231,8 @@ class CodeBuddySourceTest {
         assertThat(new CodeBuddyAuthFileFormat(null).refreshUrlFor(noDomain))
                 .isEqualTo(URI.create("https://copilot.tencent.com/v2/plugin/auth/token/refresh"));
         URI configured = URI.create("https://refresh.example.net/x");
-        assertThat(new CodeBuddyAuthFileFormat(configured).refreshUrlFor(withDomain)).isEqualTo(configured);
+        assertThat(new CodeBuddyAuthFileFormat(configured).refreshUrlFor(withDomain))
+                .isEqualTo(configured);
     }
 
     @Test
@@ -221,8 +243,10 @@ class CodeBuddySourceTest {
         enc.put("envelope", "ZW5jcnlwdGVkLXNlY3JldA==");
         write(codeBuddyDir(home).resolve(CODING), doc);
         try (CredentialSource s = open(Map.of())) {
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
-                    .hasMessageContaining("encrypted").hasMessageContaining("codebuddy")
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
+                    .hasMessageContaining("encrypted")
+                    .hasMessageContaining("codebuddy")
                     .hasMessageNotContaining("ZW5jcnlwdGVkLXNlY3JldA==");
         }
     }
@@ -230,10 +254,17 @@ class CodeBuddySourceTest {
     @Test
     void noFileListsTheCandidatesInOrderAndHowToLogIn() throws Exception {
         try (CredentialSource s = open(Map.of())) {
-            assertThat(s.status().source()).isEqualTo("dir " + home.resolve(".local/share/CodeBuddyExtension/Data/Public/auth"));
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class).message()
-                    .containsSubsequence(home.resolve(".local/share/CodeBuddyExtension/Data/Public/auth/" + CODING).toString(),
-                            "/" + COPILOT, "/*.info", "`codebuddy`");
+            assertThat(s.status().source())
+                    .isEqualTo("dir " + home.resolve(".local/share/CodeBuddyExtension/Data/Public/auth"));
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
+                    .message()
+                    .containsSubsequence(
+                            home.resolve(".local/share/CodeBuddyExtension/Data/Public/auth/" + CODING)
+                                    .toString(),
+                            "/" + COPILOT,
+                            "/*.info",
+                            "`codebuddy`");
         }
     }
 
@@ -241,17 +272,18 @@ class CodeBuddySourceTest {
     void aLoginIntoThePreferredFileIsPickedUpWithoutRestart() throws Exception {
         Path dir = codeBuddyDir(home);
         info(dir, "snapshot.info", "tok-snapshot");
-        try (CredentialSource s = CredentialSources.create(settings(null, null, Duration.ofMillis(100)), Map.of(),
-                home, clock)) {
+        try (CredentialSource s =
+                CredentialSources.create(settings(null, null, Duration.ofMillis(100)), Map.of(), home, clock)) {
             assertThat(s.current().secret()).isEqualTo("tok-snapshot");
             info(dir, CODING, "tok-login");
             assertThat(await(Duration.ofSeconds(5), () -> {
-                try {
-                    return s.current().secret().equals("tok-login");
-                } catch (CredentialUnavailableException e) {
-                    return false;
-                }
-            })).isTrue();
+                        try {
+                            return s.current().secret().equals("tok-login");
+                        } catch (CredentialUnavailableException e) {
+                            return false;
+                        }
+                    }))
+                    .isTrue();
         }
         assertThat(sim.calls()).isZero();
     }

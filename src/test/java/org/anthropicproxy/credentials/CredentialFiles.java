@@ -2,7 +2,6 @@ package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +15,7 @@ import java.util.function.BooleanSupplier;
 final class CredentialFiles {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    private CredentialFiles() {
-    }
+    private CredentialFiles() {}
 
     static Path nativeConfig(Path home) {
         return home.resolve(".claude-internal/config.json");

@@ -1,21 +1,5 @@
 package org.anthropicproxy.credentials;
 
-import ch.qos.logback.classic.Level;
-import org.anthropicproxy.testkit.MutableClock;
-
-import org.anthropicproxy.testkit.RefreshServerSimulator;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 import static org.anthropicproxy.credentials.CredentialFiles.await;
 import static org.anthropicproxy.credentials.CredentialFiles.codeBuddyDir;
 import static org.anthropicproxy.credentials.CredentialFiles.codeBuddyDoc;
@@ -23,6 +7,20 @@ import static org.anthropicproxy.credentials.CredentialFiles.nativeConfig;
 import static org.anthropicproxy.credentials.CredentialFiles.nativeDoc;
 import static org.anthropicproxy.credentials.CredentialFiles.write;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.anthropicproxy.testkit.MutableClock;
+import org.anthropicproxy.testkit.RefreshServerSimulator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Runs full refresh cycles with known secret values and checks that no log line or message carries one. */
 @Timeout(60)
@@ -44,12 +42,14 @@ class CredentialLogScanTest {
         List<String> shown = new ArrayList<>();
         MutableClock clock = MutableClock.atSystemTime();
         try (LogCapture logs = new LogCapture();
-             RefreshServerSimulator sim = new RefreshServerSimulator("SECRET-sim")) {
+                RefreshServerSimulator sim = new RefreshServerSimulator("SECRET-sim")) {
             // native: wide file mode, failing refresh, recovery, rejection, dead refresh token, re-login, bad file
-            write(nativeConfig(home), nativeDoc(NATIVE_ACCESS, NATIVE_REFRESH, clock.instant().minusSeconds(60)));
+            write(
+                    nativeConfig(home),
+                    nativeDoc(NATIVE_ACCESS, NATIVE_REFRESH, clock.instant().minusSeconds(60)));
             Files.setPosixFilePermissions(nativeConfig(home), PosixFilePermissions.fromString("rw-rw-r--"));
-            CredentialSettings nativeSettings = new CredentialSettings("native", null, null, null, null,
-                    sim.nativeUrl(), null, null, Duration.ofMillis(100), null);
+            CredentialSettings nativeSettings = new CredentialSettings(
+                    "native", null, null, null, null, sim.nativeUrl(), null, null, Duration.ofMillis(100), null);
             try (CredentialSource s = CredentialSources.create(nativeSettings, Map.of(), home, clock)) {
                 sim.failWith(500);
                 shown.add(failure(s));
@@ -63,12 +63,15 @@ class CredentialLogScanTest {
                 shown.add(failure(s));
                 shown.add(s.status().toString());
 
-                write(nativeConfig(home), nativeDoc(RELOGIN_ACCESS, RELOGIN_REFRESH,
-                        clock.instant().plus(Duration.ofHours(2))));
-                assertThat(await(Duration.ofSeconds(5), () -> s.status().available())).isTrue();
+                write(
+                        nativeConfig(home),
+                        nativeDoc(
+                                RELOGIN_ACCESS, RELOGIN_REFRESH, clock.instant().plus(Duration.ofHours(2))));
+                assertThat(await(Duration.ofSeconds(5), () -> s.status().available()))
+                        .isTrue();
                 CredentialFiles.writeRaw(nativeConfig(home), "{\"accessToken\": \"" + BROKEN);
-                assertThat(await(Duration.ofSeconds(5), () -> logs.count(Level.WARN,
-                        "not valid JSON") > 0)).isTrue();
+                assertThat(await(Duration.ofSeconds(5), () -> logs.count(Level.WARN, "not valid JSON") > 0))
+                        .isTrue();
                 shown.add(s.status().toString());
             }
             try (CredentialSource s = CredentialSources.create(nativeSettings, Map.of(), home, clock)) {
@@ -76,10 +79,11 @@ class CredentialLogScanTest {
             }
 
             // codebuddy: refresh, then an envelope error
-            write(codeBuddyDir(home).resolve("Tencent-Cloud.coding-copilot.info"),
+            write(
+                    codeBuddyDir(home).resolve("Tencent-Cloud.coding-copilot.info"),
                     codeBuddyDoc(CB_ACCESS, CB_REFRESH, clock.instant().minusSeconds(1), "copilot.tencent.com"));
-            CredentialSettings cb = new CredentialSettings("codebuddy", null, null, null, null, sim.codebuddyUrl(),
-                    null, null, Duration.ofMillis(100), null);
+            CredentialSettings cb = new CredentialSettings(
+                    "codebuddy", null, null, null, null, sim.codebuddyUrl(), null, null, Duration.ofMillis(100), null);
             sim.succeed();
             try (CredentialSource s = CredentialSources.create(cb, Map.of(), home, clock)) {
                 Credential c = s.current();
@@ -98,11 +102,19 @@ class CredentialLogScanTest {
             }
 
             List<String> lines = logs.lines();
-            assertThat(lines).anyMatch(l -> l.contains("refreshed the credential"))
+            assertThat(lines)
+                    .anyMatch(l -> l.contains("refreshed the credential"))
                     .anyMatch(l -> l.contains("failed"))
                     .anyMatch(l -> l.contains("readable by others"));
-            List<String> secrets = new ArrayList<>(List.of(NATIVE_ACCESS, NATIVE_REFRESH, RELOGIN_ACCESS,
-                    RELOGIN_REFRESH, BROKEN, CB_ACCESS, CB_REFRESH, STATIC_KEY));
+            List<String> secrets = new ArrayList<>(List.of(
+                    NATIVE_ACCESS,
+                    NATIVE_REFRESH,
+                    RELOGIN_ACCESS,
+                    RELOGIN_REFRESH,
+                    BROKEN,
+                    CB_ACCESS,
+                    CB_REFRESH,
+                    STATIC_KEY));
             for (int i = 1; i <= sim.calls() + 1; i++) {
                 secrets.add(sim.accessToken(i));
                 secrets.add(sim.refreshToken(i));
@@ -110,7 +122,8 @@ class CredentialLogScanTest {
             List<String> everything = new ArrayList<>(lines);
             everything.addAll(shown);
             for (String secret : secrets) {
-                assertThat(everything).as("output mentioning " + secret.substring(0, 8) + "…")
+                assertThat(everything)
+                        .as("output mentioning " + secret.substring(0, 8) + "…")
                         .noneMatch(l -> l.contains(secret));
             }
             assertThat(everything).noneMatch(l -> l.contains("SECRET-"));

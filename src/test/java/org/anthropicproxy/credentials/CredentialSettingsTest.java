@@ -1,14 +1,13 @@
 package org.anthropicproxy.credentials;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 @Timeout(10)
 class CredentialSettingsTest {
@@ -23,9 +22,23 @@ class CredentialSettingsTest {
 
     @Test
     void parsesEveryNativeKey() {
-        CredentialSettings s = CredentialSettings.fromMap(map("type", "native", "file", "~/cfg.json",
-                "refresh_url", "https://auth.example.com/refresh", "client_id", "abc", "refresh_buffer", "5m",
-                "watch_interval", "300ms", "git_credentials_host", "git.example.com"), "providers.native");
+        CredentialSettings s = CredentialSettings.fromMap(
+                map(
+                        "type",
+                        "native",
+                        "file",
+                        "~/cfg.json",
+                        "refresh_url",
+                        "https://auth.example.com/refresh",
+                        "client_id",
+                        "abc",
+                        "refresh_buffer",
+                        "5m",
+                        "watch_interval",
+                        "300ms",
+                        "git_credentials_host",
+                        "git.example.com"),
+                "providers.native");
 
         assertThat(s.type()).isEqualTo("native");
         assertThat(s.file()).isEqualTo("~/cfg.json");
@@ -38,7 +51,7 @@ class CredentialSettingsTest {
 
     @Test
     void durationsAcceptMillisSecondsMinutes() {
-        for (String v : new String[]{"300000ms", "300s", "5m", "PT5M"}) {
+        for (String v : new String[] {"300000ms", "300s", "5m", "PT5M"}) {
             CredentialSettings s = CredentialSettings.fromMap(map("type", "codebuddy", "refresh_buffer", v), "p");
             assertThat(s.refreshBuffer()).as(v).isEqualTo(Duration.ofMinutes(5));
         }
@@ -54,7 +67,8 @@ class CredentialSettingsTest {
     @Test
     void rejectsBadTypeAndMissingType() {
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "oauth"), "providers.a"))
-                .hasMessageContaining("'auth.type'").hasMessageContaining("providers.a")
+                .hasMessageContaining("'auth.type'")
+                .hasMessageContaining("providers.a")
                 .hasMessageContaining("static, native, codebuddy, none");
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("file", "x"), "providers.a"))
                 .hasMessageContaining("missing 'auth.type' in providers.a");
@@ -63,7 +77,8 @@ class CredentialSettingsTest {
     @Test
     void rejectsBadDurationNamingKey() {
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "native", "refresh_buffer", "soon"), "p.n"))
-                .hasMessageContaining("'auth.refresh_buffer' in p.n").hasMessageContaining("5m");
+                .hasMessageContaining("'auth.refresh_buffer' in p.n")
+                .hasMessageContaining("5m");
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "native", "watch_interval", 5), "p.n"))
                 .hasMessageContaining("'auth.watch_interval' in p.n");
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "native", "watch_interval", "0s"), "p.n"))
@@ -73,7 +88,8 @@ class CredentialSettingsTest {
     @Test
     void rejectsKeysThatDoNotApplyToTheType() {
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "native", "token", "k"), "p.n"))
-                .hasMessageContaining("'auth.token'").hasMessageContaining("'native'");
+                .hasMessageContaining("'auth.token'")
+                .hasMessageContaining("'native'");
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "codebuddy", "client_id", "c"), "p.c"))
                 .hasMessageContaining("'auth.client_id'");
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "none", "file", "x"), "p.x"))
@@ -83,10 +99,12 @@ class CredentialSettingsTest {
     @Test
     void staticNeedsExactlyOneOfTokenAndTokenEnv() {
         assertThat(CredentialSettings.fromMap(map("token", "sk-1"), "p").type()).isEqualTo("static");
-        assertThat(CredentialSettings.fromMap(map("type", "static", "token_env", "MY_KEY"), "p").tokenEnv())
+        assertThat(CredentialSettings.fromMap(map("type", "static", "token_env", "MY_KEY"), "p")
+                        .tokenEnv())
                 .isEqualTo("MY_KEY");
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("type", "static"), "p.s"))
-                .hasMessageContaining("'auth.token'").hasMessageContaining("'auth.token_env'");
+                .hasMessageContaining("'auth.token'")
+                .hasMessageContaining("'auth.token_env'");
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("token", "a", "token_env", "B"), "p.s"))
                 .hasMessageContaining("exactly one");
     }
@@ -94,7 +112,8 @@ class CredentialSettingsTest {
     @Test
     void aNonStringTokenIsRejectedWithoutEchoingIt() {
         assertThatThrownBy(() -> CredentialSettings.fromMap(map("token", 987654321), "p.s"))
-                .hasMessageContaining("'auth.token'").hasMessageNotContaining("987654321");
+                .hasMessageContaining("'auth.token'")
+                .hasMessageNotContaining("987654321");
     }
 
     @Test
@@ -108,7 +127,8 @@ class CredentialSettingsTest {
         CredentialSettings s = CredentialSettings.ofStaticToken("sk-secret-value");
         assertThat(s.token()).isEqualTo("sk-secret-value");
         assertThat(s.toString()).doesNotContain("sk-secret-value");
-        assertThat(CredentialSettings.defaults("codebuddy").gitCredentialsHost()).isEqualTo("git.woa.com");
+        assertThat(CredentialSettings.defaults("codebuddy").gitCredentialsHost())
+                .isEqualTo("git.woa.com");
         assertThatThrownBy(() -> CredentialSettings.defaults("bogus")).isInstanceOf(IllegalArgumentException.class);
         assertThat(new Credential("sk-secret-value", null, null).toString()).doesNotContain("sk-secret-value");
     }

@@ -34,15 +34,18 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 class HomeDirIT {
 
-    private static final String REQUEST = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String REQUEST =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path scratch;
 
     private final RefreshServerSimulator refresh = new RefreshServerSimulator("native");
-    private final UpstreamSimulator nativeUpstream = new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
-    private final UpstreamSimulator codebuddyUpstream = new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse")));
+    private final UpstreamSimulator nativeUpstream =
+            new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
+    private final UpstreamSimulator codebuddyUpstream =
+            new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse")));
     private ProxyHarness proxy;
 
     @AfterEach
@@ -56,17 +59,21 @@ class HomeDirIT {
     }
 
     private void start(String provider) {
-        proxy = ProxyHarness.start("""
+        proxy = ProxyHarness.start(
+                """
                 providers:
                   native: {base_url: "%s", auth: {refresh_url: "%s"}}
                   codebuddy: {base_url: "%s"}
                 """.formatted(nativeUpstream.baseUrl(), refresh.nativeUrl(), codebuddyUpstream.baseUrl()),
-                Map.of("HOME", scratch.toString()), new CliOverrides(null, null, provider, null, null, null));
+                Map.of("HOME", scratch.toString()),
+                new CliOverrides(null, null, provider, null, null, null));
     }
 
     @Test
     void anExpiredClaudeInternalLoginUnderHomeIsRefreshedAndWrittenBackThere() throws Exception {
-        write(nativeConfig(scratch), nativeDoc("expired-access", "old-refresh", Instant.now().minus(Duration.ofMinutes(5))));
+        write(
+                nativeConfig(scratch),
+                nativeDoc("expired-access", "old-refresh", Instant.now().minus(Duration.ofMinutes(5))));
         start("native");
 
         HttpResponse<String> r = proxy.post("/v1/messages", REQUEST, "content-type", "application/json");
@@ -79,14 +86,15 @@ class HomeDirIT {
         assertThat(written.path("accessToken").asText()).isEqualTo(refresh.accessToken(1));
         assertThat(written.path("theme").asText()).isEqualTo("dark");
         JsonNode health = JSON.readTree(proxy.get("/health").body());
-        assertThat(health.at("/providers/0/credential/source").asText())
-                .isEqualTo("file " + nativeConfig(scratch));
+        assertThat(health.at("/providers/0/credential/source").asText()).isEqualTo("file " + nativeConfig(scratch));
     }
 
     @Test
     void theCodeBuddyLoginUnderHomeIsFound() throws Exception {
-        write(codeBuddyDir(scratch).resolve("Tencent-Cloud.coding-copilot.info"),
-                codeBuddyDoc("cb-access", "cb-refresh", Instant.now().plus(Duration.ofHours(2)), "copilot.tencent.com"));
+        write(
+                codeBuddyDir(scratch).resolve("Tencent-Cloud.coding-copilot.info"),
+                codeBuddyDoc(
+                        "cb-access", "cb-refresh", Instant.now().plus(Duration.ofHours(2)), "copilot.tencent.com"));
         start("codebuddy");
 
         HttpResponse<String> r = proxy.post("/v1/messages", REQUEST, "content-type", "application/json");

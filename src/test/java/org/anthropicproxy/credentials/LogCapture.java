@@ -5,9 +5,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
-import org.slf4j.LoggerFactory;
-
 import java.util.List;
+import org.slf4j.LoggerFactory;
 
 /** Captures everything the credentials package logs, at every level, while open. */
 final class LogCapture implements AutoCloseable {
@@ -30,13 +29,17 @@ final class LogCapture implements AutoCloseable {
 
     /** Formatted messages plus any attached stack traces. */
     List<String> lines() {
-        return events().stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()
-                + (e.getThrowableProxy() == null ? "" : "\n" + ThrowableProxyUtil.asString(e.getThrowableProxy())))
+        return events().stream()
+                .map(e -> e.getLevel() + " " + e.getFormattedMessage()
+                        + (e.getThrowableProxy() == null
+                                ? ""
+                                : "\n" + ThrowableProxyUtil.asString(e.getThrowableProxy())))
                 .toList();
     }
 
     long count(Level level, String fragment) {
-        return events().stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(fragment))
+        return events().stream()
+                .filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(fragment))
                 .count();
     }
 

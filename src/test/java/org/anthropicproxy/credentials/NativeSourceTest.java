@@ -1,16 +1,15 @@
 package org.anthropicproxy.credentials;
 
-import org.anthropicproxy.config.Durations;
-import org.anthropicproxy.testkit.MutableClock;
+import static org.anthropicproxy.credentials.CredentialFiles.await;
+import static org.anthropicproxy.credentials.CredentialFiles.nativeConfig;
+import static org.anthropicproxy.credentials.CredentialFiles.nativeDoc;
+import static org.anthropicproxy.credentials.CredentialFiles.read;
+import static org.anthropicproxy.credentials.CredentialFiles.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.anthropicproxy.testkit.RefreshServerSimulator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -27,14 +26,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static org.anthropicproxy.credentials.CredentialFiles.await;
-import static org.anthropicproxy.credentials.CredentialFiles.nativeConfig;
-import static org.anthropicproxy.credentials.CredentialFiles.nativeDoc;
-import static org.anthropicproxy.credentials.CredentialFiles.read;
-import static org.anthropicproxy.credentials.CredentialFiles.write;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.anthropicproxy.config.Durations;
+import org.anthropicproxy.testkit.MutableClock;
+import org.anthropicproxy.testkit.RefreshServerSimulator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
 class NativeSourceTest {
@@ -69,8 +67,8 @@ class NativeSourceTest {
     void envTokenWinsOverGitCredentialsAndConfig() throws Exception {
         Files.writeString(home.resolve(".git-credentials"), "https://oauth2:git-tok@git.woa.com\n");
         write(nativeConfig(home), nativeDoc("file-tok", "file-refresh", in(QUIET)));
-        try (CredentialSource s = CredentialSources.create(settings(QUIET),
-                Map.of("CODEBUDDY_OAUTH_TOKEN", "env-tok"), home, clock)) {
+        try (CredentialSource s =
+                CredentialSources.create(settings(QUIET), Map.of("CODEBUDDY_OAUTH_TOKEN", "env-tok"), home, clock)) {
             Credential c = s.current();
             assertThat(c.secret()).isEqualTo("env-tok");
             assertThat(c.expiresAt()).isNull();
@@ -80,13 +78,15 @@ class NativeSourceTest {
 
     @Test
     void gitCredentialsLineWinsOverConfig() throws Exception {
-        Files.writeString(home.resolve(".git-credentials"),
+        Files.writeString(
+                home.resolve(".git-credentials"),
                 "https://alice:pw@github.com\nhttps://someone:x@git.woa.com\nhttps://oauth2:ioa%2Btok+1@git.woa.com\n");
         write(nativeConfig(home), nativeDoc("file-tok", "file-refresh", in(QUIET)));
         try (CredentialSource s = open(QUIET)) {
             assertThat(s.current().secret()).isEqualTo("ioa+tok+1");
             assertThat(s.current().expiresAt()).isNull();
-            assertThat(s.status().source()).isEqualTo("file " + home.resolve(".git-credentials") + " (oauth2@git.woa.com)");
+            assertThat(s.status().source())
+                    .isEqualTo("file " + home.resolve(".git-credentials") + " (oauth2@git.woa.com)");
             assertThatThrownBy(() -> s.refreshAfterRejection(s.current()))
                     .isInstanceOf(CredentialUnavailableException.class);
         }
@@ -100,8 +100,8 @@ class NativeSourceTest {
         try (CredentialSource s = open(QUIET)) {
             assertThat(s.current().secret()).isEqualTo("file-tok");
         }
-        CredentialSettings custom = new CredentialSettings("native", null, null, null, null, sim.nativeUrl(), null,
-                null, QUIET, "git.example.com");
+        CredentialSettings custom = new CredentialSettings(
+                "native", null, null, null, null, sim.nativeUrl(), null, null, QUIET, "git.example.com");
         try (CredentialSource s = CredentialSources.create(custom, Map.of(), home, clock)) {
             assertThat(s.current().secret()).isEqualTo("other-host-tok");
         }
@@ -134,12 +134,13 @@ class NativeSourceTest {
     void configPathFromEnvAndFromSettingsWhichWins() throws Exception {
         write(home.resolve("env.json"), nativeDoc("env-path-tok", "r", in(QUIET)));
         write(home.resolve("settings.json"), nativeDoc("settings-path-tok", "r", in(QUIET)));
-        Map<String, String> env = Map.of("CLAUDE_INTERNAL_CONFIG", home.resolve("env.json").toString());
+        Map<String, String> env =
+                Map.of("CLAUDE_INTERNAL_CONFIG", home.resolve("env.json").toString());
         try (CredentialSource s = CredentialSources.create(settings(QUIET), env, home, clock)) {
             assertThat(s.current().secret()).isEqualTo("env-path-tok");
         }
-        CredentialSettings withFile = new CredentialSettings("native", null, null, "~/settings.json", null,
-                sim.nativeUrl(), null, null, QUIET, null);
+        CredentialSettings withFile = new CredentialSettings(
+                "native", null, null, "~/settings.json", null, sim.nativeUrl(), null, null, QUIET, null);
         try (CredentialSource s = CredentialSources.create(withFile, env, home, clock)) {
             assertThat(s.current().secret()).isEqualTo("settings-path-tok");
             assertThat(s.status().source()).isEqualTo("file " + home.resolve("settings.json"));
@@ -150,10 +151,14 @@ class NativeSourceTest {
     void noCredentialListsWhatWasLookedAtInOrderAndHowToLogIn() throws Exception {
         try (CredentialSource s = open(QUIET)) {
             assertThat(s.status().available()).isFalse();
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
                     .message()
-                    .containsSubsequence("env CODEBUDDY_OAUTH_TOKEN", home.resolve(".git-credentials").toString(),
-                            home.resolve(".claude-internal/config.json").toString(), "claude-internal");
+                    .containsSubsequence(
+                            "env CODEBUDDY_OAUTH_TOKEN",
+                            home.resolve(".git-credentials").toString(),
+                            home.resolve(".claude-internal/config.json").toString(),
+                            "claude-internal");
         }
     }
 
@@ -161,7 +166,8 @@ class NativeSourceTest {
     void malformedConfigIsReportedWithoutQuotingIt() throws Exception {
         CredentialFiles.writeRaw(nativeConfig(home), "{\"accessToken\": \"half-written-secret");
         try (CredentialSource s = open(QUIET)) {
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
                     .hasMessageContaining("not valid JSON")
                     .hasMessageNotContaining("half-written-secret");
         }
@@ -181,7 +187,8 @@ class NativeSourceTest {
             RefreshServerSimulator.Received r = sim.last();
             assertThat(r.header("content-type")).startsWith("application/x-www-form-urlencoded");
             assertThat(r.header("oauth-token")).isEqualTo("old-access");
-            assertThat(r.form()).containsEntry("refresh_token", "old-refresh")
+            assertThat(r.form())
+                    .containsEntry("refresh_token", "old-refresh")
                     .containsEntry("client_id", "claude-code-internal")
                     .containsEntry("grant_type", "refresh_token");
             assertThat(s.status().lastRefreshOutcome()).isEqualTo("ok");
@@ -198,7 +205,8 @@ class NativeSourceTest {
         ObjectNode doc = read(nativeConfig(home));
         assertThat(doc.get("accessToken").asText()).isEqualTo(sim.accessToken(1));
         assertThat(doc.get("refreshToken").asText()).isEqualTo(sim.refreshToken(1));
-        assertThat(doc.get("expiresAt").asLong()).isEqualTo(clock.instant().plusSeconds(3600).toEpochMilli());
+        assertThat(doc.get("expiresAt").asLong())
+                .isEqualTo(clock.instant().plusSeconds(3600).toEpochMilli());
         assertThat(doc.get("theme").asText()).isEqualTo("dark");
         assertThat(doc.at("/projects/~1src~1app/allowedTools").asText()).isEqualTo("Bash");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(nativeConfig(home))))
@@ -212,8 +220,8 @@ class NativeSourceTest {
     void refreshUrlAndClientIdFromEnvironment() throws Exception {
         write(nativeConfig(home), nativeDoc("old-access", "old-refresh", in(Duration.ofMinutes(-1))));
         Map<String, String> env = Map.of("OAUTH_REFRESH_URL", sim.nativeUrl(), "OAUTH_CLIENT_ID", "0123abcd");
-        CredentialSettings noUrl = new CredentialSettings("native", null, null, null, null, null, null, null, QUIET,
-                null);
+        CredentialSettings noUrl =
+                new CredentialSettings("native", null, null, null, null, null, null, null, QUIET, null);
         try (CredentialSource s = CredentialSources.create(noUrl, env, home, clock)) {
             assertThat(s.current().secret()).isEqualTo(sim.accessToken(1));
         }
@@ -224,7 +232,8 @@ class NativeSourceTest {
     void fiftyConcurrentCallersDuringExpiryCauseExactlyOneRefresh() throws Exception {
         write(nativeConfig(home), nativeDoc("old-access", "old-refresh", in(Duration.ofMinutes(-1))));
         CountDownLatch release = sim.holdResponses();
-        try (CredentialSource s = open(QUIET); ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (CredentialSource s = open(QUIET);
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             CountDownLatch arrived = new CountDownLatch(50);
             List<Future<Credential>> results = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -234,7 +243,8 @@ class NativeSourceTest {
                 }));
             }
             assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(await(Duration.ofSeconds(10), () -> sim.nativeCalls() == 1)).isTrue();
+            assertThat(await(Duration.ofSeconds(10), () -> sim.nativeCalls() == 1))
+                    .isTrue();
             release.countDown();
             for (Future<Credential> f : results) {
                 assertThat(f.get(10, TimeUnit.SECONDS).secret()).isEqualTo(sim.accessToken(1));
@@ -259,22 +269,27 @@ class NativeSourceTest {
         write(nativeConfig(home), nativeDoc("old-access", "old-refresh", in(Duration.ofMinutes(-1))));
         sim.failWith(500);
         try (CredentialSource s = open(QUIET)) {
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
                     .hasMessageContaining("HTTP 500")
                     .hasMessageContaining("next attempt in 2s")
-                    .hasMessageContaining(home.resolve(".claude-internal/config.json").toString())
+                    .hasMessageContaining(
+                            home.resolve(".claude-internal/config.json").toString())
                     .hasMessageContaining("claude-internal")
-                    .hasMessageNotContaining("old-access").hasMessageNotContaining("old-refresh");
+                    .hasMessageNotContaining("old-access")
+                    .hasMessageNotContaining("old-refresh");
             assertThat(sim.nativeCalls()).isEqualTo(1);
 
             // inside the backoff window: no new call
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
                     .hasMessageContaining("next attempt in");
             assertThat(sim.nativeCalls()).isEqualTo(1);
             assertThat(s.status().available()).isFalse();
 
             clock.advance(Duration.ofSeconds(3));
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
                     .hasMessageContaining("HTTP 500");
             assertThat(sim.nativeCalls()).isEqualTo(2);
 
@@ -307,7 +322,8 @@ class NativeSourceTest {
     @Test
     void rejectionRefreshesOnceAndLateCallersGetTheNewerToken() throws Exception {
         write(nativeConfig(home), nativeDoc("old-access", "old-refresh", in(QUIET)));
-        try (CredentialSource s = open(QUIET); ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (CredentialSource s = open(QUIET);
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             Credential rejected = s.current();
             List<Future<Credential>> results = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -329,7 +345,8 @@ class NativeSourceTest {
         try (CredentialSource s = open(QUIET)) {
             Credential rejected = s.current();
             assertThatThrownBy(() -> s.refreshAfterRejection(rejected))
-                    .isInstanceOf(CredentialUnavailableException.class).hasMessageContaining("HTTP 500");
+                    .isInstanceOf(CredentialUnavailableException.class)
+                    .hasMessageContaining("HTTP 500");
             assertThat(s.status().available()).isFalse();
             assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class);
         }
@@ -345,7 +362,8 @@ class NativeSourceTest {
             clock.advance(Duration.ofHours(2));
             assertThat(s.current().secret()).isEqualTo(sim.accessToken(2));
         }
-        assertThat(sim.received()).extracting(r -> r.form().get("refresh_token"))
+        assertThat(sim.received())
+                .extracting(r -> r.form().get("refresh_token"))
                 .containsExactly("old-refresh", "old-refresh");
     }
 
@@ -358,7 +376,8 @@ class NativeSourceTest {
             clock.advance(Duration.ofHours(2));
             assertThat(s.current().secret()).isEqualTo(sim.accessToken(2));
         }
-        assertThat(sim.received()).extracting(r -> r.form().get("refresh_token"))
+        assertThat(sim.received())
+                .extracting(r -> r.form().get("refresh_token"))
                 .containsExactly("old-refresh", sim.refreshToken(1));
         assertThat(read(nativeConfig(home)).get("refreshToken").asText()).isEqualTo(sim.refreshToken(2));
     }
@@ -368,14 +387,17 @@ class NativeSourceTest {
         write(nativeConfig(home), nativeDoc("old-access", "old-refresh", in(Duration.ofMinutes(-1))));
         sim.failWith(401);
         try (CredentialSource s = open(Duration.ofMillis(100))) {
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
-                    .hasMessageContaining("rejected").hasMessageContaining("claude-internal");
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
+                    .hasMessageContaining("rejected")
+                    .hasMessageContaining("claude-internal");
             clock.advance(Duration.ofMinutes(5));
             assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class);
             assertThat(sim.nativeCalls()).isEqualTo(1);
 
             write(nativeConfig(home), nativeDoc("relogin-access", "relogin-refresh", in(QUIET)));
-            assertThat(await(Duration.ofSeconds(5), () -> s.status().available())).isTrue();
+            assertThat(await(Duration.ofSeconds(5), () -> s.status().available()))
+                    .isTrue();
             assertThat(s.current().secret()).isEqualTo("relogin-access");
         }
     }
@@ -384,8 +406,8 @@ class NativeSourceTest {
     void keyRefreshBufferFromEnvironmentAndSettingsWins() throws Exception {
         write(nativeConfig(home), nativeDoc("old-access", "old-refresh", in(Duration.ofMinutes(10))));
         Map<String, String> env = Map.of("KEY_REFRESH_BUFFER_MS", "900000");
-        CredentialSettings oneMinute = new CredentialSettings("native", null, null, null, null, sim.nativeUrl(), null,
-                Duration.ofMinutes(1), QUIET, null);
+        CredentialSettings oneMinute = new CredentialSettings(
+                "native", null, null, null, null, sim.nativeUrl(), null, Duration.ofMinutes(1), QUIET, null);
         try (CredentialSource s = CredentialSources.create(oneMinute, env, home, clock)) {
             assertThat(s.current().secret()).isEqualTo("old-access");
         }
@@ -398,10 +420,12 @@ class NativeSourceTest {
 
     @Test
     void malformedEnvironmentOverrideIsNamed() {
-        assertThatThrownBy(() -> CredentialSources.create(settings(null),
-                Map.of("FILE_WATCHER_INTERVAL", "often"), home, clock))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FILE_WATCHER_INTERVAL");
-        assertThat(Durations.parseEnv("FILE_WATCHER_INTERVAL", "5", ChronoUnit.SECONDS)).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() ->
+                        CredentialSources.create(settings(null), Map.of("FILE_WATCHER_INTERVAL", "often"), home, clock))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("FILE_WATCHER_INTERVAL");
+        assertThat(Durations.parseEnv("FILE_WATCHER_INTERVAL", "5", ChronoUnit.SECONDS))
+                .isEqualTo(Duration.ofSeconds(5));
         assertThat(Durations.parseEnv("FILE_WATCHER_INTERVAL", "250ms", ChronoUnit.SECONDS))
                 .isEqualTo(Duration.ofMillis(250));
     }
@@ -410,11 +434,17 @@ class NativeSourceTest {
 
     @Test
     void backgroundRefresherRefreshesAheadOfExpiryWithoutTraffic() throws Exception {
-        write(nativeConfig(home), nativeDoc("old-access", "old-refresh",
-                Instant.now().plus(Duration.ofMinutes(4)).truncatedTo(ChronoUnit.MILLIS)));
+        write(
+                nativeConfig(home),
+                nativeDoc(
+                        "old-access",
+                        "old-refresh",
+                        Instant.now().plus(Duration.ofMinutes(4)).truncatedTo(ChronoUnit.MILLIS)));
         try (CredentialSource s = CredentialSources.create(settings(QUIET), Map.of(), home, Clock.systemUTC())) {
-            assertThat(await(Duration.ofSeconds(10), () -> sim.nativeCalls() == 1)).isTrue();
-            assertThat(await(Duration.ofSeconds(5), () -> "ok".equals(s.status().lastRefreshOutcome()))).isTrue();
+            assertThat(await(Duration.ofSeconds(10), () -> sim.nativeCalls() == 1))
+                    .isTrue();
+            assertThat(await(Duration.ofSeconds(5), () -> "ok".equals(s.status().lastRefreshOutcome())))
+                    .isTrue();
             assertThat(s.current().secret()).isEqualTo(sim.accessToken(1));
             assertThat(read(nativeConfig(home)).get("accessToken").asText()).isEqualTo(sim.accessToken(1));
         }
@@ -427,7 +457,8 @@ class NativeSourceTest {
         try (CredentialSource s = open(Duration.ofMillis(100))) {
             assertThat(s.current().secret()).isEqualTo("tok-a");
             write(nativeConfig(home), nativeDoc("tok-b", "ref-b", in(QUIET.multipliedBy(2))));
-            assertThat(await(Duration.ofSeconds(5), () -> secret(s).equals("tok-b"))).isTrue();
+            assertThat(await(Duration.ofSeconds(5), () -> secret(s).equals("tok-b")))
+                    .isTrue();
         }
         assertThat(sim.calls()).isZero();
     }
@@ -435,9 +466,11 @@ class NativeSourceTest {
     @Test
     void fileWithAnOlderTokenDoesNotReplaceTheOneInMemory() throws Exception {
         write(nativeConfig(home), nativeDoc("tok-new", "ref", in(QUIET.multipliedBy(2))));
-        try (LogCapture logs = new LogCapture(); CredentialSource s = open(Duration.ofMillis(100))) {
+        try (LogCapture logs = new LogCapture();
+                CredentialSource s = open(Duration.ofMillis(100))) {
             write(nativeConfig(home), nativeDoc("tok-older", "ref", in(QUIET)));
-            assertThat(await(Duration.ofSeconds(5), () -> logs.count(Level.INFO, "older token") > 0)).isTrue();
+            assertThat(await(Duration.ofSeconds(5), () -> logs.count(Level.INFO, "older token") > 0))
+                    .isTrue();
             assertThat(s.current().secret()).isEqualTo("tok-new");
         }
     }
@@ -447,15 +480,22 @@ class NativeSourceTest {
         Path config = nativeConfig(home);
         write(config, nativeDoc("tok-a", "ref-a", in(QUIET)));
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
-        try (LogCapture logs = new LogCapture(); CredentialSource s = open(Duration.ofMillis(100))) {
+        try (LogCapture logs = new LogCapture();
+                CredentialSource s = open(Duration.ofMillis(100))) {
             assertThat(s.current().secret()).isEqualTo("tok-a");
-            Files.writeString(config, CredentialFiles.JSON.writeValueAsString(nativeDoc("tok-b", "ref-b",
-                    in(QUIET.multipliedBy(2)))));
-            assertThat(await(Duration.ofSeconds(5), () -> secret(s).equals("tok-b"))).isTrue();
+            Files.writeString(
+                    config,
+                    CredentialFiles.JSON.writeValueAsString(nativeDoc("tok-b", "ref-b", in(QUIET.multipliedBy(2)))));
+            assertThat(await(Duration.ofSeconds(5), () -> secret(s).equals("tok-b")))
+                    .isTrue();
             assertThat(logs.count(Level.WARN, "readable by others")).isEqualTo(1);
-            assertThat(logs.lines()).filteredOn(l -> l.contains("readable by others"))
-                    .singleElement().asString().contains(home.resolve(".claude-internal/config.json").toString())
-                    .contains("rw-r--r--").doesNotContain("tok-a");
+            assertThat(logs.lines())
+                    .filteredOn(l -> l.contains("readable by others"))
+                    .singleElement()
+                    .asString()
+                    .contains(home.resolve(".claude-internal/config.json").toString())
+                    .contains("rw-r--r--")
+                    .doesNotContain("tok-a");
         }
     }
 

@@ -1,15 +1,14 @@
 package org.anthropicproxy.credentials;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(10)
 class StaticSourcesTest {
@@ -18,8 +17,8 @@ class StaticSourcesTest {
 
     @Test
     void staticTokenNeverExpiresAndCannotBeRefreshed() throws Exception {
-        try (CredentialSource s = CredentialSources.create(CredentialSettings.ofStaticToken("sk-static-1"), Map.of(),
-                home, Clock.systemUTC())) {
+        try (CredentialSource s = CredentialSources.create(
+                CredentialSettings.ofStaticToken("sk-static-1"), Map.of(), home, Clock.systemUTC())) {
             Credential c = s.current();
             assertThat(c.secret()).isEqualTo("sk-static-1");
             assertThat(c.expiresAt()).isNull();
@@ -34,27 +33,30 @@ class StaticSourcesTest {
 
     @Test
     void tokenFromNamedEnvironmentVariable() throws Exception {
-        CredentialSettings settings = new CredentialSettings("static", null, "MY_KEY", null, null, null, null, null,
-                null, null);
-        try (CredentialSource s = CredentialSources.create(settings, Map.of("MY_KEY", "sk-env-2"), home,
-                Clock.systemUTC())) {
+        CredentialSettings settings =
+                new CredentialSettings("static", null, "MY_KEY", null, null, null, null, null, null, null);
+        try (CredentialSource s =
+                CredentialSources.create(settings, Map.of("MY_KEY", "sk-env-2"), home, Clock.systemUTC())) {
             assertThat(s.current().secret()).isEqualTo("sk-env-2");
             assertThat(s.status().source()).isEqualTo("env MY_KEY");
         }
         try (CredentialSource s = CredentialSources.create(settings, Map.of(), home, Clock.systemUTC())) {
             assertThat(s.status().available()).isFalse();
-            assertThatThrownBy(s::current).isInstanceOf(CredentialUnavailableException.class)
-                    .hasMessageContaining("MY_KEY").hasMessageContaining("not set");
+            assertThatThrownBy(s::current)
+                    .isInstanceOf(CredentialUnavailableException.class)
+                    .hasMessageContaining("MY_KEY")
+                    .hasMessageContaining("not set");
         }
     }
 
     @Test
     void noneGivesAnEmptySecretAndExplainsARejection() throws Exception {
-        try (CredentialSource s = CredentialSources.create(CredentialSettings.defaults("none"), Map.of(), home,
-                Clock.systemUTC())) {
+        try (CredentialSource s =
+                CredentialSources.create(CredentialSettings.defaults("none"), Map.of(), home, Clock.systemUTC())) {
             assertThat(s.current().secret()).isEmpty();
             assertThatThrownBy(() -> s.refreshAfterRejection(s.current()))
-                    .isInstanceOf(CredentialUnavailableException.class).hasMessageContaining("'none'");
+                    .isInstanceOf(CredentialUnavailableException.class)
+                    .hasMessageContaining("'none'");
         }
     }
 }

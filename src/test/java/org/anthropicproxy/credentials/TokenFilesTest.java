@@ -1,15 +1,14 @@
 package org.anthropicproxy.credentials;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(10)
 class TokenFilesTest {
@@ -25,7 +24,8 @@ class TokenFilesTest {
         TokenFiles.writeAtomically(file, "new".getBytes(StandardCharsets.UTF_8));
 
         assertThat(Files.readString(file)).isEqualTo("new");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("config.json");
         }
@@ -65,6 +65,7 @@ class TokenFilesTest {
         assertThat(GitCredentials.oauth2Token(file, "git.woa.com")).contains("with:colon");
         assertThat(GitCredentials.oauth2Token(file, "git.example.org")).contains("wrong-host");
         assertThat(GitCredentials.oauth2Token(file, "git.other.net")).isEmpty();
-        assertThat(GitCredentials.oauth2Token(dir.resolve("missing"), "git.woa.com")).isEmpty();
+        assertThat(GitCredentials.oauth2Token(dir.resolve("missing"), "git.woa.com"))
+                .isEmpty();
     }
 }

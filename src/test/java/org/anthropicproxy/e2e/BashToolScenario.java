@@ -38,7 +38,9 @@ final class BashToolScenario {
     final List<String> steps = new CopyOnWriteArrayList<>();
 
     BashToolScenario() {
-        nonce = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(0, 10);
+        nonce = HexFormat.of()
+                .toHexDigits(ThreadLocalRandom.current().nextLong())
+                .substring(0, 10);
         marker = "e2e-marker-" + nonce;
         command = "printf '%s-%s\\n' e2e-marker " + nonce;
         toolUseId = "toolu_e2e" + nonce;
@@ -69,7 +71,8 @@ final class BashToolScenario {
             String toolOutput = anthropicToolResult(req.path("messages"));
             if (bash != null && toolOutput == null) {
                 steps.add("native:tool_use");
-                return UpstreamScript.sse(anthropicToolUseStream(model, bash.path("name").asText(), bash.path("input_schema")));
+                return UpstreamScript.sse(
+                        anthropicToolUseStream(model, bash.path("name").asText(), bash.path("input_schema")));
             }
             if (toolOutput != null && exhaustedAfterToolUse) {
                 steps.add("native:quota-429");
@@ -77,7 +80,8 @@ final class BashToolScenario {
             }
             steps.add(toolOutput != null ? "native:final" : "native:side");
             String text = toolOutput != null ? finalText(toolOutput) : "ok";
-            return req.path("stream").asBoolean() ? UpstreamScript.sse(anthropicTextStream(model, text))
+            return req.path("stream").asBoolean()
+                    ? UpstreamScript.sse(anthropicTextStream(model, text))
                     : UpstreamScript.json(200, anthropicTextMessage(model, text));
         };
     }
@@ -85,14 +89,27 @@ final class BashToolScenario {
     String anthropicToolUseStream(String model, String toolName, JsonNode schema) {
         StringBuilder sb = new StringBuilder();
         event(sb, "message_start", obj().put("type", "message_start").set("message", messageShell(model, 2048)));
-        event(sb, "content_block_start", obj().put("type", "content_block_start").put("index", 0)
-                .set("content_block", obj().put("type", "text").put("text", "")));
+        event(
+                sb,
+                "content_block_start",
+                obj().put("type", "content_block_start")
+                        .put("index", 0)
+                        .set("content_block", obj().put("type", "text").put("text", "")));
         textDelta(sb, 0, "I'll run ");
         textDelta(sb, 0, "the command.");
         event(sb, "content_block_stop", obj().put("type", "content_block_stop").put("index", 0));
         event(sb, "ping", obj().put("type", "ping"));
-        event(sb, "content_block_start", obj().put("type", "content_block_start").put("index", 1).set("content_block",
-                obj().put("type", "tool_use").put("id", toolUseId).put("name", toolName).set("input", obj())));
+        event(
+                sb,
+                "content_block_start",
+                obj().put("type", "content_block_start")
+                        .put("index", 1)
+                        .set(
+                                "content_block",
+                                obj().put("type", "tool_use")
+                                        .put("id", toolUseId)
+                                        .put("name", toolName)
+                                        .set("input", obj())));
         jsonDelta(sb, 1, "");
         for (String fragment : fragments(bashInput(schema).toString(), 4)) {
             jsonDelta(sb, 1, fragment);
@@ -106,8 +123,12 @@ final class BashToolScenario {
     String anthropicTextStream(String model, String text) {
         StringBuilder sb = new StringBuilder();
         event(sb, "message_start", obj().put("type", "message_start").set("message", messageShell(model, 2200)));
-        event(sb, "content_block_start", obj().put("type", "content_block_start").put("index", 0)
-                .set("content_block", obj().put("type", "text").put("text", "")));
+        event(
+                sb,
+                "content_block_start",
+                obj().put("type", "content_block_start")
+                        .put("index", 0)
+                        .set("content_block", obj().put("type", "text").put("text", "")));
         for (String fragment : fragments(text, 3)) {
             textDelta(sb, 0, fragment);
         }
@@ -126,13 +147,19 @@ final class BashToolScenario {
     }
 
     private ObjectNode messageShell(String model, int inputTokens) {
-        ObjectNode m = obj().put("id", "msg_e2e" + nonce + steps.size()).put("type", "message").put("role", "assistant")
+        ObjectNode m = obj().put("id", "msg_e2e" + nonce + steps.size())
+                .put("type", "message")
+                .put("role", "assistant")
                 .put("model", model);
         m.set("content", JSON.createArrayNode());
         m.putNull("stop_reason");
         m.putNull("stop_sequence");
-        m.set("usage", obj().put("input_tokens", inputTokens).put("cache_creation_input_tokens", 0)
-                .put("cache_read_input_tokens", 0).put("output_tokens", 1));
+        m.set(
+                "usage",
+                obj().put("input_tokens", inputTokens)
+                        .put("cache_creation_input_tokens", 0)
+                        .put("cache_read_input_tokens", 0)
+                        .put("output_tokens", 1));
         return m;
     }
 
@@ -146,24 +173,38 @@ final class BashToolScenario {
     }
 
     private static void textDelta(StringBuilder sb, int index, String text) {
-        event(sb, "content_block_delta", obj().put("type", "content_block_delta").put("index", index)
-                .set("delta", obj().put("type", "text_delta").put("text", text)));
+        event(
+                sb,
+                "content_block_delta",
+                obj().put("type", "content_block_delta")
+                        .put("index", index)
+                        .set("delta", obj().put("type", "text_delta").put("text", text)));
     }
 
     private static void jsonDelta(StringBuilder sb, int index, String partial) {
-        event(sb, "content_block_delta", obj().put("type", "content_block_delta").put("index", index)
-                .set("delta", obj().put("type", "input_json_delta").put("partial_json", partial)));
+        event(
+                sb,
+                "content_block_delta",
+                obj().put("type", "content_block_delta")
+                        .put("index", index)
+                        .set("delta", obj().put("type", "input_json_delta").put("partial_json", partial)));
     }
 
     private static void event(StringBuilder sb, String name, JsonNode data) {
-        sb.append("event: ").append(name).append('\n').append("data: ").append(data).append("\n\n");
+        sb.append("event: ")
+                .append(name)
+                .append('\n')
+                .append("data: ")
+                .append(data)
+                .append("\n\n");
     }
 
     /** The text of the tool_result answering our tool_use, or null when the request carries none. */
     String anthropicToolResult(JsonNode messages) {
         for (JsonNode m : messages) {
             for (JsonNode block : m.path("content")) {
-                if ("tool_result".equals(block.path("type").asText()) && toolUseId.equals(block.path("tool_use_id").asText())) {
+                if ("tool_result".equals(block.path("type").asText())
+                        && toolUseId.equals(block.path("tool_use_id").asText())) {
                     return contentText(block.path("content"));
                 }
             }
@@ -178,11 +219,14 @@ final class BashToolScenario {
         return r -> {
             JsonNode req = r.json();
             String model = req.path("model").asText("gpt");
-            JsonNode bash = findTool(req.path("tools"), t -> t.path("function").path("name").asText());
+            JsonNode bash = findTool(
+                    req.path("tools"), t -> t.path("function").path("name").asText());
             String toolOutput = openAiToolResult(req.path("messages"));
             if (bash != null && toolOutput == null) {
                 steps.add("openai:tool_calls");
-                return UpstreamScript.sse(openAiToolCallStream(model, bash.path("function").path("name").asText(),
+                return UpstreamScript.sse(openAiToolCallStream(
+                        model,
+                        bash.path("function").path("name").asText(),
                         bashInput(bash.path("function").path("parameters")).toString()));
             }
             steps.add(toolOutput != null ? "openai:final" : "openai:side");
@@ -246,19 +290,26 @@ final class BashToolScenario {
     private static void usageChunk(StringBuilder sb, String id, String model, int prompt, int completion) {
         ObjectNode c = chunkShell(id, model);
         c.set("choices", JSON.createArrayNode());
-        c.set("usage", obj().put("prompt_tokens", prompt).put("completion_tokens", completion)
-                .put("total_tokens", prompt + completion));
+        c.set(
+                "usage",
+                obj().put("prompt_tokens", prompt)
+                        .put("completion_tokens", completion)
+                        .put("total_tokens", prompt + completion));
         sb.append("data: ").append(c).append("\n\n");
     }
 
     private static ObjectNode chunkShell(String id, String model) {
-        return obj().put("id", id).put("object", "chat.completion.chunk").put("created", 1764150000L).put("model", model);
+        return obj().put("id", id)
+                .put("object", "chat.completion.chunk")
+                .put("created", 1764150000L)
+                .put("model", model);
     }
 
     /** The content of the tool message answering our call, or null when the request carries none. */
     String openAiToolResult(JsonNode messages) {
         for (JsonNode m : messages) {
-            if ("tool".equals(m.path("role").asText()) && m.path("tool_call_id").asText().endsWith(nonce)) {
+            if ("tool".equals(m.path("role").asText())
+                    && m.path("tool_call_id").asText().endsWith(nonce)) {
                 return contentText(m.path("content"));
             }
         }

@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.testkit.ProxyHarness;
 import org.anthropicproxy.testkit.RecordedRequest;
 import org.anthropicproxy.testkit.UpstreamScript;
@@ -34,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ClaudeCodeE2EIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String PROMPT = "Run the end-to-end marker command with Bash and tell me exactly what it printed.";
+    private static final String PROMPT =
+            "Run the end-to-end marker command with Bash and tell me exactly what it printed.";
 
     @TempDir
     Path scratch;
@@ -49,7 +49,8 @@ class ClaudeCodeE2EIT {
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void passthroughWithNonEssentialTrafficAnswersClaudeCodesConnectivityProbe() throws Exception {
         List<RecordingFront.Exchange> client = passthrough("passthrough-nonessential", true);
-        assertThat(client).filteredOn(e -> !e.path().startsWith("/v1/messages"))
+        assertThat(client)
+                .filteredOn(e -> !e.path().startsWith("/v1/messages"))
                 .extracting(e -> e.method() + " " + e.path() + " " + e.status())
                 .contains("HEAD /api/hello 200");
     }
@@ -58,14 +59,14 @@ class ClaudeCodeE2EIT {
         NodeClients clients = NodeClients.get();
         BashToolScenario scenario = new BashToolScenario();
         try (UpstreamSimulator nativeSim = new UpstreamSimulator(scenario.anthropic());
-             ProxyHarness proxy = ProxyHarness.start("""
+                ProxyHarness proxy = ProxyHarness.start("""
                      providers:
                        native: {base_url: "%s", api_key: k}
                      route: [native]
                      """.formatted(nativeSim.baseUrl()));
-             RecordingFront front = new RecordingFront(proxy.baseUrl())) {
-            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT,
-                    nonEssentialTraffic);
+                RecordingFront front = new RecordingFront(proxy.baseUrl())) {
+            ClaudeCodeRun run = ClaudeCodeRun.run(
+                    clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT, nonEssentialTraffic);
             report(mode, front, Map.of("native", nativeSim.received()), run, scenario);
 
             assertFinishedWithMarker(run, front, scenario);
@@ -83,12 +84,17 @@ class ClaudeCodeE2EIT {
                 assertThat(sent.at("/system/0/text").asText()).startsWith("x-anthropic-billing-header:");
                 assertThat(r.json().path("system").toString()).doesNotContain("x-anthropic-billing-header");
                 // betas, adaptive thinking, effort and the mid-conversation system entry reach the upstream unchanged
-                assertThat(r.header("anthropic-beta")).isEqualTo(client.get(i).headers().get("anthropic-beta").get(0));
-                for (String field : List.of("thinking", "output_config", "context_management", "tools", "messages", "metadata")) {
+                assertThat(r.header("anthropic-beta"))
+                        .isEqualTo(client.get(i).headers().get("anthropic-beta").get(0));
+                for (String field :
+                        List.of("thinking", "output_config", "context_management", "tools", "messages", "metadata")) {
                     assertThat(r.json().get(field)).as(field).isEqualTo(sent.get(field));
                 }
             }
-            assertThat(systemEntries(upstream.get(0).json())).singleElement().asString().contains("# Environment");
+            assertThat(systemEntries(upstream.get(0).json()))
+                    .singleElement()
+                    .asString()
+                    .contains("# Environment");
             return front.exchanges();
         }
     }
@@ -100,12 +106,12 @@ class ClaudeCodeE2EIT {
         NodeClients clients = NodeClients.get();
         BashToolScenario scenario = new BashToolScenario();
         try (UpstreamSimulator openAiSim = new UpstreamSimulator(scenario.openAi());
-             ProxyHarness proxy = ProxyHarness.start("""
+                ProxyHarness proxy = ProxyHarness.start("""
                      providers:
                        codebuddy: {base_url: "%s", api_key: k}
                      route: [codebuddy]
                      """.formatted(openAiSim.baseUrl()));
-             RecordingFront front = new RecordingFront(proxy.baseUrl())) {
+                RecordingFront front = new RecordingFront(proxy.baseUrl())) {
             ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), model, PROMPT);
             String mode = model.equals(ClaudeCodeRun.DEFAULT_MODEL) ? "translation" : "translation-" + model;
             report(mode, front, Map.of("codebuddy", openAiSim.received()), run, scenario);
@@ -119,7 +125,8 @@ class ClaudeCodeE2EIT {
                 assertThat(r.header("authorization")).isEqualTo("Bearer k");
                 assertThat(r.json().path("stream").asBoolean()).isTrue();
                 assertThat(r.bodyText()).doesNotContain("x-anthropic-billing-header");
-                assertThat(r.json().path("model").asText()).isEqualTo(model.contains("opus") ? "claude-opus-4.5" : "claude-4.5");
+                assertThat(r.json().path("model").asText())
+                        .isEqualTo(model.contains("opus") ? "claude-opus-4.5" : "claude-4.5");
             }
             JsonNode last = upstream.get(upstream.size() - 1).json();
             // the tool call and its result survive the round trip through the OpenAI shapes
@@ -140,15 +147,16 @@ class ClaudeCodeE2EIT {
         NodeClients clients = NodeClients.get();
         BashToolScenario scenario = new BashToolScenario();
         try (UpstreamSimulator nativeSim = new UpstreamSimulator(scenario.anthropicThenQuotaExhausted());
-             UpstreamSimulator openAiSim = new UpstreamSimulator(scenario.openAi());
-             ProxyHarness proxy = ProxyHarness.start("""
+                UpstreamSimulator openAiSim = new UpstreamSimulator(scenario.openAi());
+                ProxyHarness proxy = ProxyHarness.start("""
                      providers:
                        native: {base_url: "%s", api_key: k}
                        codebuddy: {base_url: "%s", api_key: k}
                      route: [native, codebuddy]
                      """.formatted(nativeSim.baseUrl(), openAiSim.baseUrl()));
-             RecordingFront front = new RecordingFront(proxy.baseUrl())) {
-            ClaudeCodeRun run = ClaudeCodeRun.run(clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT);
+                RecordingFront front = new RecordingFront(proxy.baseUrl())) {
+            ClaudeCodeRun run =
+                    ClaudeCodeRun.run(clients, scratch, front.baseUrl(), ClaudeCodeRun.DEFAULT_MODEL, PROMPT);
             Map<String, List<RecordedRequest>> upstreams = new LinkedHashMap<>();
             upstreams.put("native", nativeSim.received());
             upstreams.put("codebuddy", openAiSim.received());
@@ -157,10 +165,16 @@ class ClaudeCodeE2EIT {
             assertFinishedWithMarker(run, front, scenario);
             assertThat(scenario.steps).containsSubsequence("native:tool_use", "native:quota-429", "openai:final");
             // the 429 never reached Claude Code: the proxy failed over before answering
-            assertThat(inferenceExchanges(front)).extracting(RecordingFront.Exchange::status).containsOnly(200);
+            assertThat(inferenceExchanges(front))
+                    .extracting(RecordingFront.Exchange::status)
+                    .containsOnly(200);
             JsonNode quota = JSON.readTree(proxy.get("/v1/quota").body());
-            assertThat(quota.at("/providers/native/exhausted").asBoolean()).as(quota.toString()).isTrue();
-            assertThat(quota.at("/providers/codebuddy/exhausted").asBoolean()).as(quota.toString()).isFalse();
+            assertThat(quota.at("/providers/native/exhausted").asBoolean())
+                    .as(quota.toString())
+                    .isTrue();
+            assertThat(quota.at("/providers/codebuddy/exhausted").asBoolean())
+                    .as(quota.toString())
+                    .isFalse();
             // the turn-1 tool_use id (native's) is the id CodeBuddy sees on the tool result
             JsonNode last = inference(openAiSim.received()).get(0).json();
             assertThat(scenario.openAiToolResult(last.path("messages"))).contains(scenario.marker);
@@ -175,20 +189,30 @@ class ClaudeCodeE2EIT {
         String arguments = "{\"city\":\"Paris\",\"unit\":\"celsius\",\"days\":3,\"hours\":[6,12,18],"
                 + "\"note\":\"météo ☀ \\\"sunny\\\"\"}";
         try (UpstreamSimulator openAiSim = new UpstreamSimulator(r -> UpstreamScript.sse(scenario.openAiToolCallStream(
-                     r.json().path("model").asText(), r.json().at("/tools/0/function/name").asText(), arguments)));
-             ProxyHarness proxy = ProxyHarness.start("""
+                        r.json().path("model").asText(),
+                        r.json().at("/tools/0/function/name").asText(),
+                        arguments)));
+                ProxyHarness proxy = ProxyHarness.start("""
                      providers:
                        codebuddy: {base_url: "%s", api_key: k}
                      route: [codebuddy]
                      """.formatted(openAiSim.baseUrl()));
-             RecordingFront front = new RecordingFront(proxy.baseUrl())) {
+                RecordingFront front = new RecordingFront(proxy.baseUrl())) {
             Path script = clients.script("ts-sdk-stream-tool.mjs");
-            ProcessRun node = ProcessRun.run(List.of("node", script.toString()), clients.prefix,
-                    Map.of("ANTHROPIC_BASE_URL", front.baseUrl(), "HOME", scratch.toString()), true, ClaudeCodeRun.TIMEOUT);
+            ProcessRun node = ProcessRun.run(
+                    List.of("node", script.toString()),
+                    clients.prefix,
+                    Map.of("ANTHROPIC_BASE_URL", front.baseUrl(), "HOME", scratch.toString()),
+                    true,
+                    ClaudeCodeRun.TIMEOUT);
             ModeReport.write("ts-sdk", front.exchanges(), Map.of("codebuddy", openAiSim.received()), null, List.of());
 
-            assertThat(node.timedOut() || node.exitCode() != 0).as("node " + node.describe()).isFalse();
-            assertThat(front.exchanges()).extracting(RecordingFront.Exchange::status).containsExactly(200);
+            assertThat(node.timedOut() || node.exitCode() != 0)
+                    .as("node " + node.describe())
+                    .isFalse();
+            assertThat(front.exchanges())
+                    .extracting(RecordingFront.Exchange::status)
+                    .containsExactly(200);
             JsonNode out = JSON.readTree(node.stdout());
             JsonNode message = out.path("message");
             assertThat(message.path("stop_reason").asText()).isEqualTo("tool_use");
@@ -203,43 +227,64 @@ class ClaudeCodeE2EIT {
             // the translator buffers a call's arguments and sends them as one input_json_delta (StreamTranslator)
             StringBuilder partials = new StringBuilder();
             out.path("inputJson").forEach(p -> partials.append(p.asText()));
-            assertThat(JSON.readTree(partials.toString())).as("input_json_delta fragments").isEqualTo(JSON.readTree(arguments));
+            assertThat(JSON.readTree(partials.toString()))
+                    .as("input_json_delta fragments")
+                    .isEqualTo(JSON.readTree(arguments));
             List<String> events = new ArrayList<>();
             out.path("events").forEach(e -> events.add(e.asText()));
             assertThat(events.get(0)).isEqualTo("message_start");
             assertThat(events.get(events.size() - 1)).isEqualTo("message_stop");
-            assertThat(events).contains("content_block_start", "content_block_delta", "content_block_stop", "message_delta");
-            assertThat(openAiSim.last().json().at("/tools/0/function/parameters/required/0").asText()).isEqualTo("city");
+            assertThat(events)
+                    .contains("content_block_start", "content_block_delta", "content_block_stop", "message_delta");
+            assertThat(openAiSim
+                            .last()
+                            .json()
+                            .at("/tools/0/function/parameters/required/0")
+                            .asText())
+                    .isEqualTo("city");
         }
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private static void report(String mode, RecordingFront front, Map<String, List<RecordedRequest>> upstreams,
-                               ClaudeCodeRun run, BashToolScenario scenario) {
+    private static void report(
+            String mode,
+            RecordingFront front,
+            Map<String, List<RecordedRequest>> upstreams,
+            ClaudeCodeRun run,
+            BashToolScenario scenario) {
         ModeReport.write(mode, front.exchanges(), new LinkedHashMap<>(upstreams), run, scenario.steps);
     }
 
     private static void assertFinishedWithMarker(ClaudeCodeRun run, RecordingFront front, BashToolScenario scenario) {
         assertThat(run.process.timedOut()).as(run.describe()).isFalse();
-        assertThat(front.exchanges()).as("requests Claude Code made that the proxy refused: %s", ModeReport.summary(front.exchanges()))
-                .allSatisfy(e -> assertThat(e.status()).as("%s %s → %s", e.method(), e.path(),
-                        new String(e.responseHead(), StandardCharsets.UTF_8)).isLessThan(400));
+        assertThat(front.exchanges())
+                .as("requests Claude Code made that the proxy refused: %s", ModeReport.summary(front.exchanges()))
+                .allSatisfy(e -> assertThat(e.status())
+                        .as("%s %s → %s", e.method(), e.path(), new String(e.responseHead(), StandardCharsets.UTF_8))
+                        .isLessThan(400));
         assertThat(run.process.stdout()).as(run.describe()).doesNotContain("API Error");
-        assertThat(run.lines).as("retries reported by Claude Code")
+        assertThat(run.lines)
+                .as("retries reported by Claude Code")
                 .noneMatch(l -> l.path("subtype").asText().contains("retry"));
-        assertThat(run.lines).filteredOn(l -> "init".equals(l.path("subtype").asText()))
-                .extracting(l -> l.path("claude_code_version").asText()).containsExactly(NodeClients.CLAUDE_CODE_VERSION);
+        assertThat(run.lines)
+                .filteredOn(l -> "init".equals(l.path("subtype").asText()))
+                .extracting(l -> l.path("claude_code_version").asText())
+                .containsExactly(NodeClients.CLAUDE_CODE_VERSION);
         // Claude Code ran the tool the upstream asked for and returned its output
-        assertThat(run.lines).filteredOn(l -> "user".equals(l.path("type").asText()))
+        assertThat(run.lines)
+                .filteredOn(l -> "user".equals(l.path("type").asText()))
                 .flatExtracting(l -> l.path("message").path("content").findParents("tool_use_id"))
                 .anySatisfy(r -> {
-                    assertThat(r.path("tool_use_id").asText()).endsWith(scenario.toolUseId.substring("toolu_e2e".length()));
+                    assertThat(r.path("tool_use_id").asText())
+                            .endsWith(scenario.toolUseId.substring("toolu_e2e".length()));
                     assertThat(r.path("is_error").asBoolean()).isFalse();
                     assertThat(r.path("content").toString()).contains(scenario.marker);
                 });
         JsonNode result = run.result();
-        assertThat(result).as("no stream-json line of type result; " + run.describe()).isNotNull();
+        assertThat(result)
+                .as("no stream-json line of type result; " + run.describe())
+                .isNotNull();
         assertThat(result.path("is_error").asBoolean()).as(result.toString()).isFalse();
         assertThat(result.path("subtype").asText()).as(result.toString()).isEqualTo("success");
         assertThat(result.path("result").asText()).as(result.toString()).contains(scenario.marker);
@@ -248,11 +293,15 @@ class ClaudeCodeE2EIT {
 
     /** Upstream requests that carry the conversation (Claude Code's own tools), not side requests. */
     private static List<RecordedRequest> inference(List<RecordedRequest> received) {
-        return received.stream().filter(r -> r.body().length > 0 && r.json().path("tools").size() > 0).toList();
+        return received.stream()
+                .filter(r -> r.body().length > 0 && r.json().path("tools").size() > 0)
+                .toList();
     }
 
     private static List<RecordingFront.Exchange> inferenceExchanges(RecordingFront front) {
-        return front.exchanges().stream().filter(e -> e.path().equals("/v1/messages")).toList();
+        return front.exchanges().stream()
+                .filter(e -> e.path().equals("/v1/messages"))
+                .toList();
     }
 
     private static JsonNode readTree(byte[] body) {

@@ -39,7 +39,8 @@ class ClaudeCodeFailFastE2EIT {
             assertThat(run.timedOut()).as(run.describe()).isFalse();
             assertThat(run.exitCode()).as(run.describe()).isNotZero();
             assertThat(run.took()).as(run.describe()).isLessThan(FAIL_FAST);
-            assertThat(run.stdout() + run.stderr()).as(run.describe())
+            assertThat(run.stdout() + run.stderr())
+                    .as(run.describe())
                     .contains("401")
                     .contains("provider 'native': no usable credential", "claude-internal")
                     .contains("provider 'codebuddy': no usable credential", "run `codebuddy` and complete /login");
@@ -65,14 +66,15 @@ class ClaudeCodeFailFastE2EIT {
                   codebuddy: {base_url: "http://127.0.0.1:9", api_key: k}
                 route: [native, codebuddy]
                 """);
-        try (ProxyProcess proxy = ProxyProcess.start(scratch, home,
-                List.of("--config", config.toString(), "--quota-file", quota.toString()))) {
+        try (ProxyProcess proxy = ProxyProcess.start(
+                scratch, home, List.of("--config", config.toString(), "--quota-file", quota.toString()))) {
             ProcessRun run = claude(clients, proxy.baseUrl());
 
             assertThat(run.timedOut()).as(run.describe()).isFalse();
             assertThat(run.exitCode()).as(run.describe()).isNotZero();
             assertThat(run.took()).as(run.describe()).isLessThan(FAIL_FAST);
-            assertThat(run.stdout() + run.stderr()).as(run.describe())
+            assertThat(run.stdout() + run.stderr())
+                    .as(run.describe())
                     .contains("429")
                     .contains("native until " + reset, "codebuddy until " + reset);
         }
@@ -92,6 +94,7 @@ class ClaudeCodeFailFastE2EIT {
         env.put("DISABLE_TELEMETRY", "1");
         env.put("DISABLE_ERROR_REPORTING", "1");
         // bounded well past FAIL_FAST: a run that retried for minutes fails the assertion on its duration
-        return ProcessRun.run(List.of(clients.claude().toString(), "-p", "say hi"), work, env, true, Duration.ofSeconds(90));
+        return ProcessRun.run(
+                List.of(clients.claude().toString(), "-p", "say hi"), work, env, true, Duration.ofSeconds(90));
     }
 }

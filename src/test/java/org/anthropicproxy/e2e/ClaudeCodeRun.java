@@ -26,6 +26,7 @@ final class ClaudeCodeRun {
      * name such as claude-sonnet-4-5 gets {@code thinking: enabled} with a budget and no system entry.
      */
     static final String DEFAULT_MODEL = "claude-opus-5-5";
+
     static final Duration TIMEOUT = Duration.ofMinutes(2);
     static final String DUMMY_KEY = "sk-ant-e2e-dummy-0000000000000000000000000000";
 
@@ -44,8 +45,13 @@ final class ClaudeCodeRun {
     }
 
     /** With {@code nonEssentialTraffic} Claude Code also probes the base URL ({@code HEAD /api/hello}). */
-    static ClaudeCodeRun run(NodeClients clients, Path scratch, String baseUrl, String model, String prompt,
-                             boolean nonEssentialTraffic) {
+    static ClaudeCodeRun run(
+            NodeClients clients,
+            Path scratch,
+            String baseUrl,
+            String model,
+            String prompt,
+            boolean nonEssentialTraffic) {
         try {
             Path home = Files.createDirectories(scratch.resolve("home"));
             Path config = Files.createDirectories(home.resolve(".claude"));
@@ -65,8 +71,19 @@ final class ClaudeCodeRun {
             // a proxy failure must fail the run, not be retried into a timeout
             env.put("CLAUDE_CODE_MAX_RETRIES", "1");
             env.put("API_TIMEOUT_MS", "60000");
-            List<String> cmd = List.of(clients.claude().toString(), "-p", prompt, "--output-format", "stream-json",
-                    "--verbose", "--model", model, "--allowedTools", "Bash", "--max-turns", "4");
+            List<String> cmd = List.of(
+                    clients.claude().toString(),
+                    "-p",
+                    prompt,
+                    "--output-format",
+                    "stream-json",
+                    "--verbose",
+                    "--model",
+                    model,
+                    "--allowedTools",
+                    "Bash",
+                    "--max-turns",
+                    "4");
             ProcessRun p = ProcessRun.run(cmd, work, env, true, TIMEOUT);
             List<JsonNode> lines = new ArrayList<>();
             for (String line : p.stdout().split("\n", -1)) {

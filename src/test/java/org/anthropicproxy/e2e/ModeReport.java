@@ -29,11 +29,14 @@ final class ModeReport {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Set<String> SECRET = Set.of("x-api-key", "authorization");
 
-    private ModeReport() {
-    }
+    private ModeReport() {}
 
-    static String write(String mode, List<RecordingFront.Exchange> client, Map<String, List<RecordedRequest>> upstreams,
-                        ClaudeCodeRun run, List<String> steps) {
+    static String write(
+            String mode,
+            List<RecordingFront.Exchange> client,
+            Map<String, List<RecordedRequest>> upstreams,
+            ClaudeCodeRun run,
+            List<String> steps) {
         ObjectNode root = JSON.createObjectNode();
         root.put("mode", mode);
         root.put("client", "@anthropic-ai/claude-code@" + NodeClients.CLAUDE_CODE_VERSION);
@@ -45,7 +48,10 @@ final class ModeReport {
         ArrayNode reqs = root.putArray("client_requests");
         for (RecordingFront.Exchange e : client) {
             ObjectNode o = reqs.addObject();
-            o.put("method", e.method()).put("path", e.path()).put("query", e.query()).put("status", e.status())
+            o.put("method", e.method())
+                    .put("path", e.path())
+                    .put("query", e.query())
+                    .put("status", e.status())
                     .put("response_content_type", e.contentType());
             o.set("headers", JSON.valueToTree(e.headers()));
             describeBody(o, e.body());
@@ -80,7 +86,9 @@ final class ModeReport {
             throw new UncheckedIOException(e);
         }
         StringBuilder line = new StringBuilder("[e2e ").append(mode).append("]");
-        summary(client).forEach((k, v) -> line.append(' ').append(k).append(" → ").append(v).append(';'));
+        summary(client)
+                .forEach((k, v) ->
+                        line.append(' ').append(k).append(" → ").append(v).append(';'));
         if (run != null) {
             line.append(" claude took ").append(run.process.took().toMillis()).append(" ms");
         }
@@ -124,7 +132,12 @@ final class ModeReport {
                 o.set(scalar, b.get(scalar));
             }
         }
-        for (String small : List.of("thinking", "output_config", "context_management", "reasoning_effort", "stream_options",
+        for (String small : List.of(
+                "thinking",
+                "output_config",
+                "context_management",
+                "reasoning_effort",
+                "stream_options",
                 "tool_choice")) {
             if (b.has(small)) {
                 o.set(small, b.get(small));
@@ -133,7 +146,10 @@ final class ModeReport {
         if (b.has("tools")) {
             ArrayNode names = o.putArray("tool_names");
             for (JsonNode t : b.get("tools")) {
-                names.add(t.has("function") ? t.path("function").path("name").asText() : t.path("name").asText());
+                names.add(
+                        t.has("function")
+                                ? t.path("function").path("name").asText()
+                                : t.path("name").asText());
             }
         }
         JsonNode messages = b.path("messages");
@@ -150,7 +166,10 @@ final class ModeReport {
             roles.add(role);
             if (role.equals("system")) {
                 String text = text(m.path("content"));
-                systemEntries.addObject().put("index", i).put("chars", text.length())
+                systemEntries
+                        .addObject()
+                        .put("index", i)
+                        .put("chars", text.length())
                         .put("head", text.substring(0, Math.min(300, text.length())));
             }
             i++;

@@ -28,6 +28,7 @@ final class NodeClients {
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(10);
     /** What {@code npm ci} of the pinned lock puts in {@code .e2e/node_modules}, measured with {@code du -sh}. */
     private static final int INSTALLED_MB = 420;
+
     private static NodeClients installed;
     /** Why the install failed, once it has: each later caller gets a fresh error with this message. */
     private static String installFailure;
@@ -77,7 +78,8 @@ final class NodeClients {
 
     private void ensureInstalled() {
         if (!Files.isRegularFile(sources.resolve("package-lock.json"))) {
-            throw new AssertionError("e2e/package-lock.json not found under " + projectDir + " (run the suite from the project root)");
+            throw new AssertionError(
+                    "e2e/package-lock.json not found under " + projectDir + " (run the suite from the project root)");
         }
         if (upToDate()) {
             return;
@@ -85,28 +87,44 @@ final class NodeClients {
         try {
             Files.createDirectories(prefix);
             Files.deleteIfExists(prefix.resolve("installed.lock"));
-            Files.copy(sources.resolve("package.json"), prefix.resolve("package.json"), StandardCopyOption.REPLACE_EXISTING);
-            Files.copy(sources.resolve("package-lock.json"), prefix.resolve("package-lock.json"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(
+                    sources.resolve("package.json"),
+                    prefix.resolve("package.json"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(
+                    sources.resolve("package-lock.json"),
+                    prefix.resolve("package-lock.json"),
+                    StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new AssertionError("cannot prepare " + prefix + ": " + e, e);
         }
         // a one-time download, and a large one: say so before it starts rather than sit silent for minutes
-        System.out.println("e2e: installing Claude Code " + CLAUDE_CODE_VERSION + " and @anthropic-ai/sdk " + SDK_VERSION
-                + " from npm into " + prefix + " (about " + INSTALLED_MB + " MB on disk, once; kept for later runs)");
+        System.out.println("e2e: installing Claude Code " + CLAUDE_CODE_VERSION + " and @anthropic-ai/sdk "
+                + SDK_VERSION + " from npm into " + prefix + " (about " + INSTALLED_MB
+                + " MB on disk, once; kept for later runs)");
         System.out.flush();
         ProcessRun npm;
         try {
-            npm = ProcessRun.run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), prefix, Map.of(),
-                    false, INSTALL_TIMEOUT);
+            npm = ProcessRun.run(
+                    List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"),
+                    prefix,
+                    Map.of(),
+                    false,
+                    INSTALL_TIMEOUT);
         } catch (UncheckedIOException e) {
-            throw new AssertionError("the end-to-end suite needs npm on the PATH to install @anthropic-ai/claude-code@"
-                    + CLAUDE_CODE_VERSION + " (" + e.getCause().getMessage() + ")", e);
+            throw new AssertionError(
+                    "the end-to-end suite needs npm on the PATH to install @anthropic-ai/claude-code@"
+                            + CLAUDE_CODE_VERSION + " (" + e.getCause().getMessage() + ")",
+                    e);
         }
         if (npm.timedOut() || npm.exitCode() != 0) {
-            throw new AssertionError("npm ci in " + prefix + " failed (" + (npm.timedOut() ? "timed out after "
-                    + INSTALL_TIMEOUT.toMinutes() + " min" : "exit " + npm.exitCode())
+            throw new AssertionError("npm ci in " + prefix + " failed ("
+                    + (npm.timedOut()
+                            ? "timed out after " + INSTALL_TIMEOUT.toMinutes() + " min"
+                            : "exit " + npm.exitCode())
                     + "): is the npm registry reachable? The end-to-end suite installs @anthropic-ai/claude-code@"
-                    + CLAUDE_CODE_VERSION + " and @anthropic-ai/sdk@" + SDK_VERSION + " from it.\n" + tail(npm.stderr() + npm.stdout()));
+                    + CLAUDE_CODE_VERSION + " and @anthropic-ai/sdk@" + SDK_VERSION + " from it.\n"
+                    + tail(npm.stderr() + npm.stdout()));
         }
         String version = claudeVersion();
         if (!version.startsWith(CLAUDE_CODE_VERSION + " ")) {
@@ -114,7 +132,10 @@ final class NodeClients {
                     + CLAUDE_CODE_VERSION + " (Claude Code)");
         }
         try {
-            Files.copy(sources.resolve("package-lock.json"), prefix.resolve("installed.lock"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(
+                    sources.resolve("package-lock.json"),
+                    prefix.resolve("installed.lock"),
+                    StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -124,7 +145,8 @@ final class NodeClients {
         try {
             Path stamp = prefix.resolve("installed.lock");
             if (!Files.isRegularFile(stamp)
-                    || !Arrays.equals(Files.readAllBytes(stamp), Files.readAllBytes(sources.resolve("package-lock.json")))) {
+                    || !Arrays.equals(
+                            Files.readAllBytes(stamp), Files.readAllBytes(sources.resolve("package-lock.json")))) {
                 return false;
             }
             if (!SDK_VERSION.equals(installedVersion("@anthropic-ai/sdk"))
@@ -153,9 +175,20 @@ final class NodeClients {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        ProcessRun r = ProcessRun.run(List.of(claude().toString(), "--version"), prefix,
-                Map.of("HOME", home.toString(), "CLAUDE_CONFIG_DIR", home.resolve(".claude").toString(),
-                        "DISABLE_AUTOUPDATER", "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"), true, Duration.ofSeconds(60));
+        ProcessRun r = ProcessRun.run(
+                List.of(claude().toString(), "--version"),
+                prefix,
+                Map.of(
+                        "HOME",
+                        home.toString(),
+                        "CLAUDE_CONFIG_DIR",
+                        home.resolve(".claude").toString(),
+                        "DISABLE_AUTOUPDATER",
+                        "1",
+                        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+                        "1"),
+                true,
+                Duration.ofSeconds(60));
         return r.stdout().strip();
     }
 

@@ -83,7 +83,9 @@ record ProcessRun(int exitCode, boolean timedOut, String stdout, String stderr, 
     }
 
     String describe() {
-        return (timedOut ? "timed out after " + took.toSeconds() + " s" : "exit " + exitCode + " after " + took.toMillis() + " ms")
+        return (timedOut
+                        ? "timed out after " + took.toSeconds() + " s"
+                        : "exit " + exitCode + " after " + took.toMillis() + " ms")
                 + "\n--- stdout ---\n" + tail(stdout) + "\n--- stderr ---\n" + tail(stderr);
     }
 

@@ -36,13 +36,21 @@ final class ProxyProcess implements AutoCloseable {
     }
 
     static ProxyProcess start(Path dir, Path home, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Duser.home=" + home, "-Dlogback.configurationFile=" + mainLogbackConfig(), "-cp", System.getProperty("java.class.path"), "org.anthropicproxy.cli.Main",
-                "--port", "0"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Duser.home=" + home,
+                "-Dlogback.configurationFile=" + mainLogbackConfig(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.anthropicproxy.cli.Main",
+                "--port",
+                "0"));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().putAll(Map.of("HOME", home.toString()));
-        pb.environment().keySet().removeIf(k -> k.startsWith("XDG_") || k.startsWith("ANTHROPIC_") || k.startsWith("CODEBUDDY_"));
+        pb.environment()
+                .keySet()
+                .removeIf(k -> k.startsWith("XDG_") || k.startsWith("ANTHROPIC_") || k.startsWith("CODEBUDDY_"));
         Process p;
         try {
             p = pb.start();
@@ -53,7 +61,8 @@ final class ProxyProcess implements AutoCloseable {
         StringBuffer out = new StringBuffer();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     out.append(line).append('\n');

@@ -36,20 +36,37 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 final class RecordingFront implements AutoCloseable {
 
     /** A client request and what the proxy answered. Header names lower case; credentials are never kept. */
-    record Exchange(String method, String path, String query, Map<String, List<String>> headers, byte[] body, int status,
-                    String contentType, byte[] responseHead) {
-    }
+    record Exchange(
+            String method,
+            String path,
+            String query,
+            Map<String, List<String>> headers,
+            byte[] body,
+            int status,
+            String contentType,
+            byte[] responseHead) {}
 
-    private static final Set<String> NOT_FORWARDED = Set.of("host", "connection", "content-length", "expect", "upgrade",
-            "transfer-encoding", "keep-alive", "te", "trailer", "http2-settings");
+    private static final Set<String> NOT_FORWARDED = Set.of(
+            "host",
+            "connection",
+            "content-length",
+            "expect",
+            "upgrade",
+            "transfer-encoding",
+            "keep-alive",
+            "te",
+            "trailer",
+            "http2-settings");
     private static final Set<String> SECRET = Set.of("x-api-key", "authorization");
     private static final int KEPT_RESPONSE_BYTES = 4096;
 
     private final Server server;
     private final ServerConnector connector;
     private final String target;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
 
     RecordingFront(String targetBaseUrl) {
@@ -92,13 +109,18 @@ final class RecordingFront implements AutoCloseable {
             }
             String query = request.getHttpURI().getQuery();
             String pathAndQuery = request.getHttpURI().getPath() + (query == null ? "" : "?" + query);
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + pathAndQuery)).timeout(Duration.ofMinutes(5))
-                    .method(request.getMethod(), body.length == 0 && !request.getMethod().equals("POST")
-                            ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + pathAndQuery))
+                    .timeout(Duration.ofMinutes(5))
+                    .method(
+                            request.getMethod(),
+                            body.length == 0 && !request.getMethod().equals("POST")
+                                    ? HttpRequest.BodyPublishers.noBody()
+                                    : HttpRequest.BodyPublishers.ofByteArray(body));
             Map<String, List<String>> recorded = new LinkedHashMap<>();
             for (HttpField f : request.getHeaders()) {
                 String name = f.getLowerCaseName();
-                recorded.computeIfAbsent(name, k -> new ArrayList<>()).add(SECRET.contains(name) ? "<redacted>" : f.getValue());
+                recorded.computeIfAbsent(name, k -> new ArrayList<>())
+                        .add(SECRET.contains(name) ? "<redacted>" : f.getValue());
                 if (!NOT_FORWARDED.contains(name)) {
                     b.header(f.getName(), f.getValue());
                 }
@@ -112,7 +134,8 @@ final class RecordingFront implements AutoCloseable {
             });
             byte[] head = new byte[KEPT_RESPONSE_BYTES];
             int kept = 0;
-            try (InputStream in = upstream.body(); OutputStream out = Content.Sink.asOutputStream(response)) {
+            try (InputStream in = upstream.body();
+                    OutputStream out = Content.Sink.asOutputStream(response)) {
                 byte[] buf = new byte[8192];
                 int n;
                 while ((n = in.read(buf)) >= 0) {
@@ -125,8 +148,14 @@ final class RecordingFront implements AutoCloseable {
                     out.flush();
                 }
             }
-            exchanges.add(new Exchange(request.getMethod(), request.getHttpURI().getPath(), query, recorded, body,
-                    upstream.statusCode(), upstream.headers().firstValue("content-type").orElse(null),
+            exchanges.add(new Exchange(
+                    request.getMethod(),
+                    request.getHttpURI().getPath(),
+                    query,
+                    recorded,
+                    body,
+                    upstream.statusCode(),
+                    upstream.headers().firstValue("content-type").orElse(null),
                     Arrays.copyOf(head, kept)));
             callback.succeeded();
         } catch (IOException e) {

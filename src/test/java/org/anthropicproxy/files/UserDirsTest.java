@@ -11,7 +11,8 @@ class UserDirsTest {
 
     @Test
     void homeIsHomeWhenSetAndNonEmptyElseThePasswdHome() {
-        assertThat(UserDirs.of(Map.of("HOME", "/scratch/me"), "/home/passwd").home()).isEqualTo(Path.of("/scratch/me"));
+        assertThat(UserDirs.of(Map.of("HOME", "/scratch/me"), "/home/passwd").home())
+                .isEqualTo(Path.of("/scratch/me"));
         assertThat(UserDirs.of(Map.of("HOME", ""), "/home/passwd").home()).isEqualTo(Path.of("/home/passwd"));
         assertThat(UserDirs.of(Map.of(), "/home/passwd").home()).isEqualTo(Path.of("/home/passwd"));
     }

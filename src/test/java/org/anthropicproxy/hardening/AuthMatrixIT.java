@@ -42,12 +42,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 class AuthMatrixIT {
 
     private static final String UNASSIGNED = "203.0.113.1";
-    private static final String BODY = "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String BODY =
+            "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     @TempDir
     Path dir;
+
     private UpstreamSimulator upstream;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
     void up() {
@@ -61,15 +64,26 @@ class AuthMatrixIT {
 
     private Path config(String keys) throws Exception {
         Path file = dir.resolve("config.yaml");
-        Files.writeString(file, "providers:\n  sim: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: up}\n"
-                + "route: [sim]\n" + keys);
+        Files.writeString(
+                file,
+                "providers:\n  sim: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: up}\n"
+                        + "route: [sim]\n" + keys);
         return file;
     }
 
     /** Starts (and at once closes) a proxy; what stopped it, or null when it started. */
     private Throwable startOn(String host, String keys, boolean allowUnauthenticated) throws Exception {
-        ProxyConfig cfg = new ConfigLoader(Map.of()).load(config(keys), new CliOverrides(host, 0, null, null, null,
-                dir.resolve("quota.json").toString(), allowUnauthenticated));
+        ProxyConfig cfg = new ConfigLoader(Map.of())
+                .load(
+                        config(keys),
+                        new CliOverrides(
+                                host,
+                                0,
+                                null,
+                                null,
+                                null,
+                                dir.resolve("quota.json").toString(),
+                                allowUnauthenticated));
         try (ProxyApp app = ProxyApp.start(cfg, Map.of())) {
             return null; // the host accepted a bind to the address (ip_nonlocal_bind): the decision was still "allowed"
         } catch (Exception e) {
@@ -78,18 +92,23 @@ class AuthMatrixIT {
     }
 
     @ParameterizedTest(name = "keys [{0}], --allow-unauthenticated={1} -> {2}")
-    @CsvSource(delimiter = '|', value = {
-            "|false|refused",
-            "|true|allowed",
-            "client_keys: [c1]|false|allowed",
-            "admin_keys: [a1]|false|allowed",
-            "client_keys: [c1]\\nadmin_keys: [a1]|false|allowed",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "|false|refused",
+                "|true|allowed",
+                "client_keys: [c1]|false|allowed",
+                "admin_keys: [a1]|false|allowed",
+                "client_keys: [c1]\\nadmin_keys: [a1]|false|allowed",
+            })
     void nonLoopbackNeedsKeysOrTheExplicitFlag(String keys, boolean allow, String decision) throws Exception {
         Throwable t = startOn(UNASSIGNED, keys == null ? "" : keys.replace("\\n", "\n") + "\n", allow);
         if (decision.equals("refused")) {
-            assertThat(t).isInstanceOf(ConfigException.class).hasMessageContaining("client_keys")
-                    .hasMessageContaining("--allow-unauthenticated").hasMessageContaining(UNASSIGNED);
+            assertThat(t)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("client_keys")
+                    .hasMessageContaining("--allow-unauthenticated")
+                    .hasMessageContaining(UNASSIGNED);
         } else {
             // past the decision: either it could not bind the unassigned address, or the system let it
             assertThat(t).as("not refused by the key rule").isNotInstanceOf(ConfigException.class);
@@ -107,8 +126,17 @@ class AuthMatrixIT {
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         int code;
         try {
-            code = Main.run("--config", cfg.toString(), "--host", UNASSIGNED, "--port", "0",
-                    "--quota-file", dir.resolve("q.json").toString(), "--log-file", dir.resolve("p.log").toString());
+            code = Main.run(
+                    "--config",
+                    cfg.toString(),
+                    "--host",
+                    UNASSIGNED,
+                    "--port",
+                    "0",
+                    "--quota-file",
+                    dir.resolve("q.json").toString(),
+                    "--log-file",
+                    dir.resolve("p.log").toString());
         } finally {
             System.setErr(err);
         }
@@ -126,53 +154,82 @@ class AuthMatrixIT {
 
     @Test
     void anotherLoopbackAddressServesWithoutKeys() throws Exception {
-        ProxyConfig cfg = new ConfigLoader(Map.of()).load(config(""), new CliOverrides("127.0.0.2", 0, null, null, null,
-                dir.resolve("quota.json").toString()));
+        ProxyConfig cfg = new ConfigLoader(Map.of())
+                .load(
+                        config(""),
+                        new CliOverrides(
+                                "127.0.0.2",
+                                0,
+                                null,
+                                null,
+                                null,
+                                dir.resolve("quota.json").toString()));
         try (ProxyApp app = ProxyApp.start(cfg, Map.of())) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.2:" + app.port() + "/v1/messages"))
-                    .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(BODY)).build(),
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.2:" + app.port() + "/v1/messages"))
+                            .timeout(Duration.ofSeconds(10))
+                            .POST(HttpRequest.BodyPublishers.ofString(BODY))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
         }
     }
 
     @ParameterizedTest(name = "{0} -> {2}")
-    @CsvSource(delimiter = '|', value = {
-            "admin-only config, no key|" + "|401",
-            "admin-only config, admin key as x-api-key|x-api-key=a1|200",
-            "admin-only config, some other key|x-api-key=c1|401",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "admin-only config, no key|" + "|401",
+                "admin-only config, admin key as x-api-key|x-api-key=a1|200",
+                "admin-only config, some other key|x-api-key=c1|401",
+            })
     void adminKeysAloneAlsoGuardTheApi(String name, String header, int status) throws Exception {
-        assertThat(send("admin_keys: [a1]\n", "/v1/messages", header).statusCode()).isEqualTo(status);
+        assertThat(send("admin_keys: [a1]\n", "/v1/messages", header).statusCode())
+                .isEqualTo(status);
     }
 
     @ParameterizedTest(name = "{0} -> {2}")
-    @CsvSource(delimiter = '|', value = {
-            "lower-case bearer scheme|authorization=bearer c1|200",
-            "key with surrounding spaces|x-api-key=  c1  |200",
-            "wrong x-api-key wins over a right bearer|x-api-key=wrong;authorization=Bearer c1|401",
-            "right x-api-key with a wrong bearer|x-api-key=c1;authorization=Bearer wrong|200",
-            "Basic scheme is not a key|authorization=Basic YzE6|401",
-            "bearer without a value|authorization=Bearer |401",
-            "client key on admin endpoint|x-api-key=c1|401",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "lower-case bearer scheme|authorization=bearer c1|200",
+                "key with surrounding spaces|x-api-key=  c1  |200",
+                "wrong x-api-key wins over a right bearer|x-api-key=wrong;authorization=Bearer c1|401",
+                "right x-api-key with a wrong bearer|x-api-key=c1;authorization=Bearer wrong|200",
+                "Basic scheme is not a key|authorization=Basic YzE6|401",
+                "bearer without a value|authorization=Bearer |401",
+                "client key on admin endpoint|x-api-key=c1|401",
+            })
     void howKeysArePresented(String name, String headers, int status) throws Exception {
         String path = name.contains("admin endpoint") ? "/v1/quota" : "/v1/messages";
         HttpResponse<String> r = send("client_keys: [c1]\nadmin_keys: [a1]\n", path, headers);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
         if (status == 401) {
-            assertThat(r.body()).contains("\"type\":\"authentication_error\"").doesNotContain("c1\"").doesNotContain("wrong");
+            assertThat(r.body())
+                    .contains("\"type\":\"authentication_error\"")
+                    .doesNotContain("c1\"")
+                    .doesNotContain("wrong");
         }
     }
 
     private HttpResponse<String> send(String keys, String path, String headers) throws Exception {
-        ProxyConfig cfg = new ConfigLoader(Map.of()).load(config(keys), new CliOverrides(null, 0, null, null, null,
-                dir.resolve("quota.json").toString()));
+        ProxyConfig cfg = new ConfigLoader(Map.of())
+                .load(
+                        config(keys),
+                        new CliOverrides(
+                                null,
+                                0,
+                                null,
+                                null,
+                                null,
+                                dir.resolve("quota.json").toString()));
         try (ProxyApp app = ProxyApp.start(cfg, Map.of())) {
             boolean get = path.equals("/v1/quota");
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
                     .timeout(Duration.ofSeconds(10))
-                    .method(get ? "GET" : "POST", get ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(BODY));
+                    .method(
+                            get ? "GET" : "POST",
+                            get ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(BODY));
             if (headers != null) {
                 for (String h : headers.split(";", -1)) {
                     String[] kv = h.split("=", 2);

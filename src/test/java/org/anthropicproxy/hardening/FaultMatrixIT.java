@@ -46,7 +46,8 @@ class FaultMatrixIT {
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     private static final int THREAD_TOLERANCE = 4;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private SocketUpstream upstream;
     private ProxyHarness proxy;
     private int threadBaseline;
@@ -83,15 +84,21 @@ class FaultMatrixIT {
     private void assertNothingLeft() throws InterruptedException {
         if (upstream != null) {
             assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.inFlight() == 0))
-                    .as("upstream connections still open").isTrue();
+                    .as("upstream connections still open")
+                    .isTrue();
         }
         int now = ThreadCensus.settle(threadBaseline, THREAD_TOLERANCE, Duration.ofSeconds(5));
-        assertThat(now).as("platform threads %s", ThreadCensus.names()).isLessThanOrEqualTo(threadBaseline + THREAD_TOLERANCE);
+        assertThat(now)
+                .as("platform threads %s", ThreadCensus.names())
+                .isLessThanOrEqualTo(threadBaseline + THREAD_TOLERANCE);
     }
 
     private HttpResponse<byte[]> send(String body) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(20))
-                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpRequest r = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages"))
+                .timeout(Duration.ofSeconds(20))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         return http.send(r, HttpResponse.BodyHandlers.ofByteArray());
     }
 
@@ -102,7 +109,9 @@ class FaultMatrixIT {
         assertThat(text).as("the proxy's own failure").doesNotContain("internal proxy error");
         if (r.statusCode() == 200) {
             assertThat(ct).startsWith("text/event-stream");
-            assertThat(AnthropicAnswers.lastEvent(r.body())).as("stream must end with an error event: %s", text).isEqualTo("error");
+            assertThat(AnthropicAnswers.lastEvent(r.body()))
+                    .as("stream must end with an error event: %s", text)
+                    .isEqualTo("error");
             assertThat(text).doesNotContain("event: message_stop");
             String type = AnthropicAnswers.lastErrorEventType(r.body());
             assertThat(type).as("Anthropic-shaped error event: %s", text).isNotNull();
@@ -118,7 +127,8 @@ class FaultMatrixIT {
     }
 
     private static List<String> events(String kind) {
-        String text = Fixtures.text(kind.equals("anthropic") ? "anthropic/stream-text.sse" : "openai/stream-text-include-usage.sse");
+        String text = Fixtures.text(
+                kind.equals("anthropic") ? "anthropic/stream-text.sse" : "openai/stream-text-include-usage.sse");
         List<String> out = new ArrayList<>();
         for (String e : text.replace("\r\n", "\n").split("\n\n", -1)) {
             if (!e.isBlank()) {
@@ -131,7 +141,8 @@ class FaultMatrixIT {
     private static void respond(SocketUpstream.Conn c, int status, String contentType, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         c.write("HTTP/1.1 " + status + " X\r\ncontent-type: " + contentType + "\r\ncontent-length: " + b.length
-                + "\r\nconnection: close\r\n\r\n").write(b);
+                        + "\r\nconnection: close\r\n\r\n")
+                .write(b);
     }
 
     // ------------------------------------------------------------------ before any response
@@ -162,19 +173,31 @@ class FaultMatrixIT {
         record("silent, no headers (headers_timeout 1s)", kind, o);
         assertThat(o).isEqualTo("504 timeout_error");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
-        assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.cancelled() == 1)).as("upstream cancelled").isTrue();
+        assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.cancelled() == 1))
+                .as("upstream cancelled")
+                .isTrue();
         assertNothingLeft();
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"anthropic,401,authentication_error", "anthropic,403,permission_error", "anthropic,429,rate_limit_error",
-            "anthropic,500,api_error", "anthropic,529,overloaded_error",
-            "openai,401,authentication_error", "openai,403,permission_error", "openai,429,rate_limit_error",
-            "openai,500,api_error", "openai,529,overloaded_error"})
+    @CsvSource({
+        "anthropic,401,authentication_error",
+        "anthropic,403,permission_error",
+        "anthropic,429,rate_limit_error",
+        "anthropic,500,api_error",
+        "anthropic,529,overloaded_error",
+        "openai,401,authentication_error",
+        "openai,403,permission_error",
+        "openai,429,rate_limit_error",
+        "openai,500,api_error",
+        "openai,529,overloaded_error"
+    })
     void upstreamErrorStatusesReachTheClientAsAnthropicErrors(String kind, int status, String type) throws Exception {
         String body = kind.equals("anthropic")
-                ? "{\"type\":\"error\",\"error\":{\"type\":\"" + type + "\",\"message\":\"upstream says " + status + "\"}}"
-                : "{\"error\":{\"message\":\"upstream says " + status + "\",\"type\":\"x\",\"code\":\"" + status + "\"}}";
+                ? "{\"type\":\"error\",\"error\":{\"type\":\"" + type + "\",\"message\":\"upstream says " + status
+                        + "\"}}"
+                : "{\"error\":{\"message\":\"upstream says " + status + "\",\"type\":\"x\",\"code\":\"" + status
+                        + "\"}}";
         start(kind, c -> respond(c.readRequest(), status, "application/json", body));
         HttpResponse<byte[]> r = send(STREAM_BODY);
         String o = outcome(r);
@@ -185,8 +208,14 @@ class FaultMatrixIT {
     }
 
     @ParameterizedTest(name = "{0} {1} {2}")
-    @CsvSource({"anthropic,200,text/html", "anthropic,502,text/html", "anthropic,200,application/octet-stream",
-            "openai,200,text/html", "openai,502,text/html", "openai,200,application/octet-stream"})
+    @CsvSource({
+        "anthropic,200,text/html",
+        "anthropic,502,text/html",
+        "anthropic,200,application/octet-stream",
+        "openai,200,text/html",
+        "openai,502,text/html",
+        "openai,200,application/octet-stream"
+    })
     void garbageOrHtmlIsAnAnthropicError(String kind, int status, String contentType) throws Exception {
         String body = contentType.equals("text/html")
                 ? "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>nginx</body></html>"
@@ -254,7 +283,9 @@ class FaultMatrixIT {
         record("silent mid-stream (idle_timeout 1s)", kind, o);
         assertThat(o).startsWith("200 stream ending in event: error");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
-        assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.cancelled() == 1)).as("upstream cancelled").isTrue();
+        assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.cancelled() == 1))
+                .as("upstream cancelled")
+                .isTrue();
         assertNothingLeft();
     }
 
@@ -274,18 +305,26 @@ class FaultMatrixIT {
                 c.pause(Duration.ofMillis(100)).write(delta);
             }
         });
-        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(20))
-                .POST(HttpRequest.BodyPublishers.ofString(STREAM_BODY)).build();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages"))
+                .timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString(STREAM_BODY))
+                .build();
         HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream in = r.body()) {
             byte[] first = in.readNBytes(40);
             assertThat(new String(first, StandardCharsets.UTF_8)).startsWith("event: message_start");
-            assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.bytesWritten() > 2000)).isTrue();
+            assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.bytesWritten() > 2000))
+                    .isTrue();
         }
         long t0 = System.nanoTime();
-        assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.inFlight() == 0)).isTrue();
+        assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.inFlight() == 0))
+                .isTrue();
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
-        record("client disconnects mid-stream", kind, "upstream cancelled after " + (took.toMillis() / 100 * 100) + "-" + (took.toMillis() / 100 * 100 + 100) + " ms");
+        record(
+                "client disconnects mid-stream",
+                kind,
+                "upstream cancelled after " + (took.toMillis() / 100 * 100) + "-" + (took.toMillis() / 100 * 100 + 100)
+                        + " ms");
         // the figure (typically 200-400 ms) goes to the outcome table; a wall-clock bound here only made CI flaky
         // on a loaded machine, where the JDK client's close can itself lag, so the test bounds it by the await above
         assertThat(upstream.cancelled()).isEqualTo(1);
@@ -302,12 +341,13 @@ class FaultMatrixIT {
     @ValueSource(strings = {"anthropic", "openai"})
     void slowClientThatReadsNothingIsBoundedAndTheUpstreamCancelled(String kind) throws Exception {
         String big = "x".repeat(16 * 1024);
-        String head = kind.equals("anthropic")
-                ? events(kind).get(0) + events(kind).get(1)
-                : "";
+        String head =
+                kind.equals("anthropic") ? events(kind).get(0) + events(kind).get(1) : "";
         String delta = kind.equals("anthropic")
-                ? "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"" + big + "\"}}\n\n"
-                : "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + big + "\"},\"finish_reason\":null}]}\n\n";
+                ? "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\""
+                        + big + "\"}}\n\n"
+                : "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+                        + big + "\"},\"finish_reason\":null}]}\n\n";
         long cap = 1024L * 1024 * 1024;
         start(kind, c -> {
             c.readRequest().head(200, "text/event-stream").write(head);
@@ -324,23 +364,31 @@ class FaultMatrixIT {
             byte[] body = STREAM_BODY.getBytes(StandardCharsets.UTF_8);
             OutputStream out = client.getOutputStream();
             out.write(("POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: "
-                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                            + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.write(body);
             out.flush();
             // never read: the upstream must be cut off by the proxy, having written a bounded amount
-            boolean cut = ThreadCensus.await(Duration.ofSeconds(30), () -> upstream.inFlight() == 0 && upstream.accepted() == 1);
+            boolean cut = ThreadCensus.await(
+                    Duration.ofSeconds(30), () -> upstream.inFlight() == 0 && upstream.accepted() == 1);
             long written = upstream.bytesWritten();
             System.gc();
             long heapGrowth = rt.totalMemory() - rt.freeMemory() - heapBefore;
-            record("slow client reading nothing", kind, (cut ? "upstream cut" : "upstream NOT cut") + " after "
-                    + (written / (1024 * 1024)) + " MiB written (cap 1 GiB); heap growth < 64 MiB: " + (heapGrowth < 64L * 1024 * 1024));
+            record(
+                    "slow client reading nothing",
+                    kind,
+                    (cut ? "upstream cut" : "upstream NOT cut") + " after " + (written / (1024 * 1024))
+                            + " MiB written (cap 1 GiB); heap growth < 64 MiB: " + (heapGrowth < 64L * 1024 * 1024));
             assertThat(cut).as("upstream cancelled within 30 s").isTrue();
             assertThat(written).as("bytes the upstream got out").isLessThan(64L * 1024 * 1024);
             assertThat(heapGrowth).isLessThan(64L * 1024 * 1024);
         }
         // the client is gone: the proxy's blocked write fails and the request ends
-        assertThat(ThreadCensus.await(Duration.ofSeconds(10), () -> proxy.get("/health").body().contains("\"open_streams\":0")))
-                .as("stream still open in the proxy").isTrue();
+        assertThat(ThreadCensus.await(
+                        Duration.ofSeconds(10),
+                        () -> proxy.get("/health").body().contains("\"open_streams\":0")))
+                .as("stream still open in the proxy")
+                .isTrue();
         assertNothingLeft();
     }
 

@@ -76,12 +76,15 @@ class LogScanIT {
         ours.setLevel(Level.TRACE);
         access.setLevel(Level.INFO);
         try (RefreshServerSimulator refresh = new RefreshServerSimulator(REFRESHED_PREFIX);
-             UpstreamSimulator pt = new UpstreamSimulator(r -> anthropic(r, PT_KEY));
-             UpstreamSimulator spent = new UpstreamSimulator(r -> UpstreamScript.json(429,
-                     "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"weekly limit reached for key "
-                             + SPENT_KEY + " (x-api-key: " + SPENT_KEY + ")\"}}"));
-             UpstreamSimulator oa = new UpstreamSimulator(LogScanIT::openai);
-             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+                UpstreamSimulator pt = new UpstreamSimulator(r -> anthropic(r, PT_KEY));
+                UpstreamSimulator spent = new UpstreamSimulator(r -> UpstreamScript.json(
+                        429,
+                        "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"weekly limit reached for key "
+                                + SPENT_KEY + " (x-api-key: " + SPENT_KEY + ")\"}}"));
+                UpstreamSimulator oa = new UpstreamSimulator(LogScanIT::openai);
+                HttpClient http = HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(5))
+                        .build()) {
             Path cbFile = dir.resolve("codebuddy.info");
             Files.writeString(cbFile, codeBuddyDoc());
             int closed;
@@ -91,8 +94,10 @@ class LogScanIT {
             String yaml = "client_keys: [" + CLIENT_KEY + "]\nadmin_keys: [" + ADMIN_KEY + "]\nproviders:\n"
                     + "  pt: {kind: anthropic, base_url: \"" + pt.baseUrl() + "\", api_key: " + PT_KEY + "}\n"
                     + "  spent: {kind: anthropic, base_url: \"" + spent.baseUrl() + "\", api_key: " + SPENT_KEY + "}\n"
-                    + "  dead: {kind: anthropic, base_url: \"http://127.0.0.1:" + closed + "\", api_key: " + DEAD_KEY + "}\n"
-                    + "  oa: {kind: openai, base_url: \"" + oa.baseUrl() + "\", auth: {type: codebuddy, file: \"" + cbFile
+                    + "  dead: {kind: anthropic, base_url: \"http://127.0.0.1:" + closed + "\", api_key: " + DEAD_KEY
+                    + "}\n"
+                    + "  oa: {kind: openai, base_url: \"" + oa.baseUrl() + "\", auth: {type: codebuddy, file: \""
+                    + cbFile
                     + "\", refresh_url: \"" + refresh.codebuddyUrl() + "\"}}\n"
                     + "route: [pt]\nroutes:\n  - {match: \"oa-*\", chain: [oa]}\n  - {match: \"q-*\", chain: [spent, oa]}\n"
                     + "  - {match: \"dead-*\", chain: [dead, pt]}\n";
@@ -101,17 +106,34 @@ class LogScanIT {
                 String[] client = {"x-api-key", CLIENT_KEY};
                 String[] bearer = {"authorization", "Bearer " + CLIENT_KEY};
                 String[] admin = {"x-api-key", ADMIN_KEY};
-                for (String model : List.of("claude-sonnet-4-5", "oa-model", "q-model", "dead-model", "e401-model",
-                        "e500-model", "oa-e401", "oa-e500")) {
+                for (String model : List.of(
+                        "claude-sonnet-4-5",
+                        "oa-model",
+                        "q-model",
+                        "dead-model",
+                        "e401-model",
+                        "e500-model",
+                        "oa-e401",
+                        "oa-e500")) {
                     for (boolean stream : List.of(false, true)) {
-                        statuses.add(send(http, proxy, "POST", "/v1/messages", body(model, stream), stream ? bearer : client));
+                        statuses.add(send(
+                                http, proxy, "POST", "/v1/messages", body(model, stream), stream ? bearer : client));
                     }
                 }
-                statuses.add(send(http, proxy, "POST", "/v1/messages/count_tokens", body("claude-sonnet-4-5", false), client));
+                statuses.add(send(
+                        http, proxy, "POST", "/v1/messages/count_tokens", body("claude-sonnet-4-5", false), client));
                 statuses.add(send(http, proxy, "POST", "/v1/messages/count_tokens", body("oa-model", false), client));
                 statuses.add(send(http, proxy, "POST", "/v1/messages", "{\"model\":7}", client));
-                statuses.add(send(http, proxy, "POST", "/v1/messages", body("claude-sonnet-4-5", false), "x-api-key", WRONG_KEY));
-                statuses.add(send(http, proxy, "POST", "/v1/messages", body("claude-sonnet-4-5", false), "authorization", "Bearer " + WRONG_KEY));
+                statuses.add(send(
+                        http, proxy, "POST", "/v1/messages", body("claude-sonnet-4-5", false), "x-api-key", WRONG_KEY));
+                statuses.add(send(
+                        http,
+                        proxy,
+                        "POST",
+                        "/v1/messages",
+                        body("claude-sonnet-4-5", false),
+                        "authorization",
+                        "Bearer " + WRONG_KEY));
                 statuses.add(send(http, proxy, "GET", "/v1/quota", null, client));
                 statuses.add(send(http, proxy, "GET", "/v1/quota", null, admin));
                 statuses.add(send(http, proxy, "POST", "/v1/quota/reset", "", admin));
@@ -120,7 +142,9 @@ class LogScanIT {
             }
             assertThat(statuses).contains(200, 400, 401, 500);
             assertThat(oa.received()).isNotEmpty();
-            assertThat(refresh.codebuddyCalls()).as("the 401 from the translation upstream made the proxy refresh").isPositive();
+            assertThat(refresh.codebuddyCalls())
+                    .as("the 401 from the translation upstream made the proxy refresh")
+                    .isPositive();
         } finally {
             root.detachAppender(file);
             file.stop();
@@ -129,12 +153,14 @@ class LogScanIT {
         }
         String text = Files.readString(log);
         assertThat(text).as("the log is written").contains("POST /v1/messages").contains("status=");
-        List<String> secrets = List.of(PT_KEY, SPENT_KEY, DEAD_KEY, CLIENT_KEY, ADMIN_KEY, WRONG_KEY, CB_ACCESS, CB_REFRESH,
-                REFRESHED_PREFIX);
+        List<String> secrets = List.of(
+                PT_KEY, SPENT_KEY, DEAD_KEY, CLIENT_KEY, ADMIN_KEY, WRONG_KEY, CB_ACCESS, CB_REFRESH, REFRESHED_PREFIX);
         for (String s : secrets) {
             assertThat(text).as("secret %s in the log:%n%s", s, text).doesNotContain(s);
         }
-        System.out.printf("%n== LogScanIT ==%n%d log lines scanned, %d secret values, none found%n", text.lines().count(), secrets.size());
+        System.out.printf(
+                "%n== LogScanIT ==%n%d log lines scanned, %d secret values, none found%n",
+                text.lines().count(), secrets.size());
     }
 
     private static String body(String model, boolean stream) {
@@ -142,9 +168,14 @@ class LogScanIT {
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     }
 
-    private static int send(HttpClient http, ProxyHarness proxy, String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + path)).timeout(Duration.ofSeconds(20))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    private static int send(
+            HttpClient http, ProxyHarness proxy, String method, String path, String body, String... headers)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + path))
+                .timeout(Duration.ofSeconds(20))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             b.headers(headers);
         }
@@ -157,12 +188,19 @@ class LogScanIT {
         }
         String model = r.json().path("model").asText();
         if (model.contains("e401")) {
-            return UpstreamScript.json(401, "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key " + key + "\"}}");
+            return UpstreamScript.json(
+                    401,
+                    "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key "
+                            + key + "\"}}");
         }
         if (model.contains("e500")) {
-            return UpstreamScript.raw(500, "text/plain", "internal error while checking Authorization: Bearer " + key + " api_key=" + key);
+            return UpstreamScript.raw(
+                    500,
+                    "text/plain",
+                    "internal error while checking Authorization: Bearer " + key + " api_key=" + key);
         }
-        return r.json().path("stream").asBoolean() ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+        return r.json().path("stream").asBoolean()
+                ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
                 : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json"));
     }
 
@@ -170,13 +208,19 @@ class LogScanIT {
         String model = r.json().path("model").asText();
         String auth = String.valueOf(r.header("authorization"));
         if (model.contains("e401")) {
-            return UpstreamScript.json(401, "{\"error\":{\"message\":\"Incorrect API key provided: " + auth.substring(7)
-                    + ". You can find your API key at https://example.com\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}");
+            return UpstreamScript.json(
+                    401,
+                    "{\"error\":{\"message\":\"Incorrect API key provided: " + auth.substring(7)
+                            + ". You can find your API key at https://example.com\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}");
         }
         if (model.contains("e500")) {
-            return UpstreamScript.json(500, "{\"error\":{\"message\":\"upstream failed for token " + auth.substring(7) + "\",\"type\":\"server_error\"}}");
+            return UpstreamScript.json(
+                    500,
+                    "{\"error\":{\"message\":\"upstream failed for token " + auth.substring(7)
+                            + "\",\"type\":\"server_error\"}}");
         }
-        return r.json().path("stream").asBoolean() ? UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse"))
+        return r.json().path("stream").asBoolean()
+                ? UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse"))
                 : UpstreamScript.json(200, Fixtures.text("openai/chat-completion-text.json"));
     }
 

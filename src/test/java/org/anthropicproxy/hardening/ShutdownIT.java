@@ -41,64 +41,107 @@ class ShutdownIT {
     void sigtermFinishesShortStreamsEndsLongOnesWithAnErrorAndExits() throws Exception {
         // 14 events 150 ms apart (~2 s) finish inside the 5 s grace; 14 events 1 s apart do not
         try (UpstreamSimulator sim = new UpstreamSimulator(r -> r.bodyText().contains("quick")
-                     ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(150))
-                     : r.bodyText().contains("slow")
-                     ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(1000))
-                     : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
-             UpstreamSimulator spent = new UpstreamSimulator(r -> UpstreamScript.json(429, QUOTA_BODY));
-             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+                        ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+                                .withPause(Duration.ofMillis(150))
+                        : r.bodyText().contains("slow")
+                                ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+                                        .withPause(Duration.ofMillis(1000))
+                                : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
+                UpstreamSimulator spent = new UpstreamSimulator(r -> UpstreamScript.json(429, QUOTA_BODY));
+                HttpClient http = HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(5))
+                        .build()) {
             Path config = dir.resolve("config.yaml");
-            Files.writeString(config, "server: {shutdown_grace: 5s}\nproviders:\n"
-                    + "  sim: {kind: anthropic, base_url: \"" + sim.baseUrl() + "\", api_key: k}\n"
-                    + "  spent: {kind: anthropic, base_url: \"" + spent.baseUrl() + "\", api_key: k}\n"
-                    + "route: [sim]\nroutes: [{match: \"q-*\", chain: [spent, sim]}]\n");
+            Files.writeString(
+                    config,
+                    "server: {shutdown_grace: 5s}\nproviders:\n"
+                            + "  sim: {kind: anthropic, base_url: \"" + sim.baseUrl() + "\", api_key: k}\n"
+                            + "  spent: {kind: anthropic, base_url: \"" + spent.baseUrl() + "\", api_key: k}\n"
+                            + "route: [sim]\nroutes: [{match: \"q-*\", chain: [spent, sim]}]\n");
             Path quota = dir.resolve("quota_state.json");
             int port;
             try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
             }
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String java =
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString();
             // the proxy's own logging setup (the tests' one is on the same class path): the log file is checked below
-            String logback = Path.of(ShutdownIT.class.getClassLoader().getResource("logback.xml").toURI()).toString();
-            Process proxy = new ProcessBuilder(java, "-Xmx256m", "-Dlogback.configurationFile=" + logback,
-                    "-cp", System.getProperty("java.class.path"),
-                    "org.anthropicproxy.cli.Main", "--config", config.toString(), "--port", Integer.toString(port),
-                    "--quota-file", quota.toString(), "--log-file", dir.resolve("proxy.log").toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.out").toFile()).start();
+            String logback = Path.of(ShutdownIT.class
+                            .getClassLoader()
+                            .getResource("logback.xml")
+                            .toURI())
+                    .toString();
+            Process proxy = new ProcessBuilder(
+                            java,
+                            "-Xmx256m",
+                            "-Dlogback.configurationFile=" + logback,
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            "org.anthropicproxy.cli.Main",
+                            "--config",
+                            config.toString(),
+                            "--port",
+                            Integer.toString(port),
+                            "--quota-file",
+                            quota.toString(),
+                            "--log-file",
+                            dir.resolve("proxy.log").toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("proxy.out").toFile())
+                    .start();
             try {
                 String base = "http://127.0.0.1:" + port;
                 assertThat(ThreadCensus.await(Duration.ofSeconds(30), () -> healthy(http, base)))
-                        .as("proxy up; output: %s", output()).isTrue();
+                        .as("proxy up; output: %s", output())
+                        .isTrue();
 
                 // a quota failure on 'spent' moves to 'sim' and writes the quota file
-                HttpResponse<String> q = post(http, base, "{\"model\":\"q-model\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}");
+                HttpResponse<String> q = post(
+                        http,
+                        base,
+                        "{\"model\":\"q-model\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}");
                 assertThat(q.statusCode()).isEqualTo(200);
                 assertThat(Files.exists(quota)).isTrue();
 
-                CompletableFuture<HttpResponse<String>> quick = CompletableFuture.supplyAsync(() -> post(http, base, stream("quick")));
-                CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> post(http, base, stream("slow")));
-                assertThat(ThreadCensus.await(Duration.ofSeconds(10), () -> sim.inFlight() == 2)).isTrue();
+                CompletableFuture<HttpResponse<String>> quick =
+                        CompletableFuture.supplyAsync(() -> post(http, base, stream("quick")));
+                CompletableFuture<HttpResponse<String>> slow =
+                        CompletableFuture.supplyAsync(() -> post(http, base, stream("slow")));
+                assertThat(ThreadCensus.await(Duration.ofSeconds(10), () -> sim.inFlight() == 2))
+                        .isTrue();
 
                 long t0 = System.nanoTime();
                 proxy.destroy(); // SIGTERM
                 HttpResponse<String> qr = quick.get(20, TimeUnit.SECONDS);
                 HttpResponse<String> sr = slow.get(20, TimeUnit.SECONDS);
                 long slowEnded = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                assertThat(proxy.waitFor(20, TimeUnit.SECONDS)).as("process exits; output: %s", output()).isTrue();
+                assertThat(proxy.waitFor(20, TimeUnit.SECONDS))
+                        .as("process exits; output: %s", output())
+                        .isTrue();
                 long exited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
                 assertThat(qr.body()).contains("event: message_stop").doesNotContain("event: error");
-                assertThat(sr.body()).contains("event: error").contains("shutting down").doesNotContain("event: message_stop");
+                assertThat(sr.body())
+                        .contains("event: error")
+                        .contains("shutting down")
+                        .doesNotContain("event: message_stop");
                 JsonNode state = JSON.readTree(Files.readString(quota));
-                assertThat(state.path("spent").path("quota_exhausted").asBoolean()).as(state.toString()).isTrue();
-                assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> sim.inFlight() == 0)).as("upstream cancelled").isTrue();
+                assertThat(state.path("spent").path("quota_exhausted").asBoolean())
+                        .as(state.toString())
+                        .isTrue();
+                assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> sim.inFlight() == 0))
+                        .as("upstream cancelled")
+                        .isTrue();
                 String log = Files.readString(dir.resolve("proxy.log"));
-                assertThat(log).as("one line when SIGTERM arrives, one when stopped")
+                assertThat(log)
+                        .as("one line when SIGTERM arrives, one when stopped")
                         .containsOnlyOnce("INFO  anthropic-proxy - stopping: 2 requests in flight, grace 5 s")
                         .containsPattern("INFO  anthropic-proxy - stopped after \\d+ ms");
-                System.out.printf("%n== ShutdownIT ==%nSIGTERM with 2 streams open: quick stream completed with message_stop; "
-                        + "slow stream ended with event: error after %d ms (grace 5 s); process exited after %d ms, exit code %d; "
-                        + "quota file valid JSON (%d bytes)%n", slowEnded, exited, proxy.exitValue(), Files.size(quota));
+                System.out.printf(
+                        "%n== ShutdownIT ==%nSIGTERM with 2 streams open: quick stream completed with message_stop; "
+                                + "slow stream ended with event: error after %d ms (grace 5 s); process exited after %d ms, exit code %d; "
+                                + "quota file valid JSON (%d bytes)%n",
+                        slowEnded, exited, proxy.exitValue(), Files.size(quota));
             } finally {
                 proxy.destroyForcibly();
                 proxy.waitFor(10, TimeUnit.SECONDS);
@@ -115,13 +158,19 @@ class ShutdownIT {
     }
 
     private static String stream(String tag) {
-        return "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" + tag + "\"}]}";
+        return "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" + tag
+                + "\"}]}";
     }
 
     private static boolean healthy(HttpClient http, String base) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(base + "/health")).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+            return http.send(
+                                    HttpRequest.newBuilder(URI.create(base + "/health"))
+                                            .timeout(Duration.ofSeconds(2))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode()
+                    == 200;
         } catch (Exception e) {
             return false;
         }
@@ -129,8 +178,12 @@ class ShutdownIT {
 
     private static HttpResponse<String> post(HttpClient http, String base, String body) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(base + "/v1/messages")).timeout(Duration.ofSeconds(30))
-                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            return http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/messages"))
+                            .timeout(Duration.ofSeconds(30))
+                            .header("content-type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             throw new IllegalStateException(e);

@@ -45,12 +45,15 @@ class SoakIT {
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         try (UpstreamSimulator anthropic = new UpstreamSimulator(r -> MarkedStreams.anthropic(r, DELTAS, PAUSE));
-             UpstreamSimulator openai = new UpstreamSimulator(r -> MarkedStreams.openai(r, DELTAS, PAUSE));
-             ProxyHarness proxy = ProxyHarness.start("server: {max_concurrent_requests: " + (STREAMS + 50) + "}\nproviders:\n"
-                     + "  pt: {kind: anthropic, base_url: \"" + anthropic.baseUrl() + "\", api_key: k}\n"
-                     + "  oa: {kind: openai, base_url: \"" + openai.baseUrl() + "\", api_key: k}\n"
-                     + "route: [pt]\nroutes: [{match: \"oa-*\", chain: [oa]}]\n");
-             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+                UpstreamSimulator openai = new UpstreamSimulator(r -> MarkedStreams.openai(r, DELTAS, PAUSE));
+                ProxyHarness proxy =
+                        ProxyHarness.start("server: {max_concurrent_requests: " + (STREAMS + 50) + "}\nproviders:\n"
+                                + "  pt: {kind: anthropic, base_url: \"" + anthropic.baseUrl() + "\", api_key: k}\n"
+                                + "  oa: {kind: openai, base_url: \"" + openai.baseUrl() + "\", api_key: k}\n"
+                                + "route: [pt]\nroutes: [{match: \"oa-*\", chain: [oa]}]\n");
+                HttpClient http = HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(10))
+                        .build()) {
             int threadsBefore = ThreadCensus.platformThreads();
             mx.resetPeakThreadCount();
             AtomicInteger peakPlatform = new AtomicInteger(threadsBefore);
@@ -86,27 +89,44 @@ class SoakIT {
                     }
                 });
             }
-            assertThat(done.await(SECONDS + 120, TimeUnit.SECONDS)).as("clients finished").isTrue();
+            assertThat(done.await(SECONDS + 120, TimeUnit.SECONDS))
+                    .as("clients finished")
+                    .isTrue();
             sampler.interrupt();
             Map<String, Long> mem = ThreadCensus.memoryKiB();
-            System.out.printf("%n== SoakIT ==%nconcurrent clients %d for %d s: streams started %d, complete and uncrossed %d, "
+            System.out.printf(
+                    "%n== SoakIT ==%nconcurrent clients %d for %d s: streams started %d, complete and uncrossed %d, "
                             + "lost/cut/crossed %d%npeak RSS (VmHWM) %d MiB, RSS now %d MiB; platform threads before %d, peak %d; "
                             + "JVM peak thread count (platform) %d%n",
-                    STREAMS, SECONDS, started.get(), passed.get(), failures.size(), mem.get("VmHWM") / 1024,
-                    mem.get("VmRSS") / 1024, threadsBefore, peakPlatform.get(), mx.getPeakThreadCount());
+                    STREAMS,
+                    SECONDS,
+                    started.get(),
+                    passed.get(),
+                    failures.size(),
+                    mem.get("VmHWM") / 1024,
+                    mem.get("VmRSS") / 1024,
+                    threadsBefore,
+                    peakPlatform.get(),
+                    mx.getPeakThreadCount());
             failures.stream().limit(10).forEach(f -> System.out.println("  " + f));
             assertThat(failures).isEmpty();
             assertThat(passed.get()).isEqualTo(started.get()).isGreaterThanOrEqualTo(STREAMS);
-            assertThat(ThreadCensus.await(Duration.ofSeconds(10), () -> anthropic.inFlight() == 0 && openai.inFlight() == 0)).isTrue();
+            assertThat(ThreadCensus.await(
+                            Duration.ofSeconds(10), () -> anthropic.inFlight() == 0 && openai.inFlight() == 0))
+                    .isTrue();
         }
     }
 
     /** Null when the stream was whole and the client's own; else what went wrong. */
     private static String stream(HttpClient http, ProxyHarness proxy, String model, String marker) {
-        String body = "{\"model\":\"" + model + "\",\"max_tokens\":64,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"say "
-                + marker + "\"}]}";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(60))
-                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        String body = "{\"model\":\"" + model
+                + "\",\"max_tokens\":64,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"say " + marker
+                + "\"}]}";
+        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages"))
+                .timeout(Duration.ofSeconds(60))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         try {
             HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() != 200) {

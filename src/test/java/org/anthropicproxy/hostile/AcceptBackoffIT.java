@@ -33,12 +33,15 @@ class AcceptBackoffIT {
     @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void outOfFileDescriptorsTheAcceptLoopBacksOffAndRecovers() throws Exception {
-        try (SocketUpstream upstream = new SocketUpstream(c -> c.readRequest().write(Wire.answer("connection: close\r\n")));
-             HostileProxy proxy = HostileProxy.start(dir, HostileProxy.config(upstream.baseUrl(), ""), "256m", MAX_FILES)) {
+        try (SocketUpstream upstream =
+                        new SocketUpstream(c -> c.readRequest().write(Wire.answer("connection: close\r\n")));
+                HostileProxy proxy =
+                        HostileProxy.start(dir, HostileProxy.config(upstream.baseUrl(), ""), "256m", MAX_FILES)) {
             assertThat(Files.readString(Path.of("/proc", Long.toString(proxy.pid()), "limits")))
                     .containsPattern("Max open files\\s+" + MAX_FILES + "\\s");
             // warm: what a request needs (classes, the upstream client) is loaded before descriptors run out
-            assertThat(RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, ""), false, Duration.ofSeconds(10)).status())
+            assertThat(RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, ""), false, Duration.ofSeconds(10))
+                            .status())
                     .isEqualTo(200);
             int spare = MAX_FILES - proxy.openFiles();
             List<Socket> clients = new ArrayList<>();
@@ -49,21 +52,25 @@ class AcceptBackoffIT {
                     clients.add(s);
                 }
                 assertThat(ThreadCensus.await(Duration.ofSeconds(10), () -> openFiles(proxy) >= MAX_FILES - 1))
-                        .as("the proxy ran out of descriptors (%d open)", openFiles(proxy)).isTrue();
+                        .as("the proxy ran out of descriptors (%d open)", openFiles(proxy))
+                        .isTrue();
                 long before = proxy.cpuTicks();
                 long start = System.nanoTime();
                 Thread.sleep(3000); // the measurement window: EMFILE goes on all along
                 long ticks = proxy.cpuTicks() - before;
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 // a spinning accept loop takes a whole core (100 ticks a second); backing off takes next to nothing
-                assertThat(ticks * 10).as("CPU ms used in %d ms out of descriptors", ms).isLessThan(ms / 4);
+                assertThat(ticks * 10)
+                        .as("CPU ms used in %d ms out of descriptors", ms)
+                        .isLessThan(ms / 4);
             } finally {
                 for (Socket s : clients) {
                     s.close();
                 }
             }
             assertThat(ThreadCensus.await(Duration.ofSeconds(15), () -> health(proxy) == 200))
-                    .as("accepting again once descriptors are free").isTrue();
+                    .as("accepting again once descriptors are free")
+                    .isTrue();
         }
     }
 
@@ -77,7 +84,9 @@ class AcceptBackoffIT {
 
     private static int health(HostileProxy proxy) {
         try {
-            return RawHttpExchange.send(proxy.port(), "GET /health HTTP/1.1\r\nhost: x\r\n\r\n", false, Duration.ofSeconds(3)).status();
+            return RawHttpExchange.send(
+                            proxy.port(), "GET /health HTTP/1.1\r\nhost: x\r\n\r\n", false, Duration.ofSeconds(3))
+                    .status();
         } catch (IOException e) {
             return -1;
         }

@@ -24,6 +24,7 @@ class ClientDepartureIT {
 
     @TempDir
     static Path dir;
+
     static SocketUpstream upstream;
     static HostileProxy proxy;
     /** When the upstream saw the proxy close the connection of the request in progress (nanoTime). */
@@ -35,7 +36,8 @@ class ClientDepartureIT {
             c.readRequest();
             CompletableFuture<Long> closed = upstreamClosed;
             if (c.bodyText().contains("after-headers")) {
-                c.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + Wire.ANSWER.length() + "\r\n\r\n");
+                c.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + Wire.ANSWER.length()
+                        + "\r\n\r\n");
             }
             // ten seconds of work; the proxy closing the connection ends it early
             if (c.awaitPeerClose(Duration.ofSeconds(10))) {
@@ -45,11 +47,15 @@ class ClientDepartureIT {
             }
         });
         // models named chain-* go through a failover chain of two providers, served on a thread that waits
-        proxy = HostileProxy.start(dir, "providers:\n"
-                + "  up: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: upstream-key}\n"
-                + "  up2: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: upstream-key}\n"
-                + "route: [up]\nroutes: [{match: \"chain-*\", chain: [up, up2]}]\n"
-                + "client_keys: [" + HostileProxy.CLIENT_KEY + "]\n", "256m", 0);
+        proxy = HostileProxy.start(
+                dir,
+                "providers:\n"
+                        + "  up: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: upstream-key}\n"
+                        + "  up2: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: upstream-key}\n"
+                        + "route: [up]\nroutes: [{match: \"chain-*\", chain: [up, up2]}]\n"
+                        + "client_keys: [" + HostileProxy.CLIENT_KEY + "]\n",
+                "256m",
+                0);
     }
 
     @AfterAll
@@ -67,9 +73,8 @@ class ClientDepartureIT {
             failover chain, non-stream, after the upstream's headers | false | after-headers | chain-model
             """)
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
-    void aClientGoneOneSecondIntoATenSecondWaitClosesTheUpstreamWithinTwoSeconds(String name, boolean stream, String when,
-                                                                                   String model)
-            throws Exception {
+    void aClientGoneOneSecondIntoATenSecondWaitClosesTheUpstreamWithinTwoSeconds(
+            String name, boolean stream, String when, String model) throws Exception {
         upstreamClosed = new CompletableFuture<>();
         int accepted = upstream.accepted();
         String body = "{\"model\":\"" + model + "\",\"max_tokens\":5,\"stream\":" + stream
@@ -78,13 +83,16 @@ class ClientDepartureIT {
         try (Socket s = proxy.connect()) {
             s.getOutputStream().write(Wire.ascii(Wire.post(body, "")));
             s.getOutputStream().flush();
-            assertThat(org.anthropicproxy.testkit.ThreadCensus.await(Duration.ofSeconds(5), () -> upstream.accepted() > accepted))
-                    .as("the request reached the upstream").isTrue();
+            assertThat(org.anthropicproxy.testkit.ThreadCensus.await(
+                            Duration.ofSeconds(5), () -> upstream.accepted() > accepted))
+                    .as("the request reached the upstream")
+                    .isTrue();
             Thread.sleep(1000); // the client waits a second, then leaves (a deadline test: time must pass)
             gone = System.nanoTime();
         }
         long closedAt = upstreamClosed.get(15, TimeUnit.SECONDS);
-        assertThat(TimeUnit.NANOSECONDS.toMillis(closedAt - gone)).as(name + ": ms until the upstream connection closed")
+        assertThat(TimeUnit.NANOSECONDS.toMillis(closedAt - gone))
+                .as(name + ": ms until the upstream connection closed")
                 .isLessThan(2000);
     }
 }

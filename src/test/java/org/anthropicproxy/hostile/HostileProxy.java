@@ -3,7 +3,6 @@ package org.anthropicproxy.hostile;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -53,11 +52,22 @@ final class HostileProxy implements AutoCloseable {
         Path file = dir.resolve("config.yaml");
         Files.writeString(file, config);
         String logback = mainLogbackConfig();
-        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-Duser.home=" + dir, "-Dlogback.configurationFile=" + logback,
-                "-cp", System.getProperty("java.class.path"), "org.anthropicproxy.cli.Main",
-                "--config", file.toString(), "--port", "0", "--quota-file", dir.resolve("quota.json").toString(),
-                "--log-file", dir.resolve("proxy.log").toString()));
+        List<String> java = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap,
+                "-Duser.home=" + dir,
+                "-Dlogback.configurationFile=" + logback,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.anthropicproxy.cli.Main",
+                "--config",
+                file.toString(),
+                "--port",
+                "0",
+                "--quota-file",
+                dir.resolve("quota.json").toString(),
+                "--log-file",
+                dir.resolve("proxy.log").toString()));
         List<String> cmd = new ArrayList<>();
         if (maxFiles > 0) {
             cmd.addAll(List.of("sh", "-c", "ulimit -n " + maxFiles + " && exec \"$0\" \"$@\""));
@@ -65,13 +75,16 @@ final class HostileProxy implements AutoCloseable {
         cmd.addAll(java);
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().put("HOME", dir.toString());
-        pb.environment().keySet().removeIf(k -> k.startsWith("XDG_") || k.startsWith("ANTHROPIC_") || k.startsWith("CODEBUDDY_"));
+        pb.environment()
+                .keySet()
+                .removeIf(k -> k.startsWith("XDG_") || k.startsWith("ANTHROPIC_") || k.startsWith("CODEBUDDY_"));
         Process p = pb.start();
         @SuppressWarnings("JdkObsolete") // the reader thread appends while the test thread reads
         StringBuffer out = new StringBuffer();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     out.append(line).append('\n');
@@ -95,7 +108,11 @@ final class HostileProxy implements AutoCloseable {
 
     private static String mainLogbackConfig() {
         try {
-            return Path.of(HostileProxy.class.getClassLoader().getResource("logback.xml").toURI()).toString();
+            return Path.of(HostileProxy.class
+                            .getClassLoader()
+                            .getResource("logback.xml")
+                            .toURI())
+                    .toString();
         } catch (java.net.URISyntaxException e) {
             throw new AssertionError(e);
         }
@@ -150,7 +167,8 @@ final class HostileProxy implements AutoCloseable {
             if (!Files.exists(p)) {
                 continue;
             }
-            for (String line : Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
+            for (String line :
+                    Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
                 String[] f = line.trim().split("\\s+", -1);
                 String remote = f[2];
                 int rport = Integer.parseInt(remote.substring(remote.indexOf(':') + 1), 16);

@@ -29,6 +29,7 @@ class HttpDetailsIT {
 
     @TempDir
     static Path dir;
+
     static SocketUpstream upstream;
     static HostileProxy proxy;
     static final Map<String, String> seen = new ConcurrentHashMap<>();
@@ -58,18 +59,25 @@ class HttpDetailsIT {
 
     @Test
     void headersNamedInConnectionCrossInNeitherDirection() throws Exception {
-        RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE,
-                "connection: keep-alive, X-Hop-Secret\r\nx-hop-secret: s1\r\nx-kept: k1\r\nconnection: x-also-hop\r\nx-also-hop: s2\r\n"),
-                false, Duration.ofSeconds(10));
+        RawHttpExchange.Answer a = RawHttpExchange.send(
+                proxy.port(),
+                Wire.post(
+                        Wire.MESSAGE,
+                        "connection: keep-alive, X-Hop-Secret\r\nx-hop-secret: s1\r\nx-kept: k1\r\nconnection: x-also-hop\r\nx-also-hop: s2\r\n"),
+                false,
+                Duration.ofSeconds(10));
         assertThat(a.status()).isEqualTo(200);
-        assertThat(seen).containsEntry("x-kept", "k1").containsEntry("x-hop-secret", "null").containsEntry("x-also-hop", "null");
+        assertThat(seen)
+                .containsEntry("x-kept", "k1")
+                .containsEntry("x-hop-secret", "null")
+                .containsEntry("x-also-hop", "null");
         assertThat(a.headers()).containsEntry("x-up-kept", "k").doesNotContainKey("x-up-hop");
     }
 
     @Test
     void noCompressionIsAskedOfTheUpstreamSoNoneIsDecoded() throws Exception {
-        RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, "accept-encoding: gzip, br\r\n"),
-                false, Duration.ofSeconds(10));
+        RawHttpExchange.Answer a = RawHttpExchange.send(
+                proxy.port(), Wire.post(Wire.MESSAGE, "accept-encoding: gzip, br\r\n"), false, Duration.ofSeconds(10));
         assertThat(a.status()).isEqualTo(200);
         assertThat(seen).containsEntry("accept-encoding", "null");
         assertThat(a.headers()).doesNotContainKey("content-encoding");
@@ -78,8 +86,11 @@ class HttpDetailsIT {
     @Test
     void anUpstreamRedirectIsNotFollowed() throws Exception {
         int before = upstream.accepted();
-        RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(),
-                Wire.post(Wire.MESSAGE.replace("\"hi\"", "\"redirect me\""), ""), false, Duration.ofSeconds(10));
+        RawHttpExchange.Answer a = RawHttpExchange.send(
+                proxy.port(),
+                Wire.post(Wire.MESSAGE.replace("\"hi\"", "\"redirect me\""), ""),
+                false,
+                Duration.ofSeconds(10));
         assertThat(a.status()).isNotEqualTo(200);
         assertThat(a.bodyText()).contains("\"type\":\"error\"");
         assertThat(upstream.accepted() - before).as("requests the upstream saw").isEqualTo(1);
@@ -94,7 +105,9 @@ class HttpDetailsIT {
             int split = request.indexOf("\r\n\r\n") + 4;
             out.write(Wire.ascii(request.substring(0, split)));
             InputStream in = new BufferedInputStream(s.getInputStream());
-            assertThat(RawHttpExchange.read(in).status()).as("100 before the body is sent").isEqualTo(100);
+            assertThat(RawHttpExchange.read(in).status())
+                    .as("100 before the body is sent")
+                    .isEqualTo(100);
             out.write(Wire.ascii(request.substring(split)));
             RawHttpExchange.Answer a = RawHttpExchange.read(in);
             assertThat(a.status()).isEqualTo(200);
@@ -106,14 +119,19 @@ class HttpDetailsIT {
     void aBodyDeclaredOverTheLimitIsRefusedAtOnceWithout100() throws Exception {
         try (Socket s = proxy.connect()) {
             s.setSoTimeout(3000);
-            s.getOutputStream().write(Wire.ascii("POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: " + HostileProxy.CLIENT_KEY
-                    + "\r\ncontent-type: application/json\r\ncontent-length: 41943040\r\nexpect: 100-continue\r\n\r\n"));
+            s.getOutputStream()
+                    .write(
+                            Wire.ascii(
+                                    "POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: " + HostileProxy.CLIENT_KEY
+                                            + "\r\ncontent-type: application/json\r\ncontent-length: 41943040\r\nexpect: 100-continue\r\n\r\n"));
             InputStream in = new BufferedInputStream(s.getInputStream());
             RawHttpExchange.Answer a = RawHttpExchange.read(in);
             assertThat(a.timedOut()).as("answered without the body").isFalse();
             assertThat(a.status()).as("the first answer is the final one").isEqualTo(413);
             assertThat(a.bodyText()).contains("request_too_large");
-            assertThat(in.readAllBytes()).as("nothing after the 413: the connection closes").isEmpty();
+            assertThat(in.readAllBytes())
+                    .as("nothing after the 413: the connection closes")
+                    .isEmpty();
         }
     }
 
@@ -122,13 +140,15 @@ class HttpDetailsIT {
         for (String length : new String[] {"100", "5000000"}) {
             try (Socket s = proxy.connect()) {
                 s.setSoTimeout(3000);
-                s.getOutputStream().write(Wire.ascii("POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-                        + "content-length: " + length + "\r\nexpect: 100-continue\r\n\r\n")); // no key: 401
+                s.getOutputStream()
+                        .write(Wire.ascii("POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                                + "content-length: " + length + "\r\nexpect: 100-continue\r\n\r\n")); // no key: 401
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 RawHttpExchange.Answer a = RawHttpExchange.read(in);
                 assertThat(a.status()).as("length " + length).isEqualTo(401);
                 assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1))
-                        .as("length " + length + ": no 100 after the final answer; the connection closes").isEmpty();
+                        .as("length " + length + ": no 100 after the final answer; the connection closes")
+                        .isEmpty();
             }
         }
     }

@@ -30,6 +30,7 @@ class MalformedRequestsIT {
 
     @TempDir
     static Path dir;
+
     static SocketUpstream upstream;
     static HostileProxy proxy;
 
@@ -68,8 +69,14 @@ class MalformedRequestsIT {
             RawHttpExchange.Answer a = RawHttpExchange.read(in);
             assertThat(a.timedOut()).as(name + ": answered within 2 s").isFalse();
             assertThat(a.status()).as(name).isEqualTo(status);
-            assertThat(a.bodyText()).as(name).contains("\"type\":\"error\"").doesNotContain("Exception").doesNotContain("\tat ");
-            assertThat(Wire.closedWithin(s, Duration.ofSeconds(3))).as(name + ": connection closed").isTrue();
+            assertThat(a.bodyText())
+                    .as(name)
+                    .contains("\"type\":\"error\"")
+                    .doesNotContain("Exception")
+                    .doesNotContain("\tat ");
+            assertThat(Wire.closedWithin(s, Duration.ofSeconds(3)))
+                    .as(name + ": connection closed")
+                    .isTrue();
         }
         assertServing();
     }
@@ -115,14 +122,16 @@ class MalformedRequestsIT {
                 // the proxy may answer and close before reading it all: read what it said
             }
             RawHttpExchange.Answer a = RawHttpExchange.read(new BufferedInputStream(s.getInputStream()));
-            assertThat(a.status()).isIn((Object[]) java.util.Arrays.stream(statuses).boxed().toArray(Integer[]::new));
+            assertThat(a.status())
+                    .isIn((Object[]) java.util.Arrays.stream(statuses).boxed().toArray(Integer[]::new));
             assertThat(Wire.closedWithin(s, Duration.ofSeconds(3))).isTrue();
         }
     }
 
     /** The proxy still answers a well-formed request afterwards. */
     private static void assertServing() throws Exception {
-        RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, ""), false, Duration.ofSeconds(10));
+        RawHttpExchange.Answer a =
+                RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, ""), false, Duration.ofSeconds(10));
         assertThat(a.status()).isEqualTo(200);
         assertThat(a.bodyText()).isEqualTo(Wire.ANSWER);
     }

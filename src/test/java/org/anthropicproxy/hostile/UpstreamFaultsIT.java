@@ -20,11 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UpstreamFaultsIT {
 
-    private static final String CUT = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"id\":\"msg_1\",";
-    private static final String BAD_CHUNK = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
-            + "10\r\n{\"id\":\"msg_1\",\"ty\r\nZZ\r\nnot a chunk\r\n";
-    private static final String CUT_STREAM = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-            + "40\r\nevent: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\"\r\n";
+    private static final String CUT =
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"id\":\"msg_1\",";
+    private static final String BAD_CHUNK =
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                    + "10\r\n{\"id\":\"msg_1\",\"ty\r\nZZ\r\nnot a chunk\r\n";
+    private static final String CUT_STREAM =
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                    + "40\r\nevent: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\"\r\n";
 
     @TempDir
     Path dir;
@@ -34,19 +37,25 @@ class UpstreamFaultsIT {
     void tenCutOrBadlyChunkedAnswersLeaveNoUpstreamSocketInCloseWait() throws Exception {
         AtomicInteger n = new AtomicInteger();
         try (SocketUpstream upstream = new SocketUpstream(c -> {
-            c.readRequest();
-            String body = c.bodyText();
-            c.write(body.contains("\"stream\":true") ? CUT_STREAM : n.getAndIncrement() % 2 == 0 ? CUT : BAD_CHUNK);
-            // the upstream closes its side: a proxy that does not close its own keeps the socket in CLOSE-WAIT
-        }); HostileProxy proxy = HostileProxy.start(dir, HostileProxy.config(upstream.baseUrl(), ""), "256m", 0)) {
+                    c.readRequest();
+                    String body = c.bodyText();
+                    c.write(
+                            body.contains("\"stream\":true")
+                                    ? CUT_STREAM
+                                    : n.getAndIncrement() % 2 == 0 ? CUT : BAD_CHUNK);
+                    // the upstream closes its side: a proxy that does not close its own keeps the socket in CLOSE-WAIT
+                });
+                HostileProxy proxy = HostileProxy.start(dir, HostileProxy.config(upstream.baseUrl(), ""), "256m", 0)) {
             int upstreamPort = java.net.URI.create(upstream.baseUrl()).getPort();
             for (int i = 0; i < 10; i++) {
-                RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, ""), false, Duration.ofSeconds(20));
+                RawHttpExchange.Answer a =
+                        RawHttpExchange.send(proxy.port(), Wire.post(Wire.MESSAGE, ""), false, Duration.ofSeconds(20));
                 assertThat(a.status()).as("answer %d", i).isEqualTo(502);
                 assertThat(a.bodyText()).as("answer %d", i).contains("\"type\":\"error\"");
             }
             for (int i = 0; i < 4; i++) {
-                RawHttpExchange.Answer a = RawHttpExchange.send(proxy.port(), Wire.post(Wire.STREAM, ""), false, Duration.ofSeconds(20));
+                RawHttpExchange.Answer a =
+                        RawHttpExchange.send(proxy.port(), Wire.post(Wire.STREAM, ""), false, Duration.ofSeconds(20));
                 assertThat(a.timedOut()).as("stream %d ended", i).isFalse();
             }
             assertThat(upstream.accepted()).isEqualTo(14);
@@ -58,8 +67,11 @@ class UpstreamFaultsIT {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            assertThat(none).as("upstream sockets in CLOSE-WAIT: %d, established: %d",
-                    proxy.sockets(upstreamPort, "08"), proxy.sockets(upstreamPort, "01")).isTrue();
+            assertThat(none)
+                    .as(
+                            "upstream sockets in CLOSE-WAIT: %d, established: %d",
+                            proxy.sockets(upstreamPort, "08"), proxy.sockets(upstreamPort, "01"))
+                    .isTrue();
         }
     }
 }

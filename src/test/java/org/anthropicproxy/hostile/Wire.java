@@ -10,14 +10,16 @@ import java.time.Duration;
 /** Raw-socket helpers: what a client sees on the wire, with bounded waits. */
 final class Wire {
 
-    static final String MESSAGE = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    static final String STREAM = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    static final String ANSWER = "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\","
-            + "\"content\":[{\"type\":\"text\",\"text\":\"ok\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"
-            + "\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}";
+    static final String MESSAGE =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    static final String STREAM =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    static final String ANSWER =
+            "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\","
+                    + "\"content\":[{\"type\":\"text\",\"text\":\"ok\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"
+                    + "\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}";
 
-    private Wire() {
-    }
+    private Wire() {}
 
     static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
@@ -26,7 +28,8 @@ final class Wire {
     /** An authenticated POST /v1/messages with {@code body}, plus {@code extraHeaders} (each ending in CRLF). */
     static String post(String body, String extraHeaders) {
         return "POST /v1/messages HTTP/1.1\r\nhost: proxy\r\nx-api-key: " + HostileProxy.CLIENT_KEY
-                + "\r\ncontent-type: application/json\r\ncontent-length: " + body.getBytes(StandardCharsets.UTF_8).length
+                + "\r\ncontent-type: application/json\r\ncontent-length: "
+                + body.getBytes(StandardCharsets.UTF_8).length
                 + "\r\n" + extraHeaders + "\r\n" + body;
     }
 

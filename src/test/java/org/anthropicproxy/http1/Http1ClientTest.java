@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class Http1ClientTest {
 
-    private final Http1Client client = new Http1Client("test-upstream-io", Duration.ofSeconds(2), Duration.ofSeconds(30), 64 * 1024, null);
+    private final Http1Client client =
+            new Http1Client("test-upstream-io", Duration.ofSeconds(2), Duration.ofSeconds(30), 64 * 1024, null);
     private ServerSocket server;
     private final AtomicInteger accepted = new AtomicInteger();
     private final BlockingQueue<String> requestHeads = new LinkedBlockingQueue<>();
@@ -108,8 +109,13 @@ class Http1ClientTest {
     }
 
     private ClientExchange post(URI uri, String body) {
-        return client.send(uri, "POST", HttpFields.build().put("content-type", "application/json").put("x-api-key", "k"),
-                body.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5), Duration.ofSeconds(20));
+        return client.send(
+                uri,
+                "POST",
+                HttpFields.build().put("content-type", "application/json").put("x-api-key", "k"),
+                body.getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(20));
     }
 
     /** Reads the whole body blocking, as the proxy's blocking readers do. */
@@ -121,8 +127,10 @@ class Http1ClientTest {
 
     @Test
     void sendsOnlyTheCallersHeadersPlusHostAndLengthAndReusesTheConnection() throws Exception {
-        URI uri = upstream((body, out) -> write(out, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                + body.length + "\r\n\r\n" + new String(body, StandardCharsets.ISO_8859_1)));
+        URI uri = upstream((body, out) -> write(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + body.length + "\r\n\r\n"
+                        + new String(body, StandardCharsets.ISO_8859_1)));
         for (int i = 0; i < 50; i++) {
             String body = "{\"n\":" + i + ",\"pad\":\"" + "x".repeat(i * 997) + "\"}";
             ClientExchange x = post(uri, body);
@@ -133,16 +141,23 @@ class Http1ClientTest {
         }
         assertThat(accepted.get()).as("one kept-alive connection").isEqualTo(1);
         String first = requestHeads.poll();
-        assertThat(first).startsWith("POST /v1/messages?beta=true HTTP/1.1\r\n")
-                .contains("Host: 127.0.0.1:" + uri.getPort() + "\r\n", "content-type: application/json\r\n", "x-api-key: k\r\n",
+        assertThat(first)
+                .startsWith("POST /v1/messages?beta=true HTTP/1.1\r\n")
+                .contains(
+                        "Host: 127.0.0.1:" + uri.getPort() + "\r\n",
+                        "content-type: application/json\r\n",
+                        "x-api-key: k\r\n",
                         "Content-Length: 16\r\n")
-                .doesNotContainIgnoringCase("user-agent").doesNotContainIgnoringCase("accept-encoding");
+                .doesNotContainIgnoringCase("user-agent")
+                .doesNotContainIgnoringCase("accept-encoding");
     }
 
     @Test
     void aChunkedAnswerIsDecodedAndTheConnectionReused() throws Exception {
-        URI uri = upstream((body, out) -> write(out, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-                + "6\r\nevent:\r\n" + "7\r\n data\n\n\r\n" + "0\r\n\r\n"));
+        URI uri = upstream((body, out) -> write(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                        + "6\r\nevent:\r\n" + "7\r\n data\n\n\r\n" + "0\r\n\r\n"));
         for (int i = 0; i < 3; i++) {
             ClientExchange x = post(uri, "{}");
             x.head().get(5, TimeUnit.SECONDS);
@@ -167,8 +182,10 @@ class Http1ClientTest {
 
     @Test
     void interimAnswersAreSkipped() throws Exception {
-        URI uri = upstream((body, out) -> write(out, "HTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n"
-                + "HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok"));
+        URI uri = upstream((body, out) -> write(
+                out,
+                "HTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n"
+                        + "HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok"));
         ClientExchange x = post(uri, "{}");
         assertThat(x.head().get(5, TimeUnit.SECONDS).status()).isEqualTo(201);
         assertThat(bodyOf(x)).isEqualTo("ok");
@@ -202,7 +219,8 @@ class Http1ClientTest {
             port = s.getLocalPort();
         }
         ClientExchange x = post(URI.create("http://127.0.0.1:" + port + "/v1/messages"), "{}");
-        assertThatThrownBy(() -> x.head().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        assertThatThrownBy(() -> x.head().get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(java.net.ConnectException.class);
     }
 
@@ -258,8 +276,13 @@ class Http1ClientTest {
                 Thread.currentThread().interrupt();
             }
         });
-        ClientExchange x = client.send(uri, "POST", HttpFields.build(), "{}".getBytes(StandardCharsets.UTF_8),
-                Duration.ofSeconds(1), Duration.ofSeconds(20));
+        ClientExchange x = client.send(
+                uri,
+                "POST",
+                HttpFields.build(),
+                "{}".getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(20));
         x.head().get(5, TimeUnit.SECONDS);
         long start = System.nanoTime();
         assertThatThrownBy(() -> bodyOf(x)).isInstanceOf(IOException.class);
@@ -268,8 +291,10 @@ class Http1ClientTest {
 
     @Test
     void parallelExchangesEachGetTheirOwnAnswer() throws Exception {
-        URI uri = upstream((body, out) -> write(out, "HTTP/1.1 200 OK\r\ncontent-length: " + body.length + "\r\n\r\n"
-                + new String(body, StandardCharsets.ISO_8859_1)));
+        URI uri = upstream((body, out) -> write(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-length: " + body.length + "\r\n\r\n"
+                        + new String(body, StandardCharsets.ISO_8859_1)));
         List<Thread> threads = new java.util.ArrayList<>();
         AtomicInteger ok = new AtomicInteger();
         for (int t = 0; t < 20; t++) {

@@ -43,6 +43,7 @@ class Http1ClientTlsTest {
 
     @TempDir
     static Path dir;
+
     private static Server server;
     private static int port;
     private static SSLContext trusting;
@@ -50,20 +51,44 @@ class Http1ClientTlsTest {
     @BeforeAll
     static void start() throws Exception {
         Path keystore = dir.resolve("server.p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "upstream", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
-                "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "secret", "-keypass", "secret")
-                .redirectErrorStream(true).start();
+        String keytool =
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(
+                        keytool,
+                        "-genkeypair",
+                        "-alias",
+                        "upstream",
+                        "-keyalg",
+                        "EC",
+                        "-groupname",
+                        "secp256r1",
+                        "-dname",
+                        "CN=localhost",
+                        "-ext",
+                        "SAN=dns:localhost,ip:127.0.0.1",
+                        "-validity",
+                        "2",
+                        "-keystore",
+                        keystore.toString(),
+                        "-storetype",
+                        "PKCS12",
+                        "-storepass",
+                        "secret",
+                        "-keypass",
+                        "secret")
+                .redirectErrorStream(true)
+                .start();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        assertThat(p.exitValue())
+                .as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .isZero();
 
         SslContextFactory.Server tls = new SslContextFactory.Server();
         tls.setKeyStorePath(keystore.toString());
         tls.setKeyStorePassword("secret");
         server = new Server();
-        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
-                new HttpConnectionFactory(new HttpConfiguration()));
+        ServerConnector connector = new ServerConnector(
+                server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(new HttpConfiguration()));
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
         server.setHandler(new Handler.Abstract() {
@@ -112,16 +137,27 @@ class Http1ClientTlsTest {
 
     @Test
     void bodiesOfManyRecordsGoBothWaysOnAKeptAliveConnection() throws Exception {
-        try (Http1Client client = new Http1Client("tls-test", Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, trusting)) {
+        try (Http1Client client =
+                new Http1Client("tls-test", Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, trusting)) {
             for (int i = 0; i < 5; i++) {
                 String body = ("{\"i\":" + i + "}").repeat(30_000 * (i + 1)); // 180 KB to 900 KB
-                ClientExchange x = client.send(URI.create("https://127.0.0.1:" + port + "/echo"), "POST", HttpFields.build(),
-                        body.getBytes(StandardCharsets.ISO_8859_1), Duration.ofSeconds(10), Duration.ofSeconds(30));
+                ClientExchange x = client.send(
+                        URI.create("https://127.0.0.1:" + port + "/echo"),
+                        "POST",
+                        HttpFields.build(),
+                        body.getBytes(StandardCharsets.ISO_8859_1),
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(30));
                 assertThat(x.head().get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
                 assertThat(bodyOf(x)).isEqualTo(body);
             }
-            ClientExchange big = client.send(URI.create("https://localhost:" + port + "/big"), "GET", HttpFields.build(), null,
-                    Duration.ofSeconds(10), Duration.ofSeconds(30));
+            ClientExchange big = client.send(
+                    URI.create("https://localhost:" + port + "/big"),
+                    "GET",
+                    HttpFields.build(),
+                    null,
+                    Duration.ofSeconds(10),
+                    Duration.ofSeconds(30));
             assertThat(big.head().get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
             assertThat(bodyOf(big)).isEqualTo("0123456789abcdef".repeat(4096 * 32));
             // the 127.0.0.1 connection was reused for all five; localhost is another destination
@@ -131,11 +167,17 @@ class Http1ClientTlsTest {
 
     @Test
     void aServerWhoseCertificateIsNotTrustedIsNotTalkedTo() throws Exception {
-        try (Http1Client client = new Http1Client("tls-test", Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024,
-                SSLContext.getDefault())) {
-            ClientExchange x = client.send(URI.create("https://127.0.0.1:" + port + "/echo"), "POST", HttpFields.build(),
-                    "{}".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(10), Duration.ofSeconds(30));
-            assertThatThrownBy(() -> x.head().get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(SSLHandshakeException.class);
+        try (Http1Client client = new Http1Client(
+                "tls-test", Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, SSLContext.getDefault())) {
+            ClientExchange x = client.send(
+                    URI.create("https://127.0.0.1:" + port + "/echo"),
+                    "POST",
+                    HttpFields.build(),
+                    "{}".getBytes(StandardCharsets.UTF_8),
+                    Duration.ofSeconds(10),
+                    Duration.ofSeconds(30));
+            assertThatThrownBy(() -> x.head().get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(SSLHandshakeException.class);
         }
     }
 }

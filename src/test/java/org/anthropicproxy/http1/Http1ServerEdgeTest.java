@@ -91,103 +91,112 @@ class Http1ServerEdgeTest {
     private static final Request.Handler ROUTES = (request, response, callback) -> {
         String path = request.getHttpURI().getPath();
         switch (path) {
-            case "/blocking" -> Thread.ofVirtual().start(() -> {
-                try {
-                    echo(response, Content.Source.asInputStream(request).readAllBytes(), callback);
-                } catch (Throwable t) {
-                    callback.failed(t);
-                }
-            });
+            case "/blocking" ->
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        echo(response, Content.Source.asInputStream(request).readAllBytes(), callback);
+                    } catch (Throwable t) {
+                        callback.failed(t);
+                    }
+                });
             case "/async" -> new AsyncEcho(request, response, callback).run();
-            case "/hold" -> Thread.ofVirtual().start(() -> {
-                // every chunk kept (not released) until the body has ended, as Jetty's contract allows
-                List<Content.Chunk> held = new ArrayList<>();
-                try {
-                    while (true) {
-                        Content.Chunk chunk = request.read();
-                        if (chunk == null) {
-                            CountDownLatch more = new CountDownLatch(1);
-                            request.demand(more::countDown);
-                            more.await();
-                            continue;
+            case "/hold" ->
+                Thread.ofVirtual().start(() -> {
+                    // every chunk kept (not released) until the body has ended, as Jetty's contract allows
+                    List<Content.Chunk> held = new ArrayList<>();
+                    try {
+                        while (true) {
+                            Content.Chunk chunk = request.read();
+                            if (chunk == null) {
+                                CountDownLatch more = new CountDownLatch(1);
+                                request.demand(more::countDown);
+                                more.await();
+                                continue;
+                            }
+                            if (Content.Chunk.isFailure(chunk)) {
+                                throw chunk.getFailure();
+                            }
+                            held.add(chunk);
+                            if (chunk.isLast()) {
+                                break;
+                            }
                         }
-                        if (Content.Chunk.isFailure(chunk)) {
-                            throw chunk.getFailure();
+                        ByteArrayOutputStream all = new ByteArrayOutputStream();
+                        for (Content.Chunk c : held) {
+                            ByteBuffer b = c.getByteBuffer().slice();
+                            byte[] bytes = new byte[b.remaining()];
+                            b.get(bytes);
+                            all.writeBytes(bytes);
                         }
-                        held.add(chunk);
-                        if (chunk.isLast()) {
-                            break;
-                        }
+                        echo(response, all.toByteArray(), callback);
+                    } catch (Throwable t) {
+                        callback.failed(t);
+                    } finally {
+                        held.forEach(Content.Chunk::release);
                     }
-                    ByteArrayOutputStream all = new ByteArrayOutputStream();
-                    for (Content.Chunk c : held) {
-                        ByteBuffer b = c.getByteBuffer().slice();
-                        byte[] bytes = new byte[b.remaining()];
-                        b.get(bytes);
-                        all.writeBytes(bytes);
+                });
+            case "/aggregate" ->
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        ByteBuffer all = Content.Source.asByteBuffer(request);
+                        byte[] bytes = new byte[all.remaining()];
+                        all.get(bytes);
+                        echo(response, bytes, callback);
+                    } catch (Throwable t) {
+                        callback.failed(t);
                     }
-                    echo(response, all.toByteArray(), callback);
-                } catch (Throwable t) {
-                    callback.failed(t);
-                } finally {
-                    held.forEach(Content.Chunk::release);
-                }
-            });
-            case "/aggregate" -> Thread.ofVirtual().start(() -> {
-                try {
-                    ByteBuffer all = Content.Source.asByteBuffer(request);
-                    byte[] bytes = new byte[all.remaining()];
-                    all.get(bytes);
-                    echo(response, bytes, callback);
-                } catch (Throwable t) {
-                    callback.failed(t);
-                }
-            });
-            case "/stream" -> Thread.ofVirtual().start(() -> {
-                try {
-                    int parts = queryInt(request, "parts", 3);
-                    int delay = queryInt(request, "delay", 0);
-                    response.getHeaders().put("content-type", "text/plain");
-                    for (int i = 0; i < parts; i++) {
-                        if (delay > 0) {
-                            Thread.sleep(delay); // a slow producer: time passing, not synchronisation
+                });
+            case "/stream" ->
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        int parts = queryInt(request, "parts", 3);
+                        int delay = queryInt(request, "delay", 0);
+                        response.getHeaders().put("content-type", "text/plain");
+                        for (int i = 0; i < parts; i++) {
+                            if (delay > 0) {
+                                Thread.sleep(delay); // a slow producer: time passing, not synchronisation
+                            }
+                            writeAndWait(response, false, ("part" + i + "\n").getBytes(StandardCharsets.UTF_8));
                         }
-                        writeAndWait(response, false, ("part" + i + "\n").getBytes(StandardCharsets.UTF_8));
+                        response.write(true, ByteBuffer.allocate(0), callback);
+                    } catch (Throwable t) {
+                        callback.failed(t);
                     }
-                    response.write(true, ByteBuffer.allocate(0), callback);
-                } catch (Throwable t) {
-                    callback.failed(t);
-                }
-            });
+                });
             case "/ignore" -> {
                 response.getHeaders().put("content-type", "text/plain");
                 response.write(true, ByteBuffer.wrap("ignored".getBytes(StandardCharsets.UTF_8)), callback);
             }
             case "/throw" -> throw new IllegalStateException("handler bug");
             case "/fail-before" -> Thread.ofVirtual().start(() -> callback.failed(new IOException("upstream broke")));
-            case "/fail-after-commit" -> Thread.ofVirtual().start(() -> {
-                try {
-                    writeAndWait(response, false, "partial".getBytes(StandardCharsets.UTF_8));
-                    callback.failed(new IOException("upstream broke mid-stream"));
-                } catch (Throwable t) {
-                    callback.failed(t);
-                }
-            });
-            case "/no-last" -> Thread.ofVirtual().start(() -> {
-                try {
-                    writeAndWait(response, false, "abc".getBytes(StandardCharsets.UTF_8));
-                    callback.succeeded();
-                } catch (Throwable t) {
-                    callback.failed(t);
-                }
-            });
+            case "/fail-after-commit" ->
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        writeAndWait(response, false, "partial".getBytes(StandardCharsets.UTF_8));
+                        callback.failed(new IOException("upstream broke mid-stream"));
+                    } catch (Throwable t) {
+                        callback.failed(t);
+                    }
+                });
+            case "/no-last" ->
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        writeAndWait(response, false, "abc".getBytes(StandardCharsets.UTF_8));
+                        callback.succeeded();
+                    } catch (Throwable t) {
+                        callback.failed(t);
+                    }
+                });
             case "/nothing" -> callback.succeeded();
             case "/unhandled" -> {
                 return false;
             }
             default -> {
                 response.setStatus(400);
-                response.write(true, ByteBuffer.wrap(("unknown test route " + path).getBytes(StandardCharsets.UTF_8)), callback);
+                response.write(
+                        true,
+                        ByteBuffer.wrap(("unknown test route " + path).getBytes(StandardCharsets.UTF_8)),
+                        callback);
             }
         }
         return true;
@@ -321,7 +330,9 @@ class Http1ServerEdgeTest {
         s.setSoTimeout((int) within.toMillis());
         try {
             int b = in.read();
-            assertThat(b).as("the server sent a byte where the connection should have ended").isEqualTo(-1);
+            assertThat(b)
+                    .as("the server sent a byte where the connection should have ended")
+                    .isEqualTo(-1);
         } catch (SocketTimeoutException e) {
             fail("the server did not close the connection within " + within);
         } catch (SocketException e) {
@@ -345,7 +356,10 @@ class Http1ServerEdgeTest {
         String h;
         while ((h = line(in)) != null && !h.isEmpty()) {
             int colon = h.indexOf(':');
-            headers.merge(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim(), (a, b) -> a + ", " + b);
+            headers.merge(
+                    h.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                    h.substring(colon + 1).trim(),
+                    (a, b) -> a + ", " + b);
         }
         if (h == null) {
             throw new EOFException("end of input inside the head");
@@ -386,34 +400,36 @@ class Http1ServerEdgeTest {
         int pieceBytes = 64 * 1024; // 50 MiB in all
         AtomicInteger written = new AtomicInteger();
         CompletableFuture<Void> handlerEnd = new CompletableFuture<>();
-        Http1Server server = serve((request, response, callback) -> {
-            Thread.ofVirtual().start(() -> {
-                try {
-                    response.getHeaders().put("content-type", "application/octet-stream");
-                    int intsPerPiece = pieceBytes / 4;
-                    for (int k = 0; k < pieces; k++) {
-                        ByteBuffer piece = ByteBuffer.allocate(pieceBytes);
-                        IntBuffer ints = piece.asIntBuffer();
-                        for (int j = 0; j < intsPerPiece; j++) {
-                            ints.put(k * intsPerPiece + j);
+        Http1Server server = serve(
+                (request, response, callback) -> {
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            response.getHeaders().put("content-type", "application/octet-stream");
+                            int intsPerPiece = pieceBytes / 4;
+                            for (int k = 0; k < pieces; k++) {
+                                ByteBuffer piece = ByteBuffer.allocate(pieceBytes);
+                                IntBuffer ints = piece.asIntBuffer();
+                                for (int j = 0; j < intsPerPiece; j++) {
+                                    ints.put(k * intsPerPiece + j);
+                                }
+                                FutureCallback done = new FutureCallback();
+                                response.write(false, piece, done);
+                                done.get(30, TimeUnit.SECONDS);
+                                written.incrementAndGet();
+                            }
+                            FutureCallback end = new FutureCallback();
+                            response.write(true, ByteBuffer.allocate(0), end);
+                            end.get(30, TimeUnit.SECONDS);
+                            callback.succeeded();
+                            handlerEnd.complete(null);
+                        } catch (Throwable t) {
+                            handlerEnd.completeExceptionally(t);
+                            callback.failed(t);
                         }
-                        FutureCallback done = new FutureCallback();
-                        response.write(false, piece, done);
-                        done.get(30, TimeUnit.SECONDS);
-                        written.incrementAndGet();
-                    }
-                    FutureCallback end = new FutureCallback();
-                    response.write(true, ByteBuffer.allocate(0), end);
-                    end.get(30, TimeUnit.SECONDS);
-                    callback.succeeded();
-                    handlerEnd.complete(null);
-                } catch (Throwable t) {
-                    handlerEnd.completeExceptionally(t);
-                    callback.failed(t);
-                }
-            });
-            return true;
-        }, LONG_IDLE);
+                    });
+                    return true;
+                },
+                LONG_IDLE);
 
         Socket s = connect(server);
         s.getOutputStream().write(ascii("GET /big HTTP/1.1\r\nhost: h\r\n\r\n"));
@@ -439,10 +455,13 @@ class Http1ServerEdgeTest {
             int left = n;
             while (left > 0) {
                 int r = in.read(buf, 0, Math.min(buf.length, left));
-                assertThat(r).as("end of input inside a chunk at body offset " + offset).isPositive();
+                assertThat(r)
+                        .as("end of input inside a chunk at body offset " + offset)
+                        .isPositive();
                 for (int i = 0; i < r; i++) {
                     if (buf[i] != sequenceByte(offset + i)) {
-                        fail("wrong byte at body offset " + (offset + i) + ": " + buf[i] + " instead of " + sequenceByte(offset + i));
+                        fail("wrong byte at body offset " + (offset + i) + ": " + buf[i] + " instead of "
+                                + sequenceByte(offset + i));
                     }
                 }
                 offset += r;
@@ -462,21 +481,25 @@ class Http1ServerEdgeTest {
         CountDownLatch handling = new CountDownLatch(1);
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         CompletableFuture<Void> write = new CompletableFuture<>();
-        Http1Server server = serve((request, response, callback) -> {
-            request.addFailureListener(failure::complete);
-            Thread.ofVirtual().start(() -> {
-                handling.countDown();
-                try {
-                    failure.get(20, TimeUnit.SECONDS); // working until the client is gone
-                } catch (Exception e) {
-                    // the test fails on the failure future
-                }
-                response.write(true, ByteBuffer.wrap(ascii("too late")),
-                        Callback.from(() -> write.complete(null), write::completeExceptionally));
-                callback.failed(new IOException("client gone"));
-            });
-            return true;
-        }, LONG_IDLE);
+        Http1Server server = serve(
+                (request, response, callback) -> {
+                    request.addFailureListener(failure::complete);
+                    Thread.ofVirtual().start(() -> {
+                        handling.countDown();
+                        try {
+                            failure.get(20, TimeUnit.SECONDS); // working until the client is gone
+                        } catch (Exception e) {
+                            // the test fails on the failure future
+                        }
+                        response.write(
+                                true,
+                                ByteBuffer.wrap(ascii("too late")),
+                                Callback.from(() -> write.complete(null), write::completeExceptionally));
+                        callback.failed(new IOException("client gone"));
+                    });
+                    return true;
+                },
+                LONG_IDLE);
 
         Socket s = connect(server);
         s.getOutputStream().write(ascii("GET /slow HTTP/1.1\r\nhost: h\r\n\r\n"));
@@ -484,7 +507,9 @@ class Http1ServerEdgeTest {
         s.setSoLinger(true, 0);
         s.close();
 
-        assertThat(failure.get(5, TimeUnit.SECONDS)).as("the failure listener's cause").isNotNull();
+        assertThat(failure.get(5, TimeUnit.SECONDS))
+                .as("the failure listener's cause")
+                .isNotNull();
         assertThat(write).failsWithin(5, TimeUnit.SECONDS);
     }
 
@@ -493,15 +518,20 @@ class Http1ServerEdgeTest {
         int bytes = 48 * 1024 * 1024; // more than the socket buffers of both ends hold
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         CompletableFuture<Void> write = new CompletableFuture<>();
-        Http1Server server = serve((request, response, callback) -> {
-            request.addFailureListener(failure::complete);
-            Thread.ofVirtual().start(() -> {
-                response.write(false, ByteBuffer.allocate(bytes),
-                        Callback.from(() -> write.complete(null), write::completeExceptionally));
-                CompletableFuture<Void> unused = write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
-            });
-            return true;
-        }, LONG_IDLE);
+        Http1Server server = serve(
+                (request, response, callback) -> {
+                    request.addFailureListener(failure::complete);
+                    Thread.ofVirtual().start(() -> {
+                        response.write(
+                                false,
+                                ByteBuffer.allocate(bytes),
+                                Callback.from(() -> write.complete(null), write::completeExceptionally));
+                        CompletableFuture<Void> unused =
+                                write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
+                    });
+                    return true;
+                },
+                LONG_IDLE);
 
         Socket s = connect(server);
         s.getOutputStream().write(ascii("GET /huge HTTP/1.1\r\nhost: h\r\n\r\n"));
@@ -565,11 +595,13 @@ class Http1ServerEdgeTest {
     void aRequestThatIsNeverAnsweredFailsAfterTheIdleTimeoutAndItsConnectionCloses() throws Exception {
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         CompletableFuture<Response> pending = new CompletableFuture<>();
-        Http1Server server = serve((request, response, callback) -> {
-            request.addFailureListener(failure::complete);
-            pending.complete(response);
-            return true; // and nothing ever again
-        }, SHORT_IDLE);
+        Http1Server server = serve(
+                (request, response, callback) -> {
+                    request.addFailureListener(failure::complete);
+                    pending.complete(response);
+                    return true; // and nothing ever again
+                },
+                SHORT_IDLE);
         Socket s = connect(server);
         long before = System.nanoTime();
         s.getOutputStream().write(ascii("GET /never HTTP/1.1\r\nhost: h\r\n\r\n"));
@@ -581,7 +613,11 @@ class Http1ServerEdgeTest {
         assertClosedByServer(s, in, Duration.ofSeconds(3));
         // a write after that is refused, not hung
         CompletableFuture<Void> late = new CompletableFuture<>();
-        pending.get().write(true, ByteBuffer.wrap(ascii("late")), Callback.from(() -> late.complete(null), late::completeExceptionally));
+        pending.get()
+                .write(
+                        true,
+                        ByteBuffer.wrap(ascii("late")),
+                        Callback.from(() -> late.complete(null), late::completeExceptionally));
         assertThat(late).failsWithin(5, TimeUnit.SECONDS);
     }
 
@@ -614,15 +650,22 @@ class Http1ServerEdgeTest {
         int bytes = 48 * 1024 * 1024;
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         CompletableFuture<Void> write = new CompletableFuture<>();
-        Http1Server server = serve((request, response, callback) -> {
-            request.addFailureListener(failure::complete);
-            response.write(false, ByteBuffer.allocate(bytes), Callback.from(() -> write.complete(null), write::completeExceptionally));
-            CompletableFuture<Void> unused = write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
-            return true;
-        }, SHORT_IDLE);
+        Http1Server server = serve(
+                (request, response, callback) -> {
+                    request.addFailureListener(failure::complete);
+                    response.write(
+                            false,
+                            ByteBuffer.allocate(bytes),
+                            Callback.from(() -> write.complete(null), write::completeExceptionally));
+                    CompletableFuture<Void> unused =
+                            write.whenComplete((v, t) -> callback.failed(t == null ? new IOException("?") : t));
+                    return true;
+                },
+                SHORT_IDLE);
         Socket s = connect(server);
         s.getOutputStream().write(ascii("GET /huge HTTP/1.1\r\nhost: h\r\n\r\n"));
-        assertThat(new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200");
+        assertThat(new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1))
+                .isEqualTo("HTTP/1.1 200");
         long before = System.nanoTime();
         // the client reads no more and does not close
         assertThat(write).failsWithin(6, TimeUnit.SECONDS);
@@ -717,7 +760,9 @@ class Http1ServerEdgeTest {
                     firstDiff = i;
                 }
             }
-            assertThat(firstDiff).as("first corrupted byte of the echoed body (chunked=" + chunked + ")").isEqualTo(-1);
+            assertThat(firstDiff)
+                    .as("first corrupted byte of the echoed body (chunked=" + chunked + ")")
+                    .isEqualTo(-1);
         }
     }
 
@@ -831,8 +876,9 @@ class Http1ServerEdgeTest {
                             out.flush();
                             RawHttpExchange.Answer a = RawHttpExchange.read(in);
                             if (a.status() != 200 || !Arrays.equals(a.body(), body)) {
-                                problems.add("client " + client + " request " + i + " " + path + ": status " + a.status()
-                                        + " timedOut " + a.timedOut() + ", " + a.body().length + "/" + body.length + " B");
+                                problems.add("client " + client + " request " + i + " " + path + ": status "
+                                        + a.status() + " timedOut " + a.timedOut() + ", " + a.body().length + "/"
+                                        + body.length + " B");
                                 return null;
                             }
                             answered.incrementAndGet();
@@ -854,7 +900,8 @@ class Http1ServerEdgeTest {
         assertThat(answered.get()).isEqualTo(clients * each);
     }
 
-    // ------------------------------------------------------------------------------------------------ 8. handler failures
+    // ------------------------------------------------------------------------------------------------ 8. handler
+    // failures
 
     @Test
     void aHandlerThatThrowsGetsA500JsonAndTheConnectionGoesOn() throws Exception {
@@ -920,7 +967,8 @@ class Http1ServerEdgeTest {
     @Test
     void aRequestNoHandlerTakesGetsA404Json() throws Exception {
         Http1Server server = serve(ROUTES, LONG_IDLE);
-        RawHttpExchange.Answer a = RawHttpExchange.send(server.port(), "GET /unhandled HTTP/1.1\r\nhost: h\r\n\r\n", true, Duration.ofSeconds(10));
+        RawHttpExchange.Answer a = RawHttpExchange.send(
+                server.port(), "GET /unhandled HTTP/1.1\r\nhost: h\r\n\r\n", true, Duration.ofSeconds(10));
         assertThat(a.status()).isEqualTo(404);
         assertJsonError(a);
     }
@@ -931,14 +979,16 @@ class Http1ServerEdgeTest {
     void closingTheServerClosesItsConnectionsAndFailsTheRequestsInProgress() throws Exception {
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         CountDownLatch handling = new CountDownLatch(1);
-        Http1Server server = serve((request, response, callback) -> {
-            if (request.getHttpURI().getPath().equals("/hang")) {
-                request.addFailureListener(failure::complete);
-                handling.countDown();
-                return true; // never answered
-            }
-            return ROUTES.handle(request, response, callback);
-        }, LONG_IDLE);
+        Http1Server server = serve(
+                (request, response, callback) -> {
+                    if (request.getHttpURI().getPath().equals("/hang")) {
+                        request.addFailureListener(failure::complete);
+                        handling.countDown();
+                        return true; // never answered
+                    }
+                    return ROUTES.handle(request, response, callback);
+                },
+                LONG_IDLE);
         // one idle keep-alive connection, one with a request in progress
         Socket idle = connect(server);
         InputStream idleIn = new BufferedInputStream(idle.getInputStream());
@@ -950,7 +1000,9 @@ class Http1ServerEdgeTest {
 
         server.close();
 
-        assertThat(failure.get(5, TimeUnit.SECONDS)).as("the in-progress request's failure").isNotNull();
+        assertThat(failure.get(5, TimeUnit.SECONDS))
+                .as("the in-progress request's failure")
+                .isNotNull();
         assertClosedByServer(idle, idleIn, Duration.ofSeconds(5));
         assertClosedByServer(busy, busy.getInputStream(), Duration.ofSeconds(5));
     }
@@ -963,7 +1015,9 @@ class Http1ServerEdgeTest {
         InputStream in = new BufferedInputStream(s.getInputStream());
         RawHttpExchange.Answer a = RawHttpExchange.read(in);
         assertThat(a.timedOut()).as(raw).isFalse();
-        assertThat(a.status()).as("status for " + raw.replace("\r\n", "\\r\\n")).isIn(Arrays.stream(statuses).boxed().toArray());
+        assertThat(a.status())
+                .as("status for " + raw.replace("\r\n", "\\r\\n"))
+                .isIn(Arrays.stream(statuses).boxed().toArray());
         assertJsonError(a);
         assertClosedByServer(s, in, Duration.ofSeconds(5));
     }
@@ -973,21 +1027,31 @@ class Http1ServerEdgeTest {
         Http1Server server = serve(ROUTES, LONG_IDLE);
         assertRejected(server, "POST /blocking HTTP/1.1\r\nhost: h\r\ncontent-length: ten\r\n\r\n0123456789", 400);
         assertRejected(server, "POST /blocking HTTP/1.1\r\nhost: h\r\ncontent-length: -5\r\n\r\n0123456789", 400);
-        assertRejected(server, "POST /blocking HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd", 400);
+        assertRejected(
+                server,
+                "POST /blocking HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd",
+                400);
     }
 
     @Test
     void contentLengthTogetherWithTransferEncodingGetsA400AndAClose() throws Exception {
         Http1Server server = serve(ROUTES, LONG_IDLE);
-        assertRejected(server, "POST /blocking HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400);
+        assertRejected(
+                server,
+                "POST /blocking HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                400);
     }
 
     @Test
     void anInvalidChunkSizeGetsA4xxAndAClose() throws Exception {
         Http1Server server = serve(ROUTES, LONG_IDLE);
         for (String path : List.of("/async", "/blocking")) {
-            assertRejected(server, "POST " + path + " HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
-                    400, 413, 422);
+            assertRejected(
+                    server,
+                    "POST " + path + " HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+                    400,
+                    413,
+                    422);
         }
     }
 

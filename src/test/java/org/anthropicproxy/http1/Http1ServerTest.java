@@ -14,7 +14,6 @@ import java.time.Duration;
 import org.anthropicproxy.testkit.RawHttpExchange;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,13 +30,14 @@ class Http1ServerTest {
         Thread.ofVirtual().start(() -> {
             try {
                 byte[] body = Content.Source.asInputStream(request).readAllBytes();
-                String head = request.getMethod() + " " + request.getHttpURI().getPath() + " " + request.getHttpURI().getQuery()
-                        + " len=" + body.length + "\n";
+                String head = request.getMethod() + " " + request.getHttpURI().getPath() + " "
+                        + request.getHttpURI().getQuery() + " len=" + body.length + "\n";
                 if (request.getHttpURI().getPath().equals("/stream")) {
                     response.getHeaders().put("content-type", "text/event-stream");
                     for (int i = 0; i < 3; i++) {
                         org.eclipse.jetty.util.Blocker.Callback cb = org.eclipse.jetty.util.Blocker.callback();
-                        response.write(false, ByteBuffer.wrap(("part" + i + "\n").getBytes(StandardCharsets.UTF_8)), cb);
+                        response.write(
+                                false, ByteBuffer.wrap(("part" + i + "\n").getBytes(StandardCharsets.UTF_8)), cb);
                         cb.block();
                         cb.close();
                     }
@@ -73,7 +73,8 @@ class Http1ServerTest {
     @Test
     void aHeadLargerThanTheReadBufferIsParsed() throws IOException {
         String big = "y".repeat(30_000);
-        RawHttpExchange.Answer a = send("POST /x?q=1 HTTP/1.1\r\nhost: h\r\nx-big: " + big + "\r\ncontent-length: 5\r\n\r\nhello");
+        RawHttpExchange.Answer a =
+                send("POST /x?q=1 HTTP/1.1\r\nhost: h\r\nx-big: " + big + "\r\ncontent-length: 5\r\n\r\nhello");
         assertThat(a.status()).isEqualTo(200);
         assertThat(a.bodyText()).isEqualTo("POST /x q=1 len=5\nhello");
     }
@@ -88,14 +89,16 @@ class Http1ServerTest {
 
     @Test
     void aChunkedBodyIsDecoded() throws IOException {
-        RawHttpExchange.Answer a = send("POST /c HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n");
+        RawHttpExchange.Answer a = send(
+                "POST /c HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n");
         assertThat(a.bodyText()).isEqualTo("POST /c null len=5\nabcde");
     }
 
     @Test
     void aBodyLongerThanTheBufferArrivesWhole() throws IOException {
         String body = "z".repeat(100_000);
-        RawHttpExchange.Answer a = send("POST /b HTTP/1.1\r\nhost: h\r\ncontent-length: " + body.length() + "\r\n\r\n" + body);
+        RawHttpExchange.Answer a =
+                send("POST /b HTTP/1.1\r\nhost: h\r\ncontent-length: " + body.length() + "\r\n\r\n" + body);
         assertThat(a.bodyText()).isEqualTo("POST /b null len=100000\n" + body);
     }
 
@@ -106,8 +109,9 @@ class Http1ServerTest {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(("POST /1 HTTP/1.1\r\nhost: h\r\ncontent-length: 1\r\n\r\na"
-                    + "GET /2 HTTP/1.1\r\nhost: h\r\n\r\n"
-                    + "POST /3 HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\n\r\nbc").getBytes(StandardCharsets.ISO_8859_1));
+                            + "GET /2 HTTP/1.1\r\nhost: h\r\n\r\n"
+                            + "POST /3 HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\n\r\nbc")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = s.getInputStream();
             assertThat(RawHttpExchange.read(in).bodyText()).isEqualTo("POST /1 null len=1\na");
@@ -122,10 +126,12 @@ class Http1ServerTest {
             s.connect(new InetSocketAddress("127.0.0.1", server.port()));
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
-            out.write("POST /e HTTP/1.1\r\nhost: h\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.write("POST /e HTTP/1.1\r\nhost: h\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = s.getInputStream();
-            assertThat(new String(in.readNBytes(25), StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+            assertThat(new String(in.readNBytes(25), StandardCharsets.ISO_8859_1))
+                    .isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
             out.write("ok".getBytes(StandardCharsets.ISO_8859_1));
             assertThat(RawHttpExchange.read(in).bodyText()).isEqualTo("POST /e null len=2\nok");
         }
@@ -143,12 +149,17 @@ class Http1ServerTest {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", server.port()));
             s.setSoTimeout(10_000);
-            s.getOutputStream().write("HEAD /h HTTP/1.1\r\nhost: h\r\n\r\nGET /after HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write(
+                            "HEAD /h HTTP/1.1\r\nhost: h\r\n\r\nGET /after HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
             byte[] all = s.getInputStream().readNBytes(4096);
             String text = new String(all, StandardCharsets.ISO_8859_1);
             // the HEAD answer says how long the body would be, and the next answer follows its headers directly
             assertThat(text).startsWith("HTTP/1.1 200 OK\r\n").containsIgnoringCase("content-length: 19\r\n");
-            assertThat(text.substring(text.indexOf("\r\n\r\n") + 4)).startsWith("HTTP/1.1 200 OK\r\n").endsWith("GET /after null len=0\n");
+            assertThat(text.substring(text.indexOf("\r\n\r\n") + 4))
+                    .startsWith("HTTP/1.1 200 OK\r\n")
+                    .endsWith("GET /after null len=0\n");
         }
     }
 
@@ -175,6 +186,8 @@ class Http1ServerTest {
     void aShortBodyFollowedByEndOfInputFailsTheRead() throws IOException {
         RawHttpExchange.Answer a = send("POST /short HTTP/1.1\r\nhost: h\r\ncontent-length: 50\r\n\r\nonly this");
         assertThat(a.timedOut()).isFalse();
-        assertThat(a.status()).isEqualTo(400); // the echo handler fails on the cut body; the server answers for it, as the client's fault
+        assertThat(a.status())
+                .isEqualTo(400); // the echo handler fails on the cut body; the server answers for it, as the client's
+        // fault
     }
 }

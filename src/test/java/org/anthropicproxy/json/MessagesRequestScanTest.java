@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class MessagesRequestScanTest {
 
-    private static final ObjectReader STRICT = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectReader STRICT =
+            Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -58,20 +59,24 @@ class MessagesRequestScanTest {
 
     @Test
     void systemSpanCoversArraysObjectsAndScalars() throws Exception {
-        for (String system : new String[] {"[{\"type\":\"text\",\"text\":\"a\"}]", "{\"a\":[1,2]}", "-1.5e3", "null", "true",
-                "\"x\\\"y\""}) {
+        for (String system : new String[] {
+            "[{\"type\":\"text\",\"text\":\"a\"}]", "{\"a\":[1,2]}", "-1.5e3", "null", "true", "\"x\\\"y\""
+        }) {
             String body = "{\"model\":\"m\",\"system\":" + system + " ,\"max_tokens\":1,\"messages\":[]}";
             assertThat(slice(body, scan(body).systemSpan())).isEqualTo(system);
         }
-        assertThat(scan("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}").systemSpan()).isNull();
+        assertThat(scan("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}").systemSpan())
+                .isNull();
     }
 
     @Test
     void toolsSpanCoversTheToolList() throws Exception {
-        String tools = "[{\"name\":\"Read\",\"input_schema\":{\"type\":\"object\",\"properties\":{\"p\":{\"type\":\"string\"}}}}]";
+        String tools =
+                "[{\"name\":\"Read\",\"input_schema\":{\"type\":\"object\",\"properties\":{\"p\":{\"type\":\"string\"}}}}]";
         String body = "{\"model\":\"m\",\"tools\" : " + tools + " ,\"max_tokens\":1,\"messages\":[]}";
         assertThat(slice(body, scan(body).toolsSpan())).isEqualTo(tools);
-        assertThat(scan("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}").toolsSpan()).isNull();
+        assertThat(scan("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}").toolsSpan())
+                .isNull();
     }
 
     @Test
@@ -80,12 +85,14 @@ class MessagesRequestScanTest {
         MessagesRequestScan s = scan(body);
         assertThat(s.model()).isEqualTo("aé\n\"b😀");
         assertThat(slice(body, s.modelSpan())).isEqualTo("\"a\\u00e9\\n\\\"b\\ud83d\\ude00\"");
-        assertThat(scan("{\"model\":\"é中😀\",\"max_tokens\":1,\"messages\":[]}").model()).isEqualTo("é中😀");
+        assertThat(scan("{\"model\":\"é中😀\",\"max_tokens\":1,\"messages\":[]}").model())
+                .isEqualTo("é中😀");
     }
 
     @Test
     void lastDuplicateWins() throws Exception {
-        String body = "{\"model\":\"a\",\"stream\":true,\"model\":\"bb\",\"stream\":null,\"max_tokens\":1,\"messages\":[]}";
+        String body =
+                "{\"model\":\"a\",\"stream\":true,\"model\":\"bb\",\"stream\":null,\"max_tokens\":1,\"messages\":[]}";
         MessagesRequestScan s = scan(body);
         assertThat(s.model()).isEqualTo("bb");
         assertThat(s.stream()).isFalse();
@@ -94,7 +101,9 @@ class MessagesRequestScanTest {
 
     @Test
     void maxTokensIsOptionalForCountTokens() throws Exception {
-        assertThat(MessagesRequestScan.scan(utf8("{\"model\":\"m\",\"messages\":[]}"), false).model()).isEqualTo("m");
+        assertThat(MessagesRequestScan.scan(utf8("{\"model\":\"m\",\"messages\":[]}"), false)
+                        .model())
+                .isEqualTo("m");
     }
 
     @Test
@@ -105,58 +114,70 @@ class MessagesRequestScanTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "not json at all|request body is not valid JSON",
-        "''|request body must be a JSON object",
-        "'  '|request body must be a JSON object",
-        "[1,2]|request body must be a JSON object",
-        "\"abc|request body must be a JSON object",
-        "7|request body must be a JSON object",
-        "7x|request body is not valid JSON",
-        "truex|request body is not valid JSON",
-        "]|request body is not valid JSON",
-        "{\"max_tokens\":1,\"messages\":[]}|model: Field required",
-        "{\"model\":7,\"max_tokens\":1,\"messages\":[]}|model: Input should be a valid string",
-        "{\"model\":[,\"max_tokens\":1,\"messages\":[]}|model: Input should be a valid string",
-        "{\"model\":tru,\"max_tokens\":1}|request body is not valid JSON",
-        "{\"model\":\" \",\"max_tokens\":1,\"messages\":[]}|model: String should have at least 1 character",
-        "{\"model\":\"m\",\"messages\":[]}|max_tokens: Field required",
-        "{\"model\":\"m\",\"max_tokens\":\"10\",\"messages\":[]}|max_tokens: Input should be a valid integer",
-        "{\"model\":\"m\",\"max_tokens\":1.5,\"messages\":[]}|max_tokens: Input should be a valid integer",
-        "{\"model\":\"m\",\"max_tokens\":1e3,\"messages\":[]}|max_tokens: Input should be a valid integer",
-        "{\"model\":\"m\",\"max_tokens\":1.,\"messages\":[]}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":01,\"messages\":[]}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":-1,\"messages\":[]}|max_tokens: Input should be greater than or equal to 0",
-        "{\"model\":\"m\",\"max_tokens\":-1x|max_tokens: Input should be greater than or equal to 0",
-        "{\"model\":\"m\",\"max_tokens\":99999999999999999999,\"messages\":[]}|request body could not be read: Numeric value",
-        "{\"model\":\"m\",\"max_tokens\":10}|messages: Field required",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":{}}|messages: Input should be a valid list",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"stream\":\"yes\"}|stream: Input should be a valid boolean",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"stream\":1}|stream: Input should be a valid boolean",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} trailing|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} {}|request body has trailing data after the JSON object",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} 1 |request body has trailing data after the JSON object",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} 1}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[1,]}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[\"\\x\"]}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[\"\\u12g4\"]}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[NaN]}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]/**/}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"\\ud800\":1}|request body is not valid JSON",
-        "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]|request body is not valid JSON",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "not json at all|request body is not valid JSON",
+                "''|request body must be a JSON object",
+                "'  '|request body must be a JSON object",
+                "[1,2]|request body must be a JSON object",
+                "\"abc|request body must be a JSON object",
+                "7|request body must be a JSON object",
+                "7x|request body is not valid JSON",
+                "truex|request body is not valid JSON",
+                "]|request body is not valid JSON",
+                "{\"max_tokens\":1,\"messages\":[]}|model: Field required",
+                "{\"model\":7,\"max_tokens\":1,\"messages\":[]}|model: Input should be a valid string",
+                "{\"model\":[,\"max_tokens\":1,\"messages\":[]}|model: Input should be a valid string",
+                "{\"model\":tru,\"max_tokens\":1}|request body is not valid JSON",
+                "{\"model\":\" \",\"max_tokens\":1,\"messages\":[]}|model: String should have at least 1 character",
+                "{\"model\":\"m\",\"messages\":[]}|max_tokens: Field required",
+                "{\"model\":\"m\",\"max_tokens\":\"10\",\"messages\":[]}|max_tokens: Input should be a valid integer",
+                "{\"model\":\"m\",\"max_tokens\":1.5,\"messages\":[]}|max_tokens: Input should be a valid integer",
+                "{\"model\":\"m\",\"max_tokens\":1e3,\"messages\":[]}|max_tokens: Input should be a valid integer",
+                "{\"model\":\"m\",\"max_tokens\":1.,\"messages\":[]}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":01,\"messages\":[]}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":-1,\"messages\":[]}|max_tokens: Input should be greater than or equal to 0",
+                "{\"model\":\"m\",\"max_tokens\":-1x|max_tokens: Input should be greater than or equal to 0",
+                "{\"model\":\"m\",\"max_tokens\":99999999999999999999,\"messages\":[]}|request body could not be read: Numeric value",
+                "{\"model\":\"m\",\"max_tokens\":10}|messages: Field required",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":{}}|messages: Input should be a valid list",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"stream\":\"yes\"}|stream: Input should be a valid boolean",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"stream\":1}|stream: Input should be a valid boolean",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} trailing|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} {}|request body has trailing data after the JSON object",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} 1 |request body has trailing data after the JSON object",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} 1}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[1,]}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[\"\\x\"]}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[\"\\u12g4\"]}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[NaN]}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]/**/}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"\\ud800\":1}|request body is not valid JSON",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]|request body is not valid JSON",
+            })
     void errors(String body, String message) {
-        assertThatThrownBy(() -> scan(body)).isInstanceOf(InvalidRequestException.class).hasMessageStartingWith(message);
+        assertThatThrownBy(() -> scan(body))
+                .isInstanceOf(InvalidRequestException.class)
+                .hasMessageStartingWith(message);
         assertThatThrownBy(() -> JacksonReferenceScan.scan(utf8(body), true)).hasMessageStartingWith(message);
     }
 
     @Test
     void rawControlCharactersAndBadUtf8InStringsAreInvalid() {
-        for (byte[] bad : new byte[][] {{0x01}, {(byte) 0xC3}, {(byte) 0xC0, (byte) 0x80}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
-                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0x80}, {(byte) 0xFF}}) {
+        for (byte[] bad : new byte[][] {
+            {0x01},
+            {(byte) 0xC3},
+            {(byte) 0xC0, (byte) 0x80},
+            {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+            {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+            {(byte) 0x80},
+            {(byte) 0xFF}
+        }) {
             byte[] body = concat(utf8("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[\"a"), bad, utf8("\"]}"));
-            assertThatThrownBy(() -> MessagesRequestScan.scan(body, true)).hasMessageStartingWith("request body is not valid JSON");
+            assertThatThrownBy(() -> MessagesRequestScan.scan(body, true))
+                    .hasMessageStartingWith("request body is not valid JSON");
         }
     }
 
@@ -173,11 +194,17 @@ class MessagesRequestScanTest {
                 .hasMessageContaining("Number value length (1001)");
         String name = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[],\"";
         scan(name + "a".repeat(50_000) + "\":1}");
-        assertThatThrownBy(() -> scan(name + "a".repeat(49_999) + "é\":1}")).hasMessageContaining("Name length (50001)");
-        assertThatThrownBy(() -> scan(name + "a".repeat(49_998) + "\\ud83d\\ude00\":1}")).hasMessageContaining("Name length (50002)");
-        for (String body : new String[] {ok + "[".repeat(1000) + "]".repeat(1000) + "}", ok + "1".repeat(1001) + "}",
-                name + "a".repeat(49_999) + "é\":1}"}) {
-            assertThatThrownBy(() -> JacksonReferenceScan.scan(utf8(body), true)).hasMessageStartingWith("request body could not be read");
+        assertThatThrownBy(() -> scan(name + "a".repeat(49_999) + "é\":1}"))
+                .hasMessageContaining("Name length (50001)");
+        assertThatThrownBy(() -> scan(name + "a".repeat(49_998) + "\\ud83d\\ude00\":1}"))
+                .hasMessageContaining("Name length (50002)");
+        for (String body : new String[] {
+            ok + "[".repeat(1000) + "]".repeat(1000) + "}",
+            ok + "1".repeat(1001) + "}",
+            name + "a".repeat(49_999) + "é\":1}"
+        }) {
+            assertThatThrownBy(() -> JacksonReferenceScan.scan(utf8(body), true))
+                    .hasMessageStartingWith("request body could not be read");
         }
     }
 
@@ -185,8 +212,10 @@ class MessagesRequestScanTest {
     void aLiteralMustNotRunIntoAnIdentifier() {
         assertThatThrownBy(() -> scan("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[],\"stream\":true1}"))
                 .hasMessageStartingWith("request body is not valid JSON");
-        assertThatThrownBy(() -> scan("{\"model\":\"m\",\"max_tokens\":truex}")).hasMessageStartingWith("request body is not valid JSON");
-        assertThatThrownBy(() -> scan("{\"model\":\"m\",\"max_tokens\":true]")).hasMessage("max_tokens: Input should be a valid integer");
+        assertThatThrownBy(() -> scan("{\"model\":\"m\",\"max_tokens\":truex}"))
+                .hasMessageStartingWith("request body is not valid JSON");
+        assertThatThrownBy(() -> scan("{\"model\":\"m\",\"max_tokens\":true]"))
+                .hasMessage("max_tokens: Input should be a valid integer");
     }
 
     // ---- properties: the byte scanner agrees with Jackson ----
@@ -207,7 +236,8 @@ class MessagesRequestScanTest {
     @Property(tries = 3000)
     void validatesValuesLikeReadTree(@ForAll("values") byte[] value) {
         byte[] body = concat(utf8("{\"model\":\"m\",\"max_tokens\":1,\"messages\":[],\"x\":"), value, utf8("}"));
-        boolean mine = !outcome(() -> describe(MessagesRequestScan.scan(body, true))).startsWith("error:");
+        boolean mine =
+                !outcome(() -> describe(MessagesRequestScan.scan(body, true))).startsWith("error:");
         boolean jackson;
         try {
             jackson = STRICT.readTree(body) != null;
@@ -261,7 +291,8 @@ class MessagesRequestScanTest {
         if (b.length >= 2 && (b[0] == 0 || b[1] == 0)) {
             return true;
         }
-        return b.length >= 4 && ((b[0] & 0xFF) == 0xFE && (b[1] & 0xFF) == 0xFF || (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xFE);
+        return b.length >= 4
+                && ((b[0] & 0xFF) == 0xFE && (b[1] & 0xFF) == 0xFF || (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xFE);
     }
 
     private static String show(byte[] body) {
@@ -281,7 +312,8 @@ class MessagesRequestScanTest {
         List<String> fields = new ArrayList<>();
         for (String f : FIELDS) {
             if (r.nextInt(10) < 9) {
-                fields.add(ws(r) + string(r, f) + ws(r) + ":" + ws(r) + (r.nextInt(8) == 0 ? value(r, 1) : typical(r, f)));
+                fields.add(
+                        ws(r) + string(r, f) + ws(r) + ":" + ws(r) + (r.nextInt(8) == 0 ? value(r, 1) : typical(r, f)));
             }
         }
         int extra = r.nextInt(4);
@@ -290,19 +322,21 @@ class MessagesRequestScanTest {
             fields.add(ws(r) + string(r, name) + ws(r) + ":" + ws(r) + value(r, 1));
         }
         Collections.shuffle(fields, r);
-        String body = (r.nextInt(20) == 0 ? "\uFEFF" : "") + ws(r) + "{" + String.join(",", fields) + ws(r) + "}" + ws(r);
+        String body =
+                (r.nextInt(20) == 0 ? "\uFEFF" : "") + ws(r) + "{" + String.join(",", fields) + ws(r) + "}" + ws(r);
         return utf8(body);
     }
 
     private static String typical(Random r, String field) {
         return switch (field) {
             case "model" -> string(r, r.nextInt(10) == 0 ? " " : "claude-" + randomString(r));
-            case "max_tokens" -> switch (r.nextInt(6)) {
-                case 0 -> "-" + r.nextInt(100);
-                case 1 -> "1.5";
-                case 2 -> "123456789012345678901";
-                default -> String.valueOf(r.nextInt(100_000));
-            };
+            case "max_tokens" ->
+                switch (r.nextInt(6)) {
+                    case 0 -> "-" + r.nextInt(100);
+                    case 1 -> "1.5";
+                    case 2 -> "123456789012345678901";
+                    default -> String.valueOf(r.nextInt(100_000));
+                };
             case "stream" -> new String[] {"true", "false", "null"}[r.nextInt(3)];
             default -> array(r, 1);
         };
@@ -314,7 +348,8 @@ class MessagesRequestScanTest {
             case 0 -> string(r, randomString(r));
             case 1 -> number(r);
             case 2 -> new String[] {"true", "false", "null"}[r.nextInt(3)];
-            case 3 -> r.nextInt(40) == 0 ? "[".repeat(995 + r.nextInt(10)) + "]".repeat(995 + r.nextInt(10)) : string(r, "");
+            case 3 ->
+                r.nextInt(40) == 0 ? "[".repeat(995 + r.nextInt(10)) + "]".repeat(995 + r.nextInt(10)) : string(r, "");
             case 4, 5 -> array(r, depth);
             default -> object(r, depth);
         };
@@ -333,8 +368,13 @@ class MessagesRequestScanTest {
         int n = r.nextInt(4);
         StringBuilder sb = new StringBuilder("{").append(ws(r));
         for (int i = 0; i < n; i++) {
-            sb.append(i > 0 ? "," + ws(r) : "").append(string(r, randomString(r))).append(ws(r)).append(':').append(ws(r))
-                    .append(value(r, depth + 1)).append(ws(r));
+            sb.append(i > 0 ? "," + ws(r) : "")
+                    .append(string(r, randomString(r)))
+                    .append(ws(r))
+                    .append(':')
+                    .append(ws(r))
+                    .append(value(r, depth + 1))
+                    .append(ws(r));
         }
         return sb.append('}').toString();
     }
@@ -350,7 +390,9 @@ class MessagesRequestScanTest {
             sb.append('.').append(digits(r, 1 + r.nextInt(4)));
         }
         if (r.nextInt(4) == 0) {
-            sb.append(r.nextBoolean() ? 'e' : 'E').append(new String[] {"", "+", "-"}[r.nextInt(3)]).append(digits(r, 1 + r.nextInt(3)));
+            sb.append(r.nextBoolean() ? 'e' : 'E')
+                    .append(new String[] {"", "+", "-"}[r.nextInt(3)])
+                    .append(digits(r, 1 + r.nextInt(3)));
         }
         return sb.toString();
     }
@@ -363,8 +405,9 @@ class MessagesRequestScanTest {
         return sb.toString();
     }
 
-    private static final String[] PIECES = {"a", "b", "z", "0", " ", "é", "中", "😀", "\u0000", "\n", "\"", "\\", "/", "\u007f",
-        "\u2028", "\uFFFF"};
+    private static final String[] PIECES = {
+        "a", "b", "z", "0", " ", "é", "中", "😀", "\u0000", "\n", "\"", "\\", "/", "\u007f", "\u2028", "\uFFFF"
+    };
 
     private static String randomString(Random r) {
         StringBuilder sb = new StringBuilder();

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(90)
 class ForwardProxyIT {
 
-    private static final String REQUEST = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+    private static final String REQUEST =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -56,7 +57,8 @@ class ForwardProxyIT {
     private ProxyHarness proxy;
 
     private static UpstreamScript answer(String body) {
-        return body.contains("\"stream\":true") ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+        return body.contains("\"stream\":true")
+                ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
                 : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json"));
     }
 
@@ -86,7 +88,8 @@ class ForwardProxyIT {
     }
 
     private HttpResponse<String> message(boolean stream) {
-        return proxy.post("/v1/messages", REQUEST + (stream ? ",\"stream\":true}" : "}"), "content-type", "application/json");
+        return proxy.post(
+                "/v1/messages", REQUEST + (stream ? ",\"stream\":true}" : "}"), "content-type", "application/json");
     }
 
     private static String errorMessage(HttpResponse<String> r) throws Exception {
@@ -108,24 +111,32 @@ class ForwardProxyIT {
         assertThat(s.statusCode()).isEqualTo(200);
         assertThat(s.body()).contains("event: message_start").contains("event: message_stop");
 
-        assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + tlsUpstream.port())).isEqualTo(1); // the tunnel was reused
+        assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + tlsUpstream.port()))
+                .isEqualTo(1); // the tunnel was reused
         assertThat(tlsUpstream.connectionsSeen()).isEqualTo(1);
         assertThat(tlsUpstream.received()).hasSize(2);
         JsonNode health = JSON.readTree(proxy.get("/health").body());
         assertThat(health.at("/providers/0/via").asText()).isEqualTo("http://127.0.0.1:" + tinyproxy.port());
 
         // event by event: the first event reaches the client while the upstream is still sending the rest
-        tlsUpstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(400)));
-        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(30))
-                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(REQUEST + ",\"stream\":true}")).build();
-        HttpResponse<InputStream> live = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
+        tlsUpstream.enqueue(
+                UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(400)));
+        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages"))
+                .timeout(Duration.ofSeconds(30))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(REQUEST + ",\"stream\":true}"))
+                .build();
+        HttpResponse<InputStream> live =
+                HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null && !line.equals("event: message_start")) {
                 // skip to the first event
             }
             assertThat(line).isEqualTo("event: message_start");
-            assertThat(tlsUpstream.inFlight()).as("upstream still sending when the first event arrived").isEqualTo(1);
+            assertThat(tlsUpstream.inFlight())
+                    .as("upstream still sending when the first event arrived")
+                    .isEqualTo(1);
             StringBuilder rest = new StringBuilder();
             while ((line = lines.readLine()) != null) {
                 rest.append(line).append('\n');
@@ -141,7 +152,8 @@ class ForwardProxyIT {
 
         HttpResponse<String> r = message(false);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(tinyproxy.requests("POST http://127.0.0.1:" + plainUpstream.port() + "/v1/messages")).isEqualTo(1);
+        assertThat(tinyproxy.requests("POST http://127.0.0.1:" + plainUpstream.port() + "/v1/messages"))
+                .isEqualTo(1);
         assertThat(plainUpstream.last().header("proxy-authorization")).isNull(); // for the proxy, not passed on
     }
 
@@ -156,8 +168,12 @@ class ForwardProxyIT {
         HttpResponse<String> r = message(false);
         assertThat(r.statusCode()).isEqualTo(502);
         // tinyproxy answers a CONNECT with bad credentials 401 (others 407): both are read as the proxy's refusal
-        assertThat(errorMessage(r)).contains("127.0.0.1:" + tinyproxy.port()).containsAnyOf("407", "401")
-                .contains("refused the credentials").doesNotContain("wrong-password").doesNotContain("alice");
+        assertThat(errorMessage(r))
+                .contains("127.0.0.1:" + tinyproxy.port())
+                .containsAnyOf("407", "401")
+                .contains("refused the credentials")
+                .doesNotContain("wrong-password")
+                .doesNotContain("alice");
         proxy.close();
 
         startVia(tinyproxy.url(null), tlsUpstream);
@@ -170,7 +186,9 @@ class ForwardProxyIT {
         startVia(tinyproxy.url(null), tlsUpstream);
         HttpResponse<String> r = message(false);
         assertThat(r.statusCode()).isEqualTo(502);
-        assertThat(errorMessage(r)).contains("proxy 127.0.0.1:" + tinyproxy.port()).contains("rejected CONNECT 127.0.0.1:" + tlsUpstream.port())
+        assertThat(errorMessage(r))
+                .contains("proxy 127.0.0.1:" + tinyproxy.port())
+                .contains("rejected CONNECT 127.0.0.1:" + tlsUpstream.port())
                 .contains("403");
         assertThat(tlsUpstream.received()).isEmpty();
     }
@@ -191,11 +209,15 @@ class ForwardProxyIT {
                 """.formatted(tlsUpstream.baseUrl(), closed, plainUpstream.baseUrl()), Map.of());
         HttpResponse<String> r = message(false);
         assertThat(r.statusCode()).isEqualTo(502);
-        assertThat(errorMessage(r)).contains("proxy 127.0.0.1:" + closed + " unreachable").doesNotContain("pw@");
+        assertThat(errorMessage(r))
+                .contains("proxy 127.0.0.1:" + closed + " unreachable")
+                .doesNotContain("pw@");
 
-        HttpResponse<String> chained = proxy.post("/v1/messages",
+        HttpResponse<String> chained = proxy.post(
+                "/v1/messages",
                 "{\"model\":\"chain-model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-                "content-type", "application/json");
+                "content-type",
+                "application/json");
         assertThat(chained.statusCode()).as(chained.body()).isEqualTo(200);
         assertThat(plainUpstream.received()).hasSize(1);
         JsonNode health = JSON.readTree(proxy.get("/health").body());
@@ -217,11 +239,14 @@ class ForwardProxyIT {
         assertThat(message(false).statusCode()).isEqualTo(200);
         assertThat(plainUpstream.received()).hasSize(1);
         assertThat(tinyproxy.log()).doesNotContain("Request (file descriptor");
-        HttpResponse<String> via = proxy.post("/v1/messages",
+        HttpResponse<String> via = proxy.post(
+                "/v1/messages",
                 "{\"model\":\"via-model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-                "content-type", "application/json");
+                "content-type",
+                "application/json");
         assertThat(via.statusCode()).isEqualTo(200);
-        assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + tlsUpstream.port())).isEqualTo(1);
+        assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + tlsUpstream.port()))
+                .isEqualTo(1);
         JsonNode health = JSON.readTree(proxy.get("/health").body());
         assertThat(health.at("/providers/0/via").asText()).isEqualTo("direct");
     }
@@ -236,17 +261,21 @@ class ForwardProxyIT {
                 """.formatted(tlsUpstream.baseUrl()), Map.of("HTTPS_PROXY", tinyproxy.url(null)));
         assertThat(message(false).statusCode()).isEqualTo(200);
         assertThat(tinyproxy.log()).doesNotContain("Request (file descriptor");
-        assertThat(JSON.readTree(proxy.get("/health").body()).at("/providers/0/via").asText()).isEqualTo("direct");
+        assertThat(JSON.readTree(proxy.get("/health").body())
+                        .at("/providers/0/via")
+                        .asText())
+                .isEqualTo("direct");
     }
 
     @Test
     void tokenRefreshesGoThroughTheProxyWithItsCredentialsOverHttpsAndHttp() throws Exception {
         tinyproxy = TinyProxy.start(dir.resolve("tp"), "alice:s3cret", List.of());
         try (RefreshServerSimulator httpsRefresh = new RefreshServerSimulator("tls", ca.serverContext());
-             RefreshServerSimulator httpRefresh = new RefreshServerSimulator("plain")) {
+                RefreshServerSimulator httpRefresh = new RefreshServerSimulator("plain")) {
             Path a = expired("a.json");
             Path b = expired("b.json");
-            start("""
+            start(
+                    """
                     providers:
                       a: {kind: anthropic, base_url: "%s", auth: {type: native, file: "%s", refresh_url: "%s"}}
                       b: {kind: anthropic, base_url: "%s", auth: {type: native, file: "%s", refresh_url: "%s"}}
@@ -254,17 +283,28 @@ class ForwardProxyIT {
                     routes:
                       - {match: "b-*", chain: [b]}
                     proxy: {url: "%s"}
-                    """.formatted(tlsUpstream.baseUrl(), a, httpsRefresh.nativeUrl(), plainUpstream.baseUrl(), b,
-                    httpRefresh.nativeUrl(), tinyproxy.url("alice:s3cret")), Map.of());
+                    """.formatted(
+                                    tlsUpstream.baseUrl(),
+                                    a,
+                                    httpsRefresh.nativeUrl(),
+                                    plainUpstream.baseUrl(),
+                                    b,
+                                    httpRefresh.nativeUrl(),
+                                    tinyproxy.url("alice:s3cret")),
+                    Map.of());
             HttpResponse<String> r = message(false);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(httpsRefresh.nativeCalls()).isEqualTo(1);
             assertThat(tlsUpstream.last().header("x-api-key")).isEqualTo(httpsRefresh.accessToken(1));
-            assertThat(tinyproxy.requests("CONNECT 127.0.0.1:" + httpsRefresh.hostAndPort().split(":", -1)[1])).isEqualTo(1);
+            assertThat(tinyproxy.requests(
+                            "CONNECT 127.0.0.1:" + httpsRefresh.hostAndPort().split(":", -1)[1]))
+                    .isEqualTo(1);
 
-            HttpResponse<String> rb = proxy.post("/v1/messages",
+            HttpResponse<String> rb = proxy.post(
+                    "/v1/messages",
                     "{\"model\":\"b-model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-                    "content-type", "application/json");
+                    "content-type",
+                    "application/json");
             assertThat(rb.statusCode()).as(rb.body()).isEqualTo(200);
             assertThat(httpRefresh.nativeCalls()).isEqualTo(1);
             assertThat(tinyproxy.requests("POST " + httpRefresh.nativeUrl())).isEqualTo(1);
@@ -274,8 +314,13 @@ class ForwardProxyIT {
 
     private Path expired(String name) throws Exception {
         Path f = dir.resolve(name);
-        Files.writeString(f, JSON.createObjectNode().put("accessToken", "old").put("refreshToken", "ref")
-                .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli()).toString());
+        Files.writeString(
+                f,
+                JSON.createObjectNode()
+                        .put("accessToken", "old")
+                        .put("refreshToken", "ref")
+                        .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli())
+                        .toString());
         return f;
     }
 
@@ -283,10 +328,15 @@ class ForwardProxyIT {
     void aProxyThatDiesMidStreamEndsTheClientsStreamWithAnErrorEvent() throws Exception {
         tinyproxy = TinyProxy.start(dir.resolve("tp"), null, List.of());
         startVia(tinyproxy.url(null), tlsUpstream);
-        tlsUpstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(500)));
-        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages")).timeout(Duration.ofSeconds(30))
-                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(REQUEST + ",\"stream\":true}")).build();
-        HttpResponse<InputStream> live = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
+        tlsUpstream.enqueue(
+                UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(500)));
+        HttpRequest req = HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages"))
+                .timeout(Duration.ofSeconds(30))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(REQUEST + ",\"stream\":true}"))
+                .build();
+        HttpResponse<InputStream> live =
+                HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
         assertThat(live.statusCode()).isEqualTo(200);
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
             String line;
@@ -298,7 +348,10 @@ class ForwardProxyIT {
             while ((line = lines.readLine()) != null) {
                 rest.append(line).append('\n');
             }
-            assertThat(rest).contains("event: error").contains("\"type\":\"api_error\"").doesNotContain("event: message_stop");
+            assertThat(rest)
+                    .contains("event: error")
+                    .contains("\"type\":\"api_error\"")
+                    .doesNotContain("event: message_stop");
         }
     }
 
@@ -322,7 +375,8 @@ class ForwardProxyIT {
                     proxy: {url: "%s"}
                     """.formatted(closing.getLocalPort(), tinyproxy.url(null)), Map.of());
             HttpResponse<String> r = message(false);
-            assertThat(errorMessage(r)).contains("upstream 127.0.0.1:" + closing.getLocalPort())
+            assertThat(errorMessage(r))
+                    .contains("upstream 127.0.0.1:" + closing.getLocalPort())
                     .contains("through proxy 127.0.0.1:" + tinyproxy.port());
             assertThat(r.statusCode()).isEqualTo(502);
             closing.close();

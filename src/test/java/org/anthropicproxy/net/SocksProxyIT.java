@@ -30,17 +30,21 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(90)
 class SocksProxyIT {
 
-    private static final String REQUEST = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+    private static final String REQUEST =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
 
     private final TestCa ca = TestCa.get();
-    private final UpstreamSimulator tlsUpstream = new UpstreamSimulator(r -> r.bodyText().contains("\"stream\":true")
-            ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
-            : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")), ca.jettyServer());
-    private final UpstreamSimulator plainUpstream = new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
+    private final UpstreamSimulator tlsUpstream = new UpstreamSimulator(
+            r -> r.bodyText().contains("\"stream\":true")
+                    ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+                    : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")),
+            ca.jettyServer());
+    private final UpstreamSimulator plainUpstream =
+            new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
     private MicroSocks socks;
     private ProxyHarness proxy;
 
@@ -70,7 +74,8 @@ class SocksProxyIT {
     }
 
     private HttpResponse<String> message(boolean stream) {
-        return proxy.post("/v1/messages", REQUEST + (stream ? ",\"stream\":true}" : "}"), "content-type", "application/json");
+        return proxy.post(
+                "/v1/messages", REQUEST + (stream ? ",\"stream\":true}" : "}"), "content-type", "application/json");
     }
 
     private static String apiError(HttpResponse<String> r) throws Exception {
@@ -90,16 +95,22 @@ class SocksProxyIT {
         assertThat(s.statusCode()).isEqualTo(200);
         assertThat(s.body()).contains("event: message_start").contains("event: message_stop");
         assertThat(tlsUpstream.connectionsSeen()).isEqualTo(1); // the tunnel was pooled
-        assertThat(JSON.readTree(proxy.get("/health").body()).at("/providers/0/via").asText())
+        assertThat(JSON.readTree(proxy.get("/health").body())
+                        .at("/providers/0/via")
+                        .asText())
                 .isEqualTo("socks5h://127.0.0.1:" + socks.port());
 
         startVia(socks.url("socks5", "bob:pa55"), plainUpstream.baseUrl());
         assertThat(message(false).statusCode()).isEqualTo(200);
-        assertThat(plainUpstream.last().path()).isEqualTo("/v1/messages"); // origin form: no proxy in between speaks HTTP
+        assertThat(plainUpstream.last().path())
+                .isEqualTo("/v1/messages"); // origin form: no proxy in between speaks HTTP
 
         startVia(socks.url("socks5h", "bob:wrong"), httpsBase);
-        assertThat(apiError(message(false))).contains("SOCKS proxy 127.0.0.1:" + socks.port())
-                .contains("refused the user name and password").doesNotContain("wrong").doesNotContain("bob");
+        assertThat(apiError(message(false)))
+                .contains("SOCKS proxy 127.0.0.1:" + socks.port())
+                .contains("refused the user name and password")
+                .doesNotContain("wrong")
+                .doesNotContain("bob");
 
         startVia(socks.url("socks5h", null), httpsBase);
         assertThat(apiError(message(false))).contains("127.0.0.1:" + socks.port());
@@ -114,8 +125,13 @@ class SocksProxyIT {
         socks = MicroSocks.start(dir.resolve("socks"), "bob:pa55");
         try (RefreshServerSimulator refresh = new RefreshServerSimulator("tls", ca.serverContext())) {
             Path file = dir.resolve("config.json");
-            Files.writeString(file, JSON.createObjectNode().put("accessToken", "old").put("refreshToken", "ref")
-                    .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli()).toString());
+            Files.writeString(
+                    file,
+                    JSON.createObjectNode()
+                            .put("accessToken", "old")
+                            .put("refreshToken", "ref")
+                            .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli())
+                            .toString());
             String yaml = """
                     providers:
                       up: {kind: anthropic, base_url: "%s", auth: {type: native, file: "%s", refresh_url: "%s"}}
@@ -123,16 +139,31 @@ class SocksProxyIT {
                     proxy: "%s"
                     tls: {ca_file: "%s"}
                     """;
-            proxy = ProxyHarness.start(yaml.formatted(tlsUpstream.baseUrl(), file, refresh.nativeUrl(),
-                    socks.url("socks5h", "bob:wrong"), ca.caPem()), Map.of(), CliOverrides.none());
+            proxy = ProxyHarness.start(
+                    yaml.formatted(
+                            tlsUpstream.baseUrl(),
+                            file,
+                            refresh.nativeUrl(),
+                            socks.url("socks5h", "bob:wrong"),
+                            ca.caPem()),
+                    Map.of(),
+                    CliOverrides.none());
             HttpResponse<String> refused = message(false);
             assertThat(refused.statusCode()).isEqualTo(401);
-            assertThat(JSON.readTree(refused.body()).at("/error/message").asText()).contains("refused the user name and password");
+            assertThat(JSON.readTree(refused.body()).at("/error/message").asText())
+                    .contains("refused the user name and password");
             assertThat(refresh.nativeCalls()).isZero();
             proxy.close();
 
-            proxy = ProxyHarness.start(yaml.formatted(tlsUpstream.baseUrl(), file, refresh.nativeUrl(),
-                    socks.url("socks5h", "bob:pa55"), ca.caPem()), Map.of(), CliOverrides.none());
+            proxy = ProxyHarness.start(
+                    yaml.formatted(
+                            tlsUpstream.baseUrl(),
+                            file,
+                            refresh.nativeUrl(),
+                            socks.url("socks5h", "bob:pa55"),
+                            ca.caPem()),
+                    Map.of(),
+                    CliOverrides.none());
             HttpResponse<String> r = message(false);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(refresh.nativeCalls()).isEqualTo(1);

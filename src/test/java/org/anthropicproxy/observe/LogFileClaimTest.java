@@ -32,18 +32,23 @@ class LogFileClaimTest {
             assertThat(c.moved()).isTrue();
             assertThat(c.file()).isEqualTo(dir.resolve("anthropic_server-2.log"));
             assertThat(c.holder()).isEqualTo(Long.toString(other.pid()));
-            assertThat(LogFileClaim.claim(c.file()).file()).as("claiming its own file again").isEqualTo(c.file());
+            assertThat(LogFileClaim.claim(c.file()).file())
+                    .as("claiming its own file again")
+                    .isEqualTo(c.file());
         } finally {
             other.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
         LogFileClaim.Claimed after = LogFileClaim.claim(wanted);
-        assertThat(after.moved()).as("free again once the other process is gone").isFalse();
+        assertThat(after.moved())
+                .as("free again once the other process is gone")
+                .isFalse();
         assertThat(after.file()).isEqualTo(wanted);
     }
 
     @Test
     void alternativeNamesKeepTheExtension() {
-        assertThat(LogFileClaim.alternative(Path.of("/l/anthropic_server.log"), 3)).isEqualTo(Path.of("/l/anthropic_server-3.log"));
+        assertThat(LogFileClaim.alternative(Path.of("/l/anthropic_server.log"), 3))
+                .isEqualTo(Path.of("/l/anthropic_server-3.log"));
         assertThat(LogFileClaim.alternative(Path.of("/l/proxy"), 2)).isEqualTo(Path.of("/l/proxy-2"));
     }
 
@@ -65,7 +70,9 @@ class LogFileClaimTest {
                 }
                 """);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(java, src.toString(), lockFile.toString())).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(List.of(java, src.toString(), lockFile.toString()))
+                .redirectErrorStream(true)
+                .start();
         String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
         assertThat(first).as("the other process took the lock").isEqualTo("locked");
         return p;

@@ -48,11 +48,14 @@ class LogFlusherTest {
         ctx.getLogger("flusher-test").setLevel(Level.INFO);
         try {
             LoggerFactory.getLogger("flusher-test").info("line one");
-            assertThat(Files.readString(dir.resolve("t.log"))).as("buffered, not yet written").isEmpty();
+            assertThat(Files.readString(dir.resolve("t.log")))
+                    .as("buffered, not yet written")
+                    .isEmpty();
 
             LogFlusher.start();
             assertThat(ThreadCensus.await(Duration.ofSeconds(5), () -> fileSize(dir.resolve("t.log")) > 0))
-                    .as("written by the flusher within its period").isTrue();
+                    .as("written by the flusher within its period")
+                    .isTrue();
             assertThat(Files.readString(dir.resolve("t.log"))).isEqualTo("line one\n");
 
             LoggerFactory.getLogger("flusher-test").info("line two");

@@ -29,7 +29,8 @@ class LogRollingTest {
     Path dir;
 
     @Test
-    void fiftyMegabytesOfAccessLinesAsFastAsTheyComeLeaveNoFileOverElevenMegabytesAndAtMostFiveRolled() throws Exception {
+    void fiftyMegabytesOfAccessLinesAsFastAsTheyComeLeaveNoFileOverElevenMegabytesAndAtMostFiveRolled()
+            throws Exception {
         Path log = dir.resolve("anthropic_server.log");
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new LogbackMDCAdapter());
@@ -38,13 +39,15 @@ class LogRollingTest {
         joran.setContext(context);
         joran.doConfigure(getClass().getResource("/logback.xml"));
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-        // the console would get the same 50 MB; stopping it would close the standard output the test runner talks through
+        // the console would get the same 50 MB; stopping it would close the standard output the test runner talks
+        // through
         root.detachAppender("CONSOLE");
         try {
             assertThat(context.getStatusManager().getCopyOfStatusList()).noneMatch(s -> s.getLevel() >= Status.WARN);
             org.slf4j.Logger access = context.getLogger("access");
-            String line = "POST /v1/messages model=claude-sonnet-4-5 -> native/claude-4.5-sonnet status=200 stream=true "
-                    + "ttfb_ms=412.3 total_ms=5120.8 in=1200 out=340 cache_read=0 cache_write=0 req=req_proxy_";
+            String line =
+                    "POST /v1/messages model=claude-sonnet-4-5 -> native/claude-4.5-sonnet status=200 stream=true "
+                            + "ttfb_ms=412.3 total_ms=5120.8 in=1200 out=340 cache_read=0 cache_write=0 req=req_proxy_";
             AtomicLong bytes = new AtomicLong();
             List<Thread> writers = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
@@ -66,15 +69,20 @@ class LogRollingTest {
         }
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().startsWith("anthropic_server.log")).sorted().toList();
+            files = s.filter(p -> p.getFileName().toString().startsWith("anthropic_server.log"))
+                    .sorted()
+                    .toList();
         }
         long total = 0;
         for (Path f : files) {
             assertThat(Files.size(f)).as(f.getFileName().toString()).isLessThanOrEqualTo(LIMIT);
             total += Files.size(f);
         }
-        assertThat(files).as("the active file and at most five rolled ones").contains(log)
-                .filteredOn(p -> !p.equals(log)).hasSizeBetween(1, 5);
+        assertThat(files)
+                .as("the active file and at most five rolled ones")
+                .contains(log)
+                .filteredOn(p -> !p.equals(log))
+                .hasSizeBetween(1, 5);
         assertThat(total).as("what was kept: the newest lines, up to 60 MB").isGreaterThan(40L * 1024 * 1024);
     }
 }

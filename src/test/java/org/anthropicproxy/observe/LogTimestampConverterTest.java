@@ -31,9 +31,12 @@ class LogTimestampConverterTest {
             long t = 1_795_000_000_000L;
             for (int i = 0; i < 20_000; i++) {
                 t += r.nextInt(4) == 0 ? r.nextInt(5_000) : r.nextInt(3); // same millisecond, same second, next seconds
-                assertThat(c.convert(event(t))).as("%s at %d", pattern, t).isEqualTo(expected.format(Instant.ofEpochMilli(t)));
+                assertThat(c.convert(event(t)))
+                        .as("%s at %d", pattern, t)
+                        .isEqualTo(expected.format(Instant.ofEpochMilli(t)));
             }
-            assertThat(c.convert(event(t - 86_400_000L))).as("an earlier day, after a later one")
+            assertThat(c.convert(event(t - 86_400_000L)))
+                    .as("an earlier day, after a later one")
                     .isEqualTo(expected.format(Instant.ofEpochMilli(t - 86_400_000L)));
         }
     }
@@ -52,11 +55,15 @@ class LogTimestampConverterTest {
             e.setLoggerName("access");
             e.setMessage("POST /v1/messages");
             ZoneId zone = ZoneId.systemDefault();
-            for (String[] appenderAndPattern : new String[][] {{"CONSOLE", "HH:mm:ss.SSS"}, {"FILE", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"}}) {
+            for (String[] appenderAndPattern :
+                    new String[][] {{"CONSOLE", "HH:mm:ss.SSS"}, {"FILE", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"}}) {
                 var appender = (OutputStreamAppender<ILoggingEvent>) root.getAppender(appenderAndPattern[0]);
                 var encoder = (LayoutWrappingEncoder<ILoggingEvent>) appender.getEncoder();
-                assertThat(encoder.getLayout().doLayout(e)).isEqualTo(DateTimeFormatter.ofPattern(appenderAndPattern[1])
-                        .withZone(zone).format(Instant.ofEpochMilli(e.getTimeStamp())) + " INFO  access - POST /v1/messages\n");
+                assertThat(encoder.getLayout().doLayout(e))
+                        .isEqualTo(DateTimeFormatter.ofPattern(appenderAndPattern[1])
+                                        .withZone(zone)
+                                        .format(Instant.ofEpochMilli(e.getTimeStamp()))
+                                + " INFO  access - POST /v1/messages\n");
             }
         } finally {
             // stopping the console appender would close the JVM's standard output, which the test runner talks through

@@ -32,6 +32,7 @@ class MetricsIT {
 
     @TempDir
     Path dir;
+
     private UpstreamSimulator first;
     private UpstreamSimulator second;
     private ProxyHarness proxy;
@@ -40,13 +41,16 @@ class MetricsIT {
     void start() {
         first = new UpstreamSimulator(MetricsIT::anthropicAnswer);
         second = new UpstreamSimulator(MetricsIT::anthropicAnswer);
-        proxy = ProxyHarness.start("""
+        proxy = ProxyHarness.start(
+                """
                 providers:
                   first: {kind: anthropic, base_url: "%s", api_key: first-key}
                   second: {kind: anthropic, base_url: "%s", api_key: second-key}
                 route: [first, second]
-                """.formatted(first.baseUrl(), second.baseUrl()), Map.of(),
-                new CliOverrides(null, null, null, null, null, dir.resolve("quota.json").toString()));
+                """.formatted(first.baseUrl(), second.baseUrl()),
+                Map.of(),
+                new CliOverrides(
+                        null, null, null, null, null, dir.resolve("quota.json").toString()));
     }
 
     @AfterEach
@@ -59,9 +63,11 @@ class MetricsIT {
     private static UpstreamScript anthropicAnswer(org.anthropicproxy.testkit.RecordedRequest r) {
         return r.json().path("stream").asBoolean()
                 ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
-                : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")
-                        .replace("\"cache_creation_input_tokens\": 0", "\"cache_creation_input_tokens\": 7")
-                        .replace("\"cache_read_input_tokens\": 0", "\"cache_read_input_tokens\": 5"));
+                : UpstreamScript.json(
+                        200,
+                        Fixtures.text("anthropic/message-text.json")
+                                .replace("\"cache_creation_input_tokens\": 0", "\"cache_creation_input_tokens\": 7")
+                                .replace("\"cache_read_input_tokens\": 0", "\"cache_read_input_tokens\": 5"));
     }
 
     private HttpResponse<String> message(boolean stream) {
@@ -81,7 +87,8 @@ class MetricsIT {
     private PrometheusText scrapeWhen(Predicate<PrometheusText> recorded) {
         PrometheusText[] last = new PrometheusText[1];
         try {
-            org.anthropicproxy.testkit.ThreadCensus.await(Duration.ofSeconds(5), () -> recorded.test(last[0] = scrape()));
+            org.anthropicproxy.testkit.ThreadCensus.await(
+                    Duration.ofSeconds(5), () -> recorded.test(last[0] = scrape()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -91,15 +98,17 @@ class MetricsIT {
     private PrometheusText scrape() {
         HttpResponse<String> r = proxy.get("/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct ->
-                assertThat(ct.replace(" ", "").toLowerCase(Locale.ROOT)).isEqualTo("text/plain;version=0.0.4;charset=utf-8"));
+        assertThat(r.headers().firstValue("content-type"))
+                .hasValueSatisfying(ct -> assertThat(ct.replace(" ", "").toLowerCase(Locale.ROOT))
+                        .isEqualTo("text/plain;version=0.0.4;charset=utf-8"));
         return PrometheusText.parse(r.body());
     }
 
     @Test
     void servesWellFormedPrometheusTextWithTypesForEveryFamily() {
         PrometheusText m = scrape();
-        assertThat(m.types).containsEntry("anthropic_proxy_build_info", "gauge")
+        assertThat(m.types)
+                .containsEntry("anthropic_proxy_build_info", "gauge")
                 .containsEntry("anthropic_proxy_open_streams", "gauge")
                 .containsEntry("anthropic_proxy_quota_exhausted", "gauge")
                 .containsEntry("anthropic_proxy_provider_available", "gauge")
@@ -108,11 +117,15 @@ class MetricsIT {
                 .containsEntry("jvm_threads_live_threads", "gauge")
                 .containsEntry("process_cpu_usage", "gauge");
         assertThat(m.types.keySet()).anyMatch(t -> t.startsWith("jvm_gc_"));
-        assertThat(m.value("anthropic_proxy_quota_exhausted", "provider", "first")).isZero();
-        assertThat(m.value("anthropic_proxy_provider_available", "provider", "second")).isEqualTo(1);
+        assertThat(m.value("anthropic_proxy_quota_exhausted", "provider", "first"))
+                .isZero();
+        assertThat(m.value("anthropic_proxy_provider_available", "provider", "second"))
+                .isEqualTo(1);
         // static api keys: available, never expire
-        assertThat(m.value("anthropic_proxy_credential_available", "provider", "first")).isEqualTo(1);
-        assertThat(m.value("anthropic_proxy_credential_expires_in_seconds", "provider", "first")).isNaN();
+        assertThat(m.value("anthropic_proxy_credential_available", "provider", "first"))
+                .isEqualTo(1);
+        assertThat(m.value("anthropic_proxy_credential_expires_in_seconds", "provider", "first"))
+                .isNaN();
         assertThat(m.value("anthropic_proxy_open_streams")).isZero();
         assertThat(m.matching("anthropic_proxy_build_info").get(0).labels()).containsKeys("version", "build_time");
     }
@@ -121,19 +134,41 @@ class MetricsIT {
     void nonStreamRequestCountsStatusLatencyAndTokens() {
         assertThat(message(false).statusCode()).isEqualTo(200);
         PrometheusText m = scrapeAfter(1);
-        assertThat(m.value(REQUESTS, "endpoint", "messages", "provider", "first", "model", "claude-sonnet-4-5",
-                "status", "2xx", "stream", "false")).isEqualTo(1);
+        assertThat(m.value(
+                        REQUESTS,
+                        "endpoint",
+                        "messages",
+                        "provider",
+                        "first",
+                        "model",
+                        "claude-sonnet-4-5",
+                        "status",
+                        "2xx",
+                        "stream",
+                        "false"))
+                .isEqualTo(1);
         assertThat(m.value(TOKENS, "provider", "first", "type", "input")).isEqualTo(12);
         assertThat(m.value(TOKENS, "provider", "first", "type", "output")).isEqualTo(29);
         assertThat(m.value(TOKENS, "provider", "first", "type", "cache_read")).isEqualTo(5);
         assertThat(m.value(TOKENS, "provider", "first", "type", "cache_write")).isEqualTo(7);
-        assertThat(m.types).containsEntry("anthropic_proxy_request_duration_seconds", "histogram")
+        assertThat(m.types)
+                .containsEntry("anthropic_proxy_request_duration_seconds", "histogram")
                 .containsEntry("anthropic_proxy_time_to_first_byte_seconds", "histogram");
-        assertThat(m.value("anthropic_proxy_request_duration_seconds_count", "provider", "first", "stream", "false")).isEqualTo(1);
-        assertThat(m.value("anthropic_proxy_time_to_first_byte_seconds_count", "provider", "first", "stream", "false")).isEqualTo(1);
-        assertThat(m.value("anthropic_proxy_request_duration_seconds_bucket", "provider", "first", "stream", "false", "le", "+Inf"))
+        assertThat(m.value("anthropic_proxy_request_duration_seconds_count", "provider", "first", "stream", "false"))
                 .isEqualTo(1);
-        assertThat(m.value("anthropic_proxy_request_duration_seconds_sum", "provider", "first", "stream", "false")).isPositive();
+        assertThat(m.value("anthropic_proxy_time_to_first_byte_seconds_count", "provider", "first", "stream", "false"))
+                .isEqualTo(1);
+        assertThat(m.value(
+                        "anthropic_proxy_request_duration_seconds_bucket",
+                        "provider",
+                        "first",
+                        "stream",
+                        "false",
+                        "le",
+                        "+Inf"))
+                .isEqualTo(1);
+        assertThat(m.value("anthropic_proxy_request_duration_seconds_sum", "provider", "first", "stream", "false"))
+                .isPositive();
     }
 
     @Test
@@ -142,10 +177,13 @@ class MetricsIT {
         assertThat(message(true).statusCode()).isEqualTo(200);
         assertThat(message(false).statusCode()).isEqualTo(200);
         PrometheusText m = scrapeAfter(3);
-        assertThat(m.sum(REQUESTS, "provider", "first", "status", "2xx", "stream", "true")).isEqualTo(2);
-        assertThat(m.sum(REQUESTS, "provider", "first", "status", "2xx", "stream", "false")).isEqualTo(1);
+        assertThat(m.sum(REQUESTS, "provider", "first", "status", "2xx", "stream", "true"))
+                .isEqualTo(2);
+        assertThat(m.sum(REQUESTS, "provider", "first", "status", "2xx", "stream", "false"))
+                .isEqualTo(1);
         assertThat(m.value(TOKENS, "provider", "first", "type", "output")).isEqualTo(30 + 30 + 29);
-        assertThat(m.value("anthropic_proxy_time_to_first_byte_seconds_count", "provider", "first", "stream", "true")).isEqualTo(2);
+        assertThat(m.value("anthropic_proxy_time_to_first_byte_seconds_count", "provider", "first", "stream", "true"))
+                .isEqualTo(2);
         assertThat(m.sum(TOKENS, "provider", "second")).isZero();
     }
 
@@ -153,11 +191,15 @@ class MetricsIT {
     void upstreamErrorIsCountedByStatusClass() {
         first.enqueue(UpstreamScript.json(400, Fixtures.text("anthropic/error-400-invalid-request.json")));
         assertThat(message(false).statusCode()).isEqualTo(400);
-        assertThat(proxy.post("/v1/messages", "{\"model\":\"x\"}", "content-type", "application/json").statusCode()).isEqualTo(400);
+        assertThat(proxy.post("/v1/messages", "{\"model\":\"x\"}", "content-type", "application/json")
+                        .statusCode())
+                .isEqualTo(400);
         PrometheusText m = scrapeAfter(2);
-        assertThat(m.sum(REQUESTS, "endpoint", "messages", "provider", "first", "status", "4xx")).isEqualTo(1);
+        assertThat(m.sum(REQUESTS, "endpoint", "messages", "provider", "first", "status", "4xx"))
+                .isEqualTo(1);
         // rejected by the proxy before any provider was chosen
-        assertThat(m.sum(REQUESTS, "endpoint", "messages", "provider", "none", "status", "4xx")).isEqualTo(1);
+        assertThat(m.sum(REQUESTS, "endpoint", "messages", "provider", "none", "status", "4xx"))
+                .isEqualTo(1);
         assertThat(m.sum(REQUESTS, "status", "2xx", "endpoint", "messages")).isZero();
         assertThat(m.sum("anthropic_proxy_failovers_total")).isZero();
     }
@@ -167,12 +209,16 @@ class MetricsIT {
         first.enqueue(UpstreamScript.json(429, QUOTA_BODY));
         assertThat(message(false).statusCode()).isEqualTo(200);
         PrometheusText m = scrapeAfter(1);
-        assertThat(m.value("anthropic_proxy_failovers_total", "from", "first", "to", "second")).isEqualTo(1);
+        assertThat(m.value("anthropic_proxy_failovers_total", "from", "first", "to", "second"))
+                .isEqualTo(1);
         assertThat(m.sum(REQUESTS, "provider", "second", "status", "2xx")).isEqualTo(1);
         assertThat(m.sum(REQUESTS, "provider", "first")).isZero();
-        assertThat(m.value("anthropic_proxy_quota_exhausted", "provider", "first")).isEqualTo(1);
-        assertThat(m.value("anthropic_proxy_provider_available", "provider", "first")).isZero();
-        assertThat(m.value("anthropic_proxy_quota_exhausted", "provider", "second")).isZero();
+        assertThat(m.value("anthropic_proxy_quota_exhausted", "provider", "first"))
+                .isEqualTo(1);
+        assertThat(m.value("anthropic_proxy_provider_available", "provider", "first"))
+                .isZero();
+        assertThat(m.value("anthropic_proxy_quota_exhausted", "provider", "second"))
+                .isZero();
 
         // first is now skipped: no further failover, second serves
         assertThat(message(true).statusCode()).isEqualTo(200);
@@ -195,11 +241,16 @@ class MetricsIT {
     @Test
     void theParserRejectsWhatPrometheusWould() {
         assertThatThrownBy(() -> PrometheusText.parse("x_total 1\n")).hasMessageContaining("# TYPE");
-        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x counter\nx_total{a=\"1\" 1\n")).hasMessageContaining("line 2");
-        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\nx one\n")).hasMessageContaining("value");
-        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\n# TYPE x gauge\n")).hasMessageContaining("second");
-        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\nx_total 1\n")).hasMessageContaining("# TYPE");
-        PrometheusText ok = PrometheusText.parse("# HELP x a \"thing\"\n# TYPE x counter\nx_total{a=\"q\\\"\\\\\",b=\"\"} 2.5e3\n");
+        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x counter\nx_total{a=\"1\" 1\n"))
+                .hasMessageContaining("line 2");
+        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\nx one\n"))
+                .hasMessageContaining("value");
+        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\n# TYPE x gauge\n"))
+                .hasMessageContaining("second");
+        assertThatThrownBy(() -> PrometheusText.parse("# TYPE x gauge\nx_total 1\n"))
+                .hasMessageContaining("# TYPE");
+        PrometheusText ok =
+                PrometheusText.parse("# HELP x a \"thing\"\n# TYPE x counter\nx_total{a=\"q\\\"\\\\\",b=\"\"} 2.5e3\n");
         assertThat(ok.value("x_total", "a", "q\"\\")).isEqualTo(2500);
     }
 }

@@ -17,12 +17,12 @@ import java.util.regex.Pattern;
  */
 final class PrometheusText {
 
-    record Sample(String name, Map<String, String> labels, double value) {
-    }
+    record Sample(String name, Map<String, String> labels, double value) {}
 
     private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
     private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
-    private static final Pattern TYPE = Pattern.compile("# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)");
+    private static final Pattern TYPE =
+            Pattern.compile("# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)");
     private static final Pattern HELP = Pattern.compile("# HELP (" + NAME + ")( .*)?");
     private static final Pattern VALUE = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?|NaN|[+-]Inf");
     private static final Map<String, Set<String>> SUFFIXES = Map.of(
@@ -133,7 +133,10 @@ final class PrometheusText {
             i++;
         }
         String[] rest = line.substring(i).split(" ", -1);
-        if (rest.length < 2 || rest.length > 3 || !rest[0].isEmpty() || !VALUE.matcher(rest[1]).matches()
+        if (rest.length < 2
+                || rest.length > 3
+                || !rest[0].isEmpty()
+                || !VALUE.matcher(rest[1]).matches()
                 || rest.length == 3 && !rest[2].matches("-?\\d+")) {
             throw new IllegalArgumentException("expected ' value [timestamp]' after the name and labels, " + where);
         }

@@ -12,7 +12,8 @@ class BoundedMemoTest {
         BoundedMemo<String, String> memo = new BoundedMemo<>(2);
         AtomicInteger calls = new AtomicInteger();
         for (int i = 0; i < 3; i++) {
-            assertThat(memo.computeIfAbsent("a", k -> k + calls.incrementAndGet())).isEqualTo("a1");
+            assertThat(memo.computeIfAbsent("a", k -> k + calls.incrementAndGet()))
+                    .isEqualTo("a1");
         }
         assertThat(calls).hasValue(1);
     }
@@ -24,9 +25,10 @@ class BoundedMemoTest {
         for (int i = 0; i < 100; i++) {
             int k = i;
             assertThat(memo.computeIfAbsent(k, x -> {
-                calls.incrementAndGet();
-                return x * 2;
-            })).isEqualTo(k * 2);
+                        calls.incrementAndGet();
+                        return x * 2;
+                    }))
+                    .isEqualTo(k * 2);
         }
         assertThat(memo.size()).isEqualTo(3);
         calls.set(0);

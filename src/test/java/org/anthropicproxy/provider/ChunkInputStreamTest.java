@@ -34,7 +34,9 @@ class ChunkInputStreamTest {
         byte[] three = new byte[3];
         assertThat(in.read(three, 0, 3)).isEqualTo(3);
         assertThat(new String(three, StandardCharsets.UTF_8)).isEqualTo("hel");
-        assertThat(first).as("the chunk is released once copied, before its rest is read").isDone();
+        assertThat(first)
+                .as("the chunk is released once copied, before its rest is read")
+                .isDone();
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("lo world");
         assertThat(second).isDone();
         assertThat(in.read()).isEqualTo(-1);
@@ -51,14 +53,18 @@ class ChunkInputStreamTest {
             }
         };
         ChunkInputStream in = new ChunkInputStream(content);
-        CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
-            try {
-                return in.read();
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
-        }, VirtualThreads.EXECUTOR);
-        assertThat(waiting.await(5, TimeUnit.SECONDS)).as("the reader waits for content").isTrue();
+        CompletableFuture<Integer> read = CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return in.read();
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                },
+                VirtualThreads.EXECUTOR);
+        assertThat(waiting.await(5, TimeUnit.SECONDS))
+                .as("the reader waits for content")
+                .isTrue();
         assertThat(read).isNotDone();
         content.write(true, bytes("x"), Callback.NOOP);
         assertThat(read.get(5, TimeUnit.SECONDS)).isEqualTo('x');
@@ -69,7 +75,8 @@ class ChunkInputStreamTest {
         AsyncContent content = new AsyncContent();
         content.fail(new EOFException("upstream closed"));
         assertThatThrownBy(() -> new ChunkInputStream(content).read(new byte[8], 0, 8))
-                .isInstanceOf(IOException.class).hasMessageContaining("upstream closed");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("upstream closed");
     }
 
     @Test
@@ -79,7 +86,9 @@ class ChunkInputStreamTest {
         ChunkInputStream in = new ChunkInputStream(open);
         assertThat(in.read()).isEqualTo('a');
         in.close();
-        assertThat(Content.Chunk.isFailure(open.read())).as("the rest will never be read: the source is failed").isTrue();
+        assertThat(Content.Chunk.isFailure(open.read()))
+                .as("the rest will never be read: the source is failed")
+                .isTrue();
 
         AsyncContent whole = new AsyncContent();
         whole.write(true, bytes("ab"), Callback.NOOP);
@@ -87,6 +96,8 @@ class ChunkInputStreamTest {
         assertThat(done.read()).isEqualTo('a');
         done.close();
         Content.Chunk after = whole.read();
-        assertThat(after != null && Content.Chunk.isFailure(after)).as("read to its end, not failed").isFalse();
+        assertThat(after != null && Content.Chunk.isFailure(after))
+                .as("read to its end, not failed")
+                .isFalse();
     }
 }

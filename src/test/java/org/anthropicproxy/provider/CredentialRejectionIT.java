@@ -31,8 +31,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CredentialRejectionIT {
 
-    private static final String REJECTED = "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid token\"}}";
-    private static final String REQUEST = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+    private static final String REJECTED =
+            "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid token\"}}";
+    private static final String REQUEST =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
 
     @TempDir
     Path dir;
@@ -89,11 +91,13 @@ class CredentialRejectionIT {
     void aRejectedTokenIsRefreshedAndTheStreamSentAgain(String kind) throws Exception {
         start(kind);
         upstream.enqueue(UpstreamScript.json(401, REJECTED));
-        upstream.enqueue(UpstreamScript.sse(Fixtures.text(kind.equals("anthropic") ? "anthropic/stream-text.sse"
-                : "openai/stream-text-include-usage.sse")));
-        HttpResponse<String> r = proxy.post("/v1/messages", REQUEST + ",\"stream\":true}", "content-type", "application/json");
+        upstream.enqueue(UpstreamScript.sse(Fixtures.text(
+                kind.equals("anthropic") ? "anthropic/stream-text.sse" : "openai/stream-text-include-usage.sse")));
+        HttpResponse<String> r =
+                proxy.post("/v1/messages", REQUEST + ",\"stream\":true}", "content-type", "application/json");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
+        assertThat(r.headers().firstValue("content-type"))
+                .hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
         assertThat(r.body()).contains("event: message_stop");
         assertRetriedWithTheRefreshedToken(kind);
     }
@@ -120,6 +124,8 @@ class CredentialRejectionIT {
     }
 
     private static String token(String kind, RecordedRequest r) {
-        return kind.equals("anthropic") ? r.header("x-api-key") : r.header("authorization").replaceFirst("^Bearer ", "");
+        return kind.equals("anthropic")
+                ? r.header("x-api-key")
+                : r.header("authorization").replaceFirst("^Bearer ", "");
     }
 }

@@ -38,12 +38,16 @@ import org.junit.jupiter.api.Timeout;
 class HealthFailoverIT {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final String REQUEST = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String REQUEST =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     private static final String NATIVE_ID = "msg_01VdEjxAP5ahtHKrrRdNBteQ";
-    private static final String ANTHROPIC_500 = "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Internal server error\"}}";
-    private static final String OPENAI_500 = "{\"error\":{\"message\":\"upstream exploded\",\"type\":\"server_error\",\"code\":null}}";
-    private static final String CREDIT_TOO_LOW = "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":"
-            + "\"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.\"}}";
+    private static final String ANTHROPIC_500 =
+            "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Internal server error\"}}";
+    private static final String OPENAI_500 =
+            "{\"error\":{\"message\":\"upstream exploded\",\"type\":\"server_error\",\"code\":null}}";
+    private static final String CREDIT_TOO_LOW =
+            "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":"
+                    + "\"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.\"}}";
 
     private final List<AutoCloseable> open = new ArrayList<>();
     private final MutableClock clock = MutableClock.atLocal("2026-11-25T10:00", ZoneId.systemDefault());
@@ -66,7 +70,8 @@ class HealthFailoverIT {
     }
 
     private UpstreamSimulator codebuddySim() {
-        return keep(new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse"))));
+        return keep(
+                new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse"))));
     }
 
     /** Every connection reset as soon as it is accepted: the client sees the upstream as unreachable. */
@@ -75,13 +80,16 @@ class HealthFailoverIT {
     }
 
     private void startHybrid(String nativeUrl, String codebuddyUrl, String extra) {
-        proxy = keep(ProxyHarness.start("""
+        proxy = keep(ProxyHarness.start(
+                """
                 providers:
                   native: {base_url: "%s", api_key: native-key}
                   codebuddy: {base_url: "%s", api_key: codebuddy-key}
                 %s
-                """.formatted(nativeUrl, codebuddyUrl, extra), Map.of(),
-                new CliOverrides(null, null, "hybrid", null, null, null), clock));
+                """.formatted(nativeUrl, codebuddyUrl, extra),
+                Map.of(),
+                new CliOverrides(null, null, "hybrid", null, null, null),
+                clock));
     }
 
     private HttpResponse<String> send() {
@@ -108,9 +116,14 @@ class HealthFailoverIT {
         assertThat(failed.statusCode()).isEqualTo(500);
         assertThat(error(failed).path("type").asText()).isEqualTo("api_error");
         String message = error(failed).path("message").asText();
-        assertThat(message).contains("native: HTTP 500").contains("Internal server error")
-                .contains("codebuddy: HTTP 500").contains("upstream exploded").doesNotContain("\n")
-                .doesNotContain("native-key").doesNotContain("codebuddy-key");
+        assertThat(message)
+                .contains("native: HTTP 500")
+                .contains("Internal server error")
+                .contains("codebuddy: HTTP 500")
+                .contains("upstream exploded")
+                .doesNotContain("\n")
+                .doesNotContain("native-key")
+                .doesNotContain("codebuddy-key");
         assertThat(failed.headers().firstValue("retry-after")).isEmpty();
         assertThat(nativeSim.received()).hasSize(1);
         assertThat(codebuddySim.received()).hasSize(1);
@@ -167,11 +180,14 @@ class HealthFailoverIT {
             assertThat(r.statusCode()).as("request %d", i).isEqualTo(200);
             assertThat(r.body()).contains("I'm unable to provide real-time weather updates");
             assertThat(codebuddySim.received()).hasSize(i);
-            assertThat(primary.accepted()).as("connections to the primary after request %d", i).isEqualTo(Math.min(i, 3));
+            assertThat(primary.accepted())
+                    .as("connections to the primary after request %d", i)
+                    .isEqualTo(Math.min(i, 3));
         }
         JsonNode ejected = quota("native");
         assertThat(ejected.path("state").asText()).isEqualTo("ejected");
-        assertThat(Instant.parse(ejected.path("until").asText())).isEqualTo(clock.instant().plusSeconds(30));
+        assertThat(Instant.parse(ejected.path("until").asText()))
+                .isEqualTo(clock.instant().plusSeconds(30));
         assertThat(ejected.path("reason").asText()).contains("unreachable");
         assertThat(ejected.path("consecutive_failures").asInt()).isEqualTo(3);
         assertThat(ejected.path("available").asBoolean()).isFalse();
@@ -187,7 +203,8 @@ class HealthFailoverIT {
         assertThat(nativeHealth.path("consecutive_failures").asInt()).isEqualTo(3);
         assertThat(health.at("/quota/providers/native/state").asText()).isEqualTo("ejected");
         String metrics = proxy.get("/metrics").body();
-        assertThat(metrics).contains("anthropic_proxy_provider_ejections_total{provider=\"native\"} 1.0")
+        assertThat(metrics)
+                .contains("anthropic_proxy_provider_ejections_total{provider=\"native\"} 1.0")
                 .contains("anthropic_proxy_provider_state{provider=\"native\",state=\"ejected\"} 1.0")
                 .contains("anthropic_proxy_provider_state{provider=\"codebuddy\",state=\"available\"} 1.0");
 
@@ -217,9 +234,14 @@ class HealthFailoverIT {
         }
         assertThat(quota("native").path("state").asText()).isEqualTo("ejected");
         HttpResponse<String> reset = proxy.post("/v1/quota/reset?provider=native", "");
-        assertThat(MAPPER.readTree(reset.body()).at("/providers/native/state").asText()).isEqualTo("available");
-        assertThat(MAPPER.readTree(reset.body()).at("/providers/native/consecutive_failures").asInt()).isZero();
-        assertThat(proxy.get("/metrics").body()).contains("anthropic_proxy_provider_ejections_total{provider=\"native\"} 1.0");
+        assertThat(MAPPER.readTree(reset.body()).at("/providers/native/state").asText())
+                .isEqualTo("available");
+        assertThat(MAPPER.readTree(reset.body())
+                        .at("/providers/native/consecutive_failures")
+                        .asInt())
+                .isZero();
+        assertThat(proxy.get("/metrics").body())
+                .contains("anthropic_proxy_provider_ejections_total{provider=\"native\"} 1.0");
         assertThat(send().statusCode()).isEqualTo(200);
         assertThat(primary.accepted()).isEqualTo(4);
     }
@@ -237,7 +259,8 @@ class HealthFailoverIT {
         assertThat(primary.accepted()).isEqualTo(4);
         JsonNode again = quota("native");
         assertThat(again.path("state").asText()).isEqualTo("ejected");
-        assertThat(Instant.parse(again.path("until").asText())).isEqualTo(clock.instant().plusSeconds(60));
+        assertThat(Instant.parse(again.path("until").asText()))
+                .isEqualTo(clock.instant().plusSeconds(60));
         assertThat(send().statusCode()).isEqualTo(200);
         assertThat(primary.accepted()).isEqualTo(4);
         assertThat(codebuddySim.received()).hasSize(5);
@@ -247,7 +270,8 @@ class HealthFailoverIT {
     void everyProviderEjectedIsStillTriedEarliestReturningFirstAndServesOnceOneRecovers() throws Exception {
         SocketUpstream primary = refusing();
         SocketUpstream secondary = refusing();
-        proxy = keep(ProxyHarness.start("""
+        proxy = keep(ProxyHarness.start(
+                """
                 providers:
                   primary: {kind: anthropic, base_url: "%s", api_key: k1}
                   secondary: {kind: anthropic, base_url: "%s", api_key: k2, health: {base_ejection: 10s}}
@@ -257,7 +281,8 @@ class HealthFailoverIT {
             HttpResponse<String> r = send();
             assertThat(r.statusCode()).isEqualTo(502);
             assertThat(error(r).path("message").asText())
-                    .matches("Every provider failed: primary: upstream 127\\.0\\.0\\.1:\\d+ unreachable: .+; secondary: upstream .+ unreachable: .+");
+                    .matches(
+                            "Every provider failed: primary: upstream 127\\.0\\.0\\.1:\\d+ unreachable: .+; secondary: upstream .+ unreachable: .+");
         }
         assertThat(quota("primary").path("state").asText()).isEqualTo("ejected");
         assertThat(quota("secondary").path("state").asText()).isEqualTo("ejected");
@@ -268,7 +293,8 @@ class HealthFailoverIT {
         HttpResponse<String> panic = send();
         assertThat(panic.statusCode()).isEqualTo(502);
         assertThat(error(panic).path("message").asText())
-                .matches("Every provider failed: secondary: upstream .+ unreachable: .+; primary: upstream .+ unreachable: .+");
+                .matches(
+                        "Every provider failed: secondary: upstream .+ unreachable: .+; primary: upstream .+ unreachable: .+");
         assertThat(primary.accepted()).isEqualTo(4);
         assertThat(secondary.accepted()).isEqualTo(4);
 
@@ -313,7 +339,9 @@ class HealthFailoverIT {
     void aPerModelChainEjectsAndProbesTheSameWay() throws Exception {
         SocketUpstream primary = refusing();
         UpstreamSimulator codebuddySim = codebuddySim();
-        startHybrid(primary.baseUrl(), codebuddySim.baseUrl(),
+        startHybrid(
+                primary.baseUrl(),
+                codebuddySim.baseUrl(),
                 "route: [codebuddy]\nroutes: [{match: \"claude-sonnet-*\", chain: [native, codebuddy]}]");
         for (int i = 1; i <= 5; i++) {
             assertThat(send().statusCode()).isEqualTo(200);
@@ -335,7 +363,8 @@ class HealthFailoverIT {
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(error(r).path("type").asText()).isEqualTo("api_error");
         assertThat(error(r).path("message").asText())
-                .matches("Every provider failed: native: upstream 127\\.0\\.0\\.1:\\d+ unreachable: .+; codebuddy: upstream 127\\.0\\.0\\.1:\\d+ unreachable: .+")
+                .matches(
+                        "Every provider failed: native: upstream 127\\.0\\.0\\.1:\\d+ unreachable: .+; codebuddy: upstream 127\\.0\\.0\\.1:\\d+ unreachable: .+")
                 .doesNotContain("\n");
         assertThat(r.headers().firstValue("retry-after")).isEmpty();
     }
@@ -373,10 +402,14 @@ class HealthFailoverIT {
         UpstreamSimulator nativeSim = nativeSim();
         UpstreamSimulator codebuddySim = codebuddySim();
         startHybrid(nativeSim.baseUrl(), codebuddySim.baseUrl(), "");
-        nativeSim.enqueue(UpstreamScript.json(429,
-                "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"5-hour limit reached, try again in 2m\"}}"));
-        codebuddySim.enqueue(UpstreamScript.json(429,
-                "{\"error\":{\"message\":\"quota exceeded, try again in 4m\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}"));
+        nativeSim.enqueue(
+                UpstreamScript.json(
+                        429,
+                        "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"5-hour limit reached, try again in 2m\"}}"));
+        codebuddySim.enqueue(
+                UpstreamScript.json(
+                        429,
+                        "{\"error\":{\"message\":\"quota exceeded, try again in 4m\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}"));
         HttpResponse<String> r = send();
         assertThat(r.statusCode()).isEqualTo(429);
         assertThat(error(r).path("type").asText()).isEqualTo("rate_limit_error");
@@ -402,7 +435,8 @@ class HealthFailoverIT {
                 providers:
                   native: {api_key: k, health: {consecutive_failure: 5}}
                 """, Map.of(), CliOverrides.none(), clock))
-                .rootCause().isInstanceOf(ConfigException.class)
+                .rootCause()
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("providers.native.health: unknown key 'consecutive_failure'")
                 .hasMessageContaining("proxy-config");
         assertThatThrownBy(() -> ProxyHarness.start("""
@@ -410,7 +444,8 @@ class HealthFailoverIT {
                 providers:
                   native: {api_key: k}
                 """, Map.of(), CliOverrides.none(), clock))
-                .rootCause().isInstanceOf(ConfigException.class)
+                .rootCause()
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("health.base_ejection: 'soon' is not a duration");
     }
 

@@ -22,12 +22,17 @@ class HealthTrackerProperties {
     /** One step: 'F' a failure, 'S' a success, or a number of seconds passing. */
     @Provide
     Arbitrary<List<Object>> steps() {
-        return Arbitraries.oneOf(Arbitraries.just((Object) 'F'), Arbitraries.just((Object) 'S'),
-                Arbitraries.integers().between(1, 400).map(i -> (Object) i)).list().ofMaxSize(80);
+        return Arbitraries.oneOf(
+                        Arbitraries.just((Object) 'F'),
+                        Arbitraries.just((Object) 'S'),
+                        Arbitraries.integers().between(1, 400).map(i -> (Object) i))
+                .list()
+                .ofMaxSize(80);
     }
 
     @Property(tries = 500)
-    void ejectedOnlyAfterEnoughFailuresInARowNeverLongerThanTheCapAndAlwaysBackAfterIt(@ForAll("steps") List<Object> steps) {
+    void ejectedOnlyAfterEnoughFailuresInARowNeverLongerThanTheCapAndAlwaysBackAfterIt(
+            @ForAll("steps") List<Object> steps) {
         MutableClock clock = MutableClock.atLocal("2026-11-25T10:00", ZoneOffset.UTC);
         HealthTracker tracker = new HealthTracker(Map.of(), SETTINGS, clock);
         int inARow = 0;

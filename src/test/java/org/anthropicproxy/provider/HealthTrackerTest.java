@@ -25,7 +25,9 @@ class HealthTrackerTest {
 
     private final MutableClock clock = MutableClock.atLocal("2026-11-25T10:00", ZoneOffset.UTC);
     private final HealthTracker tracker = new HealthTracker(
-            Map.of("strict", new HealthSettings(1, Duration.ofSeconds(10), Duration.ofSeconds(25))), HealthSettings.DEFAULTS, clock);
+            Map.of("strict", new HealthSettings(1, Duration.ofSeconds(10), Duration.ofSeconds(25))),
+            HealthSettings.DEFAULTS,
+            clock);
     private final Logger logger = (Logger) LoggerFactory.getLogger(HealthTracker.class);
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private Level previous;
@@ -141,9 +143,14 @@ class HealthTrackerTest {
         fail("native", 2);
         tracker.succeeded("native");
         tracker.succeeded("native");
-        List<String> lines = logs.list.stream().filter(e -> e.getLevel() == Level.INFO).map(ILoggingEvent::getFormattedMessage).toList();
+        List<String> lines = logs.list.stream()
+                .filter(e -> e.getLevel() == Level.INFO)
+                .map(ILoggingEvent::getFormattedMessage)
+                .toList();
         assertThat(lines).hasSize(2);
-        assertThat(lines.get(0)).contains("provider 'native' ejected for 30s after 3 failures in a row").contains("HTTP 500");
+        assertThat(lines.get(0))
+                .contains("provider 'native' ejected for 30s after 3 failures in a row")
+                .contains("HTTP 500");
         assertThat(lines.get(1)).contains("provider 'native' returns");
     }
 
@@ -157,17 +164,24 @@ class HealthTrackerTest {
                 .isEqualTo(new HealthSettings(5, Duration.ofSeconds(10), Duration.ofMinutes(2)));
         assertThat(HealthSettings.fromMap(Map.of("base_ejection", 45), HealthSettings.DEFAULTS, "health"))
                 .isEqualTo(new HealthSettings(3, Duration.ofSeconds(45), Duration.ofMinutes(5)));
-        assertThat(HealthSettings.fromMap(Map.of(), HealthSettings.DEFAULTS, "health")).isEqualTo(HealthSettings.DEFAULTS);
+        assertThat(HealthSettings.fromMap(Map.of(), HealthSettings.DEFAULTS, "health"))
+                .isEqualTo(HealthSettings.DEFAULTS);
 
-        assertThatThrownBy(() -> HealthSettings.fromMap(Map.of("ejection", "1m"), HealthSettings.DEFAULTS, "providers.x.health"))
-                .hasMessage("providers.x.health: unknown key 'ejection' (known: consecutive_failures, base_ejection, max_ejection)");
-        assertThatThrownBy(() -> HealthSettings.fromMap(Map.of("consecutive_failures", 0), HealthSettings.DEFAULTS, "health"))
+        assertThatThrownBy(() ->
+                        HealthSettings.fromMap(Map.of("ejection", "1m"), HealthSettings.DEFAULTS, "providers.x.health"))
+                .hasMessage(
+                        "providers.x.health: unknown key 'ejection' (known: consecutive_failures, base_ejection, max_ejection)");
+        assertThatThrownBy(() ->
+                        HealthSettings.fromMap(Map.of("consecutive_failures", 0), HealthSettings.DEFAULTS, "health"))
                 .hasMessageContaining("health.consecutive_failures");
-        assertThatThrownBy(() -> HealthSettings.fromMap(Map.of("consecutive_failures", "three"), HealthSettings.DEFAULTS, "health"))
+        assertThatThrownBy(() -> HealthSettings.fromMap(
+                        Map.of("consecutive_failures", "three"), HealthSettings.DEFAULTS, "health"))
                 .hasMessageContaining("health.consecutive_failures");
-        assertThatThrownBy(() -> HealthSettings.fromMap(Map.of("max_ejection", "10s"), HealthSettings.DEFAULTS, "health"))
+        assertThatThrownBy(
+                        () -> HealthSettings.fromMap(Map.of("max_ejection", "10s"), HealthSettings.DEFAULTS, "health"))
                 .hasMessageContaining("health: max_ejection (10s) is shorter than base_ejection (30s)");
-        assertThatThrownBy(() -> HealthSettings.fromMap(Map.of("base_ejection", "0s"), HealthSettings.DEFAULTS, "health"))
+        assertThatThrownBy(
+                        () -> HealthSettings.fromMap(Map.of("base_ejection", "0s"), HealthSettings.DEFAULTS, "health"))
                 .hasMessageContaining("health: base_ejection and max_ejection must be positive");
     }
 }

@@ -39,10 +39,12 @@ class HybridFailoverIT {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String QUOTA_BODY =
             "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"本周额度已用尽，请下周再试 (weekly limit reached)\"}}";
-    private static final String CODEBUDDY_TEXT = "I'm unable to provide real-time weather updates. To get the current weather in San Francisco, I recommend checking a reliable weather website or a weather app.";
+    private static final String CODEBUDDY_TEXT =
+            "I'm unable to provide real-time weather updates. To get the current weather in San Francisco, I recommend checking a reliable weather website or a weather app.";
 
     @TempDir
     Path dir;
+
     private UpstreamSimulator nativeSim;
     private UpstreamSimulator codebuddySim;
     private ProxyHarness proxy;
@@ -55,18 +57,26 @@ class HybridFailoverIT {
         nativeSim = new UpstreamSimulator(r -> r.json().path("stream").asBoolean()
                 ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
                 : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
-        codebuddySim = new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse")));
+        codebuddySim =
+                new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse")));
         // Wednesday 2026-11-25 10:00 local: the weekly reset is Monday 2026-11-30 00:00
         clock = MutableClock.atLocal("2026-11-25T10:00", ZoneId.systemDefault());
         quotaFile = dir.resolve("quota_state.json");
-        proxy = ProxyHarness.start("""
+        proxy = ProxyHarness.start(
+                """
                 providers:
                   native: {base_url: "%s", api_key: native-key}
                   codebuddy: {base_url: "%s", api_key: codebuddy-key}
-                """.formatted(nativeSim.baseUrl(), codebuddySim.baseUrl()), Map.of(),
-                new CliOverrides(null, null, "hybrid", null, null, quotaFile.toString()), clock);
-        sdk = AnthropicOkHttpClient.builder().baseUrl(proxy.baseUrl()).apiKey("dummy").maxRetries(0)
-                .timeout(Duration.ofSeconds(20)).build();
+                """.formatted(nativeSim.baseUrl(), codebuddySim.baseUrl()),
+                Map.of(),
+                new CliOverrides(null, null, "hybrid", null, null, quotaFile.toString()),
+                clock);
+        sdk = AnthropicOkHttpClient.builder()
+                .baseUrl(proxy.baseUrl())
+                .apiKey("dummy")
+                .maxRetries(0)
+                .timeout(Duration.ofSeconds(20))
+                .build();
     }
 
     @AfterEach
@@ -78,7 +88,11 @@ class HybridFailoverIT {
     }
 
     private static MessageCreateParams params() {
-        return MessageCreateParams.builder().model("claude-sonnet-4-5").maxTokens(512).addUserMessage("Hello").build();
+        return MessageCreateParams.builder()
+                .model("claude-sonnet-4-5")
+                .maxTokens(512)
+                .addUserMessage("Hello")
+                .build();
     }
 
     private Message streamed() {
@@ -105,7 +119,9 @@ class HybridFailoverIT {
         JsonNode state = quotaState();
         assertThat(state.at("/native/quota_exhausted").asBoolean()).isTrue();
         assertThat(Instant.parse(state.at("/native/reset_at").asText()))
-                .isEqualTo(LocalDate.of(2026, 11, 30).atStartOfDay(ZoneId.systemDefault()).toInstant());
+                .isEqualTo(LocalDate.of(2026, 11, 30)
+                        .atStartOfDay(ZoneId.systemDefault())
+                        .toInstant());
         JsonNode view = MAPPER.readTree(proxy.get("/v1/quota").body());
         assertThat(view.at("/providers/native/exhausted").asBoolean()).isTrue();
         assertThat(view.at("/providers/native/time_until_reset").asText()).startsWith("4d 14h");
@@ -139,7 +155,8 @@ class HybridFailoverIT {
 
     @Test
     void temporaryRateLimitIsACooldownNotAWeeklyMark() throws Exception {
-        nativeSim.enqueue(UpstreamScript.json(429,
+        nativeSim.enqueue(UpstreamScript.json(
+                429,
                 "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of requests has exceeded your rate limit\"}}",
                 Map.of("retry-after", "20")));
         Message m = sdk.messages().create(params());
@@ -156,7 +173,8 @@ class HybridFailoverIT {
     void clientErrorFromNativeIsReturnedNotFailedOver() throws Exception {
         String bad = Fixtures.text("anthropic/error-400-invalid-request.json");
         nativeSim.enqueue(UpstreamScript.json(400, bad));
-        HttpResponse<String> r = proxy.post("/v1/messages",
+        HttpResponse<String> r = proxy.post(
+                "/v1/messages",
                 "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).isEqualTo(bad);
@@ -165,11 +183,16 @@ class HybridFailoverIT {
 
     @Test
     void failureAfterContentBeganEndsWithAnErrorEventAndNoDuplicateContent() {
-        nativeSim.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(5));
-        HttpResponse<String> r = proxy.post("/v1/messages",
+        nativeSim.enqueue(
+                UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(5));
+        HttpResponse<String> r = proxy.post(
+                "/v1/messages",
                 "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).contains("\"text\":\"Hello\"").contains("event: error").doesNotContain("message_stop");
+        assertThat(r.body())
+                .contains("\"text\":\"Hello\"")
+                .contains("event: error")
+                .doesNotContain("message_stop");
         assertThat(r.body().indexOf("event: message_start")).isEqualTo(r.body().lastIndexOf("event: message_start"));
         assertThat(codebuddySim.received()).isEmpty();
     }
@@ -177,9 +200,10 @@ class HybridFailoverIT {
     @Test
     void everyProviderSpentIsA429WithAnHonestRetryAfter() throws Exception {
         nativeSim.enqueue(UpstreamScript.json(429, QUOTA_BODY));
-        codebuddySim.enqueue(UpstreamScript.json(400,
-                "{\"code\":14018,\"msg\":\"credits exhausted\",\"data\":{\"code\":14018}}"));
-        HttpResponse<String> r = proxy.post("/v1/messages",
+        codebuddySim.enqueue(
+                UpstreamScript.json(400, "{\"code\":14018,\"msg\":\"credits exhausted\",\"data\":{\"code\":14018}}"));
+        HttpResponse<String> r = proxy.post(
+                "/v1/messages",
                 "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertThat(r.statusCode()).isEqualTo(429);
         JsonNode err = MAPPER.readTree(r.body());
@@ -191,7 +215,10 @@ class HybridFailoverIT {
 
         HttpResponse<String> reset = proxy.post("/v1/quota/reset", "");
         assertThat(reset.statusCode()).isEqualTo(200);
-        assertThat(MAPPER.readTree(reset.body()).at("/providers/native/exhausted").asBoolean()).isFalse();
+        assertThat(MAPPER.readTree(reset.body())
+                        .at("/providers/native/exhausted")
+                        .asBoolean())
+                .isFalse();
         assertThat(sdk.messages().create(params()).id()).isEqualTo("msg_01VdEjxAP5ahtHKrrRdNBteQ");
     }
 }

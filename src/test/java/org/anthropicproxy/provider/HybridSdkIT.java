@@ -47,8 +47,10 @@ class HybridSdkIT {
 
     private static final String NATIVE_TEXT = "Hello! I'm doing well";
     private static final String CODEBUDDY_TEXT = "I'm unable to provide real-time weather updates.";
-    private static final String ANTHROPIC_500 = "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Internal server error\"}}";
-    private static final String OPENAI_500 = "{\"error\":{\"message\":\"upstream exploded\",\"type\":\"server_error\",\"code\":null}}";
+    private static final String ANTHROPIC_500 =
+            "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Internal server error\"}}";
+    private static final String OPENAI_500 =
+            "{\"error\":{\"message\":\"upstream exploded\",\"type\":\"server_error\",\"code\":null}}";
 
     private static final MutableClock CLOCK = MutableClock.atLocal("2026-11-25T10:00", ZoneId.systemDefault());
     private static UpstreamSimulator nativeSim;
@@ -61,17 +63,25 @@ class HybridSdkIT {
         nativeSim = new UpstreamSimulator(r -> r.path().endsWith("/count_tokens")
                 ? UpstreamScript.json(200, "{\"input_tokens\":14}")
                 : r.json().path("stream").asBoolean()
-                ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
-                : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
-        codebuddySim = new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse")));
-        proxy = ProxyHarness.start("""
+                        ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+                        : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
+        codebuddySim =
+                new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse")));
+        proxy = ProxyHarness.start(
+                """
                 providers:
                   native: {base_url: "%s", api_key: native-key}
                   codebuddy: {base_url: "%s", api_key: codebuddy-key}
-                """.formatted(nativeSim.baseUrl(), codebuddySim.baseUrl()), Map.of(),
-                new CliOverrides(null, null, "hybrid", null, null, null), CLOCK);
-        sdk = AnthropicOkHttpClient.builder().baseUrl(proxy.baseUrl()).apiKey("dummy").maxRetries(0)
-                .timeout(Duration.ofSeconds(20)).build();
+                """.formatted(nativeSim.baseUrl(), codebuddySim.baseUrl()),
+                Map.of(),
+                new CliOverrides(null, null, "hybrid", null, null, null),
+                CLOCK);
+        sdk = AnthropicOkHttpClient.builder()
+                .baseUrl(proxy.baseUrl())
+                .apiKey("dummy")
+                .maxRetries(0)
+                .timeout(Duration.ofSeconds(20))
+                .build();
     }
 
     @AfterAll
@@ -90,7 +100,11 @@ class HybridSdkIT {
     }
 
     private static MessageCreateParams params() {
-        return MessageCreateParams.builder().model("claude-sonnet-4-5").maxTokens(512).addUserMessage("Hello").build();
+        return MessageCreateParams.builder()
+                .model("claude-sonnet-4-5")
+                .maxTokens(512)
+                .addUserMessage("Hello")
+                .build();
     }
 
     private static Message streamed() {
@@ -102,7 +116,11 @@ class HybridSdkIT {
     }
 
     private static String text(Message m) {
-        return m.content().stream().filter(ContentBlock::isText).map(b -> b.asText().text()).findFirst().orElse("");
+        return m.content().stream()
+                .filter(ContentBlock::isText)
+                .map(b -> b.asText().text())
+                .findFirst()
+                .orElse("");
     }
 
     private static void bothAnswer500() {
@@ -110,7 +128,8 @@ class HybridSdkIT {
         codebuddySim.enqueue(UpstreamScript.json(500, OPENAI_500));
         assertThatThrownBy(() -> sdk.messages().create(params()))
                 .isInstanceOf(InternalServerException.class)
-                .hasMessageContaining("native: HTTP 500").hasMessageContaining("codebuddy: HTTP 500");
+                .hasMessageContaining("native: HTTP 500")
+                .hasMessageContaining("codebuddy: HTTP 500");
     }
 
     @Test
@@ -134,7 +153,8 @@ class HybridSdkIT {
     void toolUseStreamsThroughFromThePrimary() {
         nativeSim.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text-then-tool-use-sdk.sse")));
         Message m = streamed();
-        ContentBlock tool = m.content().stream().filter(ContentBlock::isToolUse).findFirst().orElseThrow();
+        ContentBlock tool =
+                m.content().stream().filter(ContentBlock::isToolUse).findFirst().orElseThrow();
         assertThat(tool.asToolUse().name()).isNotBlank();
         assertThat(tool.asToolUse()._input().toString()).isNotEqualTo("{}");
         assertThat(m.stopReason()).contains(StopReason.TOOL_USE);
@@ -144,21 +164,27 @@ class HybridSdkIT {
     void thinkingArrivesWithItsSignature() {
         nativeSim.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-thinking-signature.sse")));
         Message m = streamed();
-        ContentBlock thinking = m.content().stream().filter(ContentBlock::isThinking).findFirst().orElseThrow();
+        ContentBlock thinking = m.content().stream()
+                .filter(ContentBlock::isThinking)
+                .findFirst()
+                .orElseThrow();
         assertThat(thinking.asThinking().signature()).isNotBlank();
     }
 
     @Test
     void anErrorAfterContentBeganIsAnSdkErrorAndNotFailedOver() {
-        nativeSim.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(4));
+        nativeSim.enqueue(
+                UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(4));
         assertThatThrownBy(HybridSdkIT::streamed).isInstanceOf(AnthropicServiceException.class);
         assertThat(codebuddySim.received()).isEmpty();
     }
 
     @Test
     void aPrimaryOutOfQuotaIsSkippedUntilItsResetStreamAndNonStream() {
-        nativeSim.enqueue(UpstreamScript.json(429,
-                "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"5-hour limit reached, try again in 3m\"}}"));
+        nativeSim.enqueue(
+                UpstreamScript.json(
+                        429,
+                        "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"5-hour limit reached, try again in 3m\"}}"));
         assertThat(text(sdk.messages().create(params()))).startsWith(CODEBUDDY_TEXT);
         assertThat(text(streamed())).startsWith(CODEBUDDY_TEXT);
         assertThat(nativeSim.received()).hasSize(1);
@@ -174,8 +200,12 @@ class HybridSdkIT {
 
     @Test
     void countTokensIsServed() {
-        long n = sdk.messages().countTokens(MessageCountTokensParams.builder().model("claude-sonnet-4-5")
-                .addUserMessage("Hello").build()).inputTokens();
+        long n = sdk.messages()
+                .countTokens(MessageCountTokensParams.builder()
+                        .model("claude-sonnet-4-5")
+                        .addUserMessage("Hello")
+                        .build())
+                .inputTokens();
         assertThat(n).isPositive();
     }
 
@@ -189,8 +219,10 @@ class HybridSdkIT {
     void bothOverloadedIsAnOverloadedError() {
         nativeSim.enqueue(UpstreamScript.json(529, Fixtures.text("anthropic/error-529-overloaded.json")));
         codebuddySim.enqueue(UpstreamScript.json(529, Fixtures.text("anthropic/error-529-overloaded.json")));
-        assertThatThrownBy(() -> sdk.messages().create(params())).isInstanceOf(OverloadedException.class)
-                .hasMessageContaining("native: HTTP 529").hasMessageContaining("codebuddy: HTTP 529");
+        assertThatThrownBy(() -> sdk.messages().create(params()))
+                .isInstanceOf(OverloadedException.class)
+                .hasMessageContaining("native: HTTP 529")
+                .hasMessageContaining("codebuddy: HTTP 529");
     }
 
     @Test
@@ -212,13 +244,18 @@ class HybridSdkIT {
 
     @Test
     void aShortRateLimitOnBothIsTheLastProvidersRateLimit() {
-        nativeSim.enqueue(UpstreamScript.json(429,
-                "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"slow down\"}}", Map.of("retry-after", "7")));
-        codebuddySim.enqueue(UpstreamScript.json(429,
+        nativeSim.enqueue(UpstreamScript.json(
+                429,
+                "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"slow down\"}}",
+                Map.of("retry-after", "7")));
+        codebuddySim.enqueue(UpstreamScript.json(
+                429,
                 "{\"error\":{\"message\":\"Rate limit reached, slow down\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}",
                 Map.of("retry-after", "9")));
-        assertThatThrownBy(() -> sdk.messages().create(params())).isInstanceOf(RateLimitException.class)
-                .hasMessageContaining("native").hasMessageContaining("codebuddy");
+        assertThatThrownBy(() -> sdk.messages().create(params()))
+                .isInstanceOf(RateLimitException.class)
+                .hasMessageContaining("native")
+                .hasMessageContaining("codebuddy");
     }
 
     @Test
@@ -226,12 +263,18 @@ class HybridSdkIT {
         for (int i = 0; i < 4; i++) {
             bothAnswer500();
         }
-        assertThat(List.of(proxy.get("/v1/quota").body())).allSatisfy(q -> assertThat(q)
-                .contains("\"state\":\"ejected\"").doesNotContain("\"state\":\"available\""));
+        assertThat(List.of(proxy.get("/v1/quota").body()))
+                .allSatisfy(
+                        q -> assertThat(q).contains("\"state\":\"ejected\"").doesNotContain("\"state\":\"available\""));
         assertThat(text(sdk.messages().create(params()))).isNotBlank();
         assertThat(text(streamed())).isNotBlank();
-        assertThat(sdk.messages().countTokens(MessageCountTokensParams.builder().model("claude-sonnet-4-5")
-                .addUserMessage("Hello").build()).inputTokens()).isPositive();
+        assertThat(sdk.messages()
+                        .countTokens(MessageCountTokensParams.builder()
+                                .model("claude-sonnet-4-5")
+                                .addUserMessage("Hello")
+                                .build())
+                        .inputTokens())
+                .isPositive();
         bothAnswer500(); // three failures in a row again: native ejected again, and still tried
         assertThat(text(sdk.messages().create(params()))).isNotBlank();
     }

@@ -20,14 +20,14 @@ class ModelMapperTest {
 
     @ParameterizedTest(name = "native: {0} -> {1}")
     @CsvSource({
-            "opus, claude-4.5-opus",
-            "sonnet, claude-4.5-sonnet",
-            "haiku, claude-4.5-sonnet",
-            "claude-opus-4-5-20251101, claude-4.5-opus",
-            "claude-sonnet-4-5-20250929, claude-4.5-sonnet",
-            "claude-haiku-4-5-20251001, claude-4.5-sonnet",
-            "claude-3-opus-20240229, claude-4.5-opus",
-            "some-other-model, some-other-model",
+        "opus, claude-4.5-opus",
+        "sonnet, claude-4.5-sonnet",
+        "haiku, claude-4.5-sonnet",
+        "claude-opus-4-5-20251101, claude-4.5-opus",
+        "claude-sonnet-4-5-20250929, claude-4.5-sonnet",
+        "claude-haiku-4-5-20251001, claude-4.5-sonnet",
+        "claude-3-opus-20240229, claude-4.5-opus",
+        "some-other-model, some-other-model",
     })
     void nativeFollowsTheSeedTable(String requested, String upstream) {
         assertThat(preset("native").map(requested)).isEqualTo(upstream);
@@ -35,12 +35,12 @@ class ModelMapperTest {
 
     @ParameterizedTest(name = "codebuddy: {0} -> {1}")
     @CsvSource({
-            "opus, claude-opus-4.5",
-            "claude-opus-4-6, claude-opus-4.5",
-            "sonnet, claude-4.5",
-            "claude-sonnet-4-5-20250929, claude-4.5",
-            "claude-haiku-4-5-20251001, claude-haiku-4.5",
-            "gpt-5, gpt-5",
+        "opus, claude-opus-4.5",
+        "claude-opus-4-6, claude-opus-4.5",
+        "sonnet, claude-4.5",
+        "claude-sonnet-4-5-20250929, claude-4.5",
+        "claude-haiku-4-5-20251001, claude-haiku-4.5",
+        "gpt-5, gpt-5",
     })
     void codebuddyFollowsTheSeedTable(String requested, String upstream) {
         assertThat(preset("codebuddy").map(requested)).isEqualTo(upstream);

@@ -16,8 +16,17 @@ class ClassifierSettingsTest {
     @Test
     void defaultsCarryTheSeedMarkersAndCodeBuddyCredits() {
         ClassifierSettings d = ClassifierSettings.defaults();
-        assertThat(d.quotaMarkers()).contains("quota exceeded", "weekly limit", "额度已用尽", "本周额度", "临时提额",
-                "code:14018", "credits exhausted", "积分不足", "余额不足");
+        assertThat(d.quotaMarkers())
+                .contains(
+                        "quota exceeded",
+                        "weekly limit",
+                        "额度已用尽",
+                        "本周额度",
+                        "临时提额",
+                        "code:14018",
+                        "credits exhausted",
+                        "积分不足",
+                        "余额不足");
         assertThat(d.defaultCooldown()).isEqualTo(Duration.ofSeconds(30));
         assertThat(d.maxRateLimitCooldown()).isEqualTo(Duration.ofHours(1));
     }
@@ -32,14 +41,17 @@ class ClassifierSettingsTest {
         assertThat(s.quotaMarkers()).contains("budget spent", "额度已用尽");
         assertThat(s.defaultCooldown()).isEqualTo(Duration.ofSeconds(45));
         assertThat(s.maxRateLimitCooldown()).isEqualTo(Duration.ofHours(2));
-        assertThat(ClassifierSettings.fromMap(Map.of("cooldown", 10), "x").defaultCooldown()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(ClassifierSettings.fromMap(Map.of("cooldown", "1m30s"), "x").defaultCooldown()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(ClassifierSettings.fromMap(Map.of("cooldown", 10), "x").defaultCooldown())
+                .isEqualTo(Duration.ofSeconds(10));
+        assertThat(ClassifierSettings.fromMap(Map.of("cooldown", "1m30s"), "x").defaultCooldown())
+                .isEqualTo(Duration.ofSeconds(90));
         assertThat(ClassifierSettings.fromMap(null, "x")).isEqualTo(ClassifierSettings.defaults());
     }
 
     @Test
     void unknownKeyIsNamed() {
-        assertThatThrownBy(() -> ClassifierSettings.fromMap(Map.of("quota_marker", List.of("x")), "providers.native.quota"))
+        assertThatThrownBy(() ->
+                        ClassifierSettings.fromMap(Map.of("quota_marker", List.of("x")), "providers.native.quota"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("quota_marker")
                 .hasMessageContaining("providers.native.quota");
@@ -48,10 +60,14 @@ class ClassifierSettingsTest {
     @Test
     void badValuesAreNamed() {
         assertThatThrownBy(() -> ClassifierSettings.fromMap(Map.of("cooldown", "soon"), "p"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("p.cooldown").hasMessageContaining("soon");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("p.cooldown")
+                .hasMessageContaining("soon");
         assertThatThrownBy(() -> ClassifierSettings.fromMap(Map.of("quota_markers", "weekly"), "p"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("p.quota_markers");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("p.quota_markers");
         assertThatThrownBy(() -> ClassifierSettings.fromMap(Map.of("max_rate_limit_cooldown", "0s"), "p"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max_rate_limit_cooldown");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("max_rate_limit_cooldown");
     }
 }

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 class FileQuotaStoreCrashTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final int ROUNDS = 20;
-    @TempDir Path dir;
+
+    @TempDir
+    Path dir;
 
     @Test
     @Timeout(240)
@@ -33,13 +35,16 @@ class FileQuotaStoreCrashTest {
             Process child = startWriter(file);
             try {
                 long killAfter = 1L + random.nextInt(300);
-                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader out =
+                        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
                 String line;
                 long seen = 0;
                 while ((line = out.readLine()) != null) {
                     if (++seen >= killAfter) break;
                 }
-                assertThat(line).as("child wrote %s changes before dying; stderr: %s", seen, stderr(child)).isNotNull();
+                assertThat(line)
+                        .as("child wrote %s changes before dying; stderr: %s", seen, stderr(child))
+                        .isNotNull();
                 child.destroyForcibly(); // SIGKILL on Linux: no shutdown hooks, no finally blocks
                 assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
             } finally {
@@ -48,7 +53,9 @@ class FileQuotaStoreCrashTest {
 
             assertThat(file).exists();
             JsonNode root = JSON.readTree(Files.readAllBytes(file));
-            assertThat(root.isObject()).as("round %d: the file is a whole JSON object", round).isTrue();
+            assertThat(root.isObject())
+                    .as("round %d: the file is a whole JSON object", round)
+                    .isTrue();
             assertThat(root.get("version").asInt()).as("round %d", round).isEqualTo(2);
             long count = root.get("native").get("request_count").asLong();
             assertThat(count).as("round %d: count survives and grows", round).isGreaterThan(lastCount);
@@ -58,14 +65,23 @@ class FileQuotaStoreCrashTest {
                 assertThat(store.get("native").requestCount()).isEqualTo(count);
             }
             assertThat(siblings(file, ".corrupt-")).as("nothing set aside").isEmpty();
-            assertThat(siblings(file, ".tmp-")).as("stray temp files removed on open").isEmpty();
+            assertThat(siblings(file, ".tmp-"))
+                    .as("stray temp files removed on open")
+                    .isEmpty();
         }
     }
 
     private static Process startWriter(Path file) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Dlogback.configurationFile=/nonexistent",
-                "-cp", System.getProperty("java.class.path"), QuotaStateWriterMain.class.getName(), file.toString())
+        return new ProcessBuilder(
+                        java,
+                        "-Xmx64m",
+                        "-XX:TieredStopAtLevel=1",
+                        "-Dlogback.configurationFile=/nonexistent",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        QuotaStateWriterMain.class.getName(),
+                        file.toString())
                 .redirectError(ProcessBuilder.Redirect.PIPE)
                 .start();
     }

@@ -31,7 +31,8 @@ class FileQuotaStoreSharingTest {
         Process b = writer(file, "beta");
         try {
             for (Process p : List.of(a, b)) {
-                assertThat(new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine())
+                assertThat(new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+                                .readLine())
                         .isEqualTo("ready");
             }
             for (Process p : List.of(a, b)) { // both at once
@@ -40,7 +41,9 @@ class FileQuotaStoreSharingTest {
             }
             for (Process p : List.of(a, b)) {
                 assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
-                assertThat(p.exitValue()).as(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+                assertThat(p.exitValue())
+                        .as(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8))
+                        .isZero();
             }
         } finally {
             a.destroyForcibly();
@@ -53,7 +56,9 @@ class FileQuotaStoreSharingTest {
                 assertThat(s.lastError()).isEqualTo(own + " weekly limit");
                 assertThat(s.cooldownReason()).isEqualTo(own + " cooling " + WRITES);
             }
-            assertThat(store.get("shared").requestCount()).as("counters of both add up").isEqualTo(2L * WRITES);
+            assertThat(store.get("shared").requestCount())
+                    .as("counters of both add up")
+                    .isEqualTo(2L * WRITES);
         }
     }
 
@@ -61,22 +66,38 @@ class FileQuotaStoreSharingTest {
     void aStoreSeesWhatAnotherWroteToItsFileWithinSeconds() throws Exception {
         Path file = dir.resolve("quota_state.json");
         Instant t = Instant.parse("2026-11-24T00:00:00Z");
-        try (FileQuotaStore first = new FileQuotaStore(file); FileQuotaStore second = new FileQuotaStore(file)) {
+        try (FileQuotaStore first = new FileQuotaStore(file);
+                FileQuotaStore second = new FileQuotaStore(file)) {
             assertThat(second.get("native").quotaExhausted()).isFalse();
             first.markExhausted("native", t, t.plusSeconds(3600), "weekly limit");
-            assertThat(ThreadCensus.await(Duration.ofSeconds(10), () -> second.get("native").quotaExhausted()))
-                    .as("seen by the other store").isTrue();
-            second.markCooldown("codebuddy", t.plusSeconds(60), "overloaded");
-            assertThat(ThreadCensus.await(Duration.ofSeconds(10), () -> "overloaded".equals(first.get("codebuddy").cooldownReason())))
+            assertThat(ThreadCensus.await(
+                            Duration.ofSeconds(10), () -> second.get("native").quotaExhausted()))
+                    .as("seen by the other store")
                     .isTrue();
-            assertThat(first.get("native").quotaExhausted()).as("its own change kept").isTrue();
+            second.markCooldown("codebuddy", t.plusSeconds(60), "overloaded");
+            assertThat(ThreadCensus.await(
+                            Duration.ofSeconds(10),
+                            () -> "overloaded".equals(first.get("codebuddy").cooldownReason())))
+                    .isTrue();
+            assertThat(first.get("native").quotaExhausted())
+                    .as("its own change kept")
+                    .isTrue();
         }
     }
 
     private static Process writer(Path file, String own) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Dlogback.configurationFile=/nonexistent",
-                "-cp", System.getProperty("java.class.path"), QuotaSharingWriterMain.class.getName(), file.toString(), own,
-                Integer.toString(WRITES)).start();
+        return new ProcessBuilder(
+                        java,
+                        "-Xmx64m",
+                        "-XX:TieredStopAtLevel=1",
+                        "-Dlogback.configurationFile=/nonexistent",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        QuotaSharingWriterMain.class.getName(),
+                        file.toString(),
+                        own,
+                        Integer.toString(WRITES))
+                .start();
     }
 }

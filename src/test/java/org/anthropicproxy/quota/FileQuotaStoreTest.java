@@ -26,7 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(20)
 class FileQuotaStoreTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    @TempDir Path dir;
+
+    @TempDir
+    Path dir;
 
     @Test
     void roundTripKeepsEveryField() throws IOException {
@@ -47,8 +49,16 @@ class FileQuotaStoreTest {
 
         try (FileQuotaStore again = new FileQuotaStore(file)) {
             ProviderState n = again.get("native");
-            assertThat(n).isEqualTo(new ProviderState(true, t0.plusSeconds(2), Instant.parse("2026-11-30T00:00:00Z"),
-                    "本周额度已用尽", 2, t0.plusSeconds(1), null, null));
+            assertThat(n)
+                    .isEqualTo(new ProviderState(
+                            true,
+                            t0.plusSeconds(2),
+                            Instant.parse("2026-11-30T00:00:00Z"),
+                            "本周额度已用尽",
+                            2,
+                            t0.plusSeconds(1),
+                            null,
+                            null));
             ProviderState c = again.get("codebuddy");
             assertThat(c.cooldownUntil()).isEqualTo(t0.plusSeconds(60));
             assertThat(c.cooldownReason()).isEqualTo("HTTP 529 overloaded_error: Overloaded");
@@ -82,7 +92,10 @@ class FileQuotaStoreTest {
 
     private static long countOnDisk(Path file) {
         try {
-            return JSON.readTree(file.toFile()).path("native").path("request_count").asLong(-1);
+            return JSON.readTree(file.toFile())
+                    .path("native")
+                    .path("request_count")
+                    .asLong(-1);
         } catch (IOException e) {
             return -1; // not written yet
         }
@@ -144,7 +157,8 @@ class FileQuotaStoreTest {
     @Test
     void readsTheSeedFormatMappingNativeApiToNative() throws IOException {
         Path file = dir.resolve("quota_state.json");
-        // exactly what the Python anthropic_server.py's json.dump writes: naive local timestamps, ensure_ascii=False, indent=2
+        // exactly what the Python anthropic_server.py's json.dump writes: naive local timestamps, ensure_ascii=False,
+        // indent=2
         Files.writeString(file, """
                 {
                   "native_api": {
@@ -162,8 +176,14 @@ class FileQuotaStoreTest {
         try (FileQuotaStore store = new FileQuotaStore(file)) {
             ProviderState n = store.get("native");
             assertThat(n.quotaExhausted()).isTrue();
-            assertThat(n.resetAt()).isEqualTo(LocalDateTime.parse("2026-11-30T00:00:00").atZone(local).toInstant());
-            assertThat(n.exhaustedAt()).isEqualTo(LocalDateTime.parse("2026-11-25T14:03:11.512345").atZone(local).toInstant());
+            assertThat(n.resetAt())
+                    .isEqualTo(LocalDateTime.parse("2026-11-30T00:00:00")
+                            .atZone(local)
+                            .toInstant());
+            assertThat(n.exhaustedAt())
+                    .isEqualTo(LocalDateTime.parse("2026-11-25T14:03:11.512345")
+                            .atZone(local)
+                            .toInstant());
             assertThat(n.lastError()).isEqualTo("本周额度已用尽");
             assertThat(n.requestCount()).isEqualTo(42);
             assertThat(n.cooldownUntil()).isNull();
@@ -180,8 +200,10 @@ class FileQuotaStoreTest {
     @Test
     void pythonFileWithMissingKeysAndOddValuesIsReadLeniently() throws IOException {
         Path file = dir.resolve("quota_state.json");
-        Files.writeString(file, "{\"native_api\":{\"quota_exhausted\":false,\"request_count\":\"many\",\"reset_at\":\"soon\"},"
-                + "\"version\":2,\"notes\":\"hello\"}");
+        Files.writeString(
+                file,
+                "{\"native_api\":{\"quota_exhausted\":false,\"request_count\":\"many\",\"reset_at\":\"soon\"},"
+                        + "\"version\":2,\"notes\":\"hello\"}");
         try (FileQuotaStore store = new FileQuotaStore(file)) {
             assertThat(store.get("native")).isEqualTo(ProviderState.EMPTY);
             assertThat(listCorrupt()).isEmpty();
@@ -201,7 +223,11 @@ class FileQuotaStoreTest {
             assertThat(Files.readString(corrupt.get(0))).isEqualTo("{\"native\": {\"quota_exhausted\": tr");
             store.recordRequest("native", Instant.parse("2026-11-26T00:00:00Z"));
         }
-        assertThat(JSON.readTree(file.toFile()).get("native").get("request_count").asLong()).isEqualTo(1);
+        assertThat(JSON.readTree(file.toFile())
+                        .get("native")
+                        .get("request_count")
+                        .asLong())
+                .isEqualTo(1);
     }
 
     @Test
@@ -219,7 +245,8 @@ class FileQuotaStoreTest {
         Path file = dir.resolve("quota_state.json");
         Files.createDirectories(file);
         Assertions.assertThatThrownBy(() -> new FileQuotaStore(file))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is a directory");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is a directory");
         assertThat(file).isDirectory();
     }
 
@@ -240,7 +267,7 @@ class FileQuotaStoreTest {
         int threads = 8;
         int each = 50;
         try (FileQuotaStore store = new FileQuotaStore(file);
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> futures = new ArrayList<>();
             for (int i = 0; i < threads; i++) {
                 int n = i;
@@ -262,7 +289,8 @@ class FileQuotaStoreTest {
 
     private List<Path> listCorrupt() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().contains(".corrupt-")).toList();
+            return files.filter(p -> p.getFileName().toString().contains(".corrupt-"))
+                    .toList();
         }
     }
 }

@@ -29,7 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(20)
 class QuotaServiceTest {
     static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
-    @TempDir Path dir;
+
+    @TempDir
+    Path dir;
+
     MutableClock clock;
     FileQuotaStore store;
     QuotaService service;
@@ -38,7 +41,10 @@ class QuotaServiceTest {
     void setUp() {
         clock = MutableClock.atLocal("2026-11-25T14:00:00", BERLIN); // a Wednesday
         store = new FileQuotaStore(dir.resolve("quota_state.json"));
-        service = new QuotaService(store, clock, Map.of("codebuddy", ResetSchedule.parse("daily@06:00", BERLIN)),
+        service = new QuotaService(
+                store,
+                clock,
+                Map.of("codebuddy", ResetSchedule.parse("daily@06:00", BERLIN)),
                 ResetSchedule.parse("weekly", BERLIN));
     }
 
@@ -76,14 +82,17 @@ class QuotaServiceTest {
         service.onFailure("native", new QuotaExhausted(Optional.of(named), "6004"));
         assertThat(service.unavailableUntil("native")).contains(named);
         // a named time already past falls back to the schedule
-        service.onFailure("other", new QuotaExhausted(Optional.of(clock.instant().minusSeconds(5)), "stale"));
-        assertThat(service.unavailableUntil("other")).contains(MutableClock.atLocal("2026-11-30T00:00:00", BERLIN).instant());
+        service.onFailure(
+                "other", new QuotaExhausted(Optional.of(clock.instant().minusSeconds(5)), "stale"));
+        assertThat(service.unavailableUntil("other"))
+                .contains(MutableClock.atLocal("2026-11-30T00:00:00", BERLIN).instant());
     }
 
     @Test
     void perProviderScheduleApplies() {
         service.onFailure("codebuddy", new QuotaExhausted(Optional.empty(), "credits exhausted"));
-        assertThat(service.unavailableUntil("codebuddy")).contains(MutableClock.atLocal("2026-11-26T06:00:00", BERLIN).instant());
+        assertThat(service.unavailableUntil("codebuddy"))
+                .contains(MutableClock.atLocal("2026-11-26T06:00:00", BERLIN).instant());
     }
 
     @Test
@@ -105,7 +114,8 @@ class QuotaServiceTest {
         assertThat(s.resetAt()).isNull();
         assertThat(s.cooldownUntil()).isEqualTo(clock.instant().plusSeconds(40));
         assertThat(service.isAvailable("codebuddy")).isFalse();
-        assertThat(service.unavailableUntil("codebuddy")).contains(clock.instant().plusSeconds(40));
+        assertThat(service.unavailableUntil("codebuddy"))
+                .contains(clock.instant().plusSeconds(40));
 
         clock.advance(Duration.ofSeconds(40));
         assertThat(service.isAvailable("codebuddy")).isTrue();
@@ -158,12 +168,15 @@ class QuotaServiceTest {
     void pythonStateWithoutResetAtGetsOneFromTheSchedule() throws Exception {
         service.close();
         Path file = dir.resolve("python-state.json");
-        Files.writeString(file, "{\"native_api\":{\"quota_exhausted\":true,\"exhausted_at\":\"2026-11-24T09:00:00\","
-                + "\"reset_at\":null,\"last_error\":\"weekly limit\",\"request_count\":3,\"last_request_at\":null},\"version\":2}");
+        Files.writeString(
+                file,
+                "{\"native_api\":{\"quota_exhausted\":true,\"exhausted_at\":\"2026-11-24T09:00:00\","
+                        + "\"reset_at\":null,\"last_error\":\"weekly limit\",\"request_count\":3,\"last_request_at\":null},\"version\":2}");
         store = new FileQuotaStore(file);
         service = new QuotaService(store, clock, Map.of(), null);
         assertThat(service.isAvailable("native")).isFalse();
-        Instant expected = LocalDateTime.parse("2026-11-30T00:00:00").atZone(BERLIN).toInstant();
+        Instant expected =
+                LocalDateTime.parse("2026-11-30T00:00:00").atZone(BERLIN).toInstant();
         assertThat(service.unavailableUntil("native")).contains(expected);
     }
 
@@ -209,7 +222,9 @@ class QuotaServiceTest {
         long deadline = System.nanoTime() + bound.toNanos();
         Object monitor = new Object();
         while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met within %s", bound).isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as("condition not met within %s", bound)
+                    .isLessThan(deadline);
             synchronized (monitor) {
                 monitor.wait(20); // bounded poll interval
             }

@@ -15,7 +15,8 @@ public final class QuotaStateWriterMain {
             Instant t = Instant.parse("2026-11-24T00:00:00Z");
             for (long i = 1; ; i++) {
                 store.recordRequest("native", t.plusMillis(i));
-                if (i % 3 == 0) store.markExhausted("native", t, t.plusSeconds(i), "weekly limit " + "x".repeat((int) (i % 400)));
+                if (i % 3 == 0)
+                    store.markExhausted("native", t, t.plusSeconds(i), "weekly limit " + "x".repeat((int) (i % 400)));
                 if (i % 5 == 0) store.markCooldown("codebuddy-" + (i % 7), t.plusSeconds(i), "overloaded " + i);
                 if (i % 11 == 0) store.reset("native");
                 System.out.println(base + i);

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(10)
 class QuotaStoresTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void aPathOpensAFileStore() {

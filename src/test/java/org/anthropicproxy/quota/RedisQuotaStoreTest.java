@@ -58,8 +58,16 @@ class RedisQuotaStoreTest {
             store.markCooldown("codebuddy", t.plusSeconds(10), "HTTP 502");
             store.recordError("other", "HTTP 401");
 
-            assertThat(store.get("native")).isEqualTo(new ProviderState(true, t, Instant.parse("2026-11-29T23:00:00Z"),
-                    "本周额度已用尽", 2, t.plusSeconds(1), null, null));
+            assertThat(store.get("native"))
+                    .isEqualTo(new ProviderState(
+                            true,
+                            t,
+                            Instant.parse("2026-11-29T23:00:00Z"),
+                            "本周额度已用尽",
+                            2,
+                            t.plusSeconds(1),
+                            null,
+                            null));
             ProviderState c = store.get("codebuddy");
             assertThat(c.cooldownUntil()).isEqualTo(t.plusSeconds(30));
             assertThat(c.cooldownReason()).isEqualTo("HTTP 529");
@@ -69,7 +77,8 @@ class RedisQuotaStoreTest {
             assertThat(store.clearExpired("codebuddy", t.plusSeconds(29))).isFalse();
             assertThat(store.clearExpired("codebuddy", t.plusSeconds(30))).isTrue();
             assertThat(store.get("codebuddy").cooldownUntil()).isNull();
-            assertThat(store.clearExpired("native", Instant.parse("2026-11-29T23:00:00Z"))).isTrue();
+            assertThat(store.clearExpired("native", Instant.parse("2026-11-29T23:00:00Z")))
+                    .isTrue();
             assertThat(store.get("native").quotaExhausted()).isFalse();
             assertThat(store.get("native").requestCount()).isEqualTo(2);
 
@@ -79,7 +88,8 @@ class RedisQuotaStoreTest {
             assertThat(store.get("native").quotaExhausted()).isFalse();
             assertThat(store.get("codebuddy").quotaExhausted()).isTrue();
             store.resetAll();
-            assertThat(store.all().values()).allSatisfy(s -> assertThat(s.quotaExhausted()).isFalse());
+            assertThat(store.all().values())
+                    .allSatisfy(s -> assertThat(s.quotaExhausted()).isFalse());
             assertThat(store.get("native").lastError()).isEqualTo("x");
         }
     }
@@ -89,11 +99,13 @@ class RedisQuotaStoreTest {
         String prefix = prefix(info);
         MutableClock clock = MutableClock.atLocal("2026-11-25T14:00:00", BERLIN);
         try (QuotaService a = new QuotaService(new RedisQuotaStore(redis.uri(), prefix), clock, Map.of(), null);
-             QuotaService b = new QuotaService(new RedisQuotaStore(redis.uri(), prefix), clock, Map.of(), null)) {
+                QuotaService b = new QuotaService(new RedisQuotaStore(redis.uri(), prefix), clock, Map.of(), null)) {
             assertThat(b.isAvailable("native")).isTrue();
             a.onFailure("native", new QuotaExhausted(Optional.empty(), "weekly limit"));
             assertThat(b.isAvailable("native")).isFalse();
-            assertThat(b.unavailableUntil("native")).contains(MutableClock.atLocal("2026-11-30T00:00:00", BERLIN).instant());
+            assertThat(b.unavailableUntil("native"))
+                    .contains(
+                            MutableClock.atLocal("2026-11-30T00:00:00", BERLIN).instant());
 
             a.onFailure("codebuddy", new RateLimited(Duration.ofSeconds(40), "429"));
             assertThat(b.isAvailable("codebuddy")).isFalse();
@@ -106,7 +118,12 @@ class RedisQuotaStoreTest {
 
             a.onRequest("native");
             b.onRequest("native");
-            assertThat(a.view(List.of("native")).get("providers").get("native").get("request_count").asLong()).isEqualTo(2);
+            assertThat(a.view(List.of("native"))
+                            .get("providers")
+                            .get("native")
+                            .get("request_count")
+                            .asLong())
+                    .isEqualTo(2);
         }
     }
 
@@ -115,7 +132,7 @@ class RedisQuotaStoreTest {
         String prefix = prefix(info);
         MutableClock clock = MutableClock.atLocal("2026-11-25T14:00:00", BERLIN);
         try (RedisQuotaStore a = new RedisQuotaStore(redis.uri(), prefix);
-             RedisQuotaStore b = new RedisQuotaStore(redis.uri(), prefix)) {
+                RedisQuotaStore b = new RedisQuotaStore(redis.uri(), prefix)) {
             Instant t = clock.instant();
             a.markExhausted("native", t, t.plusSeconds(60), "old");
             b.markExhausted("native", t.plusSeconds(61), t.plusSeconds(3600), "new"); // re-marked meanwhile
@@ -130,12 +147,13 @@ class RedisQuotaStoreTest {
         String prefix = prefix(info);
         MutableClock clock = MutableClock.atLocal("2026-11-25T14:00:00", BERLIN);
         try (RedisQuotaStore raw = new RedisQuotaStore(redis.uri(), prefix);
-             QuotaService a = new QuotaService(new RedisQuotaStore(redis.uri(), prefix), clock, Map.of(), null);
-             QuotaService b = new QuotaService(new RedisQuotaStore(redis.uri(), prefix), clock, Map.of(), null)) {
+                QuotaService a = new QuotaService(new RedisQuotaStore(redis.uri(), prefix), clock, Map.of(), null);
+                QuotaService b = new QuotaService(new RedisQuotaStore(redis.uri(), prefix), clock, Map.of(), null)) {
             b.onFailure("native", new QuotaExhausted(Optional.empty(), "weekly limit"));
             a.startScheduler();
             clock.setLocal("2026-11-30T00:00:00");
-            QuotaServiceTest.awaitTrue(Duration.ofSeconds(10), () -> !raw.get("native").quotaExhausted());
+            QuotaServiceTest.awaitTrue(
+                    Duration.ofSeconds(10), () -> !raw.get("native").quotaExhausted());
             assertThat(b.isAvailable("native")).isTrue();
         }
     }
@@ -144,8 +162,8 @@ class RedisQuotaStoreTest {
     void concurrentCountersAreAtomic(TestInfo info) throws Exception {
         String prefix = prefix(info);
         try (RedisQuotaStore a = new RedisQuotaStore(redis.uri(), prefix);
-             RedisQuotaStore b = new RedisQuotaStore(redis.uri(), prefix);
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                RedisQuotaStore b = new RedisQuotaStore(redis.uri(), prefix);
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> futures = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 RedisQuotaStore s = i % 2 == 0 ? a : b;
@@ -194,8 +212,10 @@ class RedisQuotaStoreTest {
     @Test
     void malformedUrisAreRejected() {
         assertThatThrownBy(() -> new RedisQuotaStore("http://127.0.0.1:6379", null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("redis://");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("redis://");
         assertThatThrownBy(() -> new RedisQuotaStore("redis://127.0.0.1:6379/abc", null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("abc");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("abc");
     }
 }

@@ -27,15 +27,15 @@ class ResetScheduleTest {
     /** 2026-11-23 is a Monday. */
     @ParameterizedTest(name = "{0} → {1}")
     @CsvSource({
-            "2026-11-23T00:00:00, 2026-11-30T00:00",   // Monday at midnight exactly: the following Monday
-            "2026-11-23T00:00:01, 2026-11-30T00:00",   // Monday (anthropic_server.py: today Monday → following Monday)
-            "2026-11-23T23:59:59, 2026-11-30T00:00",
-            "2026-11-24T10:00:00, 2026-11-30T00:00",   // Tuesday
-            "2026-11-25T10:00:00, 2026-11-30T00:00",   // Wednesday
-            "2026-11-26T10:00:00, 2026-11-30T00:00",   // Thursday
-            "2026-11-27T10:00:00, 2026-11-30T00:00",   // Friday
-            "2026-11-28T10:00:00, 2026-11-30T00:00",   // Saturday
-            "2026-11-29T23:59:59, 2026-11-30T00:00",   // Sunday, one second before
+        "2026-11-23T00:00:00, 2026-11-30T00:00", // Monday at midnight exactly: the following Monday
+        "2026-11-23T00:00:01, 2026-11-30T00:00", // Monday (anthropic_server.py: today Monday → following Monday)
+        "2026-11-23T23:59:59, 2026-11-30T00:00",
+        "2026-11-24T10:00:00, 2026-11-30T00:00", // Tuesday
+        "2026-11-25T10:00:00, 2026-11-30T00:00", // Wednesday
+        "2026-11-26T10:00:00, 2026-11-30T00:00", // Thursday
+        "2026-11-27T10:00:00, 2026-11-30T00:00", // Friday
+        "2026-11-28T10:00:00, 2026-11-30T00:00", // Saturday
+        "2026-11-29T23:59:59, 2026-11-30T00:00", // Sunday, one second before
     })
     void weeklyIsNextMondayMidnightLocal(String now, String expected) {
         ResetSchedule weekly = ResetSchedule.parse("weekly", SHANGHAI);

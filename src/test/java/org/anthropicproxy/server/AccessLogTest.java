@@ -23,8 +23,7 @@ class AccessLogTest {
 
     @Property(tries = 2000)
     void halfUpOnTheExactDecimalValue(@ForAll @LongRange(min = 0, max = 10_000_000_000L) long micros) {
-        BigDecimal expected = BigDecimal.valueOf(micros).movePointLeft(3)
-                .setScale(1, RoundingMode.HALF_UP);
+        BigDecimal expected = BigDecimal.valueOf(micros).movePointLeft(3).setScale(1, RoundingMode.HALF_UP);
         assertThat(AccessLog.ms(micros)).isEqualTo(expected.toPlainString());
     }
 }

@@ -10,9 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +33,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HardeningIT {
 
-    private static final String BODY = "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    private static final String STREAM_BODY = "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String BODY =
+            "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String STREAM_BODY =
+            "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     private UpstreamSimulator upstream;
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -53,12 +53,17 @@ class HardeningIT {
     }
 
     private String providers() {
-        return "providers:\n  sim: {kind: anthropic, base_url: \"" + upstream.baseUrl() + "\", api_key: up}\nroute: [sim]\n";
+        return "providers:\n  sim: {kind: anthropic, base_url: \"" + upstream.baseUrl()
+                + "\", api_key: up}\nroute: [sim]\n";
     }
 
-    private HttpResponse<String> send(ProxyHarness p, String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.baseUrl() + path)).timeout(Duration.ofSeconds(20))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    private HttpResponse<String> send(ProxyHarness p, String method, String path, String body, String... headers)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(p.baseUrl() + path))
+                .timeout(Duration.ofSeconds(20))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             b.headers(headers);
         }
@@ -66,25 +71,29 @@ class HardeningIT {
     }
 
     @ParameterizedTest(name = "{0} {1} with [{2}] -> {3}")
-    @CsvSource(delimiter = '|', value = {
-            "POST|/v1/messages||401",
-            "POST|/v1/messages|x-api-key: wrong|401",
-            "POST|/v1/messages|x-api-key: client-1|200",
-            "POST|/v1/messages|authorization: Bearer client-1|200",
-            "POST|/v1/messages|x-api-key: hashed-client|200",
-            "POST|/v1/messages|x-api-key: admin-1|200",
-            "GET|/v1/quota|x-api-key: client-1|401",
-            "GET|/v1/quota|x-api-key: admin-1|200",
-            "POST|/v1/quota/reset|x-api-key: client-1|401",
-            "POST|/v1/quota/reset|authorization: Bearer admin-1|200",
-            "POST|/v1/quota/reset||401",
-            "GET|/v1/models||401",
-            "GET|/health||200",
-            "HEAD|/||200",
-    })
-    void keysAreRequiredWhenConfiguredAndAdminEndpointsNeedTheAdminKey(String method, String path, String header, int status) throws Exception {
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "POST|/v1/messages||401",
+                "POST|/v1/messages|x-api-key: wrong|401",
+                "POST|/v1/messages|x-api-key: client-1|200",
+                "POST|/v1/messages|authorization: Bearer client-1|200",
+                "POST|/v1/messages|x-api-key: hashed-client|200",
+                "POST|/v1/messages|x-api-key: admin-1|200",
+                "GET|/v1/quota|x-api-key: client-1|401",
+                "GET|/v1/quota|x-api-key: admin-1|200",
+                "POST|/v1/quota/reset|x-api-key: client-1|401",
+                "POST|/v1/quota/reset|authorization: Bearer admin-1|200",
+                "POST|/v1/quota/reset||401",
+                "GET|/v1/models||401",
+                "GET|/health||200",
+                "HEAD|/||200",
+            })
+    void keysAreRequiredWhenConfiguredAndAdminEndpointsNeedTheAdminKey(
+            String method, String path, String header, int status) throws Exception {
         String hashed = "sha256:" + HexFormat.of().formatHex(ClientAuth.sha256("hashed-client"));
-        try (ProxyHarness p = ProxyHarness.start(providers() + "client_keys: [client-1, \"" + hashed + "\"]\nadmin_keys: [admin-1]\n")) {
+        try (ProxyHarness p = ProxyHarness.start(
+                providers() + "client_keys: [client-1, \"" + hashed + "\"]\nadmin_keys: [admin-1]\n")) {
             String[] h = header == null ? new String[0] : header.split(": ", 2);
             HttpResponse<String> r = send(p, method, path, method.equals("POST") ? BODY : null, h);
             assertThat(r.statusCode()).isEqualTo(status);
@@ -104,9 +113,12 @@ class HardeningIT {
 
     @Test
     void nonLoopbackWithoutKeysIsRefusedUnlessExplicitlyAllowed() {
-        assertThatThrownBy(() -> ProxyHarness.start(providers(), Map.of(), new CliOverrides("0.0.0.0", 0, null, null, null, null)))
+        assertThatThrownBy(() -> ProxyHarness.start(
+                        providers(), Map.of(), new CliOverrides("0.0.0.0", 0, null, null, null, null)))
                 .hasRootCauseInstanceOf(ConfigException.class)
-                .rootCause().hasMessageContaining("--allow-unauthenticated").hasMessageContaining("client_keys");
+                .rootCause()
+                .hasMessageContaining("--allow-unauthenticated")
+                .hasMessageContaining("client_keys");
         assertThat(org.anthropicproxy.ProxyAppAccess.isLoopback("127.0.0.1")).isTrue();
         assertThat(org.anthropicproxy.ProxyAppAccess.isLoopback("localhost")).isTrue();
         assertThat(org.anthropicproxy.ProxyAppAccess.isLoopback("0.0.0.0")).isFalse();
@@ -114,9 +126,11 @@ class HardeningIT {
 
     @Test
     void beyondTheConcurrencyLimitRequestsGet529() throws Exception {
-        upstream.respondWith(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")).stallBeforeHeaders(Duration.ofMillis(1500)));
+        upstream.respondWith(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json"))
+                .stallBeforeHeaders(Duration.ofMillis(1500)));
         try (ProxyHarness p = ProxyHarness.start("server: {max_concurrent_requests: 1}\n" + providers())) {
-            CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> p.post("/v1/messages", BODY));
+            CompletableFuture<HttpResponse<String>> first =
+                    CompletableFuture.supplyAsync(() -> p.post("/v1/messages", BODY));
             waitFor(() -> upstream.inFlight() == 1);
             HttpResponse<String> second = p.post("/v1/messages", BODY);
             assertThat(second.statusCode()).isEqualTo(529);
@@ -128,10 +142,12 @@ class HardeningIT {
     @Test
     void clientGoneMidStreamCancelsTheUpstreamWithinASecond() throws Exception {
         // the proxy learns of the disconnect at its next write (events here, pings during upstream silence)
-        upstream.respondWith(r -> UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(100)));
+        upstream.respondWith(r ->
+                UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(100)));
         try (ProxyHarness p = ProxyHarness.start(providers())) {
             HttpRequest req = HttpRequest.newBuilder(URI.create(p.baseUrl() + "/v1/messages"))
-                    .POST(HttpRequest.BodyPublishers.ofString(STREAM_BODY)).build();
+                    .POST(HttpRequest.BodyPublishers.ofString(STREAM_BODY))
+                    .build();
             HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
             InputStream in = r.body();
             byte[] first = in.readNBytes(40);
@@ -151,8 +167,10 @@ class HardeningIT {
                 ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(150))
                 : UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(Duration.ofMillis(1000)));
         ProxyHarness p = ProxyHarness.start("server: {shutdown_grace: 4s}\n" + providers());
-        CompletableFuture<HttpResponse<String>> quick = CompletableFuture.supplyAsync(() -> p.post("/v1/messages", STREAM_BODY.replace("\"max_tokens\":5", "\"max_tokens\":1")));
-        CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> p.post("/v1/messages", STREAM_BODY));
+        CompletableFuture<HttpResponse<String>> quick = CompletableFuture.supplyAsync(
+                () -> p.post("/v1/messages", STREAM_BODY.replace("\"max_tokens\":5", "\"max_tokens\":1")));
+        CompletableFuture<HttpResponse<String>> slow =
+                CompletableFuture.supplyAsync(() -> p.post("/v1/messages", STREAM_BODY));
         waitFor(() -> upstream.inFlight() == 2);
         p.close();
         HttpResponse<String> q = quick.get(15, TimeUnit.SECONDS);
@@ -162,6 +180,8 @@ class HardeningIT {
     }
 
     private static void waitFor(BooleanSupplier condition) throws InterruptedException {
-        assertThat(ThreadCensus.await(Duration.ofSeconds(10), condition)).as("condition met within 10 s").isTrue();
+        assertThat(ThreadCensus.await(Duration.ofSeconds(10), condition))
+                .as("condition met within 10 s")
+                .isTrue();
     }
 }

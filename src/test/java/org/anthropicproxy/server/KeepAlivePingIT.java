@@ -30,8 +30,10 @@ class KeepAlivePingIT {
 
     @BeforeAll
     static void start() {
-        anthropic = new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(QUIET));
-        openai = new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse")).withPause(QUIET));
+        anthropic = new UpstreamSimulator(r ->
+                UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).withPause(QUIET));
+        openai = new UpstreamSimulator(r -> UpstreamScript.sse(Fixtures.text("openai/stream-text-include-usage.sse"))
+                .withPause(QUIET));
         proxy = ProxyHarness.start("""
                 server: {ping_interval: 100ms}
                 providers:
@@ -51,8 +53,12 @@ class KeepAlivePingIT {
     }
 
     private static HttpResponse<String> stream(String model) {
-        return proxy.post("/v1/messages", "{\"model\":\"" + model + "\",\"max_tokens\":64,\"stream\":true,"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "content-type", "application/json");
+        return proxy.post(
+                "/v1/messages",
+                "{\"model\":\"" + model + "\",\"max_tokens\":64,\"stream\":true,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "content-type",
+                "application/json");
     }
 
     @Test
@@ -72,7 +78,9 @@ class KeepAlivePingIT {
         String body = r.body();
         assertThat(count(body, PING)).isGreaterThanOrEqualTo(3);
         String rest = body.replace(PING, "");
-        assertThat(rest).startsWith("event: message_start\n").endsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+        assertThat(rest)
+                .startsWith("event: message_start\n")
+                .endsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
         // every event ends with a blank line (asserted above): split what is before the last one
         for (String event : rest.substring(0, rest.length() - 2).split("\n\n", -1)) {
             assertThat(event).as("a whole event").matches("(?s)event: [a-z_]+\ndata: \\{.*\\}");

@@ -55,7 +55,10 @@ class RoutesAndValidationIT {
     private static boolean anotherRequestInFlight() throws InterruptedException {
         return org.anthropicproxy.testkit.ThreadCensus.await(Duration.ofSeconds(5), () -> {
             try {
-                return MAPPER.readTree(proxy.get("/health").body()).path("in_flight").asInt() >= 2;
+                return MAPPER.readTree(proxy.get("/health").body())
+                                .path("in_flight")
+                                .asInt()
+                        >= 2;
             } catch (IOException e) {
                 return false;
             }
@@ -71,58 +74,71 @@ class RoutesAndValidationIT {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "not json at all|request body is not valid JSON",
-            "[1,2]|must be a JSON object",
-            "{\"max_tokens\":1,\"messages\":[]}|model: Field required",
-            "{\"model\":7,\"max_tokens\":1,\"messages\":[]}|model: Input should be a valid string",
-            "{\"model\":\"m\",\"messages\":[]}|max_tokens: Field required",
-            "{\"model\":\"m\",\"max_tokens\":\"10\",\"messages\":[]}|max_tokens: Input should be a valid integer",
-            "{\"model\":\"m\",\"max_tokens\":10}|messages: Field required",
-            "{\"model\":\"m\",\"max_tokens\":10,\"messages\":{}}|messages: Input should be a valid list",
-            "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"stream\":\"yes\"}|stream: Input should be a valid boolean",
-            "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} trailing|not valid JSON",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "not json at all|request body is not valid JSON",
+                "[1,2]|must be a JSON object",
+                "{\"max_tokens\":1,\"messages\":[]}|model: Field required",
+                "{\"model\":7,\"max_tokens\":1,\"messages\":[]}|model: Input should be a valid string",
+                "{\"model\":\"m\",\"messages\":[]}|max_tokens: Field required",
+                "{\"model\":\"m\",\"max_tokens\":\"10\",\"messages\":[]}|max_tokens: Input should be a valid integer",
+                "{\"model\":\"m\",\"max_tokens\":10}|messages: Field required",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":{}}|messages: Input should be a valid list",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],\"stream\":\"yes\"}|stream: Input should be a valid boolean",
+                "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[]} trailing|not valid JSON",
+            })
     void badRequestsAreAnthropicShaped400sNamingTheField(String body, String message) throws Exception {
         int before = upstream.received().size();
-        JsonNode n = error(proxy.post("/v1/messages", body, "content-type", "application/json"), 400, "invalid_request_error");
+        JsonNode n = error(
+                proxy.post("/v1/messages", body, "content-type", "application/json"), 400, "invalid_request_error");
         assertThat(n.at("/error/message").asText()).contains(message);
         assertThat(upstream.received()).hasSize(before);
     }
 
     @Test
     void oversizedBodyIs413() throws Exception {
-        String big = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(5000) + "\"}]}";
+        String big = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(5000) + "\"}]}";
         error(proxy.post("/v1/messages", big), 413, "request_too_large");
     }
 
     @ParameterizedTest
     @CsvSource({
-            // within twice the limit the rest is read and dropped: the connection stays usable
-            "/v1/messages, 6000, 413, false",
-            // beyond it the connection is closed after the answer, and the answer says so
-            "/v1/messages, 20000, 413, true",
-            "/api/event_logging/batch, 2000, 200, false",
-            "/api/event_logging/batch, 1100000, 200, true",
+        // within twice the limit the rest is read and dropped: the connection stays usable
+        "/v1/messages, 6000, 413, false",
+        // beyond it the connection is closed after the answer, and the answer says so
+        "/v1/messages, 20000, 413, true",
+        "/api/event_logging/batch, 2000, 200, false",
+        "/api/event_logging/batch, 1100000, 200, true",
     })
-    void anAnswerOnAConnectionThatWillCloseSaysSo(String path, int length, int status, boolean closes) throws Exception {
+    void anAnswerOnAConnectionThatWillCloseSaysSo(String path, int length, int status, boolean closes)
+            throws Exception {
         try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             String body = "{\"model\":\"m\",\"x\":\"" + "x".repeat(length - 18) + "\"}";
             out.write(("POST " + path + " HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
-                    + body.length() + "\r\n\r\n" + body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n")
+                            + body.length() + "\r\n\r\n" + body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = s.getInputStream();
-            org.anthropicproxy.testkit.RawHttpExchange.Answer first = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            org.anthropicproxy.testkit.RawHttpExchange.Answer first =
+                    org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(first.status()).isEqualTo(status);
-            assertThat("close".equalsIgnoreCase(first.header("connection"))).as("connection: close").isEqualTo(closes);
-            org.anthropicproxy.testkit.RawHttpExchange.Answer second = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat("close".equalsIgnoreCase(first.header("connection")))
+                    .as("connection: close")
+                    .isEqualTo(closes);
+            org.anthropicproxy.testkit.RawHttpExchange.Answer second =
+                    org.anthropicproxy.testkit.RawHttpExchange.read(in);
             if (closes) {
-                assertThat(second.status()).as("nothing after an answer that said close").isEqualTo(-1);
+                assertThat(second.status())
+                        .as("nothing after an answer that said close")
+                        .isEqualTo(-1);
             } else {
-                assertThat(second.status()).as("the kept-alive connection answers its next request").isEqualTo(200);
+                assertThat(second.status())
+                        .as("the kept-alive connection answers its next request")
+                        .isEqualTo(200);
                 assertThat(second.bodyText()).contains("healthy");
             }
         }
@@ -130,16 +146,20 @@ class RoutesAndValidationIT {
 
     @ParameterizedTest
     @CsvSource({"/v1/messages, 413, request_too_large", "/nope, 404, not_found_error"})
-    void aClientThatSendsAWholeBodyFarOverTheLimitBeforeReadingGetsItsAnswer(String path, int status, String type) throws Exception {
+    void aClientThatSendsAWholeBodyFarOverTheLimitBeforeReadingGetsItsAnswer(String path, int status, String type)
+            throws Exception {
         // the proxy answers having read a part only, then reads and drops the rest (a lingering close): the client's
         // writes all complete and it reads the answer; a close with the rest unread would reset it mid-write instead
-        int length = 64 * 1024 * 1024; // more than the socket buffers of both ends hold: the writes need the proxy reading
+        int length =
+                64 * 1024 * 1024; // more than the socket buffers of both ends hold: the writes need the proxy reading
         RawHttpExchange.Answer answer = Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             try (Socket s = new Socket("127.0.0.1", proxy.port())) {
                 s.setSoTimeout(10_000);
                 OutputStream out = s.getOutputStream();
-                out.write(("POST " + path + " HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
-                        + length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(("POST " + path
+                                + " HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
+                                + length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
                 byte[] chunk = new byte[64 * 1024];
                 Arrays.fill(chunk, (byte) 'x');
                 for (int sent = 0; sent < length; sent += chunk.length) {
@@ -161,11 +181,19 @@ class RoutesAndValidationIT {
         String ok = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         String bad = "{\"model\":\"m\",\"messages\":[]}";
         StringBuilder pipeline = new StringBuilder();
-        for (String[] r : new String[][] {{"POST", "/v1/messages", ok}, {"GET", "/nope", null}, {"POST", "/v1/messages", bad},
-                {"POST", "/v1/messages", ok}, {"GET", "/health", null}}) {
+        for (String[] r : new String[][] {
+            {"POST", "/v1/messages", ok},
+            {"GET", "/nope", null},
+            {"POST", "/v1/messages", bad},
+            {"POST", "/v1/messages", ok},
+            {"GET", "/health", null}
+        }) {
             pipeline.append(r[0]).append(' ').append(r[1]).append(" HTTP/1.1\r\nHost: proxy\r\n");
             if (r[2] != null) {
-                pipeline.append("Content-Type: application/json\r\nContent-Length: ").append(r[2].length()).append("\r\n\r\n").append(r[2]);
+                pipeline.append("Content-Type: application/json\r\nContent-Length: ")
+                        .append(r[2].length())
+                        .append("\r\n\r\n")
+                        .append(r[2]);
             } else {
                 pipeline.append("\r\n");
             }
@@ -179,7 +207,8 @@ class RoutesAndValidationIT {
             List<Integer> statuses = new ArrayList<>();
             List<String> bodies = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
-                org.anthropicproxy.testkit.RawHttpExchange.Answer a = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+                org.anthropicproxy.testkit.RawHttpExchange.Answer a =
+                        org.anthropicproxy.testkit.RawHttpExchange.read(in);
                 statuses.add(a.status());
                 bodies.add(a.bodyText());
             }
@@ -194,14 +223,16 @@ class RoutesAndValidationIT {
     @Test
     void aBodyArrivingInPiecesIsForwardedWhole() throws Exception {
         // read on the I/O thread as the pieces come: each pause leaves the reader waiting for the selector
-        String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + "y".repeat(3000) + "\"}]}";
+        String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "y".repeat(3000) + "\"}]}";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
             s.setTcpNoDelay(true);
             OutputStream out = s.getOutputStream();
             out.write(("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: "
-                    + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                            + bytes.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             // the proxy has the request and waits for its body before any of it is sent
             assertThat(anotherRequestInFlight()).isTrue();
@@ -210,7 +241,8 @@ class RoutesAndValidationIT {
                 out.write(bytes, cuts[i], cuts[i + 1] - cuts[i]);
                 out.flush();
             }
-            org.anthropicproxy.testkit.RawHttpExchange.Answer a = org.anthropicproxy.testkit.RawHttpExchange.read(s.getInputStream());
+            org.anthropicproxy.testkit.RawHttpExchange.Answer a =
+                    org.anthropicproxy.testkit.RawHttpExchange.read(s.getInputStream());
             assertThat(a.status()).as(a.bodyText()).isEqualTo(200);
             assertThat(upstream.received().getLast().bodyText()).isEqualTo(body);
         }
@@ -223,15 +255,21 @@ class RoutesAndValidationIT {
         try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(5_000);
             OutputStream out = s.getOutputStream();
-            out.write(("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(
+                    ("POST /v1/messages HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                                    + "Content-Length: " + body.length() + "\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = s.getInputStream();
-            org.anthropicproxy.testkit.RawHttpExchange.Answer interim = org.anthropicproxy.testkit.RawHttpExchange.read(in);
-            assertThat(interim.status()).as("100 Continue before the body is sent").isEqualTo(100);
+            org.anthropicproxy.testkit.RawHttpExchange.Answer interim =
+                    org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat(interim.status())
+                    .as("100 Continue before the body is sent")
+                    .isEqualTo(100);
             out.write(body.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            org.anthropicproxy.testkit.RawHttpExchange.Answer answer = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            org.anthropicproxy.testkit.RawHttpExchange.Answer answer =
+                    org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(answer.status()).as(answer.bodyText()).isEqualTo(200);
             assertThat(upstream.received().getLast().bodyText()).isEqualTo(body);
         }
@@ -241,8 +279,9 @@ class RoutesAndValidationIT {
     void aHeadAnswerKeepsTheConnectionUsable() throws Exception {
         try (Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write("HEAD / HTTP/1.1\r\nHost: proxy\r\n\r\nGET /health HTTP/1.1\r\nHost: proxy\r\n\r\n"
-                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write("HEAD / HTTP/1.1\r\nHost: proxy\r\n\r\nGET /health HTTP/1.1\r\nHost: proxy\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1));
             InputStream in = s.getInputStream();
             byte[] head = new byte[4096];
             int n = 0;
@@ -274,24 +313,32 @@ class RoutesAndValidationIT {
             InputStream in = s.getInputStream();
             String body = "{\"events\":[]}";
             out.write(("POST /api/event_logging/batch HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                            + "Content-Length: " + body.length() + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            org.anthropicproxy.testkit.RawHttpExchange.Answer first = org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            org.anthropicproxy.testkit.RawHttpExchange.Answer first =
+                    org.anthropicproxy.testkit.RawHttpExchange.read(in);
             assertThat(first.status()).isEqualTo(200);
             assertThat(first.header("connection")).isNull();
             // the body comes late: the request is over on the server's side unless it waits for it
-            assertThat(anotherRequestInFlight()).as("the answered request still waits for its body").isTrue();
+            assertThat(anotherRequestInFlight())
+                    .as("the answered request still waits for its body")
+                    .isTrue();
             out.write((body + "GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            org.anthropicproxy.testkit.RawHttpExchange.Answer second = org.anthropicproxy.testkit.RawHttpExchange.read(in);
-            assertThat(second.status()).as("the kept-alive connection answers its next request").isEqualTo(200);
+            org.anthropicproxy.testkit.RawHttpExchange.Answer second =
+                    org.anthropicproxy.testkit.RawHttpExchange.read(in);
+            assertThat(second.status())
+                    .as("the kept-alive connection answers its next request")
+                    .isEqualTo(200);
             assertThat(second.bodyText()).contains("healthy");
         }
     }
 
     @Test
     void unknownFieldsPassThroughUntouched() {
-        String body = "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"brand_new_block\",\"x\":1}]}],\"future_field\":{\"a\":[1,2]}}";
+        String body =
+                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"brand_new_block\",\"x\":1}]}],\"future_field\":{\"a\":[1,2]}}";
         HttpResponse<String> r = proxy.post("/v1/messages", body);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(upstream.last().bodyText()).isEqualTo(body);

@@ -29,11 +29,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ShouldRetryIT {
 
-    private static final String BODY = "{\"model\":\"%s\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String BODY =
+            "{\"model\":\"%s\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     private static final String KEY = "c1";
 
     @TempDir
     static Path dir;
+
     private static UpstreamSimulator anthropic;
     private static UpstreamSimulator openai;
     private static ProxyHarness proxy;
@@ -41,7 +43,8 @@ class ShouldRetryIT {
     @BeforeAll
     static void start() throws Exception {
         anthropic = new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")));
-        openai = new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("openai/chat-completion-text.json")));
+        openai =
+                new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("openai/chat-completion-text.json")));
         Path empty = Files.createDirectories(dir.resolve("no-login"));
         proxy = ProxyHarness.start("""
                 client_keys: [%s]
@@ -55,8 +58,14 @@ class ShouldRetryIT {
                   - {match: "solo-*", chain: [second]}
                   - {match: "tr-*", chain: [tr]}
                 route: [pass]
-                """.formatted(KEY, anthropic.baseUrl(), openai.baseUrl(), anthropic.baseUrl(), empty.resolve("config.json"),
-                openai.baseUrl(), empty.resolve("Tencent-Cloud.coding-copilot.info")));
+                """.formatted(
+                        KEY,
+                        anthropic.baseUrl(),
+                        openai.baseUrl(),
+                        anthropic.baseUrl(),
+                        empty.resolve("config.json"),
+                        openai.baseUrl(),
+                        empty.resolve("Tencent-Cloud.coding-copilot.info")));
     }
 
     @AfterAll
@@ -107,9 +116,12 @@ class ShouldRetryIT {
 
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(shouldRetry(r)).isEqualTo("false");
-        assertThat(r.body()).contains("authentication_error")
-                .contains("1) provider 'first': no usable credential").contains("claude-internal")
-                .contains("2) provider 'second': no usable credential").contains("codebuddy");
+        assertThat(r.body())
+                .contains("authentication_error")
+                .contains("1) provider 'first': no usable credential")
+                .contains("claude-internal")
+                .contains("2) provider 'second': no usable credential")
+                .contains("codebuddy");
     }
 
     @Test
@@ -118,15 +130,20 @@ class ShouldRetryIT {
 
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(shouldRetry(r)).isEqualTo("false");
-        assertThat(r.body()).contains("provider 'second': no usable credential").contains("codebuddy")
+        assertThat(r.body())
+                .contains("provider 'second': no usable credential")
+                .contains("codebuddy")
                 .doesNotContain("provider 'first'");
     }
 
     @Test
     void anUpstreamOverloadStaysRetryableAndTheUpstreamsOwnAdviceIsPassedThrough() {
-        anthropic.enqueue(UpstreamScript.json(529, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}"));
+        anthropic.enqueue(UpstreamScript.json(
+                529, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}"));
         HttpResponse<String> overloaded = post("claude-sonnet-4-5", "x-api-key", KEY);
-        anthropic.enqueue(UpstreamScript.json(400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"odd\"}}",
+        anthropic.enqueue(UpstreamScript.json(
+                400,
+                "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"odd\"}}",
                 Map.of("x-should-retry", "true")));
         HttpResponse<String> advised = post("claude-sonnet-4-5", "x-api-key", KEY);
 
@@ -146,12 +163,14 @@ class ShouldRetryIT {
                  "one": {"quota_exhausted": true, "exhausted_at": "%1$s", "reset_at": "%2$s"},
                  "two": {"quota_exhausted": true, "exhausted_at": "%1$s", "reset_at": "%2$s"}}
                 """.formatted(now, now.plusSeconds(resetInSeconds)));
-        try (ProxyHarness spent = ProxyHarness.start("""
+        try (ProxyHarness spent = ProxyHarness.start(
+                """
                 providers:
                   one: {kind: anthropic, base_url: "%1$s", api_key: up}
                   two: {kind: anthropic, base_url: "%1$s", api_key: up}
                 route: [one, two]
-                """.formatted(anthropic.baseUrl()), Map.of(),
+                """.formatted(anthropic.baseUrl()),
+                Map.of(),
                 new org.anthropicproxy.config.CliOverrides(null, 0, null, null, null, quota.toString()))) {
             HttpResponse<String> r = spent.post("/v1/messages", BODY.formatted("claude-sonnet-4-5"));
 
@@ -163,7 +182,9 @@ class ShouldRetryIT {
 
     @Test
     void aTranslatedUpstreamsOwnAdviceIsPassedThrough() {
-        openai.enqueue(UpstreamScript.json(429, "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}",
+        openai.enqueue(UpstreamScript.json(
+                429,
+                "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}",
                 Map.of("x-should-retry", "false")));
         HttpResponse<String> r = post("tr-model", "x-api-key", KEY);
 

@@ -42,7 +42,8 @@ class SseParserTest {
     @Test
     void parsesEventsNamesDataAndSkipsComments() {
         List<SseEvent> events = parseWhole(STREAM);
-        assertThat(events).extracting(SseEvent::name)
+        assertThat(events)
+                .extracting(SseEvent::name)
                 .containsExactly("message_start", "content_block_delta", "message", "ping");
         assertThat(events.get(1).data()).contains("héllo ✓ 日本");
         assertThat(events.get(2).data()).isEqualTo("first\nsecond");
@@ -67,7 +68,7 @@ class SseParserTest {
 
     @Test
     void boundaryMarksTheEndOfTheLastCompleteEvent() {
-        SseParser p = new SseParser(e -> { });
+        SseParser p = new SseParser(e -> {});
         byte[] first = "event: a\ndata: 1\n\n".getBytes(StandardCharsets.UTF_8);
         p.feed(first);
         p.feed("event: b\nda".getBytes(StandardCharsets.UTF_8));
@@ -78,7 +79,7 @@ class SseParserTest {
 
     @Test
     void oversizedEventFailsInsteadOfBufferingForever() {
-        SseParser p = new SseParser(e -> { }, 1024);
+        SseParser p = new SseParser(e -> {}, 1024);
         byte[] chunk = ("data: " + "x".repeat(2000)).getBytes(StandardCharsets.UTF_8);
         assertThatThrownBy(() -> p.feed(chunk)).isInstanceOf(SseException.class);
     }
@@ -116,14 +117,14 @@ class SseParserTest {
 
     @Property(tries = 500)
     void anySplitOfTheBytesYieldsTheSameEvents(
-            @ForAll @Size(max = 12) List<@IntRange(min = 0, max = 400) Integer> cuts,
-            @ForAll boolean crlf) {
+            @ForAll @Size(max = 12) List<@IntRange(min = 0, max = 400) Integer> cuts, @ForAll boolean crlf) {
         String text = crlf ? STREAM.replace("\n", "\r\n") : STREAM;
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         List<SseEvent> out = new ArrayList<>();
         SseParser p = new SseParser(out::add);
         int pos = 0;
-        for (int cut : cuts.stream().map(c -> Math.min(c, bytes.length)).sorted().toList()) {
+        for (int cut :
+                cuts.stream().map(c -> Math.min(c, bytes.length)).sorted().toList()) {
             p.feed(bytes, pos, cut - pos);
             pos = cut;
         }

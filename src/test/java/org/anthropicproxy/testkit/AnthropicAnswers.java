@@ -11,8 +11,7 @@ public final class AnthropicAnswers {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private AnthropicAnswers() {
-    }
+    private AnthropicAnswers() {}
 
     /** The error type of an Anthropic-shaped JSON error body, or null when the body is not one. */
     public static String errorType(String contentType, byte[] body) {
@@ -21,7 +20,9 @@ public final class AnthropicAnswers {
         }
         try {
             JsonNode j = JSON.readTree(body);
-            if (j != null && "error".equals(j.path("type").asText()) && j.path("error").path("type").isTextual()
+            if (j != null
+                    && "error".equals(j.path("type").asText())
+                    && j.path("error").path("type").isTextual()
                     && j.path("error").path("message").isTextual()) {
                 return j.path("error").path("type").asText();
             }
@@ -48,7 +49,8 @@ public final class AnthropicAnswers {
             if (!v.isEmpty()) {
                 return "stream grammar: " + v;
             }
-            if (events.isEmpty() || !"message_stop".equals(events.get(events.size() - 1).type())) {
+            if (events.isEmpty()
+                    || !"message_stop".equals(events.get(events.size() - 1).type())) {
                 return "stream without message_stop: " + new String(body, StandardCharsets.UTF_8);
             }
             return null;
@@ -68,6 +70,7 @@ public final class AnthropicAnswers {
         if (events.isEmpty() || !"error".equals(events.get(events.size() - 1).type())) {
             return null;
         }
-        return errorType("application/json", events.get(events.size() - 1).json().getBytes(StandardCharsets.UTF_8));
+        return errorType(
+                "application/json", events.get(events.size() - 1).json().getBytes(StandardCharsets.UTF_8));
     }
 }

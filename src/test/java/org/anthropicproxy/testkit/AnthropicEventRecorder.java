@@ -9,8 +9,7 @@ import org.anthropicproxy.sse.SseParser;
 /** Records Anthropic events (type, json) in order; can also parse an Anthropic SSE body. */
 public final class AnthropicEventRecorder implements AnthropicEventSink {
 
-    public record Event(String type, String json) {
-    }
+    public record Event(String type, String json) {}
 
     private final List<Event> events = new ArrayList<>();
 

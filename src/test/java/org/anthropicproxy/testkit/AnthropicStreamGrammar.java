@@ -103,8 +103,12 @@ public final class AnthropicStreamGrammar {
                     } else if ("text".equals(t) || "tool_use".equals(t)) {
                         nonThinkingSeen = true;
                     }
-                    if ("tool_use".equals(t) && (j.path("content_block").path("id").asText().isEmpty()
-                            || j.path("content_block").path("name").asText().isEmpty())) {
+                    if ("tool_use".equals(t)
+                            && (j.path("content_block").path("id").asText().isEmpty()
+                                    || j.path("content_block")
+                                            .path("name")
+                                            .asText()
+                                            .isEmpty())) {
                         v.add(at + "tool_use block without id or name");
                     }
                     open = i;
@@ -157,7 +161,8 @@ public final class AnthropicStreamGrammar {
                     ended = true;
                 }
                 case "error" -> {
-                    if (!j.path("error").path("type").isTextual() || !j.path("error").path("message").isTextual()) {
+                    if (!j.path("error").path("type").isTextual()
+                            || !j.path("error").path("message").isTextual()) {
                         v.add(at + "error without error.type/message");
                     }
                     ended = true;
@@ -180,7 +185,11 @@ public final class AnthropicStreamGrammar {
             StringBuilder sb = new StringBuilder("invalid Anthropic event sequence:\n");
             v.forEach(x -> sb.append("  ").append(x).append('\n'));
             sb.append("events:\n");
-            events.forEach(e -> sb.append("  ").append(e.type()).append(' ').append(e.json()).append('\n'));
+            events.forEach(e -> sb.append("  ")
+                    .append(e.type())
+                    .append(' ')
+                    .append(e.json())
+                    .append('\n'));
             throw new AssertionError(sb.toString());
         }
     }

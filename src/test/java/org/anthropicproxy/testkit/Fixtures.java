@@ -20,13 +20,13 @@ public final class Fixtures {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path ROOT = locate();
 
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     private static Path locate() {
         Path p = Path.of("src/test/resources/fixtures");
         if (!Files.isDirectory(p)) {
-            throw new IllegalStateException("fixtures not found: " + p.toAbsolutePath() + " (tests run from the project directory)");
+            throw new IllegalStateException(
+                    "fixtures not found: " + p.toAbsolutePath() + " (tests run from the project directory)");
         }
         return p;
     }
@@ -70,7 +70,10 @@ public final class Fixtures {
     /** Relative names ({@code dir/file}) of the files in {@code dir} ending with {@code suffix}, sorted. */
     public static List<String> list(String dir, String suffix) {
         try (Stream<Path> s = Files.list(ROOT.resolve(dir))) {
-            return s.map(p -> dir + "/" + p.getFileName()).filter(n -> n.endsWith(suffix)).sorted().toList();
+            return s.map(p -> dir + "/" + p.getFileName())
+                    .filter(n -> n.endsWith(suffix))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

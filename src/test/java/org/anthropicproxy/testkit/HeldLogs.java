@@ -27,7 +27,8 @@ public final class HeldLogs extends AppenderBase<ILoggingEvent> {
 
     @Override
     protected void append(ILoggingEvent event) {
-        String line = encoder == null ? event.getFormattedMessage() + "\n"
+        String line = encoder == null
+                ? event.getFormattedMessage() + "\n"
                 : new String(encoder.encode(event), StandardCharsets.UTF_8);
         synchronized (LINES) {
             if (LINES.size() == MAX_LINES) {

@@ -16,8 +16,7 @@ public final class MarkedStreams {
 
     private static final Pattern MARKER = Pattern.compile("soak-\\d+-\\d+");
 
-    private MarkedStreams() {
-    }
+    private MarkedStreams() {}
 
     public static String marker(RecordedRequest r) {
         Matcher m = MARKER.matcher(r.bodyText());
@@ -36,15 +35,25 @@ public final class MarkedStreams {
     public static UpstreamScript anthropic(RecordedRequest r, int deltas, Duration pause) {
         String marker = marker(r);
         StringBuilder sb = new StringBuilder();
-        sb.append(event("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_" + marker + "\",\"type\":\"message\","
-                + "\"role\":\"assistant\",\"model\":\"m\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
-                + "\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}"));
-        sb.append(event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"));
+        sb.append(event(
+                "message_start",
+                "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_" + marker + "\",\"type\":\"message\","
+                        + "\"role\":\"assistant\",\"model\":\"m\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
+                        + "\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}"));
+        sb.append(event(
+                "content_block_start",
+                "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"));
         for (String d : expectedDeltas(marker, deltas)) {
-            sb.append(event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"" + d + "\"}}"));
+            sb.append(event(
+                    "content_block_delta",
+                    "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"" + d
+                            + "\"}}"));
         }
         sb.append(event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"));
-        sb.append(event("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":" + deltas + "}}"));
+        sb.append(event(
+                "message_delta",
+                "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":"
+                        + deltas + "}}"));
         sb.append(event("message_stop", "{\"type\":\"message_stop\"}"));
         return UpstreamScript.sse(sb.toString()).withPause(pause);
     }
@@ -53,16 +62,26 @@ public final class MarkedStreams {
     public static UpstreamScript openai(RecordedRequest r, int deltas, Duration pause) {
         String marker = marker(r);
         StringBuilder sb = new StringBuilder();
-        String id = "\"id\":\"chatcmpl-" + marker + "\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\"";
-        sb.append("data: {" + id + ",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
+        String id =
+                "\"id\":\"chatcmpl-" + marker + "\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\"";
+        sb.append(
+                "data: {" + id
+                        + ",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
         for (String d : expectedDeltas(marker, deltas)) {
-            sb.append("data: {" + id + ",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + d + "\"},\"finish_reason\":null}]}\n\n");
+            sb.append("data: {" + id + ",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + d
+                    + "\"},\"finish_reason\":null}]}\n\n");
         }
         sb.append("data: {" + id + ",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
-        sb.append("data: {" + id + ",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":" + deltas + ",\"total_tokens\":" + (5 + deltas) + "}}\n\n");
+        sb.append("data: {" + id + ",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":" + deltas
+                + ",\"total_tokens\":" + (5 + deltas) + "}}\n\n");
         sb.append("data: [DONE]\n\n");
-        return new UpstreamScript(200, Map.of("content-type", "text/event-stream"), UpstreamScript.splitEvents(sb.toString()),
-                pause, false, Duration.ZERO);
+        return new UpstreamScript(
+                200,
+                Map.of("content-type", "text/event-stream"),
+                UpstreamScript.splitEvents(sb.toString()),
+                pause,
+                false,
+                Duration.ZERO);
     }
 
     private static String event(String name, String json) {

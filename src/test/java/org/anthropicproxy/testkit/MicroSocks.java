@@ -42,7 +42,10 @@ public final class MicroSocks implements AutoCloseable {
                 cmd.addAll(List.of("-u", up[0], "-P", up[1]));
             }
             Files.createDirectories(dir);
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("microsocks.out").toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("microsocks.out").toFile())
+                    .start();
             MicroSocks socks = new MicroSocks(p, port);
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (true) {

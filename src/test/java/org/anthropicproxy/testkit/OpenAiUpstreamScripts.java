@@ -16,8 +16,7 @@ public final class OpenAiUpstreamScripts {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private OpenAiUpstreamScripts() {
-    }
+    private OpenAiUpstreamScripts() {}
 
     /** A stream with the usual opening chunk ({@code role:assistant, content:""}) already written. */
     public static Stream stream(String model) {
@@ -26,7 +25,9 @@ public final class OpenAiUpstreamScripts {
 
     /** A usage object: {@code prompt_tokens} (including {@code cached}), {@code completion_tokens}, totals and details. */
     public static ObjectNode usage(long prompt, long completion, long cached) {
-        ObjectNode u = JSON.createObjectNode().put("prompt_tokens", prompt).put("completion_tokens", completion)
+        ObjectNode u = JSON.createObjectNode()
+                .put("prompt_tokens", prompt)
+                .put("completion_tokens", completion)
                 .put("total_tokens", prompt + completion);
         u.putObject("prompt_tokens_details").put("cached_tokens", cached).put("audio_tokens", 0);
         u.putObject("completion_tokens_details").put("reasoning_tokens", 0).put("audio_tokens", 0);
@@ -50,9 +51,13 @@ public final class OpenAiUpstreamScripts {
     }
 
     /** A whole {@code chat.completion}: text (may be null), tool calls (entries {id, name, arguments}), finish_reason, usage. */
-    public static String completion(String model, String text, List<String[]> toolCalls, String finishReason, ObjectNode usage) {
-        ObjectNode c = JSON.createObjectNode().put("id", "chatcmpl-sim" + Long.toHexString(System.nanoTime()))
-                .put("object", "chat.completion").put("created", 1764000000L).put("model", model);
+    public static String completion(
+            String model, String text, List<String[]> toolCalls, String finishReason, ObjectNode usage) {
+        ObjectNode c = JSON.createObjectNode()
+                .put("id", "chatcmpl-sim" + Long.toHexString(System.nanoTime()))
+                .put("object", "chat.completion")
+                .put("created", 1764000000L)
+                .put("model", model);
         ObjectNode choice = c.putArray("choices").addObject().put("index", 0);
         ObjectNode msg = choice.putObject("message").put("role", "assistant");
         if (text == null) {
@@ -78,8 +83,8 @@ public final class OpenAiUpstreamScripts {
         return c.toString();
     }
 
-    public static UpstreamScript completionScript(String model, String text, List<String[]> toolCalls, String finishReason,
-                                                  ObjectNode usage) {
+    public static UpstreamScript completionScript(
+            String model, String text, List<String[]> toolCalls, String finishReason, ObjectNode usage) {
         return UpstreamScript.json(200, completion(model, text, toolCalls, finishReason, usage));
     }
 
@@ -95,8 +100,12 @@ public final class OpenAiUpstreamScripts {
         }
 
         private ObjectNode chunk() {
-            return JSON.createObjectNode().put("id", id).put("object", "chat.completion.chunk").put("created", 1764000000L)
-                    .put("model", model).put("system_fingerprint", "fp_sim");
+            return JSON.createObjectNode()
+                    .put("id", id)
+                    .put("object", "chat.completion.chunk")
+                    .put("created", 1764000000L)
+                    .put("model", model)
+                    .put("system_fingerprint", "fp_sim");
         }
 
         /** A chunk for choice 0 with this delta and finish_reason (null = not finished). */

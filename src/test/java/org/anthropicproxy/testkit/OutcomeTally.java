@@ -16,11 +16,16 @@ public final class OutcomeTally {
     }
 
     public void count(String suite, String outcome) {
-        rows.computeIfAbsent(suite, k -> new ConcurrentHashMap<>()).computeIfAbsent(outcome, k -> new LongAdder()).increment();
+        rows.computeIfAbsent(suite, k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(outcome, k -> new LongAdder())
+                .increment();
     }
 
     public long total() {
-        return rows.values().stream().flatMap(m -> m.values().stream()).mapToLong(LongAdder::sum).sum();
+        return rows.values().stream()
+                .flatMap(m -> m.values().stream())
+                .mapToLong(LongAdder::sum)
+                .sum();
     }
 
     public String table() {
@@ -31,7 +36,9 @@ public final class OutcomeTally {
             Map<String, Long> sorted = new TreeMap<>();
             m.forEach((k, v) -> sorted.put(k, v.sum()));
             sorted.forEach((k, v) -> all.merge(k, v, Long::sum));
-            sb.append(String.format("%-34s %8d  %s%n", suite, sorted.values().stream().mapToLong(Long::longValue).sum(), sorted));
+            sb.append(String.format(
+                    "%-34s %8d  %s%n",
+                    suite, sorted.values().stream().mapToLong(Long::longValue).sum(), sorted));
         });
         sb.append(String.format("%-34s %8d  %s%n", "TOTAL", total(), all));
         return sb.toString();

@@ -20,7 +20,8 @@ import org.anthropicproxy.config.ProxyConfig;
 public final class ProxyHarness implements AutoCloseable {
 
     private final ProxyApp app;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private ProxyHarness(ProxyApp app) {
         this.app = app;
@@ -39,10 +40,18 @@ public final class ProxyHarness implements AutoCloseable {
         try {
             Path file = Files.createTempFile("proxy-config", ".yaml");
             Files.writeString(file, yaml);
-            String quota = cli.quotaFile() != null ? cli.quotaFile()
-                    : Files.createTempDirectory("proxy-quota").resolve("quota_state.json").toString();
-            CliOverrides withPort = new CliOverrides(cli.host(), cli.port() == null ? 0 : cli.port(), cli.provider(),
-                    cli.logFile(), cli.logLevel(), quota);
+            String quota = cli.quotaFile() != null
+                    ? cli.quotaFile()
+                    : Files.createTempDirectory("proxy-quota")
+                            .resolve("quota_state.json")
+                            .toString();
+            CliOverrides withPort = new CliOverrides(
+                    cli.host(),
+                    cli.port() == null ? 0 : cli.port(),
+                    cli.provider(),
+                    cli.logFile(),
+                    cli.logLevel(),
+                    quota);
             ProxyConfig cfg = new ConfigLoader(env).load(file, withPort);
             return new ProxyHarness(ProxyApp.start(cfg, env, clock));
         } catch (IOException e) {
@@ -65,7 +74,8 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public HttpResponse<String> post(String path, String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(20))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                .timeout(Duration.ofSeconds(20))
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             b.headers(headers);
@@ -74,12 +84,17 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(20)).GET().build());
+        return send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                .timeout(Duration.ofSeconds(20))
+                .GET()
+                .build());
     }
 
     public HttpResponse<String> request(String method, String path) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(20))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build());
+        return send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                .timeout(Duration.ofSeconds(20))
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .build());
     }
 
     private HttpResponse<String> send(HttpRequest r) {

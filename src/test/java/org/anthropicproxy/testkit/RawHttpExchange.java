@@ -30,8 +30,7 @@ public final class RawHttpExchange {
         }
     }
 
-    private RawHttpExchange() {
-    }
+    private RawHttpExchange() {}
 
     /** Sends {@code request} as is; with {@code halfClose} the client then shuts its output (EOF for the server). */
     public static Answer send(int port, byte[] request, boolean halfClose, Duration timeout) throws IOException {
@@ -83,7 +82,9 @@ public final class RawHttpExchange {
             while ((h = line(in)) != null && !h.isEmpty()) {
                 int colon = h.indexOf(':');
                 if (colon > 0) {
-                    headers.merge(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim(),
+                    headers.merge(
+                            h.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                            h.substring(colon + 1).trim(),
                             (a, b) -> a + ", " + b);
                 }
             }

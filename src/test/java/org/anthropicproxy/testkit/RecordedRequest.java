@@ -10,7 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /** What a simulator received: headers with lower-case names. */
-public record RecordedRequest(String method, String path, String query, Map<String, List<String>> headers, byte[] body) {
+public record RecordedRequest(
+        String method, String path, String query, Map<String, List<String>> headers, byte[] body) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 

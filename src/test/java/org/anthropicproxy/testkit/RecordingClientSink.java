@@ -96,8 +96,7 @@ public final class RecordingClientSink implements ClientSink {
     }
 
     @Override
-    public void onClientGone(Runnable action) {
-    }
+    public void onClientGone(Runnable action) {}
 
     @Override
     public void writeEvent(String type, String json) {

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RedisServerProcess implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
-    private static final List<String> FALLBACK_DIRS = List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin");
+    private static final List<String> FALLBACK_DIRS =
+            List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin");
 
     private final Process process;
     private final int port;
@@ -81,14 +82,15 @@ public final class RedisServerProcess implements AutoCloseable {
     static Path findBinary() {
         List<Path> candidates = new ArrayList<>();
         String path = System.getenv("PATH");
-        if (path != null) for (String d : path.split(File.pathSeparator, -1)) if (!d.isBlank()) candidates.add(Path.of(d));
+        if (path != null)
+            for (String d : path.split(File.pathSeparator, -1)) if (!d.isBlank()) candidates.add(Path.of(d));
         for (String d : FALLBACK_DIRS) candidates.add(Path.of(d));
         for (Path d : candidates) {
             Path p = d.resolve("redis-server");
             if (Files.isRegularFile(p) && Files.isExecutable(p)) return p;
         }
-        throw new IllegalStateException("redis-server not found: apt-get install redis-server (searched PATH and "
-                + FALLBACK_DIRS + ")");
+        throw new IllegalStateException(
+                "redis-server not found: apt-get install redis-server (searched PATH and " + FALLBACK_DIRS + ")");
     }
 
     private static RedisServerProcess tryStart(Path binary) {
@@ -100,8 +102,20 @@ public final class RedisServerProcess implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         Path log = dir.resolve("redis.log");
-        ProcessBuilder pb = new ProcessBuilder(binary.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString())
+        ProcessBuilder pb = new ProcessBuilder(
+                        binary.toString(),
+                        "--port",
+                        String.valueOf(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--daemonize",
+                        "no",
+                        "--dir",
+                        dir.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         Process process;
@@ -116,7 +130,8 @@ public final class RedisServerProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 String out = readQuietly(log);
                 deleteQuietly(dir);
-                throw new IllegalStateException("redis-server exited with " + process.exitValue() + " on port " + port + ": " + out);
+                throw new IllegalStateException(
+                        "redis-server exited with " + process.exitValue() + " on port " + port + ": " + out);
             }
             if (pings(port)) return new RedisServerProcess(process, port, dir);
             try {
@@ -129,7 +144,8 @@ public final class RedisServerProcess implements AutoCloseable {
         process.destroyForcibly();
         String out = readQuietly(log);
         deleteQuietly(dir);
-        throw new IllegalStateException("redis-server did not answer PING on port " + port + " within " + START_TIMEOUT + ": " + out);
+        throw new IllegalStateException(
+                "redis-server did not answer PING on port " + port + " within " + START_TIMEOUT + ": " + out);
     }
 
     private static boolean pings(int port) {
@@ -139,7 +155,8 @@ public final class RedisServerProcess implements AutoCloseable {
             OutputStream out = s.getOutputStream();
             out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             return "+PONG".equals(in.readLine());
         } catch (IOException e) {
             return false;

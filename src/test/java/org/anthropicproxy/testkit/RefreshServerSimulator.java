@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -200,8 +199,12 @@ public final class RefreshServerSimulator implements AutoCloseable {
                 return;
             }
             if (failStatus != 0) {
-                send(ex, failStatus, nativeProtocol ? "{\"error\":\"server_error\",\"error_description\":\"simulated\"}"
-                        : "{\"code\":" + failStatus + ",\"msg\":\"simulated failure\"}");
+                send(
+                        ex,
+                        failStatus,
+                        nativeProtocol
+                                ? "{\"error\":\"server_error\",\"error_description\":\"simulated\"}"
+                                : "{\"code\":" + failStatus + ",\"msg\":\"simulated failure\"}");
                 return;
             }
             if (nativeProtocol) {
@@ -214,9 +217,12 @@ public final class RefreshServerSimulator implements AutoCloseable {
 
     private void handleNative(HttpExchange ex, Received r) throws IOException {
         String ct = r.header("content-type");
-        if (ct == null || !ct.startsWith("application/x-www-form-urlencoded")
-                || !"refresh_token".equals(r.form().get("grant_type")) || r.form().get("client_id") == null
-                || r.form().get("refresh_token") == null || r.header("oauth-token") == null) {
+        if (ct == null
+                || !ct.startsWith("application/x-www-form-urlencoded")
+                || !"refresh_token".equals(r.form().get("grant_type"))
+                || r.form().get("client_id") == null
+                || r.form().get("refresh_token") == null
+                || r.header("oauth-token") == null) {
             send(ex, 400, "{\"error\":\"invalid_request\"}");
             return;
         }
@@ -237,8 +243,10 @@ public final class RefreshServerSimulator implements AutoCloseable {
 
     private void handleCodeBuddy(HttpExchange ex, Received r) throws IOException {
         String auth = r.header("authorization");
-        if (r.header("x-refresh-token") == null || !"plugin".equals(r.header("x-auth-refresh-source"))
-                || auth == null || !auth.startsWith("Bearer ")) {
+        if (r.header("x-refresh-token") == null
+                || !"plugin".equals(r.header("x-auth-refresh-source"))
+                || auth == null
+                || !auth.startsWith("Bearer ")) {
             send(ex, 400, "{\"code\":11001,\"msg\":\"missing refresh headers\"}");
             return;
         }

@@ -120,7 +120,9 @@ public final class SocketUpstream implements AutoCloseable {
             while ((h = RawHttpExchange.line(in)) != null && !h.isEmpty()) {
                 int c = h.indexOf(':');
                 if (c > 0) {
-                    headers.put(h.substring(0, c).trim().toLowerCase(Locale.ROOT), h.substring(c + 1).trim());
+                    headers.put(
+                            h.substring(0, c).trim().toLowerCase(Locale.ROOT),
+                            h.substring(c + 1).trim());
                 }
             }
             String cl = headers.get("content-length");

@@ -42,11 +42,14 @@ public final class TestCa {
                 Path kept = Path.of("target", "test-ca").toAbsolutePath();
                 Path keystore = kept.resolve("server.p12");
                 Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
-                if (Files.isRegularFile(keystore) && Files.isRegularFile(kept.resolve("ca.pem"))
+                if (Files.isRegularFile(keystore)
+                        && Files.isRegularFile(kept.resolve("ca.pem"))
                         && Files.getLastModifiedTime(keystore).toInstant().isAfter(dayAgo)) {
                     instance = new TestCa(kept.resolve("ca.pem"), keystore);
                 } else if (Files.isDirectory(kept.getParent())) {
-                    Path fresh = create(Files.createTempDirectory(kept.getParent(), "test-ca-")).caPem.getParent();
+                    Path fresh = create(Files.createTempDirectory(kept.getParent(), "test-ca-"))
+                            .caPem
+                            .getParent();
                     if (Files.isDirectory(kept)) {
                         try (var files = Files.list(kept)) {
                             for (Path f : files.toList()) {
@@ -73,21 +76,111 @@ public final class TestCa {
         Path server = dir.resolve("server.p12");
         Path csr = dir.resolve("server.csr");
         Path cert = dir.resolve("server.pem");
-        keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=anthropic-proxy test CA",
-                "-ext", "bc:c", "-validity", "3", "-keystore", ca.toString(), "-storetype", "PKCS12", "-storepass", PASS);
-        keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", ca.toString(), "-storepass", PASS, "-file", caPem.toString());
-        keytool("-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
-                "-validity", "3", "-keystore", server.toString(), "-storetype", "PKCS12", "-storepass", PASS);
-        keytool("-certreq", "-alias", "server", "-keystore", server.toString(), "-storepass", PASS, "-file", csr.toString());
-        keytool("-gencert", "-rfc", "-alias", "ca", "-keystore", ca.toString(), "-storepass", PASS, "-infile", csr.toString(),
-                "-outfile", cert.toString(), "-validity", "2", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-ext", "EKU=serverAuth");
-        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-keystore", server.toString(), "-storepass", PASS);
-        keytool("-importcert", "-alias", "server", "-file", cert.toString(), "-keystore", server.toString(), "-storepass", PASS);
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "ca",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=anthropic-proxy test CA",
+                "-ext",
+                "bc:c",
+                "-validity",
+                "3",
+                "-keystore",
+                ca.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASS);
+        keytool(
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                "ca",
+                "-keystore",
+                ca.toString(),
+                "-storepass",
+                PASS,
+                "-file",
+                caPem.toString());
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost",
+                "-validity",
+                "3",
+                "-keystore",
+                server.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASS);
+        keytool(
+                "-certreq",
+                "-alias",
+                "server",
+                "-keystore",
+                server.toString(),
+                "-storepass",
+                PASS,
+                "-file",
+                csr.toString());
+        keytool(
+                "-gencert",
+                "-rfc",
+                "-alias",
+                "ca",
+                "-keystore",
+                ca.toString(),
+                "-storepass",
+                PASS,
+                "-infile",
+                csr.toString(),
+                "-outfile",
+                cert.toString(),
+                "-validity",
+                "2",
+                "-ext",
+                "SAN=dns:localhost,ip:127.0.0.1",
+                "-ext",
+                "EKU=serverAuth");
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-file",
+                caPem.toString(),
+                "-keystore",
+                server.toString(),
+                "-storepass",
+                PASS);
+        keytool(
+                "-importcert",
+                "-alias",
+                "server",
+                "-file",
+                cert.toString(),
+                "-keystore",
+                server.toString(),
+                "-storepass",
+                PASS);
         return new TestCa(caPem, server);
     }
 
     private static void keytool(String... args) throws IOException {
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        String keytool =
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         List<String> cmd = new ArrayList<>(List.of(keytool));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -15,15 +15,17 @@ import java.util.function.BooleanSupplier;
  */
 public final class ThreadCensus {
 
-    private ThreadCensus() {
-    }
+    private ThreadCensus() {}
 
     public static int platformThreads() {
         return Thread.getAllStackTraces().size();
     }
 
     public static List<String> names() {
-        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList();
+        return Thread.getAllStackTraces().keySet().stream()
+                .map(Thread::getName)
+                .sorted()
+                .toList();
     }
 
     /** Waits up to {@code settle} for the platform-thread count to fall to {@code baseline + tolerance}; the last count. */

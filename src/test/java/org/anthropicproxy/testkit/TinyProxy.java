@@ -45,23 +45,33 @@ public final class TinyProxy implements AutoCloseable {
             }
             Path log = dir.resolve("tinyproxy.log");
             StringBuilder conf = new StringBuilder()
-                    .append("Port ").append(port).append('\n')
+                    .append("Port ")
+                    .append(port)
+                    .append('\n')
                     .append("Listen 127.0.0.1\n")
                     .append("Timeout 30\n")
-                    .append("LogFile \"").append(log).append("\"\n")
+                    .append("LogFile \"")
+                    .append(log)
+                    .append("\"\n")
                     .append("LogLevel Info\n")
                     .append("MaxClients 64\n")
                     .append("Allow 127.0.0.1\n")
                     .append("DisableViaHeader Yes\n");
             if (basicAuth != null) {
                 String[] up = basicAuth.split(":", 2);
-                conf.append("BasicAuth ").append(up[0]).append(' ').append(up[1]).append('\n');
+                conf.append("BasicAuth ")
+                        .append(up[0])
+                        .append(' ')
+                        .append(up[1])
+                        .append('\n');
             }
             connectPorts.forEach(p -> conf.append("ConnectPort ").append(p).append('\n'));
             Path confFile = dir.resolve("tinyproxy.conf");
             Files.writeString(confFile, conf.toString());
             Process p = new ProcessBuilder(BINARY, "-d", "-c", confFile.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("tinyproxy.out").toFile()).start();
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("tinyproxy.out").toFile())
+                    .start();
             TinyProxy proxy = new TinyProxy(p, port, log);
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (true) {
@@ -71,8 +81,8 @@ public final class TinyProxy implements AutoCloseable {
                 } catch (IOException notYet) {
                     if (!p.isAlive() || System.nanoTime() > deadline) {
                         proxy.close();
-                        throw new IllegalStateException("tinyproxy did not start: "
-                                + Files.readString(dir.resolve("tinyproxy.out")));
+                        throw new IllegalStateException(
+                                "tinyproxy did not start: " + Files.readString(dir.resolve("tinyproxy.out")));
                     }
                     Thread.sleep(50);
                 }
@@ -105,7 +115,9 @@ public final class TinyProxy implements AutoCloseable {
 
     /** How many requests it logged with this request line start ({@code CONNECT 127.0.0.1:8443}, {@code POST http://…}). */
     public long requests(String lineStart) {
-        return log().lines().filter(l -> l.contains("Request (file descriptor") && l.contains("): " + lineStart)).count();
+        return log().lines()
+                .filter(l -> l.contains("Request (file descriptor") && l.contains("): " + lineStart))
+                .count();
     }
 
     /** Stops it at once (SIGKILL): connections through it drop. */

@@ -11,29 +11,50 @@ import java.util.Map;
  * What a simulated upstream answers: a status, headers and body parts written one by one (each flushed, with an
  * optional pause before it), then either a proper end or a dropped connection.
  */
-public record UpstreamScript(int status, Map<String, String> headers, List<byte[]> parts, Duration pause, boolean dropAtEnd,
-                             Duration stallBeforeHeaders) {
+public record UpstreamScript(
+        int status,
+        Map<String, String> headers,
+        List<byte[]> parts,
+        Duration pause,
+        boolean dropAtEnd,
+        Duration stallBeforeHeaders) {
 
     public static UpstreamScript json(int status, String body) {
-        return new UpstreamScript(status, Map.of("content-type", "application/json"),
-                List.of(body.getBytes(StandardCharsets.UTF_8)), Duration.ZERO, false, Duration.ZERO);
+        return new UpstreamScript(
+                status,
+                Map.of("content-type", "application/json"),
+                List.of(body.getBytes(StandardCharsets.UTF_8)),
+                Duration.ZERO,
+                false,
+                Duration.ZERO);
     }
 
     public static UpstreamScript json(int status, String body, Map<String, String> extraHeaders) {
         Map<String, String> h = new LinkedHashMap<>(extraHeaders);
         h.putIfAbsent("content-type", "application/json");
-        return new UpstreamScript(status, h, List.of(body.getBytes(StandardCharsets.UTF_8)), Duration.ZERO, false, Duration.ZERO);
+        return new UpstreamScript(
+                status, h, List.of(body.getBytes(StandardCharsets.UTF_8)), Duration.ZERO, false, Duration.ZERO);
     }
 
     public static UpstreamScript raw(int status, String contentType, String body) {
-        return new UpstreamScript(status, Map.of("content-type", contentType),
-                List.of(body.getBytes(StandardCharsets.UTF_8)), Duration.ZERO, false, Duration.ZERO);
+        return new UpstreamScript(
+                status,
+                Map.of("content-type", contentType),
+                List.of(body.getBytes(StandardCharsets.UTF_8)),
+                Duration.ZERO,
+                false,
+                Duration.ZERO);
     }
 
     /** An event stream sent one SSE event per write. */
     public static UpstreamScript sse(String stream) {
-        return new UpstreamScript(200, Map.of("content-type", "text/event-stream"), splitEvents(stream), Duration.ZERO,
-                false, Duration.ZERO);
+        return new UpstreamScript(
+                200,
+                Map.of("content-type", "text/event-stream"),
+                splitEvents(stream),
+                Duration.ZERO,
+                false,
+                Duration.ZERO);
     }
 
     public UpstreamScript withPause(Duration d) {
@@ -48,7 +69,8 @@ public record UpstreamScript(int status, Map<String, String> headers, List<byte[
 
     /** Keeps only the first {@code n} parts and then drops the connection without ending the body. */
     public UpstreamScript dropAfter(int n) {
-        return new UpstreamScript(status, headers, parts.subList(0, Math.min(n, parts.size())), pause, true, stallBeforeHeaders);
+        return new UpstreamScript(
+                status, headers, parts.subList(0, Math.min(n, parts.size())), pause, true, stallBeforeHeaders);
     }
 
     public UpstreamScript stallBeforeHeaders(Duration d) {

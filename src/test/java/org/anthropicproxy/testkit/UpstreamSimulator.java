@@ -46,16 +46,22 @@ public final class UpstreamSimulator implements AutoCloseable {
     }
 
     /** Over TLS with {@code tls}'s certificate when not null ({@link TestCa#jettyServer()}): {@link #baseUrl()} is https. */
-    public UpstreamSimulator(Function<RecordedRequest, UpstreamScript> defaultResponder, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls) {
+    public UpstreamSimulator(
+            Function<RecordedRequest, UpstreamScript> defaultResponder,
+            org.eclipse.jetty.util.ssl.SslContextFactory.Server tls) {
         this.responder = defaultResponder;
         this.secure = tls != null;
         QueuedThreadPool pool = new QueuedThreadPool();
         pool.setName("simulator");
         pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server = new Server(pool);
-        connector = tls == null ? new ServerConnector(server) : new ServerConnector(server,
-                new org.eclipse.jetty.server.SslConnectionFactory(tls, "http/1.1"),
-                new org.eclipse.jetty.server.HttpConnectionFactory(new org.eclipse.jetty.server.HttpConfiguration()));
+        connector = tls == null
+                ? new ServerConnector(server)
+                : new ServerConnector(
+                        server,
+                        new org.eclipse.jetty.server.SslConnectionFactory(tls, "http/1.1"),
+                        new org.eclipse.jetty.server.HttpConnectionFactory(
+                                new org.eclipse.jetty.server.HttpConfiguration()));
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -128,10 +134,15 @@ public final class UpstreamSimulator implements AutoCloseable {
             }
             Map<String, List<String>> headers = new LinkedHashMap<>();
             for (HttpField f : request.getHeaders()) {
-                headers.computeIfAbsent(f.getLowerCaseName(), k -> new ArrayList<>()).add(f.getValue());
+                headers.computeIfAbsent(f.getLowerCaseName(), k -> new ArrayList<>())
+                        .add(f.getValue());
             }
-            RecordedRequest rec = new RecordedRequest(request.getMethod(), request.getHttpURI().getPath(),
-                    request.getHttpURI().getQuery(), headers, body);
+            RecordedRequest rec = new RecordedRequest(
+                    request.getMethod(),
+                    request.getHttpURI().getPath(),
+                    request.getHttpURI().getQuery(),
+                    headers,
+                    body);
             received.add(rec);
             UpstreamScript script = queue.poll();
             if (script == null) {
@@ -150,9 +161,11 @@ public final class UpstreamSimulator implements AutoCloseable {
             }
             response.setStatus(s.status());
             s.headers().forEach((k, v) -> response.getHeaders().put(k, v));
-            boolean single = s.parts().size() == 1 && !s.dropAtEnd() && s.pause().isZero();
+            boolean single =
+                    s.parts().size() == 1 && !s.dropAtEnd() && s.pause().isZero();
             if (single) {
-                response.getHeaders().put("content-length", Long.toString(s.parts().get(0).length));
+                response.getHeaders()
+                        .put("content-length", Long.toString(s.parts().get(0).length));
             }
             for (byte[] part : s.parts()) {
                 if (!s.pause().isZero()) {

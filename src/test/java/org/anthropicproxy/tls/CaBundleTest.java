@@ -49,27 +49,37 @@ class CaBundleTest {
     @Test
     void aFileWithoutCertificatesIsRefusedNamingIt() throws Exception {
         Path f = file("this is not a bundle\n");
-        assertThatThrownBy(() -> CaBundle.read(f, "tls.ca_file")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("tls.ca_file").hasMessageContaining(f.toString()).hasMessageContaining("no PEM certificate");
+        assertThatThrownBy(() -> CaBundle.read(f, "tls.ca_file"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tls.ca_file")
+                .hasMessageContaining(f.toString())
+                .hasMessageContaining("no PEM certificate");
         Path empty = file("");
         assertThatThrownBy(() -> CaBundle.read(empty, "tls.ca_file")).hasMessageContaining("no PEM certificate");
     }
 
     @Test
     void aBrokenBlockIsRefusedNamingItsPosition() throws Exception {
-        Path garbled = file(pem + pem.replaceFirst("(?s)(-----BEGIN CERTIFICATE-----\\R)(.{20})", "$1!!!!garbage!!!!$2"));
+        Path garbled =
+                file(pem + pem.replaceFirst("(?s)(-----BEGIN CERTIFICATE-----\\R)(.{20})", "$1!!!!garbage!!!!$2"));
         assertThatThrownBy(() -> CaBundle.read(garbled, "NODE_EXTRA_CA_CERTS"))
-                .hasMessageContaining("NODE_EXTRA_CA_CERTS").hasMessageContaining("certificate 2").hasMessageContaining(garbled.toString());
+                .hasMessageContaining("NODE_EXTRA_CA_CERTS")
+                .hasMessageContaining("certificate 2")
+                .hasMessageContaining(garbled.toString());
         Path unterminated = file(pem + pem.substring(0, pem.indexOf("-----END")));
-        assertThatThrownBy(() -> CaBundle.read(unterminated, "tls.ca_file")).hasMessageContaining("no -----END CERTIFICATE-----");
+        assertThatThrownBy(() -> CaBundle.read(unterminated, "tls.ca_file"))
+                .hasMessageContaining("no -----END CERTIFICATE-----");
     }
 
     @Test
     void aMissingOrUnreadableFileIsRefusedNamingIt() throws Exception {
         Path missing = dir.resolve("missing.pem");
-        assertThatThrownBy(() -> CaBundle.read(missing, "SSL_CERT_FILE")).hasMessageContaining("cannot read")
-                .hasMessageContaining(missing.toString()).hasMessageContaining("NoSuchFileException");
-        assertThatThrownBy(() -> CaBundle.read(dir, "SSL_CERT_FILE")).hasMessageContaining("cannot read")
+        assertThatThrownBy(() -> CaBundle.read(missing, "SSL_CERT_FILE"))
+                .hasMessageContaining("cannot read")
+                .hasMessageContaining(missing.toString())
+                .hasMessageContaining("NoSuchFileException");
+        assertThatThrownBy(() -> CaBundle.read(dir, "SSL_CERT_FILE"))
+                .hasMessageContaining("cannot read")
                 .hasMessageContaining(dir.toString());
     }
 }

@@ -34,16 +34,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(90)
 class PrivateCaIT {
 
-    private static final String REQUEST = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+    private static final String REQUEST =
+            "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
 
     private final TestCa ca = TestCa.get();
-    private final UpstreamSimulator upstream = new UpstreamSimulator(r -> r.bodyText().contains("\"stream\":true")
-            ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
-            : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")), ca.jettyServer());
+    private final UpstreamSimulator upstream = new UpstreamSimulator(
+            r -> r.bodyText().contains("\"stream\":true")
+                    ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+                    : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")),
+            ca.jettyServer());
     private ProxyHarness proxy;
 
     @AfterEach
@@ -63,7 +66,8 @@ class PrivateCaIT {
     }
 
     private HttpResponse<String> message(boolean stream) {
-        return proxy.post("/v1/messages", REQUEST + (stream ? ",\"stream\":true}" : "}"), "content-type", "application/json");
+        return proxy.post(
+                "/v1/messages", REQUEST + (stream ? ",\"stream\":true}" : "}"), "content-type", "application/json");
     }
 
     @Test
@@ -86,8 +90,10 @@ class PrivateCaIT {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body()).contains("event: message_stop");
         JsonNode health = JSON.readTree(proxy.get("/health").body());
-        assertThat(health.at("/providers/0/tls/extra_ca_files/0").asText()).isEqualTo(ca.caPem() + " (environment variable " + variable + ")");
-        assertThat(health.at("/providers/0/tls/insecure_skip_verify").asBoolean()).isFalse();
+        assertThat(health.at("/providers/0/tls/extra_ca_files/0").asText())
+                .isEqualTo(ca.caPem() + " (environment variable " + variable + ")");
+        assertThat(health.at("/providers/0/tls/insecure_skip_verify").asBoolean())
+                .isFalse();
     }
 
     @Test
@@ -98,18 +104,27 @@ class PrivateCaIT {
         JsonNode body = JSON.readTree(r.body());
         assertThat(body.path("type").asText()).isEqualTo("error");
         assertThat(body.at("/error/type").asText()).isEqualTo("api_error");
-        assertThat(body.at("/error/message").asText()).contains("127.0.0.1:" + upstream.port())
-                .contains("not trusted").contains("tls.ca_file").contains("SSL_CERT_FILE")
-                .doesNotContain("PKIX path building failed:").doesNotContain("Exception");
+        assertThat(body.at("/error/message").asText())
+                .contains("127.0.0.1:" + upstream.port())
+                .contains("not trusted")
+                .contains("tls.ca_file")
+                .contains("SSL_CERT_FILE")
+                .doesNotContain("PKIX path building failed:")
+                .doesNotContain("Exception");
         assertThat(upstream.received()).isEmpty();
-        assertThat(JSON.readTree(proxy.get("/health").body()).at("/providers/0/tls").isMissingNode()).isTrue();
+        assertThat(JSON.readTree(proxy.get("/health").body())
+                        .at("/providers/0/tls")
+                        .isMissingNode())
+                .isTrue();
     }
 
     @Test
     void aProvidersOwnCaFileServesItAndNoOther() throws Exception {
-        UpstreamSimulator other = new UpstreamSimulator(r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")), ca.jettyServer());
+        UpstreamSimulator other = new UpstreamSimulator(
+                r -> UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")), ca.jettyServer());
         try {
-            proxy = ProxyHarness.start("""
+            proxy = ProxyHarness.start(
+                    """
                     providers:
                       secure: {kind: anthropic, base_url: "%s", api_key: k, tls: {ca_file: ["%s"]}}
                       other: {kind: anthropic, base_url: "%s", api_key: k}
@@ -118,9 +133,11 @@ class PrivateCaIT {
                       - {match: "other-*", chain: [other]}
                     """.formatted(upstream.baseUrl(), ca.caPem(), other.baseUrl()), Map.of(), CliOverrides.none());
             assertThat(message(false).statusCode()).isEqualTo(200);
-            HttpResponse<String> r = proxy.post("/v1/messages",
+            HttpResponse<String> r = proxy.post(
+                    "/v1/messages",
                     "{\"model\":\"other-model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-                    "content-type", "application/json");
+                    "content-type",
+                    "application/json");
             assertThat(r.statusCode()).isEqualTo(502);
             assertThat(r.body()).contains("not trusted");
             assertThat(other.received()).isEmpty();
@@ -140,28 +157,37 @@ class PrivateCaIT {
                 """.formatted(upstream.baseUrl()), Map.of(), CliOverrides.none());
         assertThat(message(false).statusCode()).isEqualTo(200);
         JsonNode health = JSON.readTree(proxy.get("/health").body());
-        assertThat(health.at("/providers/0/tls/insecure_skip_verify").asBoolean()).isTrue();
+        assertThat(health.at("/providers/0/tls/insecure_skip_verify").asBoolean())
+                .isTrue();
     }
 
     @Test
     void insecureSkipVerifyAtTheTopLevelIsRefused() {
         assertThatThrownBy(() -> start("tls: {insecure_skip_verify: true}\n", Map.of()))
-                .rootCause().isInstanceOf(ConfigException.class)
-                .hasMessageContaining("tls.insecure_skip_verify").hasMessageContaining("per provider");
+                .rootCause()
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("tls.insecure_skip_verify")
+                .hasMessageContaining("per provider");
     }
 
     @Test
     void aTokenRefreshOverHttpsTrustsTheSameBundles() throws Exception {
         try (RefreshServerSimulator refresh = new RefreshServerSimulator("native", ca.serverContext())) {
             Path file = dir.resolve("config.json");
-            Files.writeString(file, JSON.createObjectNode().put("accessToken", "old").put("refreshToken", "ref")
-                    .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli()).toString());
+            Files.writeString(
+                    file,
+                    JSON.createObjectNode()
+                            .put("accessToken", "old")
+                            .put("refreshToken", "ref")
+                            .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli())
+                            .toString());
             String yaml = """
                     providers:
                       secure: {kind: anthropic, base_url: "%s", auth: {type: native, file: "%s", refresh_url: "%s"}}
                     route: [secure]
                     """.formatted(upstream.baseUrl(), file, refresh.nativeUrl());
-            Map<String, String> env = new HashMap<>(Map.of("SSL_CERT_FILE", ca.caPem().toString()));
+            Map<String, String> env =
+                    new HashMap<>(Map.of("SSL_CERT_FILE", ca.caPem().toString()));
             proxy = ProxyHarness.start(yaml, env, CliOverrides.none());
             HttpResponse<String> r = message(false);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -174,9 +200,15 @@ class PrivateCaIT {
     void anUntrustedRefreshEndpointIsExplained() throws Exception {
         try (RefreshServerSimulator refresh = new RefreshServerSimulator("native", ca.serverContext())) {
             Path file = dir.resolve("config.json");
-            Files.writeString(file, JSON.createObjectNode().put("accessToken", "old").put("refreshToken", "ref")
-                    .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli()).toString());
-            proxy = ProxyHarness.start("""
+            Files.writeString(
+                    file,
+                    JSON.createObjectNode()
+                            .put("accessToken", "old")
+                            .put("refreshToken", "ref")
+                            .put("expiresAt", Instant.now().minusSeconds(60).toEpochMilli())
+                            .toString());
+            proxy = ProxyHarness.start(
+                    """
                     providers:
                       secure: {kind: anthropic, base_url: "%s", auth: {type: native, file: "%s", refresh_url: "%s"}}
                     route: [secure]
@@ -184,7 +216,8 @@ class PrivateCaIT {
             HttpResponse<String> r = message(false);
             assertThat(r.statusCode()).isEqualTo(401);
             assertThat(JSON.readTree(r.body()).at("/error/message").asText())
-                    .contains("refresh endpoint is not trusted").contains("SSL_CERT_FILE");
+                    .contains("refresh endpoint is not trusted")
+                    .contains("SSL_CERT_FILE");
             assertThat(upstream.received()).isEmpty();
         }
     }
@@ -194,11 +227,17 @@ class PrivateCaIT {
         Path bad = dir.resolve("corp-ca.pem");
         Files.writeString(bad, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
         assertThatThrownBy(() -> start("", Map.of("SSL_CERT_FILE", bad.toString())))
-                .rootCause().isInstanceOf(ConfigException.class)
-                .hasMessageContaining("SSL_CERT_FILE").hasMessageContaining(bad.toString()).hasMessageContaining("certificate 1");
+                .rootCause()
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("SSL_CERT_FILE")
+                .hasMessageContaining(bad.toString())
+                .hasMessageContaining("certificate 1");
         Path missing = dir.resolve("nowhere.pem");
         assertThatThrownBy(() -> start("tls: {ca_file: \"" + missing + "\"}\n", Map.of()))
-                .rootCause().isInstanceOf(ConfigException.class)
-                .hasMessageContaining("tls.ca_file").hasMessageContaining(missing.toString()).hasMessageContaining("cannot read");
+                .rootCause()
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("tls.ca_file")
+                .hasMessageContaining(missing.toString())
+                .hasMessageContaining("cannot read");
     }
 }

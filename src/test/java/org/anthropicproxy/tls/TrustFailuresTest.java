@@ -20,24 +20,36 @@ class TrustFailuresTest {
     @Test
     void anUnknownIssuerNamesTheCaSettings() {
         // the JDK wraps it in its ValidatorException (a CertificateException) first
-        Throwable pkix = handshake(new CertificateException("PKIX path building failed",
+        Throwable pkix = handshake(new CertificateException(
+                "PKIX path building failed",
                 new CertPathBuilderException("unable to find valid certification path to requested target")));
-        assertThat(TrustFailures.explain(new IOException(pkix), "upstream h:443")).hasValueSatisfying(m -> assertThat(m)
-                .startsWith("the TLS certificate of upstream h:443 is not trusted").contains("tls.ca_file").contains("SSL_CERT_FILE"));
+        assertThat(TrustFailures.explain(new IOException(pkix), "upstream h:443"))
+                .hasValueSatisfying(m -> assertThat(m)
+                        .startsWith("the TLS certificate of upstream h:443 is not trusted")
+                        .contains("tls.ca_file")
+                        .contains("SSL_CERT_FILE"));
     }
 
     @Test
     void aNameMismatchSaysSoAndNamesBaseUrl() {
-        Throwable mismatch = handshake(new CertificateException("No subject alternative DNS name matching api.example found."));
-        assertThat(TrustFailures.explain(mismatch, "upstream api.example:443")).hasValueSatisfying(m -> assertThat(m)
-                .contains("not valid for that host name").contains("base_url").contains("insecure_skip_verify"));
+        Throwable mismatch =
+                handshake(new CertificateException("No subject alternative DNS name matching api.example found."));
+        assertThat(TrustFailures.explain(mismatch, "upstream api.example:443"))
+                .hasValueSatisfying(m -> assertThat(m)
+                        .contains("not valid for that host name")
+                        .contains("base_url")
+                        .contains("insecure_skip_verify"));
     }
 
     @Test
     void otherFailuresAreNotExplained() {
-        assertThat(TrustFailures.explain(new IOException("connection reset"), "upstream h:443")).isEmpty();
-        assertThat(TrustFailures.explain(new SSLHandshakeException("Received fatal alert: handshake_failure"), "upstream h:443")).isEmpty();
+        assertThat(TrustFailures.explain(new IOException("connection reset"), "upstream h:443"))
+                .isEmpty();
+        assertThat(TrustFailures.explain(
+                        new SSLHandshakeException("Received fatal alert: handshake_failure"), "upstream h:443"))
+                .isEmpty();
         // a certificate problem outside a handshake is not a trust decision
-        assertThat(TrustFailures.explain(new CertificateException("No subject alternative DNS name"), "x")).isEmpty();
+        assertThat(TrustFailures.explain(new CertificateException("No subject alternative DNS name"), "x"))
+                .isEmpty();
     }
 }

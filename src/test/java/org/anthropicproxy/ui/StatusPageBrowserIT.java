@@ -48,6 +48,7 @@ class StatusPageBrowserIT {
 
     @TempDir
     Path dir;
+
     private final AtomicInteger n = new AtomicInteger();
     private final HttpClient http = HttpClient.newHttpClient();
     private final List<AutoCloseable> open = new ArrayList<>();
@@ -61,11 +62,14 @@ class StatusPageBrowserIT {
 
     private UpstreamScript anthropicAnswer() {
         int i = n.incrementAndGet();
-        return UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")
-                .replaceAll("\"input_tokens\": 12,\\s*\"cache_creation_input_tokens\": 0,\\s*\"cache_read_input_tokens\": 0",
-                        "\"input_tokens\": %d, \"cache_creation_input_tokens\": %d, \"cache_read_input_tokens\": %d"
-                                .formatted(1000 + 17 * i, 300 + i, 120_000 + 999 * i))
-                .replaceAll("\"output_tokens\": \\d+", "\"output_tokens\": " + (400 + 3 * i)));
+        return UpstreamScript.json(
+                200,
+                Fixtures.text("anthropic/message-text.json")
+                        .replaceAll(
+                                "\"input_tokens\": 12,\\s*\"cache_creation_input_tokens\": 0,\\s*\"cache_read_input_tokens\": 0",
+                                "\"input_tokens\": %d, \"cache_creation_input_tokens\": %d, \"cache_read_input_tokens\": %d"
+                                        .formatted(1000 + 17 * i, 300 + i, 120_000 + 999 * i))
+                        .replaceAll("\"output_tokens\": \\d+", "\"output_tokens\": " + (400 + 3 * i)));
     }
 
     private <T extends AutoCloseable> T opened(T c) {
@@ -79,9 +83,13 @@ class StatusPageBrowserIT {
 
     private JsonNode message(ProxyHarness proxy, String model) throws Exception {
         HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/messages"))
-                .header("content-type", "application/json").header("x-api-key", CLIENT_KEY)
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("model", model).put("max_tokens", 64)
-                        .set("messages", JSON.readTree("[{\"role\":\"user\",\"content\":\"Hi\"}]")).toString())));
+                .header("content-type", "application/json")
+                .header("x-api-key", CLIENT_KEY)
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode()
+                        .put("model", model)
+                        .put("max_tokens", 64)
+                        .set("messages", JSON.readTree("[{\"role\":\"user\",\"content\":\"Hi\"}]"))
+                        .toString())));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return JSON.readTree(r.body());
     }
@@ -91,9 +99,14 @@ class StatusPageBrowserIT {
         UpstreamSimulator first = opened(new UpstreamSimulator(r -> anthropicAnswer()));
         UpstreamSimulator second = opened(new UpstreamSimulator(r -> anthropicAnswer()));
         UpstreamSimulator third = opened(new UpstreamSimulator(r -> anthropicAnswer()));
-        UpstreamSimulator fourth = opened(new UpstreamSimulator(r -> OpenAiUpstreamScripts.completionScript("gpt-4o-2024-08-06",
-                "Hello", List.of(), "stop", OpenAiUpstreamScripts.usage(5_432 + 2_000, 321, 2_000))));
-        ProxyHarness proxy = opened(ProxyHarness.start("""
+        UpstreamSimulator fourth = opened(new UpstreamSimulator(r -> OpenAiUpstreamScripts.completionScript(
+                "gpt-4o-2024-08-06",
+                "Hello",
+                List.of(),
+                "stop",
+                OpenAiUpstreamScripts.usage(5_432 + 2_000, 321, 2_000))));
+        ProxyHarness proxy = opened(ProxyHarness.start(
+                """
                 providers:
                   first: {kind: anthropic, base_url: "%s", api_key: k1}
                   second: {kind: anthropic, base_url: "%s", api_key: k2}
@@ -102,8 +115,16 @@ class StatusPageBrowserIT {
                 route: [first, second, third, fourth]
                 client_keys: [%s]
                 admin_keys: [%s]
-                """.formatted(first.baseUrl(), second.baseUrl(), third.baseUrl(), fourth.baseUrl(), CLIENT_KEY, ADMIN_KEY), Map.of(),
-                new CliOverrides(null, null, null, null, null, dir.resolve("quota_state.json").toString())));
+                """.formatted(
+                        first.baseUrl(), second.baseUrl(), third.baseUrl(), fourth.baseUrl(), CLIENT_KEY, ADMIN_KEY),
+                Map.of(),
+                new CliOverrides(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        dir.resolve("quota_state.json").toString())));
 
         List<JsonNode> answers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -140,7 +161,9 @@ class StatusPageBrowserIT {
         JsonNode providers = page.get("providers");
         assertThat(providers.at("/first/state").asText()).isEqualTo("exhausted");
         assertThat(providers.at("/first/label").asText()).isEqualTo("quota exhausted");
-        assertThat(providers.at("/first/text").asText()).contains("quota back in").contains("weekly limit reached");
+        assertThat(providers.at("/first/text").asText())
+                .contains("quota back in")
+                .contains("weekly limit reached");
         assertThat(providers.at("/second/state").asText()).isEqualTo("cooling_down");
         assertThat(providers.at("/second/label").asText()).isEqualTo("cooling down");
         assertThat(providers.at("/second/text").asText()).contains("back in");
@@ -157,12 +180,16 @@ class StatusPageBrowserIT {
         assertThat(total.get("cache_read_input_tokens").asText()).isEqualTo(EXACT.format(seen[2]));
         assertThat(total.get("cache_creation_input_tokens").asText()).isEqualTo(EXACT.format(seen[3]));
         assertThat(total.get("total_tokens").asText()).isEqualTo(EXACT.format(seen[0] + seen[1] + seen[2] + seen[3]));
-        assertThat(page.get("models").findValuesAsText("model")).containsExactlyInAnyOrder(HOSTILE, "claude-sonnet-4-5");
+        assertThat(page.get("models").findValuesAsText("model"))
+                .containsExactlyInAnyOrder(HOSTILE, "claude-sonnet-4-5");
 
         assertThat(page.get("injected").asInt()).as("img elements injected").isZero();
         assertThat(page.get("recent")).hasSize(5);
-        assertThat(page.get("recent").toString()).contains(JSON.writeValueAsString(HOSTILE).replace("\"", ""));
-        assertThat(page.get("recent").get(0).get(2).asText()).contains("fourth / ").contains("3 failovers");
+        assertThat(page.get("recent").toString())
+                .contains(JSON.writeValueAsString(HOSTILE).replace("\"", ""));
+        assertThat(page.get("recent").get(0).get(2).asText())
+                .contains("fourth / ")
+                .contains("3 failovers");
         assertThat(page.get("svgBars").asInt()).isPositive();
         assertThat(page.at("/afterRefresh/injected").asInt()).isZero();
 
@@ -171,19 +198,29 @@ class StatusPageBrowserIT {
         assertThat(reset.at("/providers/first/state").asText()).isEqualTo("available");
         assertThat(reset.get("dialogs").findValuesAsText("type")).containsExactly("confirm");
         assertThat(reset.get("consoleErrors")).isEmpty();
-        HttpResponse<String> quota = send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/quota")).header("x-api-key", ADMIN_KEY));
-        assertThat(JSON.readTree(quota.body()).at("/providers/first/exhausted").asBoolean()).isFalse();
+        HttpResponse<String> quota = send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/quota"))
+                .header("x-api-key", ADMIN_KEY));
+        assertThat(JSON.readTree(quota.body()).at("/providers/first/exhausted").asBoolean())
+                .isFalse();
     }
 
     @Test
     void aBrowserAtTheRootLandsOnThePageWhileProbesGetWhatTheyAlwaysGot() throws Exception {
         UpstreamSimulator upstream = opened(new UpstreamSimulator(r -> anthropicAnswer()));
-        ProxyHarness proxy = opened(ProxyHarness.start("""
+        ProxyHarness proxy = opened(ProxyHarness.start(
+                """
                 providers:
                   only: {kind: anthropic, base_url: "%s", api_key: k}
                 route: [only]
-                """.formatted(upstream.baseUrl()), Map.of(),
-                new CliOverrides(null, null, null, null, null, dir.resolve("quota_state.json").toString())));
+                """.formatted(upstream.baseUrl()),
+                Map.of(),
+                new CliOverrides(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        dir.resolve("quota_state.json").toString())));
 
         JsonNode page = StatusPageDriver.run(proxy.baseUrl() + "/", null, "inspect");
         assertThat(page.get("url").asText()).isEqualTo(proxy.baseUrl() + "/ui/");
@@ -193,18 +230,27 @@ class StatusPageBrowserIT {
         assertThat(page.at("/total/requests").asText()).isEqualTo("0");
 
         String root = proxy.baseUrl() + "/";
-        assertThat(send(HttpRequest.newBuilder(URI.create(root)).method("HEAD", HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(200);
+        assertThat(send(HttpRequest.newBuilder(URI.create(root)).method("HEAD", HttpRequest.BodyPublishers.noBody()))
+                        .statusCode())
+                .isEqualTo(200);
         HttpResponse<String> probe = send(HttpRequest.newBuilder(URI.create(root)));
         assertThat(probe.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(probe.body()).get("status").asText()).isEqualTo("ok");
-        HttpResponse<String> browser = send(HttpRequest.newBuilder(URI.create(root)).header("accept", "text/html,application/xhtml+xml,*/*;q=0.8"));
+        HttpResponse<String> browser = send(
+                HttpRequest.newBuilder(URI.create(root)).header("accept", "text/html,application/xhtml+xml,*/*;q=0.8"));
         assertThat(browser.statusCode()).isEqualTo(302);
         assertThat(browser.headers().firstValue("location")).hasValue("/ui/");
         HttpResponse<String> ui = send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/ui/")));
-        assertThat(ui.headers().firstValue("content-security-policy").orElseThrow()).contains("script-src 'self'");
+        assertThat(ui.headers().firstValue("content-security-policy").orElseThrow())
+                .contains("script-src 'self'");
         assertThat(ui.body()).doesNotContain("http://").doesNotContain("https://");
-        assertThat(send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/ui/missing.js"))).statusCode()).isEqualTo(404);
-        assertThat(send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/ui/")).POST(HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(405);
+        assertThat(send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/ui/missing.js")))
+                        .statusCode())
+                .isEqualTo(404);
+        assertThat(send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/ui/"))
+                                .POST(HttpRequest.BodyPublishers.noBody()))
+                        .statusCode())
+                .isEqualTo(405);
     }
 
     private static void waitFor(BooleanSupplier condition) {

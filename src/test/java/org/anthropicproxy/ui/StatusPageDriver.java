@@ -26,33 +26,41 @@ final class StatusPageDriver {
     private static final Path PREFIX = Path.of(".ui-test").toAbsolutePath();
     private static boolean installed;
 
-    private StatusPageDriver() {
-    }
+    private StatusPageDriver() {}
 
     static synchronized void install() {
         if (installed) {
             return;
         }
         if (!Files.isExecutable(Path.of("/usr/bin/chromium"))) {
-            throw new AssertionError("the status page tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)");
+            throw new AssertionError(
+                    "the status page tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)");
         }
         try {
             Path lock = SOURCES.resolve("package-lock.json");
             Path stamp = PREFIX.resolve("installed.lock");
-            if (!Files.isRegularFile(stamp) || !Arrays.equals(Files.readAllBytes(stamp), Files.readAllBytes(lock))
+            if (!Files.isRegularFile(stamp)
+                    || !Arrays.equals(Files.readAllBytes(stamp), Files.readAllBytes(lock))
                     || !Files.isDirectory(PREFIX.resolve("node_modules/playwright-core"))) {
                 Files.createDirectories(PREFIX);
                 Files.deleteIfExists(stamp);
-                Files.copy(SOURCES.resolve("package.json"), PREFIX.resolve("package.json"), StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(
+                        SOURCES.resolve("package.json"),
+                        PREFIX.resolve("package.json"),
+                        StandardCopyOption.REPLACE_EXISTING);
                 Files.copy(lock, PREFIX.resolve("package-lock.json"), StandardCopyOption.REPLACE_EXISTING);
                 Result npm = run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), 600);
                 if (npm.exit != 0) {
-                    throw new AssertionError("npm ci in " + PREFIX + " failed (exit " + npm.exit + "): is the npm registry reachable? "
-                            + "The status page tests install playwright-core from it.\n" + npm.output);
+                    throw new AssertionError(
+                            "npm ci in " + PREFIX + " failed (exit " + npm.exit + "): is the npm registry reachable? "
+                                    + "The status page tests install playwright-core from it.\n" + npm.output);
                 }
                 Files.copy(lock, stamp, StandardCopyOption.REPLACE_EXISTING);
             }
-            Files.copy(SOURCES.resolve("status-page.mjs"), PREFIX.resolve("status-page.mjs"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(
+                    SOURCES.resolve("status-page.mjs"),
+                    PREFIX.resolve("status-page.mjs"),
+                    StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new AssertionError("cannot prepare " + PREFIX + ": " + e, e);
         }
@@ -62,7 +70,8 @@ final class StatusPageDriver {
     /** Runs the page script ({@code inspect}, {@code reset PROVIDER}, {@code screenshot FILE}) and returns what it saw. */
     static JsonNode run(String url, String adminKey, String... mode) {
         install();
-        List<String> cmd = new ArrayList<>(List.of("node", PREFIX.resolve("status-page.mjs").toString(), url));
+        List<String> cmd = new ArrayList<>(
+                List.of("node", PREFIX.resolve("status-page.mjs").toString(), url));
         cmd.addAll(List.of(mode));
         if (adminKey != null) {
             cmd.addAll(List.of("--key", adminKey));
@@ -71,7 +80,10 @@ final class StatusPageDriver {
         if (r.exit != 0) {
             throw new AssertionError("the status page script failed (exit " + r.exit + "):\n" + r.output);
         }
-        String last = r.output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
+        String last = r.output
+                .lines()
+                .filter(l -> l.startsWith("{"))
+                .reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError("no JSON from the status page script:\n" + r.output));
         try {
             return JSON.readTree(last);
@@ -80,14 +92,16 @@ final class StatusPageDriver {
         }
     }
 
-    private record Result(int exit, String output) {
-    }
+    private record Result(int exit, String output) {}
 
     private static Result run(List<String> cmd, int timeoutSeconds) {
         try {
             Path log = Files.createTempFile("status-page", ".log");
-            Process p = new ProcessBuilder(cmd).directory(PREFIX.toFile()).redirectErrorStream(true)
-                    .redirectOutput(log.toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .directory(PREFIX.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();

@@ -36,13 +36,17 @@ class PricingTest {
     void costIsTokensTimesPricePerMillion() {
         // sonnet: 3 in, 15 out, 0.30 cache read, 3.75 cache write
         BigDecimal c = defaults.cost("claude-sonnet-4-5", new Totals(1, 1_000_000, 100_000, 2_000_000, 40_000));
-        assertThat(c).isEqualByComparingTo(new BigDecimal("3").add(new BigDecimal("1.5")).add(new BigDecimal("0.6"))
-                .add(new BigDecimal("0.15")));
+        assertThat(c)
+                .isEqualByComparingTo(new BigDecimal("3")
+                        .add(new BigDecimal("1.5"))
+                        .add(new BigDecimal("0.6"))
+                        .add(new BigDecimal("0.15")));
     }
 
     @Test
     void configuredPricesComeFirstAndMatchGlobs() {
-        Pricing p = new Pricing(Map.of("gpt-4o*", new Price(2.5, 10, 1.25, 0), "claude-sonnet-4-5", new Price(1, 1, 1, 1)));
+        Pricing p =
+                new Pricing(Map.of("gpt-4o*", new Price(2.5, 10, 1.25, 0), "claude-sonnet-4-5", new Price(1, 1, 1, 1)));
         assertThat(p.priceOf("gpt-4o-mini")).isEqualTo(new Price(2.5, 10, 1.25, 0));
         assertThat(p.priceOf("GPT-4O")).isEqualTo(new Price(2.5, 10, 1.25, 0));
         assertThat(p.priceOf("claude-sonnet-4-5")).isEqualTo(new Price(1, 1, 1, 1));

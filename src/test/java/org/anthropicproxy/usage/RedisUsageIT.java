@@ -33,9 +33,10 @@ class RedisUsageIT {
     @Test
     void twoInstancesTotalsAddUpOnEither() throws Exception {
         try (RedisServerProcess redis = RedisServerProcess.start();
-             UpstreamSimulator upstream = new UpstreamSimulator(r -> r.json().path("stream").asBoolean()
-                     ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
-                     : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")))) {
+                UpstreamSimulator upstream =
+                        new UpstreamSimulator(r -> r.json().path("stream").asBoolean()
+                                ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+                                : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")))) {
             String yaml = """
                     providers:
                       anth: {kind: anthropic, base_url: "%s", api_key: k}
@@ -43,7 +44,7 @@ class RedisUsageIT {
                     """.formatted(upstream.baseUrl());
             CliOverrides cli = new CliOverrides(null, null, null, null, null, redis.uri());
             try (ProxyHarness a = ProxyHarness.start(yaml, Map.of(), cli);
-                 ProxyHarness b = ProxyHarness.start(yaml, Map.of(), cli)) {
+                    ProxyHarness b = ProxyHarness.start(yaml, Map.of(), cli)) {
                 assertThat(a.app().config().usage().store()).isEqualTo(redis.uri());
                 for (int i = 0; i < 5; i++) {
                     assertThat(message(a, i % 2 == 0).statusCode()).isEqualTo(200);
@@ -51,7 +52,8 @@ class RedisUsageIT {
                 for (int i = 0; i < 3; i++) {
                     assertThat(message(b, i % 2 == 1).statusCode()).isEqualTo(200);
                 }
-                waitFor(() -> a.app().usage().committed() == 5 && b.app().usage().committed() == 3);
+                waitFor(() ->
+                        a.app().usage().committed() == 5 && b.app().usage().committed() == 3);
                 for (ProxyHarness p : List.of(a, b)) {
                     JsonNode r = JSON.readTree(p.get("/v1/usage?group_by=model").body());
                     assertThat(r.at("/total/requests").asLong()).isEqualTo(8);
@@ -59,10 +61,15 @@ class RedisUsageIT {
                     assertThat(r.at("/total/input_tokens").asLong()).isEqualTo(8 * 12);
                     assertThat(r.get("rows").findValuesAsText("key")).containsExactly("claude-sonnet-4-5");
                     assertThat(r.at("/rows/0/cost_usd").isNumber()).isTrue();
-                    assertThat(JSON.readTree(p.get("/v1/usage/recent").body()).get("requests")).hasSize(8);
+                    assertThat(JSON.readTree(p.get("/v1/usage/recent").body()).get("requests"))
+                            .hasSize(8);
                 }
-                long output = JSON.readTree(a.get("/v1/usage").body()).at("/total/output_tokens").asLong();
-                long fixtureOut = JSON.readTree(Fixtures.text("anthropic/message-text.json")).at("/usage/output_tokens").asLong();
+                long output = JSON.readTree(a.get("/v1/usage").body())
+                        .at("/total/output_tokens")
+                        .asLong();
+                long fixtureOut = JSON.readTree(Fixtures.text("anthropic/message-text.json"))
+                        .at("/usage/output_tokens")
+                        .asLong();
                 assertThat(output).isEqualTo(4 * 30 + 4 * fixtureOut);
             }
         }
@@ -71,17 +78,26 @@ class RedisUsageIT {
     @Test
     void retentionDropsOldDayHashes() throws Exception {
         try (RedisServerProcess redis = RedisServerProcess.start();
-             RedisUsageStore store = new RedisUsageStore(redis.uri(), ZoneOffset.UTC, Duration.ofDays(90))) {
+                RedisUsageStore store = new RedisUsageStore(redis.uri(), ZoneOffset.UTC, Duration.ofDays(90))) {
             long day = 86_400_000L;
-            long now = LocalDate.parse("2026-12-08").atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli() + 3_600_000;
+            long now = LocalDate.parse("2026-12-08")
+                            .atStartOfDay(ZoneOffset.UTC)
+                            .toInstant()
+                            .toEpochMilli()
+                    + 3_600_000;
             store.append(List.of(record(now - 100 * day), record(now - 60 * day), record(now - 10 * day), record(now)));
             LocalDate from = LocalDate.parse("2026-01-01");
             LocalDate to = LocalDate.parse("2026-12-31");
             // a day already past the retention expires at once
-            assertThat(store.daily(from, to)).extracting(DailyRow::day).containsExactly(
-                    LocalDate.parse("2026-10-09"), LocalDate.parse("2026-11-28"), LocalDate.parse("2026-12-08"));
+            assertThat(store.daily(from, to))
+                    .extracting(DailyRow::day)
+                    .containsExactly(
+                            LocalDate.parse("2026-10-09"),
+                            LocalDate.parse("2026-11-28"),
+                            LocalDate.parse("2026-12-08"));
             store.deleteBefore(LocalDate.parse("2026-11-01"));
-            assertThat(store.daily(from, to)).extracting(DailyRow::day)
+            assertThat(store.daily(from, to))
+                    .extracting(DailyRow::day)
                     .containsExactly(LocalDate.parse("2026-11-28"), LocalDate.parse("2026-12-08"));
         }
     }

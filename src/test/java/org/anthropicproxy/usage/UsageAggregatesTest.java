@@ -27,6 +27,7 @@ class UsageAggregatesTest {
 
     @TempDir
     Path dir;
+
     private UsageRecorder recorder;
 
     @AfterEach
@@ -37,8 +38,9 @@ class UsageAggregatesTest {
     }
 
     private UsageApi api(MutableClock clock, Duration retention) {
-        recorder = new UsageRecorder(new SqliteUsageStore(dir.resolve("usage.db"), PARIS), clock, retention,
-                Duration.ofMillis(50)).start();
+        recorder = new UsageRecorder(
+                        new SqliteUsageStore(dir.resolve("usage.db"), PARIS), clock, retention, Duration.ofMillis(50))
+                .start();
         return apiOf(recorder, retention);
     }
 
@@ -46,9 +48,23 @@ class UsageAggregatesTest {
         return new UsageApi(recorder, Pricing.defaults(), retention);
     }
 
-    private static AccessLog.Entry entry(String model, String provider, String key, long in, long out, long cr, long cw) {
-        return new AccessLog.Entry("req_" + in, "POST", "/v1/messages", model, provider, model, 200, false, 1000, 2000,
-                new Usage(in, out, cr, cw), 0, null, key);
+    private static AccessLog.Entry entry(
+            String model, String provider, String key, long in, long out, long cr, long cw) {
+        return new AccessLog.Entry(
+                "req_" + in,
+                "POST",
+                "/v1/messages",
+                model,
+                provider,
+                model,
+                200,
+                false,
+                1000,
+                2000,
+                new Usage(in, out, cr, cw),
+                0,
+                null,
+                key);
     }
 
     @Test
@@ -65,10 +81,11 @@ class UsageAggregatesTest {
         List<DailyRow> rows = recorder.store().daily(LocalDate.parse("2026-12-01"), LocalDate.parse("2026-12-31"));
         LocalDate sunday = LocalDate.parse("2026-12-06");
         LocalDate monday = LocalDate.parse("2026-12-07");
-        assertThat(rows).containsExactlyInAnyOrder(
-                new DailyRow(sunday, "native", "claude-sonnet-4-5", "k1", new Totals(1, 10, 20, 30, 40)),
-                new DailyRow(monday, "native", "claude-sonnet-4-5", "k1", new Totals(1, 1, 2, 3, 4)),
-                new DailyRow(monday, "openai", "gpt-4o", "k2", new Totals(1, 100, 200, 0, 0)));
+        assertThat(rows)
+                .containsExactlyInAnyOrder(
+                        new DailyRow(sunday, "native", "claude-sonnet-4-5", "k1", new Totals(1, 10, 20, 30, 40)),
+                        new DailyRow(monday, "native", "claude-sonnet-4-5", "k1", new Totals(1, 1, 2, 3, 4)),
+                        new DailyRow(monday, "openai", "gpt-4o", "k2", new Totals(1, 100, 200, 0, 0)));
 
         LocalDate from = LocalDate.parse("2026-11-01");
         LocalDate to = LocalDate.parse("2026-12-31");
@@ -94,7 +111,9 @@ class UsageAggregatesTest {
         assertThat(sonnet.get("cache_creation_input_tokens").asLong()).isEqualTo(44);
         // (11 * 3 + 22 * 15 + 33 * 0.3 + 44 * 3.75) / 1e6 = 0.0005379, to 6 decimals
         assertThat(sonnet.get("cost_usd").asDouble()).isEqualTo(0.000538);
-        assertThat(byModel.at("/rows/0/cost_usd").isNull()).as("gpt-4o has no built-in price").isTrue();
+        assertThat(byModel.at("/rows/0/cost_usd").isNull())
+                .as("gpt-4o has no built-in price")
+                .isTrue();
 
         JsonNode total = byModel.get("total");
         assertThat(total.get("requests").asLong()).isEqualTo(3);
@@ -118,8 +137,10 @@ class UsageAggregatesTest {
         LocalDate to = LocalDate.parse("2026-12-31");
         // 90 days: today and the 89 before
         waitFor(() -> store.daily(from, to).size() == 3);
-        assertThat(store.daily(from, to)).extracting(DailyRow::day).containsExactly(
-                LocalDate.parse("2026-09-10"), LocalDate.parse("2026-09-11"), LocalDate.parse("2026-12-08"));
+        assertThat(store.daily(from, to))
+                .extracting(DailyRow::day)
+                .containsExactly(
+                        LocalDate.parse("2026-09-10"), LocalDate.parse("2026-09-11"), LocalDate.parse("2026-12-08"));
         assertThat(store.recent(10)).hasSize(3);
 
         clock.advance(Duration.ofDays(1));
@@ -128,7 +149,8 @@ class UsageAggregatesTest {
     }
 
     private static UsageRecord record(long time) {
-        return new UsageRecord(time, "r" + time, null, "native", "m", "claude-sonnet-4-5", true, 200, 0, 10, 20, 1, 2, 3, 4);
+        return new UsageRecord(
+                time, "r" + time, null, "native", "m", "claude-sonnet-4-5", true, 200, 0, 10, 20, 1, 2, 3, 4);
     }
 
     private static List<String> keys(JsonNode report) {

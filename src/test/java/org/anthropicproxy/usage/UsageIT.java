@@ -59,6 +59,7 @@ class UsageIT {
 
     @TempDir
     Path dir;
+
     private final AtomicInteger n = new AtomicInteger();
     private UpstreamSimulator anthropic;
     private UpstreamSimulator openai;
@@ -70,7 +71,8 @@ class UsageIT {
     void start() {
         anthropic = new UpstreamSimulator(this::anthropicAnswer);
         openai = new UpstreamSimulator(this::openAiAnswer);
-        proxy = ProxyHarness.start("""
+        proxy = ProxyHarness.start(
+                """
                 providers:
                   anth: {kind: anthropic, base_url: "%s", api_key: a-key}
                   oai: {kind: openai, base_url: "%s", api_key: o-key, models: {"gpt-4o": "gpt-4o-2024-08-06"}}
@@ -78,10 +80,21 @@ class UsageIT {
                 routes: [{match: "gpt-*", chain: [oai]}]
                 client_keys: [%s]
                 admin_keys: [%s]
-                """.formatted(anthropic.baseUrl(), openai.baseUrl(), CLIENT_KEY, ADMIN_KEY), Map.of(),
-                new CliOverrides(null, null, null, null, null, dir.resolve("quota_state.json").toString()));
-        sdk = AnthropicOkHttpClient.builder().baseUrl(proxy.baseUrl()).apiKey(CLIENT_KEY).maxRetries(0)
-                .timeout(Duration.ofSeconds(20)).build();
+                """.formatted(anthropic.baseUrl(), openai.baseUrl(), CLIENT_KEY, ADMIN_KEY),
+                Map.of(),
+                new CliOverrides(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        dir.resolve("quota_state.json").toString()));
+        sdk = AnthropicOkHttpClient.builder()
+                .baseUrl(proxy.baseUrl())
+                .apiKey(CLIENT_KEY)
+                .maxRetries(0)
+                .timeout(Duration.ofSeconds(20))
+                .build();
     }
 
     @AfterEach
@@ -95,7 +108,7 @@ class UsageIT {
     /** Token counts of the i-th answer: distinct per request, so a row mixed up with another shows. */
     private long[] counts() {
         int i = n.incrementAndGet();
-        return new long[]{100 + i, 20 + 3L * i, 1000 + 7L * i, 50 + 11L * i};
+        return new long[] {100 + i, 20 + 3L * i, 1000 + 7L * i, 50 + 11L * i};
     }
 
     private UpstreamScript anthropicAnswer(RecordedRequest r) {
@@ -105,12 +118,18 @@ class UsageIT {
         if (r.json().path("stream").asBoolean()) {
             String compact = usage.replace(" ", "");
             return UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")
-                    .replace("\"input_tokens\":12,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0", compact)
+                    .replace(
+                            "\"input_tokens\":12,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0",
+                            compact)
                     .replace("\"output_tokens\":30", "\"output_tokens\":" + c[1]));
         }
-        return UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")
-                .replaceAll("\"input_tokens\": 12,\\s*\"cache_creation_input_tokens\": 0,\\s*\"cache_read_input_tokens\": 0", usage)
-                .replaceAll("\"output_tokens\": \\d+", "\"output_tokens\": " + c[1]));
+        return UpstreamScript.json(
+                200,
+                Fixtures.text("anthropic/message-text.json")
+                        .replaceAll(
+                                "\"input_tokens\": 12,\\s*\"cache_creation_input_tokens\": 0,\\s*\"cache_read_input_tokens\": 0",
+                                usage)
+                        .replaceAll("\"output_tokens\": \\d+", "\"output_tokens\": " + c[1]));
     }
 
     private UpstreamScript openAiAnswer(RecordedRequest r) {
@@ -118,13 +137,22 @@ class UsageIT {
         // OpenAI counts cached tokens inside prompt_tokens and has no cache writes
         var usage = OpenAiUpstreamScripts.usage(c[0] + c[2], c[1], c[2]);
         if (r.json().path("stream").asBoolean()) {
-            return OpenAiUpstreamScripts.stream("gpt-4o-2024-08-06").text("Hello there").finish("stop").usage(usage).done().script();
+            return OpenAiUpstreamScripts.stream("gpt-4o-2024-08-06")
+                    .text("Hello there")
+                    .finish("stop")
+                    .usage(usage)
+                    .done()
+                    .script();
         }
         return OpenAiUpstreamScripts.completionScript("gpt-4o-2024-08-06", "Hello there", List.of(), "stop", usage);
     }
 
     private static MessageCreateParams params(String model) {
-        return MessageCreateParams.builder().model(model).maxTokens(256).addUserMessage("Hello").build();
+        return MessageCreateParams.builder()
+                .model(model)
+                .maxTokens(256)
+                .addUserMessage("Hello")
+                .build();
     }
 
     private Message call(String model, boolean stream) {
@@ -141,13 +169,20 @@ class UsageIT {
     /** in, out, cache read, cache write, as the client saw them. */
     private static List<Long> seen(Message m) {
         var u = m.usage();
-        return List.of(u.inputTokens(), u.outputTokens(), u.cacheReadInputTokens().orElse(0L),
+        return List.of(
+                u.inputTokens(),
+                u.outputTokens(),
+                u.cacheReadInputTokens().orElse(0L),
                 u.cacheCreationInputTokens().orElse(0L));
     }
 
     private JsonNode admin(String pathAndQuery, String key) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + pathAndQuery))
-                .header("x-api-key", key).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(proxy.baseUrl() + pathAndQuery))
+                        .header("x-api-key", key)
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         JsonNode body = JSON.readTree(r.body());
         ((com.fasterxml.jackson.databind.node.ObjectNode) body).put("_status", r.statusCode());
         return body;
@@ -172,15 +207,23 @@ class UsageIT {
         List<List<Long>> recorded = new ArrayList<>();
         String keyId = ClientAuth.keyId(ClientAuth.sha256(CLIENT_KEY));
         for (JsonNode r : recent.get("requests")) {
-            recorded.add(List.of(r.get("input_tokens").asLong(), r.get("output_tokens").asLong(),
-                    r.get("cache_read_input_tokens").asLong(), r.get("cache_creation_input_tokens").asLong()));
+            recorded.add(List.of(
+                    r.get("input_tokens").asLong(),
+                    r.get("output_tokens").asLong(),
+                    r.get("cache_read_input_tokens").asLong(),
+                    r.get("cache_creation_input_tokens").asLong()));
             assertThat(r.get("key_id").asText()).isEqualTo(keyId).doesNotContain(CLIENT_KEY);
             assertThat(r.get("status").asInt()).isEqualTo(200);
-            assertThat(r.get("provider").asText()).isEqualTo(r.get("client_model").asText().startsWith("gpt") ? "oai" : "anth");
+            assertThat(r.get("provider").asText())
+                    .isEqualTo(r.get("client_model").asText().startsWith("gpt") ? "oai" : "anth");
         }
         assertThat(recorded).containsExactlyInAnyOrderElementsOf(seen);
-        assertThat(recent.get("requests").findValuesAsText("upstream_model")).contains("gpt-4o-2024-08-06", "claude-sonnet-4-5");
-        assertThat(recent.get("requests").findValues("stream").stream().filter(JsonNode::asBoolean).count()).isEqualTo(4);
+        assertThat(recent.get("requests").findValuesAsText("upstream_model"))
+                .contains("gpt-4o-2024-08-06", "claude-sonnet-4-5");
+        assertThat(recent.get("requests").findValues("stream").stream()
+                        .filter(JsonNode::asBoolean)
+                        .count())
+                .isEqualTo(4);
 
         JsonNode byProvider = admin("/v1/usage?group_by=provider", ADMIN_KEY);
         assertThat(byProvider.get("group_by").asText()).isEqualTo("provider");
@@ -190,15 +233,22 @@ class UsageIT {
         assertThat(rows.get("oai").get("total_tokens").asLong()).isEqualTo(perProvider[1]);
         JsonNode total = byProvider.get("total");
         assertThat(total.get("requests").asLong()).isEqualTo(8);
-        assertThat(total.get("input_tokens").asLong()).isEqualTo(seen.stream().mapToLong(s -> s.get(0)).sum());
-        assertThat(total.get("output_tokens").asLong()).isEqualTo(seen.stream().mapToLong(s -> s.get(1)).sum());
-        assertThat(total.get("cache_read_input_tokens").asLong()).isEqualTo(seen.stream().mapToLong(s -> s.get(2)).sum());
-        assertThat(total.get("cache_creation_input_tokens").asLong()).isEqualTo(seen.stream().mapToLong(s -> s.get(3)).sum());
+        assertThat(total.get("input_tokens").asLong())
+                .isEqualTo(seen.stream().mapToLong(s -> s.get(0)).sum());
+        assertThat(total.get("output_tokens").asLong())
+                .isEqualTo(seen.stream().mapToLong(s -> s.get(1)).sum());
+        assertThat(total.get("cache_read_input_tokens").asLong())
+                .isEqualTo(seen.stream().mapToLong(s -> s.get(2)).sum());
+        assertThat(total.get("cache_creation_input_tokens").asLong())
+                .isEqualTo(seen.stream().mapToLong(s -> s.get(3)).sum());
 
         JsonNode byModel = admin("/v1/usage?group_by=model", ADMIN_KEY);
-        assertThat(byModel.get("rows").findValuesAsText("key")).containsExactlyInAnyOrder("claude-sonnet-4-5", "gpt-4o-2024-08-06");
+        assertThat(byModel.get("rows").findValuesAsText("key"))
+                .containsExactlyInAnyOrder("claude-sonnet-4-5", "gpt-4o-2024-08-06");
         for (JsonNode r : byModel.get("rows")) {
-            assertThat(r.get("cost_usd").isNull()).as(r.get("key") + " priced").isEqualTo(r.get("key").asText().startsWith("gpt"));
+            assertThat(r.get("cost_usd").isNull())
+                    .as(r.get("key") + " priced")
+                    .isEqualTo(r.get("key").asText().startsWith("gpt"));
         }
         JsonNode byKey = admin("/v1/usage?group_by=key", ADMIN_KEY);
         assertThat(byKey.get("rows").findValuesAsText("key")).containsExactly(keyId);
@@ -212,9 +262,18 @@ class UsageIT {
         assertThat(bad.get("_status").asInt()).isEqualTo(400);
         assertThat(bad.at("/error/type").asText()).isEqualTo("invalid_request_error");
         assertThat(bad.at("/error/message").asText()).startsWith("from:");
-        assertThat(admin("/v1/usage?group_by=hour", ADMIN_KEY).at("/error/message").asText()).startsWith("group_by:");
-        assertThat(admin("/v1/usage?from=2026-12-08&to=2026-12-01", ADMIN_KEY).get("_status").asInt()).isEqualTo(400);
-        assertThat(admin("/v1/usage/recent?limit=0", ADMIN_KEY).at("/error/message").asText()).startsWith("limit:");
+        assertThat(admin("/v1/usage?group_by=hour", ADMIN_KEY)
+                        .at("/error/message")
+                        .asText())
+                .startsWith("group_by:");
+        assertThat(admin("/v1/usage?from=2026-12-08&to=2026-12-01", ADMIN_KEY)
+                        .get("_status")
+                        .asInt())
+                .isEqualTo(400);
+        assertThat(admin("/v1/usage/recent?limit=0", ADMIN_KEY)
+                        .at("/error/message")
+                        .asText())
+                .startsWith("limit:");
         JsonNode empty = admin("/v1/usage?from=2026-01-01&to=2026-01-31&group_by=week", ADMIN_KEY);
         assertThat(empty.get("_status").asInt()).isEqualTo(200);
         assertThat(empty.get("rows")).isEmpty();
@@ -249,10 +308,16 @@ class UsageIT {
         } finally {
             logger.detachAppender(log);
         }
-        waitFor(() -> proxy.app().usage().committed() == 6 && !proxy.app().usage().failing());
+        waitFor(() ->
+                proxy.app().usage().committed() == 6 && !proxy.app().usage().failing());
         assertThat(log.list.stream().filter(e -> e.getLevel() == Level.WARN)).hasSize(1);
-        assertThat(log.list.stream().filter(e -> e.getLevel() == Level.WARN).findFirst().orElseThrow().getFormattedMessage())
-                .contains("usage.db").contains("cannot be written");
+        assertThat(log.list.stream()
+                        .filter(e -> e.getLevel() == Level.WARN)
+                        .findFirst()
+                        .orElseThrow()
+                        .getFormattedMessage())
+                .contains("usage.db")
+                .contains("cannot be written");
         assertThat(admin("/v1/usage", ADMIN_KEY).at("/total/requests").asLong()).isEqualTo(6);
     }
 }

@@ -35,12 +35,20 @@ class UsageKillTest {
     void aKilledWriterLosesAtMostTheLastSecond() throws Exception {
         Path db = dir.resolve("usage.db");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "-Xmx64m", "-Dlogback.configurationFile=/nonexistent",
-                "-cp", System.getProperty("java.class.path"), UsageWriterMain.class.getName(), db.toString())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process child = new ProcessBuilder(
+                        java,
+                        "-Xmx64m",
+                        "-Dlogback.configurationFile=/nonexistent",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        UsageWriterMain.class.getName(),
+                        db.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         Map<Long, Long> handedOver = new HashMap<>();
         long last = 0;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3500);
             String line;
             while ((line = out.readLine()) != null) {
@@ -49,8 +57,10 @@ class UsageKillTest {
                 handedOver.put(last, Long.parseLong(p[1]));
                 if (System.nanoTime() > killAt && last > 500) {
                     // kill -9, not destroyForcibly(): that also closes our end of the pipe, unread lines with it
-                    assertThat(new ProcessBuilder("kill", "-9", Long.toString(child.pid())).start()
-                            .waitFor(10, TimeUnit.SECONDS)).isTrue();
+                    assertThat(new ProcessBuilder("kill", "-9", Long.toString(child.pid()))
+                                    .start()
+                                    .waitFor(10, TimeUnit.SECONDS))
+                            .isTrue();
                     break;
                 }
             }
@@ -68,7 +78,8 @@ class UsageKillTest {
         }
         assertThat(child.exitValue()).as("killed by SIGKILL").isEqualTo(137);
 
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo("ok");
@@ -93,7 +104,8 @@ class UsageKillTest {
             }
             if (max < last) {
                 long lostSpan = handedOver.get(last) - handedOver.get(max + 1);
-                assertThat(lostSpan).as("%d requests lost, handed over within %d ms", last - max, lostSpan)
+                assertThat(lostSpan)
+                        .as("%d requests lost, handed over within %d ms", last - max, lostSpan)
                         .isLessThanOrEqualTo(MAX_LOST_SPAN_MILLIS);
             }
         }

@@ -47,8 +47,7 @@ class UsageRecorderTest {
         }
 
         @Override
-        public void deleteBefore(LocalDate firstKept) {
-        }
+        public void deleteBefore(LocalDate firstKept) {}
 
         @Override
         public String describe() {
@@ -56,8 +55,7 @@ class UsageRecorderTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
 
         List<String> ids() {
             List<String> out = new ArrayList<>();
@@ -89,7 +87,8 @@ class UsageRecorderTest {
         Level previous = logger.getLevel();
         logger.setLevel(Level.INFO);
         FlakyStore store = new FlakyStore();
-        try (UsageRecorder r = new UsageRecorder(store, Clock.systemUTC(), Duration.ofDays(90), Duration.ofMillis(20)).start()) {
+        try (UsageRecorder r =
+                new UsageRecorder(store, Clock.systemUTC(), Duration.ofDays(90), Duration.ofMillis(20)).start()) {
             r.record(record(0));
             waitFor(() -> r.committed() == 1);
             store.broken.set(true);
@@ -105,17 +104,26 @@ class UsageRecorderTest {
             logger.detachAppender(log);
             logger.setLevel(previous);
         }
-        assertThat(store.ids()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, 30).mapToObj(Integer::toString).toList());
+        assertThat(store.ids())
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, 30)
+                        .mapToObj(Integer::toString)
+                        .toList());
         assertThat(log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage))
-                .singleElement().asString().contains("flaky").contains("disk full");
+                .singleElement()
+                .asString()
+                .contains("flaky")
+                .contains("disk full");
         assertThat(log.list.stream().filter(e -> e.getLevel() == Level.INFO).map(ILoggingEvent::getFormattedMessage))
-                .singleElement().asString().contains("works again");
+                .singleElement()
+                .asString()
+                .contains("works again");
     }
 
     @Test
     void closeWritesWhatIsQueued() {
         FlakyStore store = new FlakyStore();
-        UsageRecorder r = new UsageRecorder(store, Clock.systemUTC(), Duration.ofDays(90), Duration.ofSeconds(30)).start();
+        UsageRecorder r =
+                new UsageRecorder(store, Clock.systemUTC(), Duration.ofDays(90), Duration.ofSeconds(30)).start();
         r.record(record(1));
         waitFor(() -> r.committed() == 1); // the first batch goes at once, the next waits out the interval
         r.record(record(2));

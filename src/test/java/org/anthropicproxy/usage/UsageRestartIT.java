@@ -36,9 +36,10 @@ class UsageRestartIT {
 
     @Test
     void totalsSurviveARestartAndTheCommandReadsTheSame() throws Exception {
-        try (UpstreamSimulator upstream = new UpstreamSimulator(r -> r.json().path("stream").asBoolean()
-                ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
-                : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")))) {
+        try (UpstreamSimulator upstream =
+                new UpstreamSimulator(r -> r.json().path("stream").asBoolean()
+                        ? UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse"))
+                        : UpstreamScript.json(200, Fixtures.text("anthropic/message-text.json")))) {
             String yaml = """
                     providers:
                       up: {kind: anthropic, base_url: "%s", api_key: k}
@@ -65,19 +66,25 @@ class UsageRestartIT {
             }
             JsonNode total = before.get("total");
             assertThat(total.get("requests").asLong()).isEqualTo(8);
-            assertThat(new long[]{total.get("input_tokens").asLong(), total.get("output_tokens").asLong(),
-                    total.get("cache_read_input_tokens").asLong(), total.get("cache_creation_input_tokens").asLong()})
+            assertThat(new long[] {
+                        total.get("input_tokens").asLong(),
+                        total.get("output_tokens").asLong(),
+                        total.get("cache_read_input_tokens").asLong(),
+                        total.get("cache_creation_input_tokens").asLong()
+                    })
                     .containsExactly(seen);
 
             StringWriter out = new StringWriter();
             CommandLine cl = new CommandLine(new Main());
             cl.setOut(new PrintWriter(out));
             Path config = java.nio.file.Files.writeString(dir.resolve("config.yaml"), yaml);
-            assertThat(cl.execute("usage", "models", "--json", "--config", config.toString(), "--quota-file", quota)).isZero();
+            assertThat(cl.execute("usage", "models", "--json", "--config", config.toString(), "--quota-file", quota))
+                    .isZero();
             assertThat(JSON.readTree(out.toString())).isEqualTo(before);
 
             try (ProxyHarness again = ProxyHarness.start(yaml, Map.of(), cli)) {
-                assertThat(JSON.readTree(again.get("/v1/usage?group_by=model").body())).isEqualTo(before);
+                assertThat(JSON.readTree(again.get("/v1/usage?group_by=model").body()))
+                        .isEqualTo(before);
                 assertThat(again.request("HEAD", "/").statusCode()).isEqualTo(200);
             }
         }

@@ -13,12 +13,27 @@ import java.util.concurrent.locks.LockSupport;
 public final class UsageWriterMain {
     public static void main(String[] args) {
         Clock clock = Clock.system(ZoneOffset.UTC);
-        UsageRecorder recorder = new UsageRecorder(new SqliteUsageStore(Path.of(args[0]), ZoneOffset.UTC), clock,
-                Duration.ofDays(90)).start();
+        UsageRecorder recorder = new UsageRecorder(
+                        new SqliteUsageStore(Path.of(args[0]), ZoneOffset.UTC), clock, Duration.ofDays(90))
+                .start();
         for (long i = 1; ; i++) {
             long now = clock.millis();
-            recorder.record(new UsageRecord(now, Long.toString(i), "key", "native", "claude-sonnet-4-5",
-                    "claude-sonnet-4-5", true, 200, 0, 1000, 2000, i, 2 * i, 0, 0));
+            recorder.record(new UsageRecord(
+                    now,
+                    Long.toString(i),
+                    "key",
+                    "native",
+                    "claude-sonnet-4-5",
+                    "claude-sonnet-4-5",
+                    true,
+                    200,
+                    0,
+                    1000,
+                    2000,
+                    i,
+                    2 * i,
+                    0,
+                    0));
             System.out.println(i + " " + now);
             System.out.flush();
             LockSupport.parkNanos(2_000_000);

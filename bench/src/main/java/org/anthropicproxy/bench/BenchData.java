@@ -23,8 +23,7 @@ public final class BenchData {
     public static final String CLAUDE_CODE_LIKE = "synthetic/anthropic-request-claude-code-like.json";
     private static final Path ROOT = locate();
 
-    private BenchData() {
-    }
+    private BenchData() {}
 
     private static Path locate() {
         List<Path> candidates = new ArrayList<>();
@@ -73,12 +72,26 @@ public final class BenchData {
         base.put("model", model);
         base.put("stream", stream);
         ArrayNode system = (ArrayNode) base.get("system");
-        system.insert(0, JSON.createObjectNode().put("type", "text")
-                .put("text", "x-anthropic-billing-header: cc_version=2.1.332; cc_entrypoint=cli; cch=00000;"));
+        system.insert(
+                0,
+                JSON.createObjectNode()
+                        .put("type", "text")
+                        .put("text", "x-anthropic-billing-header: cc_version=2.1.332; cc_entrypoint=cli; cch=00000;"));
         system.addObject().put("type", "text").put("text", prose(2_400));
         ArrayNode tools = (ArrayNode) base.get("tools");
-        String[] names = {"Glob", "Grep", "Edit", "Write", "NotebookEdit", "WebFetch", "TodoWrite", "Task", "BashOutput",
-            "KillShell", "ExitPlanMode"};
+        String[] names = {
+            "Glob",
+            "Grep",
+            "Edit",
+            "Write",
+            "NotebookEdit",
+            "WebFetch",
+            "TodoWrite",
+            "Task",
+            "BashOutput",
+            "KillShell",
+            "ExitPlanMode"
+        };
         for (int i = 0; i < names.length; i++) {
             ObjectNode t = JSON.createObjectNode().put("name", names[i]).put("description", prose(420 + 40 * i));
             ObjectNode schema = t.putObject("input_schema").put("type", "object");
@@ -86,7 +99,9 @@ public final class BenchData {
             ArrayNode required = JSON.createArrayNode();
             for (int k = 0; k < 3 + i % 3; k++) {
                 String prop = names[i].toLowerCase() + "_arg_" + k;
-                props.putObject(prop).put("type", k % 3 == 2 ? "boolean" : "string").put("description", prose(60 + 10 * k));
+                props.putObject(prop)
+                        .put("type", k % 3 == 2 ? "boolean" : "string")
+                        .put("description", prose(60 + 10 * k));
                 if (k < 2) {
                     required.add(prop);
                 }
@@ -121,7 +136,8 @@ public final class BenchData {
         appendToText(messages.get(n - 1), "user", false, "\nRequest " + Body.SEQ + ": go on with the next step.");
         Body body = Body.sequenced(toBytes(base));
         if (body.placeholders() != 2) {
-            throw new IllegalStateException("expected the placeholder twice, found it " + body.placeholders() + " times");
+            throw new IllegalStateException(
+                    "expected the placeholder twice, found it " + body.placeholders() + " times");
         }
         return body;
     }

@@ -46,16 +46,19 @@ public final class FastUpstream implements AutoCloseable {
     public static final int SLOW_CHUNKS = 20;
     public static final int SLOW_GAP_MS = 5;
 
-    private record Paced(byte[] opening, String chunkTemplate, byte[] closing, byte[] whole) {
-    }
+    private record Paced(byte[] opening, String chunkTemplate, byte[] closing, byte[] whole) {}
 
     private final Server server;
     private final ServerConnector connector;
     private final byte[] anthropicJson = BenchData.bytes("anthropic/message-text.json");
     private final byte[] openaiJson = BenchData.bytes("openai/chat-completion-text.json");
-    private final Paced anthropic = paced(BenchData.sseEvents("anthropic/stream-text.sse"), "event: content_block_delta",
+    private final Paced anthropic = paced(
+            BenchData.sseEvents("anthropic/stream-text.sse"),
+            "event: content_block_delta",
             Pattern.compile("(\"text\":\")([^\"]*)(\")"));
-    private final Paced openai = paced(BenchData.sseEvents("openai/stream-text-include-usage.sse"), null,
+    private final Paced openai = paced(
+            BenchData.sseEvents("openai/stream-text-include-usage.sse"),
+            null,
             Pattern.compile("(\"content\":\")([^\"]+)(\")"));
     private volatile CountDownLatch release = new CountDownLatch(1);
     private final AtomicInteger held = new AtomicInteger();
@@ -177,7 +180,8 @@ public final class FastUpstream implements AutoCloseable {
         int last = -1;
         for (int i = 0; i < events.size(); i++) {
             String e = new String(events.get(i), StandardCharsets.UTF_8);
-            boolean content = (contentEventPrefix == null || e.startsWith(contentEventPrefix)) && text.matcher(e).find();
+            boolean content = (contentEventPrefix == null || e.startsWith(contentEventPrefix))
+                    && text.matcher(e).find();
             if (content) {
                 if (first < 0) {
                     first = i;
@@ -192,7 +196,10 @@ public final class FastUpstream implements AutoCloseable {
         Matcher m = text.matcher(template);
         m.find();
         template = template.substring(0, m.start(2)) + "\u0000" + template.substring(m.end(2));
-        return new Paced(concat(events.subList(0, first)), template, concat(events.subList(last + 1, events.size())),
+        return new Paced(
+                concat(events.subList(0, first)),
+                template,
+                concat(events.subList(last + 1, events.size())),
                 concat(events));
     }
 

@@ -14,8 +14,7 @@ import org.eclipse.jetty.server.ServerConnector;
  */
 public final class JettyReverseProxy {
 
-    private JettyReverseProxy() {
-    }
+    private JettyReverseProxy() {}
 
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
@@ -25,7 +24,8 @@ public final class JettyReverseProxy {
         connector.setHost("127.0.0.1");
         connector.setPort(port);
         server.addConnector(connector);
-        server.setHandler(new ProxyHandler.Reverse(request -> HttpURI.build(upstream + request.getHttpURI().getPathQuery())));
+        server.setHandler(new ProxyHandler.Reverse(
+                request -> HttpURI.build(upstream + request.getHttpURI().getPathQuery())));
         server.start();
         server.join();
     }

@@ -26,8 +26,7 @@ public final class LeanHttpRelay {
     private static final byte[] UPSTREAM_MODEL = BodySplice.jsonString("claude-bench-upstream");
     private static final byte[] CONTENT_LENGTH = "content-length:".getBytes(StandardCharsets.US_ASCII);
 
-    private LeanHttpRelay() {
-    }
+    private LeanHttpRelay() {}
 
     public static void main(String[] args) throws IOException {
         RelayLoop.run(args, (client, origin, selector) -> {
@@ -113,7 +112,8 @@ public final class LeanHttpRelay {
                 return;
             }
             byte[] body = Arrays.copyOfRange(buf, headEnd, headEnd + length);
-            byte[] rewritten = BodySplice.replace(body, MessagesRequestScan.scan(body, true).modelSpan(), UPSTREAM_MODEL);
+            byte[] rewritten = BodySplice.replace(
+                    body, MessagesRequestScan.scan(body, true).modelSpan(), UPSTREAM_MODEL);
             byte[] digits = (" " + rewritten.length).getBytes(StandardCharsets.US_ASCII);
             byte[] head = new byte[headEnd - (cl[1] - cl[0]) + digits.length];
             System.arraycopy(buf, 0, head, 0, cl[0]);

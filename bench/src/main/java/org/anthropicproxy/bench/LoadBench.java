@@ -39,9 +39,15 @@ public final class LoadBench {
      * One kind of request: its body (asked for the next request's bytes at each send, direct and proxied alike), where it
      * goes directly and how a complete answer ends.
      */
-    record Target(String name, String api, String size, boolean stream, Body body, String directPath, String directEnd,
-                  String proxyEnd) {
-    }
+    record Target(
+            String name,
+            String api,
+            String size,
+            boolean stream,
+            Body body,
+            String directPath,
+            String directEnd,
+            String proxyEnd) {}
 
     private final boolean quick;
     private final String java;
@@ -71,13 +77,17 @@ public final class LoadBench {
 
     private LoadBench(Map<String, String> args) throws IOException {
         quick = args.containsKey("quick");
-        java = args.getOrDefault("proxy-java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        proxyOpts = args.getOrDefault("proxy-opts", "").isBlank() ? List.of()
+        java = args.getOrDefault(
+                "proxy-java",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        proxyOpts = args.getOrDefault("proxy-opts", "").isBlank()
+                ? List.of()
                 : Arrays.asList(args.get("proxy-opts").trim().split("\\s+"));
         jar = Path.of(args.getOrDefault("jar", "target/anthropic-proxy.jar"));
         abJar = args.containsKey("ab-jar") ? Path.of(args.get("ab-jar")) : null;
         outDir = Path.of(args.getOrDefault("out", "bench/results"));
-        only = args.containsKey("only") ? Set.of(args.get("only").split(","))
+        only = args.containsKey("only")
+                ? Set.of(args.get("only").split(","))
                 : Set.of("startup", "latency", "reference", "throughput", "slow", "streams");
         kinds = args.get("kinds");
         latencySeconds = Double.parseDouble(args.getOrDefault("latency-seconds", quick ? "2" : "8"));
@@ -154,7 +164,10 @@ public final class LoadBench {
 
         startup(config, port);
         List<Target> targets = targets();
-        if (only.contains("latency") || only.contains("throughput") || only.contains("slow") || only.contains("usage")
+        if (only.contains("latency")
+                || only.contains("throughput")
+                || only.contains("slow")
+                || only.contains("usage")
                 || abJar != null) {
             warmup(targets);
         }
@@ -201,17 +214,36 @@ public final class LoadBench {
         StringBuilder y = new StringBuilder("providers:\n");
         for (String prefix : List.of("", "/slow", "/hold")) {
             String suffix = prefix.isEmpty() ? "" : "_" + prefix.substring(1);
-            y.append("  pt").append(suffix).append(": {kind: anthropic, base_url: \"").append(sim).append(prefix)
+            y.append("  pt")
+                    .append(suffix)
+                    .append(": {kind: anthropic, base_url: \"")
+                    .append(sim)
+                    .append(prefix)
                     .append("\", api_key: bench-upstream-key, models: {\"bench-*\": claude-4.5-sonnet}}\n");
-            y.append("  tr").append(suffix).append(": {kind: openai, base_url: \"").append(sim).append(prefix)
+            y.append("  tr")
+                    .append(suffix)
+                    .append(": {kind: openai, base_url: \"")
+                    .append(sim)
+                    .append(prefix)
                     .append("/v1\", api_key: bench-upstream-key, models: {\"bench-*\": gpt-4o}}\n");
         }
         y.append("route: [pt]\nroutes:\n");
         for (String api : List.of("pt", "tr")) {
-            y.append("  - {match: bench-").append(api).append(", chain: [").append(api).append("]}\n");
+            y.append("  - {match: bench-")
+                    .append(api)
+                    .append(", chain: [")
+                    .append(api)
+                    .append("]}\n");
             for (String mode : List.of("slow", "hold")) {
-                y.append("  - {match: bench-").append(api).append("-").append(mode).append(", chain: [").append(api)
-                        .append("_").append(mode).append("]}\n");
+                y.append("  - {match: bench-")
+                        .append(api)
+                        .append("-")
+                        .append(mode)
+                        .append(", chain: [")
+                        .append(api)
+                        .append("_")
+                        .append(mode)
+                        .append("]}\n");
             }
         }
         return y.toString();
@@ -236,10 +268,18 @@ public final class LoadBench {
                         continue;
                     }
                     // small: one fixed body; 30KB: a new newest turn (assistant + user message) in every request
-                    Body body = size.equals("small") ? Body.fixed(BenchData.toBytes(BenchData.small(model, stream)))
+                    Body body = size.equals("small")
+                            ? Body.fixed(BenchData.toBytes(BenchData.small(model, stream)))
                             : BenchData.claudeCodeLikeBody(30_000, model, stream);
-                    out.add(new Target(api + " " + size + " " + (stream ? "stream" : "non-stream"), api, size, stream,
-                            body, directPath(api, ""), directEnd(api, stream), stream ? "message_stop" : null));
+                    out.add(new Target(
+                            api + " " + size + " " + (stream ? "stream" : "non-stream"),
+                            api,
+                            size,
+                            stream,
+                            body,
+                            directPath(api, ""),
+                            directEnd(api, stream),
+                            stream ? "message_stop" : null));
                 }
             }
         }
@@ -264,7 +304,11 @@ public final class LoadBench {
             awaitServing(proxy, proxyUrl, probe, "proxy.out and " + work.resolve("proxy.log"));
             double served = (System.nanoTime() - proxy.startedNanos) / 1e6;
             ms.add(served);
-            log(String.format(Locale.ROOT, "start-up %d: first request served after %.0f ms (RSS %.0f MB)", i + 1, served,
+            log(String.format(
+                    Locale.ROOT,
+                    "start-up %d: first request served after %.0f ms (RSS %.0f MB)",
+                    i + 1,
+                    served,
                     proxy.statusKb("VmRSS") / 1024.0));
         }
         List<Double> sorted = new ArrayList<>(ms);
@@ -273,8 +317,13 @@ public final class LoadBench {
         json.put("startup_ms", ms);
         json.put("startup_ms_median", median);
         json.put("rss_after_start_mb", proxy.statusKb("VmRSS") / 1024.0);
-        row("first request served after process start (ms), median of " + runs, "-", f0(median) + " " + ms.stream()
-                .map(LoadBench::f0).toList(), "", "<= 1500", verdict(median <= 1500, median - 1500, "ms"));
+        row(
+                "first request served after process start (ms), median of " + runs,
+                "-",
+                f0(median) + " " + ms.stream().map(LoadBench::f0).toList(),
+                "",
+                "<= 1500",
+                verdict(median <= 1500, median - 1500, "ms"));
     }
 
     private void warmup(List<Target> targets) throws Exception {
@@ -321,8 +370,16 @@ public final class LoadBench {
     }
 
     /** Open loop: requests scheduled at a fixed rate, latency measured from each one's scheduled start. */
-    private record Open(Stats latency, Stats ttfb, Stats chunkDelay, int ok, int errors, long cpuTicks, double seconds,
-                        Map<String, Long> threadTicks, long contextSwitches) {
+    private record Open(
+            Stats latency,
+            Stats ttfb,
+            Stats chunkDelay,
+            int ok,
+            int errors,
+            long cpuTicks,
+            double seconds,
+            Map<String, Long> threadTicks,
+            long contextSwitches) {
 
         double cpuUsPerRequest() {
             return ok == 0 ? Double.NaN : cpuTicks * (1e6 / ProxyProcess.CLK_TCK) / ok;
@@ -347,13 +404,20 @@ public final class LoadBench {
     }
 
     private Open openLoop(Target t, boolean viaProxy, int rate, double seconds, boolean chunkMarkers) throws Exception {
-        return openLoop(t, url(t, viaProxy), viaProxy ? t.proxyEnd() : t.directEnd(), viaProxy ? proxy : null, rate, seconds,
+        return openLoop(
+                t,
+                url(t, viaProxy),
+                viaProxy ? t.proxyEnd() : t.directEnd(),
+                viaProxy ? proxy : null,
+                rate,
+                seconds,
                 chunkMarkers);
     }
 
     /** {@code measured}: the process whose CPU time the phase reads (none: straight at the simulator). */
-    private Open openLoop(Target t, String url, String end, ProxyProcess measured, int rate, double seconds,
-                          boolean chunkMarkers) throws Exception {
+    private Open openLoop(
+            Target t, String url, String end, ProxyProcess measured, int rate, double seconds, boolean chunkMarkers)
+            throws Exception {
         int n = (int) Math.round(rate * seconds);
         long period = 1_000_000_000L / rate;
         long[] lat = new long[n];
@@ -401,8 +465,16 @@ public final class LoadBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         // the callbacks' writes happen-before their countDown, which happens-before await's return
-        return new Open(new Stats(lat, ok.get()), new Stats(ttfb, okTtfb.get()), chunks == null ? null : chunks.stats(),
-                ok.get(), errors.get(), cpu, secs, threads, switches);
+        return new Open(
+                new Stats(lat, ok.get()),
+                new Stats(ttfb, okTtfb.get()),
+                chunks == null ? null : chunks.stats(),
+                ok.get(),
+                errors.get(),
+                cpu,
+                secs,
+                threads,
+                switches);
     }
 
     private void latency(List<Target> targets) throws Exception {
@@ -415,9 +487,18 @@ public final class LoadBench {
             Open p = openLoop(t, true, RATE, secs, false);
             double cpuUs = p.cpuUsPerRequest();
             proxyCpuAtRate.put(t.name(), cpuUs);
-            log(String.format(Locale.ROOT, "%-24s direct p50 %.2f p99 %.2f | proxy p50 %.2f p99 %.2f ms | cpu %.0f us/req, %.1f context switches/req | errors %d/%d",
-                    t.name(), d.latency.ms(50), d.latency.ms(99), p.latency.ms(50), p.latency.ms(99), cpuUs,
-                    p.switchesPerRequest(), d.errors, p.errors));
+            log(String.format(
+                    Locale.ROOT,
+                    "%-24s direct p50 %.2f p99 %.2f | proxy p50 %.2f p99 %.2f ms | cpu %.0f us/req, %.1f context switches/req | errors %d/%d",
+                    t.name(),
+                    d.latency.ms(50),
+                    d.latency.ms(99),
+                    p.latency.ms(50),
+                    p.latency.ms(99),
+                    cpuUs,
+                    p.switchesPerRequest(),
+                    d.errors,
+                    p.errors));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("direct", pcts(d.latency));
             m.put("proxy", pcts(p.latency));
@@ -426,11 +507,16 @@ public final class LoadBench {
             m.put("proxy_cpu_us_per_request", cpuUs);
             m.put("proxy_context_switches_per_request", p.switchesPerRequest());
             Map<String, Double> perThread = new LinkedHashMap<>();
-            p.threadTicks.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-                    .forEach(e -> perThread.put(e.getKey(), e.getValue() * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, p.ok)));
+            p.threadTicks.entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e ->
+                            perThread.put(e.getKey(), e.getValue() * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, p.ok)));
             m.put("proxy_cpu_us_per_request_by_thread", perThread);
-            log("    proxy CPU us/req by thread: " + perThread.entrySet().stream().limit(6)
-                    .map(e -> e.getKey() + "=" + f0(e.getValue())).toList());
+            log("    proxy CPU us/req by thread: "
+                    + perThread.entrySet().stream()
+                            .limit(6)
+                            .map(e -> e.getKey() + "=" + f0(e.getValue()))
+                            .toList());
             out.put(t.name(), m);
             double add50 = p.latency.ms(50) - d.latency.ms(50);
             double add99 = p.latency.ms(99) - d.latency.ms(99);
@@ -447,12 +533,17 @@ public final class LoadBench {
             if (d.errors + p.errors > 0) {
                 verdict += " (errors " + d.errors + "/" + p.errors + ")";
             }
-            row(String.format("%s, %d req/s: p50/p90/p99 (ms)", t.name(), RATE), triple(d.latency), triple(p.latency),
+            row(
+                    String.format("%s, %d req/s: p50/p90/p99 (ms)", t.name(), RATE),
+                    triple(d.latency),
+                    triple(p.latency),
                     String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", add50, p.latency.ms(90) - d.latency.ms(90), add99),
-                    target, verdict);
+                    target,
+                    verdict);
             // judged at max throughput (throughput()); here set against the reference proxies' at the same rate
             String cpuTarget = t.size().equals("30KB") ? "at max throughput" : "";
-            cpuRows.add(new String[] {"proxy CPU per request, " + t.name() + " (us)", "-", f0(cpuUs), "", cpuTarget, ""});
+            cpuRows.add(
+                    new String[] {"proxy CPU per request, " + t.name() + " (us)", "-", f0(cpuUs), "", cpuTarget, ""});
         }
         rows.addAll(cpuRows);
         json.put("latency_200rps", out);
@@ -467,7 +558,9 @@ public final class LoadBench {
      * reverse proxy. Only the lean relay rewrites the model; the others forward bytes.
      */
     private void reference(List<Target> targets) throws Exception {
-        List<Target> kinds = targets.stream().filter(t -> t.api().equals("pt") && t.size().equals("30KB")).toList();
+        List<Target> kinds = targets.stream()
+                .filter(t -> t.api().equals("pt") && t.size().equals("30KB"))
+                .toList();
         Map<String, Object> out = new LinkedHashMap<>();
         for (String name : List.of("jetty-proxy", "java-lean-http", "java-tcp-relay", "nginx")) {
             int port = freePort();
@@ -484,9 +577,14 @@ public final class LoadBench {
             }
             String base = "http://127.0.0.1:" + port;
             try (ProxyProcess ref = ProxyProcess.run(cmd, work.resolve(name + ".out"))) {
-                awaitServing(ref, base + directPath("pt", ""), BenchData.toBytes(BenchData.small("bench-pt", false)),
+                awaitServing(
+                        ref,
+                        base + directPath("pt", ""),
+                        BenchData.toBytes(BenchData.small("bench-pt", false)),
                         name + ".out");
-                mixed(kinds, t -> blockingPost(base + t.directPath(), t.body().next(), t.directEnd()),
+                mixed(
+                        kinds,
+                        t -> blockingPost(base + t.directPath(), t.body().next(), t.directEnd()),
                         name.equals("nginx") ? 2 : quick ? 5 : 20);
                 Map<String, Object> byKind = new LinkedHashMap<>();
                 for (Target t : kinds) {
@@ -495,9 +593,18 @@ public final class LoadBench {
                     Open r = openLoop(t, base + t.directPath(), t.directEnd(), ref, RATE, latencySeconds, false);
                     double cpuUs = r.cpuUsPerRequest();
                     Double ours = proxyCpuAtRate.get(t.name());
-                    log(String.format(Locale.ROOT, "reference %-12s %-18s direct p50 %.2f | reference p50 %.2f p99 %.2f ms | cpu %.0f us/req, %.1f context switches/req | errors %d/%d",
-                            name, t.name(), d.latency.ms(50), r.latency.ms(50), r.latency.ms(99), cpuUs, r.switchesPerRequest(),
-                            d.errors, r.errors));
+                    log(String.format(
+                            Locale.ROOT,
+                            "reference %-12s %-18s direct p50 %.2f | reference p50 %.2f p99 %.2f ms | cpu %.0f us/req, %.1f context switches/req | errors %d/%d",
+                            name,
+                            t.name(),
+                            d.latency.ms(50),
+                            r.latency.ms(50),
+                            r.latency.ms(99),
+                            cpuUs,
+                            r.switchesPerRequest(),
+                            d.errors,
+                            r.errors));
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("direct", pcts(d.latency));
                     m.put("reference", pcts(r.latency));
@@ -506,24 +613,55 @@ public final class LoadBench {
                     m.put("context_switches_per_request", r.switchesPerRequest());
                     byKind.put(t.name(), m);
                     String errors = d.errors + r.errors > 0 ? " (errors " + d.errors + "/" + r.errors + ")" : "";
-                    row(String.format("reference %s: %s, %d req/s: p50/p90/p99 (ms)", name, t.name(), RATE), triple(d.latency),
-                            triple(r.latency), String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", r.latency.ms(50) - d.latency.ms(50),
-                                    r.latency.ms(90) - d.latency.ms(90), r.latency.ms(99) - d.latency.ms(99)), "", errors.strip());
-                    row(String.format("reference %s: CPU per request, %s (us)", name, t.name()), "-", f0(cpuUs),
-                            ours == null ? "" : String.format(Locale.ROOT, "proxy %.0f = x%.2f", ours, ours / cpuUs), "", "");
+                    row(
+                            String.format("reference %s: %s, %d req/s: p50/p90/p99 (ms)", name, t.name(), RATE),
+                            triple(d.latency),
+                            triple(r.latency),
+                            String.format(
+                                    Locale.ROOT,
+                                    "%+.2f/%+.2f/%+.2f",
+                                    r.latency.ms(50) - d.latency.ms(50),
+                                    r.latency.ms(90) - d.latency.ms(90),
+                                    r.latency.ms(99) - d.latency.ms(99)),
+                            "",
+                            errors.strip());
+                    row(
+                            String.format("reference %s: CPU per request, %s (us)", name, t.name()),
+                            "-",
+                            f0(cpuUs),
+                            ours == null ? "" : String.format(Locale.ROOT, "proxy %.0f = x%.2f", ours, ours / cpuUs),
+                            "",
+                            "");
                 }
                 for (Target t : kinds) {
                     double[] sat = closedLoop(t, base + t.directPath(), t.directEnd(), ref, quick ? 3 : 8);
-                    log(String.format(Locale.ROOT, "reference %-12s %-18s max throughput %.0f req/s (cpu %.0f us/req)",
-                            name, t.name(), sat[0], sat[1]));
+                    log(String.format(
+                            Locale.ROOT,
+                            "reference %-12s %-18s max throughput %.0f req/s (cpu %.0f us/req)",
+                            name,
+                            t.name(),
+                            sat[0],
+                            sat[1]));
                     byKind.put(t.name() + " max throughput", Map.of("rps", sat[0], "cpu_us_per_request", sat[1]));
                     if (name.equals("nginx")) {
                         nginxCpuAtSaturation.put(t.name(), sat[1]);
                     }
-                    row(String.format("reference %s: %s, max throughput, %d connections (req/s)", name, t.name(),
-                            CONCURRENCY), "-", f0(sat[0]), "", "", "");
-                    row(String.format("reference %s: CPU per request at max throughput, %s (us)", name, t.name()), "-",
-                            f0(sat[1]), "", "", "");
+                    row(
+                            String.format(
+                                    "reference %s: %s, max throughput, %d connections (req/s)",
+                                    name, t.name(), CONCURRENCY),
+                            "-",
+                            f0(sat[0]),
+                            "",
+                            "",
+                            "");
+                    row(
+                            String.format("reference %s: CPU per request at max throughput, %s (us)", name, t.name()),
+                            "-",
+                            f0(sat[1]),
+                            "",
+                            "",
+                            "");
                 }
                 out.put(name, byKind);
             }
@@ -552,20 +690,27 @@ public final class LoadBench {
      * {@code otherConfig} (B), at the same 200 req/s, in A-B-B-A order so a drift of the machine's load falls on both
      * alike. The small non-stream and 30 KB stream kinds, plus a passthrough and a translated 30 KB non-stream.
      */
-    private void ab(List<Target> targets, String label, String jsonKey, Path otherJar, String otherConfig, String cpuTarget)
+    private void ab(
+            List<Target> targets, String label, String jsonKey, Path otherJar, String otherConfig, String cpuTarget)
             throws Exception {
-        List<Target> kinds = targets.stream().filter(t -> t.size().equals("small") != t.stream()
-                || t.name().endsWith("30KB non-stream")).toList();
+        List<Target> kinds = targets.stream()
+                .filter(t -> t.size().equals("small") != t.stream() || t.name().endsWith("30KB non-stream"))
+                .toList();
         Path dir = Files.createDirectories(work.resolve(jsonKey));
         Path config = dir.resolve("bench.yaml");
         Files.writeString(config, otherConfig);
         int port = freePort();
         String otherUrl = "http://127.0.0.1:" + port + "/v1/messages";
-        List<String> otherOpts = proxyOpts.stream().map(o -> o.startsWith("-XX:SharedArchiveFile=")
-                ? "-XX:SharedArchiveFile=" + otherJar.toAbsolutePath().getParent().resolve("anthropic-proxy.jsa") : o).toList();
+        List<String> otherOpts = proxyOpts.stream()
+                .map(o -> o.startsWith("-XX:SharedArchiveFile=")
+                        ? "-XX:SharedArchiveFile="
+                                + otherJar.toAbsolutePath().getParent().resolve("anthropic-proxy.jsa")
+                        : o)
+                .toList();
         Map<String, Object> out = new LinkedHashMap<>();
         try (ProxyProcess other = ProxyProcess.start(java, otherOpts, otherJar, config, port, dir)) {
-            awaitServing(other, otherUrl, BenchData.toBytes(BenchData.small("bench-pt", false)), jsonKey + "/proxy.out");
+            awaitServing(
+                    other, otherUrl, BenchData.toBytes(BenchData.small("bench-pt", false)), jsonKey + "/proxy.out");
             mixed(targets, t -> blockingPost(otherUrl, t.body().next(), t.proxyEnd()), warmupSeconds);
             for (Target t : kinds) {
                 List<Open> as = new ArrayList<>();
@@ -578,19 +723,53 @@ public final class LoadBench {
                         (isA ? as : bs).add(openLoop(t, url, t.proxyEnd(), measured, RATE, latencySeconds, false));
                     }
                 }
-                double p50A = as.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
-                double p50B = bs.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
-                double cpuA = as.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
-                double cpuB = bs.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
-                int errors = as.stream().mapToInt(Open::errors).sum() + bs.stream().mapToInt(Open::errors).sum();
-                log(String.format(Locale.ROOT, "%s %-18s p50 A %.2f / B %.2f ms | cpu A %.0f / B %.0f us/req | errors %d",
-                        label, t.name(), p50A, p50B, cpuA, cpuB, errors));
-                out.put(t.name(), Map.of("p50_ms_a", p50A, "p50_ms_b", p50B, "cpu_us_a", cpuA, "cpu_us_b", cpuB,
-                        "errors", errors));
-                row(String.format("%s: %s, %d req/s: p50 (ms)", label, t.name(), RATE), f2(p50B), f2(p50A),
-                        String.format(Locale.ROOT, "%+.2f", p50A - p50B), "", errors > 0 ? "errors " + errors : "");
-                row(String.format("%s: CPU per request, %s (us)", label, t.name()), f0(cpuB), f0(cpuA),
-                        String.format(Locale.ROOT, "%+.0f", cpuA - cpuB), cpuTarget, "");
+                double p50A =
+                        as.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
+                double p50B =
+                        bs.stream().mapToDouble(o -> o.latency.ms(50)).average().orElse(Double.NaN);
+                double cpuA =
+                        as.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
+                double cpuB =
+                        bs.stream().mapToDouble(Open::cpuUsPerRequest).average().orElse(Double.NaN);
+                int errors = as.stream().mapToInt(Open::errors).sum()
+                        + bs.stream().mapToInt(Open::errors).sum();
+                log(String.format(
+                        Locale.ROOT,
+                        "%s %-18s p50 A %.2f / B %.2f ms | cpu A %.0f / B %.0f us/req | errors %d",
+                        label,
+                        t.name(),
+                        p50A,
+                        p50B,
+                        cpuA,
+                        cpuB,
+                        errors));
+                out.put(
+                        t.name(),
+                        Map.of(
+                                "p50_ms_a",
+                                p50A,
+                                "p50_ms_b",
+                                p50B,
+                                "cpu_us_a",
+                                cpuA,
+                                "cpu_us_b",
+                                cpuB,
+                                "errors",
+                                errors));
+                row(
+                        String.format("%s: %s, %d req/s: p50 (ms)", label, t.name(), RATE),
+                        f2(p50B),
+                        f2(p50A),
+                        String.format(Locale.ROOT, "%+.2f", p50A - p50B),
+                        "",
+                        errors > 0 ? "errors " + errors : "");
+                row(
+                        String.format("%s: CPU per request, %s (us)", label, t.name()),
+                        f0(cpuB),
+                        f0(cpuA),
+                        String.format(Locale.ROOT, "%+.0f", cpuA - cpuB),
+                        cpuTarget,
+                        "");
             }
         }
         json.put(jsonKey, out);
@@ -608,7 +787,8 @@ public final class LoadBench {
         long deadline = p.startedNanos + TimeUnit.SECONDS.toNanos(30);
         while (client.postOnce(url, probe) != 200) {
             if (System.nanoTime() > deadline || !p.alive()) {
-                throw new IllegalStateException(url + " was not served within 30 s of start; see " + work.resolve(output));
+                throw new IllegalStateException(
+                        url + " was not served within 30 s of start; see " + work.resolve(output));
             }
             LockSupport.parkNanos(2_000_000);
         }
@@ -619,8 +799,12 @@ public final class LoadBench {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         proxyOpts.stream().filter(o -> !o.contains("SharedArchive")).forEach(cmd::add);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName(),
-                Integer.toString(port), upstream.baseUrl()));
+        cmd.addAll(List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName(),
+                Integer.toString(port),
+                upstream.baseUrl()));
         return cmd;
     }
 
@@ -630,7 +814,8 @@ public final class LoadBench {
      */
     private List<String> nginxCommand(int port) throws IOException {
         Path nginx = null;
-        for (String dir : List.of("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/nginx/sbin")) {
+        for (String dir :
+                List.of("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/nginx/sbin")) {
             if (Files.isExecutable(Path.of(dir, "nginx"))) {
                 nginx = Path.of(dir, "nginx");
                 break;
@@ -670,7 +855,13 @@ public final class LoadBench {
                 """.formatted(dir, sim, port);
         Path file = dir.resolve("nginx.conf");
         Files.writeString(file, conf);
-        return List.of(nginx.toString(), "-p", dir.toString(), "-e", dir.resolve("error.log").toString(), "-c",
+        return List.of(
+                nginx.toString(),
+                "-p",
+                dir.toString(),
+                "-e",
+                dir.resolve("error.log").toString(),
+                "-c",
                 file.toString());
     }
 
@@ -683,19 +874,33 @@ public final class LoadBench {
             }
             double d = closedLoop(t, false, secs)[0];
             double[] p = closedLoop(t, true, secs);
-            log(String.format(Locale.ROOT, "%-24s max throughput direct %.0f req/s, proxy %.0f req/s (cpu %.0f us/req)",
-                    t.name(), d, p[0], p[1]));
+            log(String.format(
+                    Locale.ROOT,
+                    "%-24s max throughput direct %.0f req/s, proxy %.0f req/s (cpu %.0f us/req)",
+                    t.name(),
+                    d,
+                    p[0],
+                    p[1]));
             out.put(t.name(), Map.of("direct_rps", d, "proxy_rps", p[0], "proxy_cpu_us_per_request", p[1]));
-            row(String.format("%s, max throughput, %d connections (req/s)", t.name(), CONCURRENCY), f0(d), f0(p[0]),
-                    String.format(Locale.ROOT, "x%.2f", p[0] / d), "", "");
+            row(
+                    String.format("%s, max throughput, %d connections (req/s)", t.name(), CONCURRENCY),
+                    f0(d),
+                    f0(p[0]),
+                    String.format(Locale.ROOT, "x%.2f", p[0] / d),
+                    "",
+                    "");
             // the CPU targets are judged here: their yardstick, nginx at ~40 µs a request, is what nginx costs at
             // saturation, not at 200 req/s, where each request wakes an idle process (bench/README.md, "CPU per
             // request: where it is judged")
             double limit = cpuLimit(t);
             Double nginx = nginxCpuAtSaturation.get(t.name());
-            row(String.format("proxy CPU per request at max throughput, %s (us)", t.name()), "-", f0(p[1]),
+            row(
+                    String.format("proxy CPU per request at max throughput, %s (us)", t.name()),
+                    "-",
+                    f0(p[1]),
                     nginx == null ? "" : String.format(Locale.ROOT, "nginx %.0f = x%.2f", nginx, p[1] / nginx),
-                    "<= " + f0(limit), verdict(p[1] <= limit, p[1] - limit, "us"));
+                    "<= " + f0(limit),
+                    verdict(p[1] <= limit, p[1] - limit, "us"));
         }
         json.put("throughput_64_connections", out);
     }
@@ -707,10 +912,12 @@ public final class LoadBench {
 
     /** Closed loop for a fixed time: {req/s, the measured process's CPU µs per request}. */
     private double[] closedLoop(Target t, boolean viaProxy, long seconds) throws Exception {
-        return closedLoop(t, url(t, viaProxy), viaProxy ? t.proxyEnd() : t.directEnd(), viaProxy ? proxy : null, seconds);
+        return closedLoop(
+                t, url(t, viaProxy), viaProxy ? t.proxyEnd() : t.directEnd(), viaProxy ? proxy : null, seconds);
     }
 
-    private double[] closedLoop(Target t, String url, String end, ProxyProcess measured, long seconds) throws Exception {
+    private double[] closedLoop(Target t, String url, String end, ProxyProcess measured, long seconds)
+            throws Exception {
         AtomicLong ok = new AtomicLong();
         long cpu0 = measured != null ? measured.cpuTicks() : 0;
         long start = System.nanoTime();
@@ -724,7 +931,9 @@ public final class LoadBench {
             }
         });
         double secs = (deadline - start) / 1e9;
-        double cpuUs = measured != null ? (measured.cpuTicks() - cpu0) * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, ok.get()) : 0;
+        double cpuUs = measured != null
+                ? (measured.cpuTicks() - cpu0) * (1e6 / ProxyProcess.CLK_TCK) / Math.max(1, ok.get())
+                : 0;
         return new double[] {ok.get() / secs, cpuUs};
     }
 
@@ -733,9 +942,15 @@ public final class LoadBench {
         int rate = 40;
         Map<String, Object> out = new LinkedHashMap<>();
         for (String api : List.of("pt", "tr")) {
-            Target t = new Target(api + " slow stream", api, "small", true,
-                    Body.fixed(BenchData.toBytes(BenchData.small("bench-" + api + "-slow", true))), directPath(api, "/slow"),
-                    directEnd(api, true), "message_stop");
+            Target t = new Target(
+                    api + " slow stream",
+                    api,
+                    "small",
+                    true,
+                    Body.fixed(BenchData.toBytes(BenchData.small("bench-" + api + "-slow", true))),
+                    directPath(api, "/slow"),
+                    directEnd(api, true),
+                    "message_stop");
             // the general warm-up sends each answer in one write; a relay of events read one by one, 5 ms apart, runs
             // code it left cold, and the JIT keeps compiling it for seconds: per-chunk p99 added, four+ runs each, pt
             // +1.5…+2.8 ms without this pass, +0.3…+1.9 after 6 s of it, +0.3…+0.6 after 15 s (a proxy that has run
@@ -743,8 +958,15 @@ public final class LoadBench {
             openLoop(t, true, rate, quick ? 5 : 15, true);
             Open d = openLoop(t, false, rate, secs, true);
             Open p = openLoop(t, true, rate, secs, true);
-            log(String.format(Locale.ROOT, "%-24s ttfb p50 %.2f/%.2f ms, chunk delay p99 %.3f/%.3f ms (direct/proxy), chunks %d/%d",
-                    t.name(), d.ttfb.ms(50), p.ttfb.ms(50), d.chunkDelay.ms(99), p.chunkDelay.ms(99), d.chunkDelay.count(),
+            log(String.format(
+                    Locale.ROOT,
+                    "%-24s ttfb p50 %.2f/%.2f ms, chunk delay p99 %.3f/%.3f ms (direct/proxy), chunks %d/%d",
+                    t.name(),
+                    d.ttfb.ms(50),
+                    p.ttfb.ms(50),
+                    d.chunkDelay.ms(99),
+                    p.chunkDelay.ms(99),
+                    d.chunkDelay.count(),
                     p.chunkDelay.count()));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("ttfb_direct", pcts(d.ttfb));
@@ -755,15 +977,34 @@ public final class LoadBench {
             m.put("errors", List.of(d.errors, p.errors));
             out.put(api, m);
             double addTtfb = p.ttfb.ms(50) - d.ttfb.ms(50);
-            row(String.format("%s (%d x %d ms), %d/s: TTFB p50/p90/p99 (ms)", t.name(), FastUpstream.SLOW_CHUNKS,
-                            FastUpstream.SLOW_GAP_MS, rate), triple(d.ttfb), triple(p.ttfb),
-                    String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", addTtfb, p.ttfb.ms(90) - d.ttfb.ms(90), p.ttfb.ms(99) - d.ttfb.ms(99)),
-                    "+p50<=1", verdict(addTtfb <= 1, addTtfb - 1, "ms") + (d.errors + p.errors > 0 ? " (errors " + d.errors + "/" + p.errors + ")" : ""));
+            row(
+                    String.format(
+                            "%s (%d x %d ms), %d/s: TTFB p50/p90/p99 (ms)",
+                            t.name(), FastUpstream.SLOW_CHUNKS, FastUpstream.SLOW_GAP_MS, rate),
+                    triple(d.ttfb),
+                    triple(p.ttfb),
+                    String.format(
+                            Locale.ROOT,
+                            "%+.2f/%+.2f/%+.2f",
+                            addTtfb,
+                            p.ttfb.ms(90) - d.ttfb.ms(90),
+                            p.ttfb.ms(99) - d.ttfb.ms(99)),
+                    "+p50<=1",
+                    verdict(addTtfb <= 1, addTtfb - 1, "ms")
+                            + (d.errors + p.errors > 0 ? " (errors " + d.errors + "/" + p.errors + ")" : ""));
             double add99 = p.chunkDelay.ms(99) - d.chunkDelay.ms(99);
-            row(String.format("%s: per-chunk delivery delay p50/p90/p99 (ms)", t.name()), triple(d.chunkDelay),
-                    triple(p.chunkDelay), String.format(Locale.ROOT, "%+.2f/%+.2f/%+.2f", p.chunkDelay.ms(50) - d.chunkDelay.ms(50),
-                            p.chunkDelay.ms(90) - d.chunkDelay.ms(90), add99),
-                    "+p99<=0.5", verdict(add99 <= 0.5, add99 - 0.5, "ms"));
+            row(
+                    String.format("%s: per-chunk delivery delay p50/p90/p99 (ms)", t.name()),
+                    triple(d.chunkDelay),
+                    triple(p.chunkDelay),
+                    String.format(
+                            Locale.ROOT,
+                            "%+.2f/%+.2f/%+.2f",
+                            p.chunkDelay.ms(50) - d.chunkDelay.ms(50),
+                            p.chunkDelay.ms(90) - d.chunkDelay.ms(90),
+                            add99),
+                    "+p99<=0.5",
+                    verdict(add99 <= 0.5, add99 - 0.5, "ms"));
         }
         json.put("slow_stream", out);
     }
@@ -792,15 +1033,44 @@ public final class LoadBench {
         long rss = proxy.statusKb("VmRSS");
         upstream.releaseHeld();
         boolean finished = done.await(60, TimeUnit.SECONDS);
-        log(String.format(Locale.ROOT, "%s: %d streams open through the proxy (upstream holding %d): RSS %.0f MB (before %.0f MB); completed %d",
-                api, OPEN_STREAMS - first.getCount(), held, rss / 1024.0, rss0 / 1024.0, ok.get()));
-        json.put("open_streams_" + api, Map.of("streams", OPEN_STREAMS, "open_at_sample", OPEN_STREAMS - first.getCount(),
-                "upstream_held", held, "rss_mb", rss / 1024.0, "rss_before_mb", rss0 / 1024.0, "completed_ok", ok.get(),
-                "all_opened", allOpen, "all_finished", finished));
+        log(String.format(
+                Locale.ROOT,
+                "%s: %d streams open through the proxy (upstream holding %d): RSS %.0f MB (before %.0f MB); completed %d",
+                api,
+                OPEN_STREAMS - first.getCount(),
+                held,
+                rss / 1024.0,
+                rss0 / 1024.0,
+                ok.get()));
+        json.put(
+                "open_streams_" + api,
+                Map.of(
+                        "streams",
+                        OPEN_STREAMS,
+                        "open_at_sample",
+                        OPEN_STREAMS - first.getCount(),
+                        "upstream_held",
+                        held,
+                        "rss_mb",
+                        rss / 1024.0,
+                        "rss_before_mb",
+                        rss0 / 1024.0,
+                        "completed_ok",
+                        ok.get(),
+                        "all_opened",
+                        allOpen,
+                        "all_finished",
+                        finished));
         double mb = rss / 1024.0;
         boolean complete = allOpen && held == OPEN_STREAMS && ok.get() == OPEN_STREAMS;
-        row(String.format("%s: proxy RSS with %d open streams, VmRSS (MB)", api, OPEN_STREAMS), "-", f0(mb), "", "<= 256",
-                verdict(mb <= 256 && complete, mb - 256, "MB") + (complete ? "" : " (only " + ok.get() + " completed)"));
+        row(
+                String.format("%s: proxy RSS with %d open streams, VmRSS (MB)", api, OPEN_STREAMS),
+                "-",
+                f0(mb),
+                "",
+                "<= 256",
+                verdict(mb <= 256 && complete, mb - 256, "MB")
+                        + (complete ? "" : " (only " + ok.get() + " completed)"));
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
@@ -873,10 +1143,23 @@ public final class LoadBench {
 
     private void writeJson() throws IOException {
         Files.createDirectories(outDir);
-        Path file = outDir.resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
+        Path file =
+                outDir.resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
         List<Map<String, String>> table = new ArrayList<>();
         for (String[] r : rows) {
-            table.add(Map.of("figure", r[0], "direct", r[1], "proxy", r[2], "difference", r[3], "target", r[4], "verdict", r[5]));
+            table.add(Map.of(
+                    "figure",
+                    r[0],
+                    "direct",
+                    r[1],
+                    "proxy",
+                    r[2],
+                    "difference",
+                    r[3],
+                    "target",
+                    r[4],
+                    "verdict",
+                    r[5]));
         }
         json.put("table", table);
         BenchData.JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);

@@ -23,7 +23,7 @@ final class LoadClient implements AutoCloseable {
         long firstByte;
         long end;
         int status;
-        boolean complete;       // the stream's end marker was seen (non-stream: a 200 is enough)
+        boolean complete; // the stream's end marker was seen (non-stream: a 200 is enough)
         Throwable failure;
 
         Obs(long intended) {
@@ -57,13 +57,21 @@ final class LoadClient implements AutoCloseable {
      * Sends one POST. {@code endMarker} (ASCII, first character not repeated in it) marks a complete stream; null for
      * a non-stream answer. {@code chunkDelays} (may be null) receives each {@code @@kk:nanos@@} marker's delivery delay.
      */
-    void post(String url, byte[] body, long intended, String endMarker, Samples chunkDelays, Runnable onFirstByte,
-              Consumer<Obs> done) {
+    void post(
+            String url,
+            byte[] body,
+            long intended,
+            String endMarker,
+            Samples chunkDelays,
+            Runnable onFirstByte,
+            Consumer<Obs> done) {
         Obs obs = new Obs(intended);
         obs.complete = endMarker == null;
         byte[] marker = endMarker == null ? null : endMarker.getBytes(StandardCharsets.US_ASCII);
         int[] matched = new int[1];
-        Request r = http.newRequest(url).method(HttpMethod.POST).timeout(60, TimeUnit.SECONDS)
+        Request r = http.newRequest(url)
+                .method(HttpMethod.POST)
+                .timeout(60, TimeUnit.SECONDS)
                 .headers(h -> h.put("anthropic-version", "2023-06-01").put("x-api-key", "bench-client-key"))
                 .body(new BytesRequestContent("application/json", body));
         r.onResponseContent((response, buf) -> {
@@ -122,9 +130,12 @@ final class LoadClient implements AutoCloseable {
     /** A blocking POST for start-up polling: the status, or -1 when the connection fails. */
     int postOnce(String url, byte[] body) {
         try {
-            ContentResponse r = http.newRequest(url).method(HttpMethod.POST).timeout(2, TimeUnit.SECONDS)
+            ContentResponse r = http.newRequest(url)
+                    .method(HttpMethod.POST)
+                    .timeout(2, TimeUnit.SECONDS)
                     .headers(h -> h.put("anthropic-version", "2023-06-01").put("x-api-key", "bench-client-key"))
-                    .body(new BytesRequestContent("application/json", body)).send();
+                    .body(new BytesRequestContent("application/json", body))
+                    .send();
             return r.getStatus();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -23,18 +23,29 @@ final class ProxyProcess implements AutoCloseable {
         this.startedNanos = startedNanos;
     }
 
-    static ProxyProcess start(String java, List<String> jvmOpts, Path jar, Path config, int port, Path dir) throws IOException {
+    static ProxyProcess start(String java, List<String> jvmOpts, Path jar, Path config, int port, Path dir)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(jvmOpts);
-        cmd.addAll(List.of("-jar", jar.toString(), "--config", config.toString(), "--port", Integer.toString(port),
-                "--log-file", dir.resolve("proxy.log").toString(), "--quota-file", dir.resolve("quota_state.json").toString()));
+        cmd.addAll(List.of(
+                "-jar",
+                jar.toString(),
+                "--config",
+                config.toString(),
+                "--port",
+                Integer.toString(port),
+                "--log-file",
+                dir.resolve("proxy.log").toString(),
+                "--quota-file",
+                dir.resolve("quota_state.json").toString()));
         return run(cmd, dir.resolve("proxy.out"));
     }
 
     /** Any server process (the bench's reference proxies too), its output appended to {@code out}. */
     static ProxyProcess run(List<String> cmd, Path out) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
         long t0 = System.nanoTime();
         return new ProxyProcess(pb.start(), t0);
@@ -60,7 +71,8 @@ final class ProxyProcess implements AutoCloseable {
         java.util.Map<String, Long> out = new java.util.TreeMap<>();
         eachThread(t -> {
             String stat = Files.readString(t.resolve("stat"));
-            String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
+            String name =
+                    stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
             out.merge("(all: system time)", Long.parseLong(f[12]), Long::sum);
@@ -96,7 +108,8 @@ final class ProxyProcess implements AutoCloseable {
         eachThread(t -> {
             for (String line : Files.readAllLines(t.resolve("status"))) {
                 if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                    sum[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                    sum[0] +=
+                            Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
                 }
             }
         });
@@ -108,7 +121,8 @@ final class ProxyProcess implements AutoCloseable {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").strip());
+                    return Long.parseLong(
+                            line.substring(field.length() + 1).replace("kB", "").strip());
                 }
             }
         } catch (IOException e) {

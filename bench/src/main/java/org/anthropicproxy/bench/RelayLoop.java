@@ -28,8 +28,7 @@ final class RelayLoop {
         void close();
     }
 
-    private RelayLoop() {
-    }
+    private RelayLoop() {}
 
     /** Runs forever. Arguments: the port to listen on, the upstream's base URL ({@code http://127.0.0.1:PORT}). */
     static void run(String[] args, Pairing pairing) throws IOException {
@@ -57,7 +56,8 @@ final class RelayLoop {
         }
     }
 
-    private static void accept(ServerSocketChannel server, InetSocketAddress upstream, Selector selector, Pairing pairing) {
+    private static void accept(
+            ServerSocketChannel server, InetSocketAddress upstream, Selector selector, Pairing pairing) {
         SocketChannel client = null;
         try {
             client = server.accept();

@@ -15,8 +15,7 @@ import java.nio.channels.SocketChannel;
  */
 public final class TcpRelay {
 
-    private TcpRelay() {
-    }
+    private TcpRelay() {}
 
     public static void main(String[] args) throws IOException {
         RelayLoop.run(args, (client, origin, selector) -> {
@@ -64,7 +63,8 @@ public final class TcpRelay {
         }
 
         void interest() {
-            int ops = (toWrite.hasRemaining() ? SelectionKey.OP_WRITE : 0) | (peer.toWrite.hasRemaining() ? 0 : SelectionKey.OP_READ);
+            int ops = (toWrite.hasRemaining() ? SelectionKey.OP_WRITE : 0)
+                    | (peer.toWrite.hasRemaining() ? 0 : SelectionKey.OP_READ);
             if (key.isValid() && key.interestOps() != ops) {
                 key.interestOps(ops);
             }

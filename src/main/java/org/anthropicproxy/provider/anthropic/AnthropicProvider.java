@@ -109,7 +109,7 @@ public final class AnthropicProvider implements Provider {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(upstreamModel);
         } finally {
-            client.onClientGone(() -> { });
+            client.onClientGone(() -> {});
         }
         return answered(call, client, uri, body, stream, upstreamModel, credential, ex);
     }
@@ -138,32 +138,41 @@ public final class AnthropicProvider implements Provider {
                 : http.postForWholeAsync(uri, headers, body, MAX_RESPONSE_BODY);
         client.onClientGone(() -> sent.cancel(false)); // before the answer: the upstream request is given up
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
-            if (failure instanceof java.util.concurrent.CancellationException) {
-                return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(upstreamModel));
-            }
-            if (failure != null) {
-                return CompletableFuture.<Outcome>completedFuture(Failures.notAnswered(failure, upstreamModel));
-            }
-            String contentType = ex.contentType();
-            if (ex.status() == 200 && stream && contentType.startsWith("text/event-stream")) {
-                return relayAsync(call, client, ex, upstreamModel, secretOf(credential));
-            }
-            if (ex.status() == 200 && !stream) {
-                return wholeAsync(client, ex, upstreamModel);
-            }
-            return CompletableFuture.supplyAsync(
-                    () -> answered(call, client, uri, body, stream, upstreamModel, credential, ex), VirtualThreads.EXECUTOR);
-        }).thenCompose(outcome -> outcome);
+                    if (failure instanceof java.util.concurrent.CancellationException) {
+                        return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(upstreamModel));
+                    }
+                    if (failure != null) {
+                        return CompletableFuture.<Outcome>completedFuture(Failures.notAnswered(failure, upstreamModel));
+                    }
+                    String contentType = ex.contentType();
+                    if (ex.status() == 200 && stream && contentType.startsWith("text/event-stream")) {
+                        return relayAsync(call, client, ex, upstreamModel, secretOf(credential));
+                    }
+                    if (ex.status() == 200 && !stream) {
+                        return wholeAsync(client, ex, upstreamModel);
+                    }
+                    return CompletableFuture.supplyAsync(
+                            () -> answered(call, client, uri, body, stream, upstreamModel, credential, ex),
+                            VirtualThreads.EXECUTOR);
+                })
+                .thenCompose(outcome -> outcome);
     }
 
     /** What follows the upstream's headers, on a thread that may block. */
-    private Outcome answered(Call call, ClientSink client, URI uri, byte[] body, boolean stream, String upstreamModel,
-                             Credential credential, UpstreamHttp.Exchange first) {
+    private Outcome answered(
+            Call call,
+            ClientSink client,
+            URI uri,
+            byte[] body,
+            boolean stream,
+            String upstreamModel,
+            Credential credential,
+            UpstreamHttp.Exchange first) {
         UpstreamHttp.Exchange ex = first;
         if (ex.status() == 401) {
             ex.close();
-            RejectedCredential.Retry retry = RejectedCredential.retry(credentials, credential,
-                    c -> post(uri, headers(call, c), body, stream), name(), upstreamModel);
+            RejectedCredential.Retry retry = RejectedCredential.retry(
+                    credentials, credential, c -> post(uri, headers(call, c), body, stream), name(), upstreamModel);
             if (retry.failed() != null) {
                 return retry.failed();
             }
@@ -185,8 +194,8 @@ public final class AnthropicProvider implements Provider {
     }
 
     private URI uri(Call call, String path) {
-        return uris.computeIfAbsent(path + (call.query() == null || call.query().isEmpty() ? "" : "?" + call.query()),
-                settings::resolve);
+        return uris.computeIfAbsent(
+                path + (call.query() == null || call.query().isEmpty() ? "" : "?" + call.query()), settings::resolve);
     }
 
     private static String secretOf(Credential credential) {
@@ -216,25 +225,33 @@ public final class AnthropicProvider implements Provider {
         return relayed(relay, result, ex, headers, upstreamModel, secret);
     }
 
-    private CompletableFuture<Outcome> relayAsync(Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel,
-                                                  String secret) {
+    private CompletableFuture<Outcome> relayAsync(
+            Call call, ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
         client.onClientGone(() -> ex.abort(new IOException("client disconnected")));
         HttpFields headers = HeaderPolicy.downstream(ex.headers());
         StreamRelay relay = new StreamRelay(client, headers, call.holdUntilContent());
-        return ex.sourceAsync().thenCompose(relay::start).handle((result, failure) -> failure != null
-                ? Failures.readFailed(failure, upstreamModel) : relayed(relay, result, ex, headers, upstreamModel, secret));
+        return ex.sourceAsync()
+                .thenCompose(relay::start)
+                .handle((result, failure) -> failure != null
+                        ? Failures.readFailed(failure, upstreamModel)
+                        : relayed(relay, result, ex, headers, upstreamModel, secret));
     }
 
-    private static Outcome relayed(StreamRelay relay, StreamRelay.Result result, UpstreamHttp.Exchange ex, HttpFields headers,
-                                   String upstreamModel, String secret) {
+    private static Outcome relayed(
+            StreamRelay relay,
+            StreamRelay.Result result,
+            UpstreamHttp.Exchange ex,
+            HttpFields headers,
+            String upstreamModel,
+            String secret) {
         switch (result) {
             case COMPLETED:
                 return new Outcome.Served(200, upstreamModel, relay.usage(), null);
             case FAILED_BEFORE_CONTENT: {
                 ex.abort(new IOException("failing over"));
                 byte[] held = relay.heldBytes();
-                UpstreamError err = new UpstreamError(200, ex.headerMap(),
-                        SecretRedactor.withoutSecret(relay.errorJson(), secret), false);
+                UpstreamError err = new UpstreamError(
+                        200, ex.headerMap(), SecretRedactor.withoutSecret(relay.errorJson(), secret), false);
                 return new Outcome.Failed(err, upstreamModel, c -> {
                     c.startStream(200, headers);
                     c.writeEvents(held, 0, held.length);
@@ -250,8 +267,7 @@ public final class AnthropicProvider implements Provider {
     }
 
     /** A non-stream answer as the client gets it. */
-    private record Reply(int status, HttpFields headers, byte[] body, Usage usage) {
-    }
+    private record Reply(int status, HttpFields headers, byte[] body, Usage usage) {}
 
     private Outcome whole(ClientSink client, UpstreamHttp.Exchange ex, String upstreamModel) {
         Object answer = wholeAnswer(ex, upstreamModel);
@@ -272,9 +288,14 @@ public final class AnthropicProvider implements Provider {
             return CompletableFuture.completedFuture((Outcome) answer);
         }
         CompletableFuture<Outcome> written = new CompletableFuture<>();
-        client.respondAsync(r.status(), r.headers(), r.body(), Callback.from(Invocable.InvocationType.NON_BLOCKING,
-                () -> written.complete(new Outcome.Served(r.status(), upstreamModel, r.usage(), null)),
-                failure -> written.complete(new Outcome.ClientGone(upstreamModel))));
+        client.respondAsync(
+                r.status(),
+                r.headers(),
+                r.body(),
+                Callback.from(
+                        Invocable.InvocationType.NON_BLOCKING,
+                        () -> written.complete(new Outcome.Served(r.status(), upstreamModel, r.usage(), null)),
+                        failure -> written.complete(new Outcome.ClientGone(upstreamModel))));
         return written;
     }
 
@@ -294,7 +315,8 @@ public final class AnthropicProvider implements Provider {
         if (read != null && read.envelope() && settings.unwrapEnvelope()) {
             JsonNode root = jsonObject(body);
             if (root != null) {
-                if ("success".equals(root.path("type").asText()) && root.path("data").isObject()) {
+                if ("success".equals(root.path("type").asText())
+                        && root.path("data").isObject()) {
                     root = root.get("data");
                     body = Json.bytes(root);
                 }
@@ -305,8 +327,11 @@ public final class AnthropicProvider implements Provider {
         }
         if (usage == null) {
             // a success status with an HTML or garbage body is no answer a client can use
-            String m = "upstream answered HTTP " + ex.status() + " with a non-JSON body (" + describeBody(ex.contentType(), body) + ")";
-            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel,
+            String m = "upstream answered HTTP " + ex.status() + " with a non-JSON body ("
+                    + describeBody(ex.contentType(), body) + ")";
+            return new Outcome.Failed(
+                    UpstreamError.noAnswer(m),
+                    upstreamModel,
                     c -> c.respond(502, Failures.JSON, ErrorBody.bytes("api_error", m)));
         }
         return new Reply(ex.status(), headers, body, usage);
@@ -331,8 +356,10 @@ public final class AnthropicProvider implements Provider {
             // an HTML page from a gateway in front of the upstream, plain text, nothing: clients parse error bodies
             // as Anthropic JSON, so keep the status and say what came instead
             headers.put("content-type", "application/json");
-            body = ErrorBody.bytes(status, "upstream answered HTTP " + status + " with a non-JSON body ("
-                    + describeBody(ex.contentType(), body) + ")");
+            body = ErrorBody.bytes(
+                    status,
+                    "upstream answered HTTP " + status + " with a non-JSON body ("
+                            + describeBody(ex.contentType(), body) + ")");
         }
         byte[] replay = body;
         UpstreamError err = new UpstreamError(status, ex.headerMap(), clean, false);
@@ -356,7 +383,9 @@ public final class AnthropicProvider implements Provider {
     /** Content type and the start of the body, for messages: short, one line, credentials redacted. */
     private static String describeBody(String contentType, byte[] body) {
         String text = new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8)
-                .replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ").strip();
+                .replaceAll("<[^>]*>", " ")
+                .replaceAll("\\s+", " ")
+                .strip();
         if (text.length() > 120) {
             text = text.substring(0, 120) + "…";
         }
@@ -369,17 +398,20 @@ public final class AnthropicProvider implements Provider {
         MessagesRequestScan scan = call.scan();
         byte[] system = null;
         if (settings.stripBillingHeader() && scan.systemSpan() != null) {
-            system = BillingHeaderFilter.filter(body, scan.systemSpan().start(), scan.systemSpan().end());
+            system = BillingHeaderFilter.filter(
+                    body, scan.systemSpan().start(), scan.systemSpan().end());
         }
         boolean modelChanged = !upstreamModel.equals(call.clientModel());
         if (system != null && modelChanged) {
-            return BodySplice.replace(body, scan.modelSpan(), BodySplice.jsonString(upstreamModel), scan.systemSpan(), system);
+            return BodySplice.replace(
+                    body, scan.modelSpan(), BodySplice.jsonString(upstreamModel), scan.systemSpan(), system);
         }
         if (system != null) {
             return BodySplice.replace(body, scan.systemSpan(), system);
         }
         if (modelChanged) {
-            return BodySplice.replace(body, scan.modelSpan(), modelLiterals.computeIfAbsent(upstreamModel, BodySplice::jsonString));
+            return BodySplice.replace(
+                    body, scan.modelSpan(), modelLiterals.computeIfAbsent(upstreamModel, BodySplice::jsonString));
         }
         return body;
     }
@@ -392,7 +424,9 @@ public final class AnthropicProvider implements Provider {
         if (!h.contains("content-type")) {
             h.put("content-type", "application/json");
         }
-        if (credential != null && credential.secret() != null && !credential.secret().isEmpty()) {
+        if (credential != null
+                && credential.secret() != null
+                && !credential.secret().isEmpty()) {
             h.put("x-api-key", credential.secret());
         }
         return h;
@@ -402,8 +436,11 @@ public final class AnthropicProvider implements Provider {
         if (!u.isObject()) {
             return Usage.NONE;
         }
-        return new Usage(u.path("input_tokens").asLong(), u.path("output_tokens").asLong(),
-                u.path("cache_read_input_tokens").asLong(), u.path("cache_creation_input_tokens").asLong());
+        return new Usage(
+                u.path("input_tokens").asLong(),
+                u.path("output_tokens").asLong(),
+                u.path("cache_read_input_tokens").asLong(),
+                u.path("cache_creation_input_tokens").asLong());
     }
 
     @Override

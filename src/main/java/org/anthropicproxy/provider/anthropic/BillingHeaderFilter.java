@@ -18,8 +18,7 @@ public final class BillingHeaderFilter {
     static final String MARKER = "x-anthropic-billing-header";
     private static final byte[] MARKER_BYTES = MARKER.getBytes(StandardCharsets.US_ASCII);
 
-    private BillingHeaderFilter() {
-    }
+    private BillingHeaderFilter() {}
 
     /** The filtered {@code system} value, or {@code null} when there is nothing to remove. */
     public static byte[] filter(byte[] body, int start, int end) {

@@ -30,7 +30,13 @@ import org.eclipse.jetty.util.Callback;
  */
 final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
 
-    enum Result { COMPLETED, FAILED_BEFORE_CONTENT, UPSTREAM_ERROR_EVENT, UPSTREAM_CUT, CLIENT_GONE }
+    enum Result {
+        COMPLETED,
+        FAILED_BEFORE_CONTENT,
+        UPSTREAM_ERROR_EVENT,
+        UPSTREAM_CUT,
+        CLIENT_GONE
+    }
 
     private static final byte[] TERMINATOR = {'\n', '\n'};
 
@@ -39,21 +45,22 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
     private final SseParser parser = new SseParser(this::observe);
     private boolean holding;
     private boolean started;
-    private boolean headersOwed;      // started, and the headers go out with the next write (or alone, if no bytes are at hand)
+    private boolean
+            headersOwed; // started, and the headers go out with the next write (or alone, if no bytes are at hand)
     private boolean upstreamEnded;
-    private Result result;            // decided; the relay ends once its last write (if any) is done
+    private Result result; // decided; the relay ends once its last write (if any) is done
 
     // received, not yet forwarded: at most one partial event when streaming; small, as a thousand streams each hold
     // one (it grows for a large event)
     private byte[] pending = new byte[4 * 1024];
     private int pendingLen;
-    private long pendingStart;        // absolute stream offset of pending[0]
-    private int inFlight;             // bytes of pending being written to the client
+    private long pendingStart; // absolute stream offset of pending[0]
+    private int inFlight; // bytes of pending being written to the client
     private boolean contentStarted;
     private boolean messageStopped;
 
     private String errorJson;
-    private boolean capturing;        // completeFinalEvent wants the data of the event its terminator ends
+    private boolean capturing; // completeFinalEvent wants the data of the event its terminator ends
     private String captured;
     private long input, output, cacheRead, cacheWrite;
 
@@ -98,7 +105,8 @@ final class StreamRelay extends UpstreamPump<StreamRelay.Result> {
                 return Action.IDLE;
             }
             if (Content.Chunk.isFailure(chunk)) {
-                return cut("upstream connection failed mid-stream: " + chunk.getFailure().getClass().getSimpleName());
+                return cut("upstream connection failed mid-stream: "
+                        + chunk.getFailure().getClass().getSimpleName());
             }
             upstreamEnded = chunk.isLast();
             ByteBuffer bytes = chunk.getByteBuffer();

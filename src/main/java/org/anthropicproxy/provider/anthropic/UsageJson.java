@@ -21,15 +21,14 @@ final class UsageJson {
 
     private static final String[] USAGE = {"usage"};
     private static final String[] MESSAGE_USAGE = {"message", "usage"};
-    private static final String[] FIELDS = {"input_tokens", "output_tokens", "cache_read_input_tokens",
-        "cache_creation_input_tokens"};
+    private static final String[] FIELDS = {
+        "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"
+    };
 
-    private UsageJson() {
-    }
+    private UsageJson() {}
 
     /** What one pass over a whole answer found. */
-    record Answer(Usage usage, boolean envelope) {
-    }
+    record Answer(Usage usage, boolean envelope) {}
 
     /**
      * One pass over a non-stream answer: its top-level {@code usage} ({@link Usage#NONE} without one; null when the
@@ -119,8 +118,10 @@ final class UsageJson {
 
     private static long asLong(JsonParser p, JsonToken v, long otherwise) throws IOException {
         return switch (v) {
-            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
-                    ? p.getBigIntegerValue().longValue() : p.getLongValue();
+            case VALUE_NUMBER_INT ->
+                p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? p.getBigIntegerValue().longValue()
+                        : p.getLongValue();
             case VALUE_NUMBER_FLOAT -> (long) p.getDoubleValue();
             case VALUE_STRING -> NumberInput.parseAsLong(p.getText(), otherwise);
             case VALUE_TRUE -> 1;

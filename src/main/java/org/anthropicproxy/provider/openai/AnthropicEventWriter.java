@@ -14,10 +14,19 @@ import org.anthropicproxy.provider.Usage;
 final class AnthropicEventWriter {
 
     /** The kind of the content block now open. */
-    enum Block { NONE, THINKING, TEXT, TOOL }
+    enum Block {
+        NONE,
+        THINKING,
+        TEXT,
+        TOOL
+    }
 
     /** Where the message is: before {@code message_start}, streaming, or ended by {@code message_stop} or an error. */
-    private enum Phase { NOT_STARTED, STREAMING, ENDED }
+    private enum Phase {
+        NOT_STARTED,
+        STREAMING,
+        ENDED
+    }
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
@@ -88,8 +97,13 @@ final class AnthropicEventWriter {
         }
         StringBuilder sb = eventText;
         sb.setLength(0);
-        sb.append("{\"type\":\"content_block_delta\",\"index\":").append(nextIndex)
-                .append(",\"delta\":{\"type\":\"").append(deltaType).append("\",\"").append(field).append("\":");
+        sb.append("{\"type\":\"content_block_delta\",\"index\":")
+                .append(nextIndex)
+                .append(",\"delta\":{\"type\":\"")
+                .append(deltaType)
+                .append("\",\"")
+                .append(field)
+                .append("\":");
         JsonText.quote(sb, value).append("}}");
         sink.event("content_block_delta", sb.toString());
     }

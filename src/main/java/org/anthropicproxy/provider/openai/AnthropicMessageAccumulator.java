@@ -26,6 +26,7 @@ public final class AnthropicMessageAccumulator implements AnthropicEventSink {
     private final List<StringBuilder> partialJson = new ArrayList<>();
     /** Per block: text / thinking deltas so far (null until the first), written into the block at its stop or on read. */
     private final List<StringBuilder> texts = new ArrayList<>();
+
     private final List<StringBuilder> thinkings = new ArrayList<>();
     private final TreeSet<Integer> dropped = new TreeSet<>();
     private final List<String> warnings = new ArrayList<>();
@@ -56,12 +57,16 @@ public final class AnthropicMessageAccumulator implements AnthropicEventSink {
                 ObjectNode block = (ObjectNode) content().get(i);
                 JsonNode d = ev.path("delta");
                 switch (d.path("type").asText()) {
-                    case "text_delta" -> builder(texts, i, block, "text").append(d.path("text").asText());
-                    case "thinking_delta" -> builder(thinkings, i, block, "thinking").append(d.path("thinking").asText());
-                    case "signature_delta" -> block.put("signature", d.path("signature").asText());
-                    case "input_json_delta" -> partialJson.get(i).append(d.path("partial_json").asText());
-                    default -> {
-                    }
+                    case "text_delta" ->
+                        builder(texts, i, block, "text").append(d.path("text").asText());
+                    case "thinking_delta" ->
+                        builder(thinkings, i, block, "thinking")
+                                .append(d.path("thinking").asText());
+                    case "signature_delta" ->
+                        block.put("signature", d.path("signature").asText());
+                    case "input_json_delta" ->
+                        partialJson.get(i).append(d.path("partial_json").asText());
+                    default -> {}
                 }
             }
             case "content_block_stop" -> finishBlock(ev.path("index").asInt());

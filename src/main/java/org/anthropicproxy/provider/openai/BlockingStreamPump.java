@@ -21,8 +21,7 @@ final class BlockingStreamPump {
         boolean flushAndGoOn();
     }
 
-    private BlockingStreamPump() {
-    }
+    private BlockingStreamPump() {}
 
     /** {@code watch} sees each event's data as text (to keep the last error chunk for classification). */
     static void pump(InputStream in, StreamTranslator t, Consumer<String> watch, AfterRead afterRead) {

@@ -19,24 +19,19 @@ import org.anthropicproxy.json.Json;
 final class ChunkReader {
 
     /** What a payload is. */
-    sealed interface Chunk {
-    }
+    sealed interface Chunk {}
 
     /** Whitespace only: a keep-alive. */
-    record Blank() implements Chunk {
-    }
+    record Blank() implements Chunk {}
 
     /** {@code [DONE]}. */
-    record Done() implements Chunk {
-    }
+    record Done() implements Chunk {}
 
     /** A JSON object, as far as the translator reads it. */
-    record Parsed(JsonNode root) implements Chunk {
-    }
+    record Parsed(JsonNode root) implements Chunk {}
 
     /** Not a JSON object; {@code text} is what it was, for the error message. */
-    record Invalid(String text) implements Chunk {
-    }
+    record Invalid(String text) implements Chunk {}
 
     private static final ObjectMapper JSON = Json.MAPPER; // the shared buffer pool
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -44,8 +39,7 @@ final class ChunkReader {
     private static final Chunk BLANK = new Blank();
     private static final Chunk DONE_CHUNK = new Done();
 
-    private ChunkReader() {
-    }
+    private ChunkReader() {}
 
     static Chunk read(byte[] data, int off, int len) {
         int from = off;
@@ -129,8 +123,7 @@ final class ChunkReader {
     }
 
     /** A delta's reasoning text, and the upstream's signature for it (null when it sent none). */
-    record Reasoning(String text, String signature) {
-    }
+    record Reasoning(String text, String signature) {}
 
     /**
      * {@code reasoning_content}, else {@code reasoning}, else {@code thinking}, else the texts and summaries of
@@ -153,7 +146,8 @@ final class ChunkReader {
             } else if ("reasoning.summary".equals(t) && rd.path("summary").isTextual()) {
                 detailText.append(rd.get("summary").asText());
             }
-            if (rd.path("signature").isTextual() && !rd.get("signature").asText().isEmpty()) {
+            if (rd.path("signature").isTextual()
+                    && !rd.get("signature").asText().isEmpty()) {
                 sig = rd.get("signature").asText();
             }
         }

@@ -39,7 +39,8 @@ final class ContentPartMapper {
                 parts.add(textPart(searchResultText(b), b.get("cache_control")));
                 run.note(where + ": search_result sent as text (citations are not available upstream)");
             }
-            case "thinking", "redacted_thinking", "tool_use" -> run.note(where + ": " + type + " block in a user message dropped");
+            case "thinking", "redacted_thinking", "tool_use" ->
+                run.note(where + ": " + type + " block in a user message dropped");
             default -> run.note(where + ": " + type + " block dropped: no Chat Completions equivalent");
         }
     }
@@ -57,8 +58,10 @@ final class ContentPartMapper {
         String url = switch (src.path("type").asText()) {
             case "base64" -> "data:" + src.path("media_type").asText("image/png") + ";base64," + base64Payload(src);
             case "url" -> src.path("url").asText();
-            default -> throw new UnsupportedFeatureException(where + ".source: image source type '"
-                    + src.path("type").asText() + "' is not supported by this upstream; Extra inputs are not permitted");
+            default ->
+                throw new UnsupportedFeatureException(where + ".source: image source type '"
+                        + src.path("type").asText()
+                        + "' is not supported by this upstream; Extra inputs are not permitted");
         };
         ObjectNode p = F.objectNode().put("type", "image_url");
         p.putObject("image_url").put("url", url);
@@ -96,13 +99,18 @@ final class ContentPartMapper {
             case "base64" -> {
                 String media = src.path("media_type").asText("application/pdf");
                 ObjectNode p = F.objectNode().put("type", "file");
-                p.putObject("file").put("filename", title.isEmpty() ? "document.pdf" : title)
-                        .put("file_data", "data:" + media + ";base64," + src.path("data").asText());
+                p.putObject("file")
+                        .put("filename", title.isEmpty() ? "document.pdf" : title)
+                        .put(
+                                "file_data",
+                                "data:" + media + ";base64," + src.path("data").asText());
                 parts.add(p);
                 run.note(where + ": PDF document sent as a file content part");
             }
-            default -> throw new UnsupportedFeatureException(where + ".source: document source type '"
-                    + src.path("type").asText() + "' is not supported by this upstream; Extra inputs are not permitted");
+            default ->
+                throw new UnsupportedFeatureException(where + ".source: document source type '"
+                        + src.path("type").asText()
+                        + "' is not supported by this upstream; Extra inputs are not permitted");
         }
     }
 
@@ -143,9 +151,14 @@ final class ContentPartMapper {
 
     /** A single string (parts joined with a blank line) when every part is plain text without cache_control; parts otherwise. */
     static void setTextContent(ObjectNode msg, List<ObjectNode> parts) {
-        boolean plain = parts.stream().allMatch(p -> "text".equals(p.path("type").asText()) && !p.has("cache_control"));
+        boolean plain =
+                parts.stream().allMatch(p -> "text".equals(p.path("type").asText()) && !p.has("cache_control"));
         if (plain) {
-            msg.put("content", String.join("\n\n", parts.stream().map(p -> p.path("text").asText()).toList()));
+            msg.put(
+                    "content",
+                    String.join(
+                            "\n\n",
+                            parts.stream().map(p -> p.path("text").asText()).toList()));
         } else {
             ArrayNode arr = msg.putArray("content");
             parts.forEach(arr::add);

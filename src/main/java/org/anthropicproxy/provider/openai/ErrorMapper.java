@@ -41,10 +41,10 @@ public final class ErrorMapper {
 
     private static final ObjectMapper JSON = org.anthropicproxy.json.Json.MAPPER; // the shared buffer pool
     private static final int MAX_RAW = 500;
-    private static final Pattern RESET_TIME = Pattern.compile("(\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}:\\d{2})\\s*(?:UTC|GMT)?\\s*([+-]\\d{1,2})?");
+    private static final Pattern RESET_TIME =
+            Pattern.compile("(\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}:\\d{2})\\s*(?:UTC|GMT)?\\s*([+-]\\d{1,2})?");
 
-    private ErrorMapper() {
-    }
+    private ErrorMapper() {}
 
     /** upstream OpenAI-shaped (or CodeBuddy-shaped, or garbage) error → Anthropic error */
     public static AnthropicError map(int status, Map<String, List<String>> headers, String body) {
@@ -77,17 +77,18 @@ public final class ErrorMapper {
                 return new AnthropicError(529, "overloaded_error", message, Optional.empty());
             }
             case "context_length_exceeded" -> {
-                return new AnthropicError(400, "invalid_request_error", "prompt is too long: " + message, Optional.empty());
+                return new AnthropicError(
+                        400, "invalid_request_error", "prompt is too long: " + message, Optional.empty());
             }
-            default -> {
-            }
+            default -> {}
         }
         return byStatus(status, message, headerRetry, p.type);
     }
 
     /** Type for an error object that arrived inside a 200 stream ({@code data: {"error":{…}}}). */
     static AnthropicError fromStreamError(JsonNode error) {
-        int status = error.path("status").asInt(error.path("code").isInt() ? error.path("code").asInt() : 0);
+        int status = error.path("status")
+                .asInt(error.path("code").isInt() ? error.path("code").asInt() : 0);
         String type = error.path("type").asText("");
         String code = error.path("code").asText("");
         if (status < 400) {
@@ -98,7 +99,8 @@ public final class ErrorMapper {
                 default -> 500;
             };
         }
-        AnthropicError e = map(status, Map.of(), JSON.createObjectNode().set("error", error).toString());
+        AnthropicError e = map(
+                status, Map.of(), JSON.createObjectNode().set("error", error).toString());
         return e;
     }
 
@@ -128,8 +130,7 @@ public final class ErrorMapper {
         };
     }
 
-    private record Parsed(String message, String code, String type) {
-    }
+    private record Parsed(String message, String code, String type) {}
 
     private static Parsed parse(String body, int status) {
         String raw = body == null ? "" : body.strip();
@@ -142,7 +143,8 @@ public final class ErrorMapper {
             }
         }
         if (root == null || !root.isObject()) {
-            String text = raw.isEmpty() ? "upstream returned HTTP " + status + " with an empty body"
+            String text = raw.isEmpty()
+                    ? "upstream returned HTTP " + status + " with an empty body"
                     : raw.length() > MAX_RAW ? raw.substring(0, MAX_RAW) + "…" : raw;
             return new Parsed(text, null, "");
         }
@@ -200,7 +202,8 @@ public final class ErrorMapper {
         } catch (NumberFormatException e) {
             try {
                 ZonedDateTime at = ZonedDateTime.parse(ra.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Optional.of(Math.max(0, Duration.between(clock.instant(), at.toInstant()).toSeconds()));
+                return Optional.of(Math.max(
+                        0, Duration.between(clock.instant(), at.toInstant()).toSeconds()));
             } catch (RuntimeException e2) {
                 return Optional.empty();
             }
@@ -209,7 +212,10 @@ public final class ErrorMapper {
 
     private static String header(Map<String, List<String>> headers, String name) {
         for (Map.Entry<String, List<String>> e : headers.entrySet()) {
-            if (e.getKey() != null && e.getKey().equalsIgnoreCase(name) && e.getValue() != null && !e.getValue().isEmpty()) {
+            if (e.getKey() != null
+                    && e.getKey().equalsIgnoreCase(name)
+                    && e.getValue() != null
+                    && !e.getValue().isEmpty()) {
                 return e.getValue().get(0);
             }
         }
@@ -225,7 +231,8 @@ public final class ErrorMapper {
         try {
             LocalDateTime t = LocalDateTime.parse(m.group(1).replace(' ', 'T'));
             int offset = m.group(2) == null ? 8 : Integer.parseInt(m.group(2));
-            long secs = Duration.between(clock.instant(), t.toInstant(ZoneOffset.ofHours(offset))).toSeconds();
+            long secs = Duration.between(clock.instant(), t.toInstant(ZoneOffset.ofHours(offset)))
+                    .toSeconds();
             return Optional.of(Math.max(1, secs));
         } catch (RuntimeException e) {
             return Optional.empty();

@@ -14,8 +14,7 @@ final class JsonText {
 
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
-    private JsonText() {
-    }
+    private JsonText() {}
 
     static StringBuilder quote(StringBuilder sb, String s) {
         sb.append('"');

@@ -16,8 +16,8 @@ import java.util.List;
  *                  including once-notes an earlier part had already made
  * @param longNames the client tool names it used that the upstream gets shortened, in order, to register again
  */
-record MappedPart(String role, List<SerializedString> json, String firstRole, List<String[]> notes,
-                  List<String> longNames) {
+record MappedPart(
+        String role, List<SerializedString> json, String firstRole, List<String[]> notes, List<String> longNames) {
 
     MappedPart {
         json = List.copyOf(json);

@@ -20,8 +20,8 @@ import org.anthropicproxy.json.Json;
  * @param notes         what was changed or dropped, one human-readable line each (log at DEBUG/INFO)
  * @param tools         the tool list as mapped (its {@code functions} are the body's {@code tools}, when it has any)
  */
-public record MappedRequest(ObjectNode body, ToolNameMap toolNames, List<String> stopSequences, List<String> notes,
-                            MappedTools tools) {
+public record MappedRequest(
+        ObjectNode body, ToolNameMap toolNames, List<String> stopSequences, List<String> notes, MappedTools tools) {
     public MappedRequest {
         stopSequences = List.copyOf(stopSequences);
         notes = List.copyOf(notes);
@@ -33,7 +33,8 @@ public record MappedRequest(ObjectNode body, ToolNameMap toolNames, List<String>
     }
 
     /** The body as sent: the same bytes as serializing {@link #body}, with the tool list copied as serialized once. */
-    @SuppressWarnings("ReferenceEquality") // the body holds this very tool array; identity finds it without comparing trees
+    @SuppressWarnings(
+            "ReferenceEquality") // the body holds this very tool array; identity finds it without comparing trees
     public byte[] bytes() {
         if (tools == null || tools.functions().isEmpty()) {
             return Json.bytes(body);

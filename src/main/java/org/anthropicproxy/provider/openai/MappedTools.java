@@ -19,8 +19,12 @@ import java.util.Set;
  * @param clientNames the client tools sent, in order (their names registered for the answer's mapping back)
  * @param serverTools server tools met, as {@code name|type|tools.i}: refused or dropped depending on the rest
  */
-record MappedTools(ArrayNode functions, SerializedString json, List<String[]> notes, Set<String> clientNames,
-                   List<String> serverTools) {
+record MappedTools(
+        ArrayNode functions,
+        SerializedString json,
+        List<String[]> notes,
+        Set<String> clientNames,
+        List<String> serverTools) {
 
     MappedTools {
         notes = List.copyOf(notes);

@@ -108,7 +108,8 @@ final class MessageMapper {
         if (!images.isEmpty()) {
             toolImages.add(parts.textPart("Images from tool result " + id + ":", null));
             toolImages.addAll(images);
-            run.note(where + ": " + images.size() + " image(s) of tool_result " + id + " moved to the following user message");
+            run.note(where + ": " + images.size() + " image(s) of tool_result " + id
+                    + " moved to the following user message");
         }
     }
 
@@ -131,8 +132,11 @@ final class MessageMapper {
                 }
             }
             case "tool_reference" -> {
-                ContentPartMapper.appendLine(text,
-                        "[tool reference: " + part.path("tool_name").asText(part.path("name").asText()) + "]");
+                ContentPartMapper.appendLine(
+                        text,
+                        "[tool reference: "
+                                + part.path("tool_name")
+                                        .asText(part.path("name").asText()) + "]");
                 run.note(where + ": tool_reference sent as text");
             }
             default -> run.note(where + ": " + type + " in tool_result dropped");
@@ -184,7 +188,8 @@ final class MessageMapper {
                 }
             }
             case "tool_use" -> {
-                ObjectNode call = calls.addObject().put("id", b.path("id").asText()).put("type", "function");
+                ObjectNode call =
+                        calls.addObject().put("id", b.path("id").asText()).put("type", "function");
                 ObjectNode fn = call.putObject("function");
                 fn.put("name", run.upstreamName(b.path("name").asText()));
                 JsonNode input = b.get("input");
@@ -194,11 +199,16 @@ final class MessageMapper {
                 if (run.dialect.reasoningContentInHistory()) {
                     thinking.add(b.path("thinking").asText());
                 } else {
-                    run.noteOnce("thinking-history", "thinking blocks in history dropped (dialect does not take reasoning_content)");
+                    run.noteOnce(
+                            "thinking-history",
+                            "thinking blocks in history dropped (dialect does not take reasoning_content)");
                 }
             }
-            case "redacted_thinking" -> run.noteOnce("redacted", "redacted_thinking blocks in history dropped (opaque outside Anthropic)");
-            default -> run.note(where + ": " + type + " block in an assistant message dropped: no Chat Completions equivalent");
+            case "redacted_thinking" ->
+                run.noteOnce("redacted", "redacted_thinking blocks in history dropped (opaque outside Anthropic)");
+            default ->
+                run.note(
+                        where + ": " + type + " block in an assistant message dropped: no Chat Completions equivalent");
         }
     }
 }

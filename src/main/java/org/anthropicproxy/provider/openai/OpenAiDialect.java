@@ -52,7 +52,8 @@ public record OpenAiDialect(
 
     public OpenAiDialect {
         if (!MAX_TOKENS.equals(maxTokensField) && !MAX_COMPLETION_TOKENS.equals(maxTokensField)) {
-            throw new IllegalArgumentException("max_tokens_field must be max_tokens or max_completion_tokens, got " + maxTokensField);
+            throw new IllegalArgumentException(
+                    "max_tokens_field must be max_tokens or max_completion_tokens, got " + maxTokensField);
         }
         if (reasoningStyle == null) {
             throw new IllegalArgumentException("reasoning_style must be set");
@@ -64,24 +65,54 @@ public record OpenAiDialect(
             throw new IllegalArgumentException("max_stop_sequences must be >= 0, got " + maxStopSequences);
         }
         maxTokensClamp = Map.copyOf(maxTokensClamp == null ? Map.of() : maxTokensClamp);
-        phraseRewrites = Collections.unmodifiableMap(new LinkedHashMap<>(phraseRewrites == null ? Map.of() : phraseRewrites));
+        phraseRewrites =
+                Collections.unmodifiableMap(new LinkedHashMap<>(phraseRewrites == null ? Map.of() : phraseRewrites));
     }
 
     /** Plain OpenAI Chat Completions. */
     public static OpenAiDialect defaults() {
-        return new OpenAiDialect(false, MAX_TOKENS, Map.of(), ReasoningStyle.REASONING_EFFORT, false, false, false,
-                false, Map.of(), 64, 4);
+        return new OpenAiDialect(
+                false,
+                MAX_TOKENS,
+                Map.of(),
+                ReasoningStyle.REASONING_EFFORT,
+                false,
+                false,
+                false,
+                false,
+                Map.of(),
+                64,
+                4);
     }
 
     /** CodeBuddy {@code /v2/chat/completions} (research codebuddy §1.5, §1.7). */
     public static OpenAiDialect codebuddy() {
-        return new OpenAiDialect(true, MAX_TOKENS, Map.of(), ReasoningStyle.REASONING_EFFORT_AND_SUMMARY, false, true,
-                false, true, CODEBUDDY_PHRASE_REWRITES, 64, 4);
+        return new OpenAiDialect(
+                true,
+                MAX_TOKENS,
+                Map.of(),
+                ReasoningStyle.REASONING_EFFORT_AND_SUMMARY,
+                false,
+                true,
+                false,
+                true,
+                CODEBUDDY_PHRASE_REWRITES,
+                64,
+                4);
     }
 
-    private static final Set<String> KEYS = Set.of("force_stream", "max_tokens_field", "max_tokens_clamp",
-            "reasoning_style", "reasoning_content_in_history", "clean_tool_schemas", "keep_cache_control",
-            "system_first", "phrase_rewrites", "max_tool_name_length", "max_stop_sequences");
+    private static final Set<String> KEYS = Set.of(
+            "force_stream",
+            "max_tokens_field",
+            "max_tokens_clamp",
+            "reasoning_style",
+            "reasoning_content_in_history",
+            "clean_tool_schemas",
+            "keep_cache_control",
+            "system_first",
+            "phrase_rewrites",
+            "max_tool_name_length",
+            "max_stop_sequences");
 
     /**
      * Overlays YAML keys on {@code base}. Unknown keys and wrong types fail with an {@link IllegalArgumentException}
@@ -93,7 +124,8 @@ public record OpenAiDialect(
         }
         for (String k : yaml.keySet()) {
             if (!KEYS.contains(k)) {
-                throw new IllegalArgumentException(where + ": unknown key '" + k + "' (known: " + String.join(", ", KEYS.stream().sorted().toList()) + ")");
+                throw new IllegalArgumentException(where + ": unknown key '" + k + "' (known: "
+                        + String.join(", ", KEYS.stream().sorted().toList()) + ")");
             }
         }
         try {
@@ -200,7 +232,8 @@ public record OpenAiDialect(
         }
     }
 
-    private static Map<String, Integer> intMap(Map<String, Object> m, String k, Map<String, Integer> dflt, String where) {
+    private static Map<String, Integer> intMap(
+            Map<String, Object> m, String k, Map<String, Integer> dflt, String where) {
         Object v = get(m, k);
         if (v == null) {
             return dflt;
@@ -211,7 +244,8 @@ public record OpenAiDialect(
         Map<String, Integer> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : raw.entrySet()) {
             if (!(e.getValue() instanceof Number n) || n.doubleValue() != n.intValue() || n.intValue() <= 0) {
-                throw new IllegalArgumentException(where + ": '" + k + "." + e.getKey() + "' must be a positive integer, got " + e.getValue());
+                throw new IllegalArgumentException(
+                        where + ": '" + k + "." + e.getKey() + "' must be a positive integer, got " + e.getValue());
             }
             out.put(String.valueOf(e.getKey()), n.intValue());
         }

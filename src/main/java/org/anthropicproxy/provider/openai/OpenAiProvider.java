@@ -3,7 +3,6 @@ package org.anthropicproxy.provider.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -32,8 +31,6 @@ import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.Usage;
 import org.anthropicproxy.provider.VirtualThreads;
-import org.anthropicproxy.sse.SseException;
-import org.anthropicproxy.sse.SseParser;
 import org.eclipse.jetty.http.HttpFields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +57,8 @@ public final class OpenAiProvider implements Provider {
     private final ResponseMapper responseMapper;
     private final URI chatUri;
 
-    public OpenAiProvider(ProviderSettings settings, OpenAiDialect dialect, CredentialSource credentials, UpstreamHttp http) {
+    public OpenAiProvider(
+            ProviderSettings settings, OpenAiDialect dialect, CredentialSource credentials, UpstreamHttp http) {
         this.settings = settings;
         this.dialect = dialect;
         this.models = new ModelMapper(settings.models());
@@ -90,7 +88,8 @@ public final class OpenAiProvider implements Provider {
      */
     @Override
     public boolean answersWithoutBlocking(Call call) {
-        return call.body().length <= MAX_BODY_MAPPED_ON_IO_THREAD && credentials.currentAtHand()
+        return call.body().length <= MAX_BODY_MAPPED_ON_IO_THREAD
+                && credentials.currentAtHand()
                 && (call.stream() || !dialect.forceStream());
     }
 
@@ -113,9 +112,12 @@ public final class OpenAiProvider implements Provider {
     }
 
     /** A request mapped for the upstream, with what its answer's translation needs. */
-    private record Prepared(String upstreamModel, MappedRequest mapped, byte[] body, FutureTask<Long> inputEstimate,
-                            LongSupplier quickInputEstimate) {
-    }
+    private record Prepared(
+            String upstreamModel,
+            MappedRequest mapped,
+            byte[] body,
+            FutureTask<Long> inputEstimate,
+            LongSupplier quickInputEstimate) {}
 
     /** The mapped request, or the 400 the proxy answers itself. */
     private Object prepare(Call call) {
@@ -132,10 +134,15 @@ public final class OpenAiProvider implements Provider {
         if (!mapped.notes().isEmpty() && LOG.isDebugEnabled()) {
             LOG.debug("request {} to {}: {}", call.requestId(), name(), String.join("; ", mapped.notes()));
         }
-        // the exact input count (tokenizer; the memo makes a Claude Code turn cheap: only what is new since the last turn
+        // the exact input count (tokenizer; the memo makes a Claude Code turn cheap: only what is new since the last
+        // turn
         // is tokenized) is needed only when the upstream reports no prompt_tokens, and then counted on the spot;
         // message_start gets a quick estimate, which the upstream's figure in message_delta replaces
-        return new Prepared(upstreamModel, mapped, mapped.bytes(), new FutureTask<>(() -> m.inputTokens(call.body())),
+        return new Prepared(
+                upstreamModel,
+                mapped,
+                mapped.bytes(),
+                new FutureTask<>(() -> m.inputTokens(call.body())),
                 m::quickInputEstimate);
     }
 
@@ -163,7 +170,7 @@ public final class OpenAiProvider implements Provider {
             Thread.currentThread().interrupt();
             return new Outcome.ClientGone(p.upstreamModel());
         } finally {
-            client.onClientGone(() -> { });
+            client.onClientGone(() -> {});
         }
         return answered(call, client, p, credential, ex);
     }
@@ -204,33 +211,37 @@ public final class OpenAiProvider implements Provider {
         long quickEstimate = streams ? p.quickInputEstimate().getAsLong() : 0;
         client.onClientGone(() -> sent.cancel(false)); // before the answer: the upstream request is given up
         return sent.<CompletableFuture<Outcome>>handle((ex, failure) -> {
-            if (failure instanceof java.util.concurrent.CancellationException) {
-                return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(p.upstreamModel()));
-            }
-            if (failure != null) {
-                return CompletableFuture.completedFuture(Failures.notAnswered(failure, p.upstreamModel()));
-            }
-            if (ex.status() >= 400) {
-                return CompletableFuture.supplyAsync(() -> answered(call, client, p, credential, ex), VirtualThreads.EXECUTOR);
-            }
-            client.onClientGone(() -> ex.abort(new IOException("client disconnected")));
-            if (!streams) {
-                return CompletableFuture.completedFuture(withoutSecret(whole(call, client, ex, p.mapped(), p.upstreamModel(),
-                        p.inputEstimate()), secret));
-            }
-            return streamAsync(call, client, ex, p, () -> quickEstimate).thenApply(o -> withoutSecret(o, secret));
-        }).thenCompose(o -> o);
+                    if (failure instanceof java.util.concurrent.CancellationException) {
+                        return CompletableFuture.<Outcome>completedFuture(new Outcome.ClientGone(p.upstreamModel()));
+                    }
+                    if (failure != null) {
+                        return CompletableFuture.completedFuture(Failures.notAnswered(failure, p.upstreamModel()));
+                    }
+                    if (ex.status() >= 400) {
+                        return CompletableFuture.supplyAsync(
+                                () -> answered(call, client, p, credential, ex), VirtualThreads.EXECUTOR);
+                    }
+                    client.onClientGone(() -> ex.abort(new IOException("client disconnected")));
+                    if (!streams) {
+                        return CompletableFuture.completedFuture(withoutSecret(
+                                whole(call, client, ex, p.mapped(), p.upstreamModel(), p.inputEstimate()), secret));
+                    }
+                    return streamAsync(call, client, ex, p, () -> quickEstimate)
+                            .thenApply(o -> withoutSecret(o, secret));
+                })
+                .thenCompose(o -> o);
     }
 
     /** What follows the upstream's headers, on a thread that may block: a 401 is retried once with a refreshed credential. */
-    private Outcome answered(Call call, ClientSink client, Prepared p, Credential credential, UpstreamHttp.Exchange first) {
+    private Outcome answered(
+            Call call, ClientSink client, Prepared p, Credential credential, UpstreamHttp.Exchange first) {
         UpstreamHttp.Exchange ex = first;
         String upstreamModel = p.upstreamModel();
         MappedRequest mapped = p.mapped();
         if (ex.status() == 401) {
             ex.close();
-            RejectedCredential.Retry retry = RejectedCredential.retry(credentials, credential,
-                    c -> post(c, mapped.upstreamStreams(), p.body()), name(), upstreamModel);
+            RejectedCredential.Retry retry = RejectedCredential.retry(
+                    credentials, credential, c -> post(c, mapped.upstreamStreams(), p.body()), name(), upstreamModel);
             if (retry.failed() != null) {
                 return retry.failed();
             }
@@ -247,7 +258,14 @@ public final class OpenAiProvider implements Provider {
             Outcome o;
             if (mapped.upstreamStreams()) {
                 o = call.stream()
-                        ? stream(call, client, exchange, mapped, upstreamModel, p.inputEstimate(), p.quickInputEstimate())
+                        ? stream(
+                                call,
+                                client,
+                                exchange,
+                                mapped,
+                                upstreamModel,
+                                p.inputEstimate(),
+                                p.quickInputEstimate())
                         : aggregate(call, client, exchange, mapped, upstreamModel, p.inputEstimate());
             } else {
                 o = whole(call, client, exchange, mapped, upstreamModel, p.inputEstimate());
@@ -257,8 +275,8 @@ public final class OpenAiProvider implements Provider {
     }
 
     /** {@link #stream} for a call nothing is held for, translated on the threads that receive the upstream's bytes. */
-    private CompletableFuture<Outcome> streamAsync(Call call, ClientSink client, UpstreamHttp.Exchange ex, Prepared p,
-                                                   LongSupplier startEstimate) {
+    private CompletableFuture<Outcome> streamAsync(
+            Call call, ClientSink client, UpstreamHttp.Exchange ex, Prepared p, LongSupplier startEstimate) {
         HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, false);
         StreamTranslator t = translator(sink, call, p.mapped(), p.inputEstimate(), startEstimate);
         TranslatedStream translated = new TranslatedStream(client, sink, t);
@@ -268,9 +286,12 @@ public final class OpenAiProvider implements Provider {
                 return Failures.readFailed(failure, upstreamModel);
             }
             if (!translated.readToEnd()) {
-                ex.abort(new IOException(completed ? "translation ended before the upstream body" : "client disconnected"));
+                ex.abort(new IOException(
+                        completed ? "translation ended before the upstream body" : "client disconnected"));
             }
-            return completed ? new Outcome.Served(200, upstreamModel, usage(t), sink.error()) : new Outcome.ClientGone(upstreamModel);
+            return completed
+                    ? new Outcome.Served(200, upstreamModel, usage(t), sink.error())
+                    : new Outcome.ClientGone(upstreamModel);
         });
     }
 
@@ -278,7 +299,9 @@ public final class OpenAiProvider implements Provider {
     private UpstreamHttp.Exchange post(Credential credential, boolean upstreamStreams, byte[] body)
             throws UpstreamHttp.NoAnswerException, InterruptedException {
         HttpFields headers = headers(credential, upstreamStreams);
-        return upstreamStreams ? http.post(chatUri, headers, body) : http.postForWhole(chatUri, headers, body, MAX_RESPONSE_BODY);
+        return upstreamStreams
+                ? http.post(chatUri, headers, body)
+                : http.postForWhole(chatUri, headers, body, MAX_RESPONSE_BODY);
     }
 
     /**
@@ -286,12 +309,24 @@ public final class OpenAiProvider implements Provider {
      * final usage from message_delta, so there the estimate is counted only if the upstream reports no prompt_tokens.
      */
     /** {@code startEstimate}: message_start's input figure, or null for a sink that never shows it (inputInStart false). */
-    private StreamTranslator translator(AnthropicEventSink sink, Call call, MappedRequest mapped, FutureTask<Long> inputEstimate,
-                                        LongSupplier startEstimate) {
+    private StreamTranslator translator(
+            AnthropicEventSink sink,
+            Call call,
+            MappedRequest mapped,
+            FutureTask<Long> inputEstimate,
+            LongSupplier startEstimate) {
         LongSupplier exact = () -> Math.min(Integer.MAX_VALUE, estimateInput(call, inputEstimate));
-        return new StreamTranslator(sink, call.clientModel(), mapped.toolNames(), mapped.stopSequences(), dialect,
+        return new StreamTranslator(
+                sink,
+                call.clientModel(),
+                mapped.toolNames(),
+                mapped.stopSequences(),
+                dialect,
                 "msg_" + call.requestId().substring(call.requestId().lastIndexOf('_') + 1),
-                startEstimate == null ? exact : startEstimate, exact, startEstimate != null, TokenCounter.shared());
+                startEstimate == null ? exact : startEstimate,
+                exact,
+                startEstimate != null,
+                TokenCounter.shared());
     }
 
     /**
@@ -312,8 +347,14 @@ public final class OpenAiProvider implements Provider {
         }
     }
 
-    private Outcome stream(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
-                           FutureTask<Long> inputEstimate, LongSupplier quickInputEstimate) {
+    private Outcome stream(
+            Call call,
+            ClientSink client,
+            UpstreamHttp.Exchange ex,
+            MappedRequest mapped,
+            String upstreamModel,
+            FutureTask<Long> inputEstimate,
+            LongSupplier quickInputEstimate) {
         HoldingEventSink sink = new HoldingEventSink(client, HttpFields.EMPTY, call.holdUntilContent());
         StreamTranslator t = translator(sink, call, mapped, inputEstimate, quickInputEstimate);
         if (!call.holdUntilContent()) {
@@ -321,11 +362,15 @@ public final class OpenAiProvider implements Provider {
             sink.flush();
         }
         String[] lastErrorChunk = new String[1];
-        BlockingStreamPump.pump(ex.body(), t, data -> {
-            if (data.startsWith("{\"error\"") || data.contains("\"error\":{")) {
-                lastErrorChunk[0] = data;
-            }
-        }, sink::flush);
+        BlockingStreamPump.pump(
+                ex.body(),
+                t,
+                data -> {
+                    if (data.startsWith("{\"error\"") || data.contains("\"error\":{")) {
+                        lastErrorChunk[0] = data;
+                    }
+                },
+                sink::flush);
         if (sink.failedInvisibly()) {
             ex.abort(new IOException("failing over"));
             String raw = lastErrorChunk[0] != null ? lastErrorChunk[0] : sink.errorBeforeContent();
@@ -344,16 +389,25 @@ public final class OpenAiProvider implements Provider {
         return new Outcome.Served(200, upstreamModel, usage(t), sink.error());
     }
 
-    private Outcome aggregate(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
-                              FutureTask<Long> inputEstimate) {
+    private Outcome aggregate(
+            Call call,
+            ClientSink client,
+            UpstreamHttp.Exchange ex,
+            MappedRequest mapped,
+            String upstreamModel,
+            FutureTask<Long> inputEstimate) {
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
         StreamTranslator t = translator(acc, call, mapped, inputEstimate, null);
         String[] lastErrorChunk = new String[1];
-        BlockingStreamPump.pump(ex.body(), t, data -> {
-            if (data.contains("\"error\"")) {
-                lastErrorChunk[0] = data;
-            }
-        }, () -> true);
+        BlockingStreamPump.pump(
+                ex.body(),
+                t,
+                data -> {
+                    if (data.contains("\"error\"")) {
+                        lastErrorChunk[0] = data;
+                    }
+                },
+                () -> true);
         Optional<ObjectNode> error = acc.error();
         if (error.isPresent()) {
             ObjectNode e = error.get();
@@ -361,7 +415,9 @@ public final class OpenAiProvider implements Provider {
             int status = statusFor(type);
             byte[] bytes = Json.bytes(e);
             String raw = lastErrorChunk[0] != null ? lastErrorChunk[0] : e.toString();
-            return new Outcome.Failed(new UpstreamError(status, ex.headerMap(), raw, false), upstreamModel,
+            return new Outcome.Failed(
+                    new UpstreamError(status, ex.headerMap(), raw, false),
+                    upstreamModel,
                     c -> c.respond(status, JSON, bytes));
         }
         try {
@@ -372,27 +428,47 @@ public final class OpenAiProvider implements Provider {
         }
     }
 
-    private Outcome whole(Call call, ClientSink client, UpstreamHttp.Exchange ex, MappedRequest mapped, String upstreamModel,
-                          FutureTask<Long> inputEstimate) {
+    private Outcome whole(
+            Call call,
+            ClientSink client,
+            UpstreamHttp.Exchange ex,
+            MappedRequest mapped,
+            String upstreamModel,
+            FutureTask<Long> inputEstimate) {
         try {
             byte[] raw = ex.readBody(MAX_RESPONSE_BODY);
             JsonNode completion = Json.MAPPER.readTree(raw);
             if (completion == null || !completion.isObject() || completion.has("error") && !completion.has("choices")) {
                 String body = new String(raw, StandardCharsets.UTF_8);
                 AnthropicError e = ErrorMapper.map(502, ex.headerMap(), body);
-                return new Outcome.Failed(new UpstreamError(502, ex.headerMap(), body, false), upstreamModel,
+                return new Outcome.Failed(
+                        new UpstreamError(502, ex.headerMap(), body, false),
+                        upstreamModel,
                         c -> c.respond(e.status(), JSON, e.toJson().getBytes(StandardCharsets.UTF_8)));
             }
-            ObjectNode message = responseMapper.toAnthropic(completion, call.clientModel(), mapped.toolNames(), mapped.stopSequences(),
+            ObjectNode message = responseMapper.toAnthropic(
+                    completion,
+                    call.clientModel(),
+                    mapped.toolNames(),
+                    mapped.stopSequences(),
                     () -> estimateInput(call, inputEstimate));
             client.respond(200, JSON, Json.bytes(message));
             JsonNode u = message.path("usage");
-            return new Outcome.Served(200, upstreamModel, new Usage(u.path("input_tokens").asLong(),
-                    u.path("output_tokens").asLong(), u.path("cache_read_input_tokens").asLong(),
-                    u.path("cache_creation_input_tokens").asLong()), null);
+            return new Outcome.Served(
+                    200,
+                    upstreamModel,
+                    new Usage(
+                            u.path("input_tokens").asLong(),
+                            u.path("output_tokens").asLong(),
+                            u.path("cache_read_input_tokens").asLong(),
+                            u.path("cache_creation_input_tokens").asLong()),
+                    null);
         } catch (IOException e) {
             String m = "upstream sent an unreadable response: " + e.getClass().getSimpleName();
-            return new Outcome.Failed(UpstreamError.noAnswer(m), upstreamModel, c -> c.respond(502, JSON, ErrorBody.bytes("api_error", m)));
+            return new Outcome.Failed(
+                    UpstreamError.noAnswer(m),
+                    upstreamModel,
+                    c -> c.respond(502, JSON, ErrorBody.bytes("api_error", m)));
         }
     }
 
@@ -400,8 +476,14 @@ public final class OpenAiProvider implements Provider {
     private static Outcome withoutSecret(Outcome o, String secret) {
         if (o instanceof Outcome.Failed f && f.failure() != null) {
             UpstreamError e = f.failure();
-            return new Outcome.Failed(new UpstreamError(e.status(), e.headers(), SecretRedactor.withoutSecret(e.body(), secret),
-                    e.connectFailure()), f.upstreamModel(), f.replay());
+            return new Outcome.Failed(
+                    new UpstreamError(
+                            e.status(),
+                            e.headers(),
+                            SecretRedactor.withoutSecret(e.body(), secret),
+                            e.connectFailure()),
+                    f.upstreamModel(),
+                    f.replay());
         }
         return o;
     }
@@ -424,17 +506,19 @@ public final class OpenAiProvider implements Provider {
             h.put(ErrorBody.SHOULD_RETRY, shouldRetry); // the upstream knows best whether its error is worth a retry
         }
         byte[] out = mapped.toJson().getBytes(StandardCharsets.UTF_8);
-        return new Outcome.Failed(new UpstreamError(ex.status(), headers, text, false), upstreamModel,
+        return new Outcome.Failed(
+                new UpstreamError(ex.status(), headers, text, false),
+                upstreamModel,
                 c -> c.respond(mapped.status(), h, out));
     }
-
-
 
     private HttpFields headers(Credential credential, boolean stream) {
         HttpFields.Mutable h = HttpFields.build();
         h.put("content-type", "application/json");
         h.put("accept", stream ? "text/event-stream" : "application/json");
-        if (credential != null && credential.secret() != null && !credential.secret().isEmpty()) {
+        if (credential != null
+                && credential.secret() != null
+                && !credential.secret().isEmpty()) {
             h.put("authorization", "Bearer " + credential.secret());
         }
         if (credential != null && credential.account() != null) {

@@ -15,8 +15,7 @@ import java.util.OptionalInt;
  */
 final class ParameterMapper {
 
-    private ParameterMapper() {
-    }
+    private ParameterMapper() {}
 
     static void maxTokens(ObjectNode in, ObjectNode out, String upstreamModel, MappingRun run) {
         JsonNode mt = in.get("max_tokens");
@@ -80,7 +79,9 @@ final class ParameterMapper {
         if (uid != null && uid.isTextual() && !uid.asText().isEmpty()) {
             String u = uid.asText();
             if (u.length() > 64) {
-                u = "u_" + ToolNameMap.sha256Hex(u).substring(0, 62); // memoized: Claude Code sends the same id every request
+                u = "u_"
+                        + ToolNameMap.sha256Hex(u)
+                                .substring(0, 62); // memoized: Claude Code sends the same id every request
                 run.note("metadata.user_id longer than 64 chars sent as a stable hash");
             }
             out.put("user", u);
@@ -97,8 +98,7 @@ final class ParameterMapper {
             switch (run.dialect.reasoningStyle()) {
                 case THINKING_OBJECT -> out.putObject("thinking").put("type", "disabled");
                 case ENABLE_THINKING -> out.put("enable_thinking", false);
-                default -> {
-                }
+                default -> {}
             }
             return;
         }
@@ -107,14 +107,17 @@ final class ParameterMapper {
             return;
         }
         Integer budget = "enabled".equals(type) ? th.path("budget_tokens").asInt(0) : null;
-        String effort = budget != null ? effortOfBudget(budget) : effortOf(in.path("output_config").path("effort").asText(""));
+        String effort = budget != null
+                ? effortOfBudget(budget)
+                : effortOf(in.path("output_config").path("effort").asText(""));
         if (th.has("display")) {
             run.note("thinking.display dropped");
         }
         switch (run.dialect.reasoningStyle()) {
             case NONE -> run.note("thinking dropped: this upstream has no reasoning switch");
             case REASONING_EFFORT -> out.put("reasoning_effort", effort);
-            case REASONING_EFFORT_AND_SUMMARY -> out.put("reasoning_effort", effort).put("reasoning_summary", "auto");
+            case REASONING_EFFORT_AND_SUMMARY ->
+                out.put("reasoning_effort", effort).put("reasoning_summary", "auto");
             case THINKING_OBJECT -> out.putObject("thinking").put("type", "enabled");
             case ENABLE_THINKING -> {
                 out.put("enable_thinking", true);
@@ -159,7 +162,10 @@ final class ParameterMapper {
     private static void outputFormat(JsonNode f, ObjectNode out, MappingRun run) {
         if ("json_schema".equals(f.path("type").asText()) && f.has("schema")) {
             ObjectNode rf = out.putObject("response_format").put("type", "json_schema");
-            rf.putObject("json_schema").put("name", "output").put("strict", true).set("schema", f.get("schema"));
+            rf.putObject("json_schema")
+                    .put("name", "output")
+                    .put("strict", true)
+                    .set("schema", f.get("schema"));
         } else {
             run.note("output_config.format of type '" + f.path("type").asText() + "' dropped");
         }

@@ -29,8 +29,7 @@ final class PartMemo {
     static final int SEEN_SLOTS = 8192;
 
     /** A mapped part and its share of message_start's quick input estimate. */
-    record Entry(MappedPart part, long quickTokens) {
-    }
+    record Entry(MappedPart part, long quickTokens) {}
 
     private static final class Generation {
         final ConcurrentHashMap<BytesKey, Entry> entries = new ConcurrentHashMap<>();

@@ -107,10 +107,12 @@ public final class RequestBodyMapper {
             apartTokens += tokens[i + 1];
         }
 
-        MappedRequest mapped = mapper.map(request, upstreamModel, knownTools == null ? null : knownTools.tools(), apart);
+        MappedRequest mapped =
+                mapper.map(request, upstreamModel, knownTools == null ? null : knownTools.tools(), apart);
         if (knownTools == null && toolsKey != null) {
-            toolLists.put(toolsKey, new ToolListMemo.Entry(mapped.tools(),
-                    TokenCounter.quick().countTools(request.path("tools"))));
+            toolLists.put(
+                    toolsKey,
+                    new ToolListMemo.Entry(mapped.tools(), TokenCounter.quick().countTools(request.path("tools"))));
         } else if (knownTools != null) {
             apartTokens += knownTools.quickTokens();
         }

@@ -81,8 +81,21 @@ public final class RequestMapper {
     static final String TOOL_ERROR_PREFIX = MessageMapper.TOOL_ERROR_PREFIX;
     static final String SYSTEM_PLACEHOLDER = "You are a helpful assistant.";
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final Set<String> KNOWN_TOP = Set.of("model", "max_tokens", "messages", "system", "stop_sequences",
-            "stream", "temperature", "top_p", "top_k", "metadata", "tools", "tool_choice", "thinking", "output_config");
+    private static final Set<String> KNOWN_TOP = Set.of(
+            "model",
+            "max_tokens",
+            "messages",
+            "system",
+            "stop_sequences",
+            "stream",
+            "temperature",
+            "top_p",
+            "top_k",
+            "metadata",
+            "tools",
+            "tool_choice",
+            "thinking",
+            "output_config");
 
     private final OpenAiDialect dialect;
 
@@ -243,7 +256,9 @@ public final class RequestMapper {
         /** Not part of the message's own mapping: whether a message is the last one depends on the request. */
         void notePrefill(String role, boolean sent, int i) {
             if ("assistant".equals(role) && sent) {
-                run.note("messages." + i + ": final assistant message (prefill) sent as an assistant message; the upstream may not continue it");
+                run.note(
+                        "messages." + i
+                                + ": final assistant message (prefill) sent as an assistant message; the upstream may not continue it");
             }
         }
 
@@ -253,7 +268,9 @@ public final class RequestMapper {
             for (int i = 0; i < n; i++) {
                 JsonNode m = parts.parsed[i + 1];
                 int at = i;
-                MappedPart p = part(i + 1, m == null ? null : m.path("role").asText(),
+                MappedPart p = part(
+                        i + 1,
+                        m == null ? null : m.path("role").asText(),
                         () -> messageMapper.mapMessage(m, at, messages));
                 if (i == n - 1) {
                     notePrefill(p.role(), !p.json().isEmpty(), i);
@@ -277,7 +294,8 @@ public final class RequestMapper {
             try {
                 mapping.run();
                 List<SerializedString> json = new ArrayList<>();
-                String first = from < messages.size() ? messages.get(from).path("role").asText() : null;
+                String first =
+                        from < messages.size() ? messages.get(from).path("role").asText() : null;
                 while (messages.size() > from) {
                     json.add(new SerializedString(Json.write(messages.remove(from))));
                 }

@@ -1,13 +1,13 @@
 package org.anthropicproxy.provider.openai;
 
-import java.util.function.LongSupplier;
-import org.anthropicproxy.provider.Usage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.function.LongSupplier;
+import org.anthropicproxy.provider.Usage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,13 +38,18 @@ public final class ResponseMapper {
         this.tokens = tokens;
     }
 
-    public ObjectNode toAnthropic(JsonNode completion, String clientModel, ToolNameMap names, List<String> stopSequences) {
+    public ObjectNode toAnthropic(
+            JsonNode completion, String clientModel, ToolNameMap names, List<String> stopSequences) {
         return toAnthropic(completion, clientModel, names, stopSequences, () -> 0L);
     }
 
     /** {@code inputEstimate} is asked only when the completion carries no {@code prompt_tokens}. */
-    public ObjectNode toAnthropic(JsonNode completion, String clientModel, ToolNameMap names, List<String> stopSequences,
-                                  LongSupplier inputEstimate) {
+    public ObjectNode toAnthropic(
+            JsonNode completion,
+            String clientModel,
+            ToolNameMap names,
+            List<String> stopSequences,
+            LongSupplier inputEstimate) {
         ToolNameMap nm = names == null ? ToolNameMap.identity() : names;
         List<String> stops = stopSequences == null ? List.of() : stopSequences;
         if (completion.has("error") && !completion.get("error").isNull()) {
@@ -71,7 +76,8 @@ public final class ResponseMapper {
             } else if ("reasoning.summary".equals(rd.path("type").asText())) {
                 details.append(rd.path("summary").asText(""));
             }
-            if (rd.path("signature").isTextual() && !rd.get("signature").asText().isEmpty()) {
+            if (rd.path("signature").isTextual()
+                    && !rd.get("signature").asText().isEmpty()) {
                 signature = rd.get("signature").asText();
             }
         }
@@ -79,7 +85,10 @@ public final class ResponseMapper {
             reasoning = details.toString();
         }
         if (!reasoning.isEmpty()) {
-            content.addObject().put("type", "thinking").put("thinking", reasoning).put("signature", signature);
+            content.addObject()
+                    .put("type", "thinking")
+                    .put("thinking", reasoning)
+                    .put("signature", signature);
         }
 
         boolean refusal = false;
@@ -114,15 +123,20 @@ public final class ResponseMapper {
                 if (input == null) {
                     continue;
                 }
-                ObjectNode b = content.addObject().put("type", "tool_use").put("id", callId).put("name", name);
+                ObjectNode b = content.addObject()
+                        .put("type", "tool_use")
+                        .put("id", callId)
+                        .put("name", name);
                 b.set("input", input);
                 toolEmitted = true;
             }
         }
         if (matched != null) {
             out.put("stop_reason", "stop_sequence").put("stop_sequence", matched);
-        } else if (choice.path("stop_reason").isTextual() && stops.contains(choice.get("stop_reason").asText())) {
-            out.put("stop_reason", "stop_sequence").put("stop_sequence", choice.get("stop_reason").asText());
+        } else if (choice.path("stop_reason").isTextual()
+                && stops.contains(choice.get("stop_reason").asText())) {
+            out.put("stop_reason", "stop_sequence")
+                    .put("stop_sequence", choice.get("stop_reason").asText());
         } else {
             out.put("stop_reason", StopReasons.of(finish, toolEmitted, refusal)).putNull("stop_sequence");
         }
@@ -152,7 +166,11 @@ public final class ResponseMapper {
                 JsonNode n = JSON.readTree(a.text());
                 if (n != null && n.isObject()) {
                     if (!a.extra().isBlank()) {
-                        LOG.warn("tool call {} ({}) had more than one JSON object; kept the first, dropped: {}", id, name, a.extra());
+                        LOG.warn(
+                                "tool call {} ({}) had more than one JSON object; kept the first, dropped: {}",
+                                id,
+                                name,
+                                a.extra());
                     }
                     return n;
                 }
@@ -164,7 +182,8 @@ public final class ResponseMapper {
             LOG.warn("tool call {} ({}) cut by max_tokens left out: {}", id, name, a.text());
             return null;
         }
-        throw new UpstreamProtocolException("upstream sent invalid JSON arguments for tool call " + id + " (" + name + ")");
+        throw new UpstreamProtocolException(
+                "upstream sent invalid JSON arguments for tool call " + id + " (" + name + ")");
     }
 
     /** {@code s} without the characters outside {@code [A-Za-z0-9_-]}. */

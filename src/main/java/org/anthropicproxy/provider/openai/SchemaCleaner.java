@@ -18,10 +18,10 @@ final class SchemaCleaner {
 
     private static final Set<String> REMOVED = Set.of("$schema", "$id", "additionalProperties");
     /** Keywords whose value is a map name -> schema (the names are data, not keywords). */
-    private static final Set<String> SCHEMA_MAPS = Set.of("properties", "patternProperties", "$defs", "definitions", "dependentSchemas");
+    private static final Set<String> SCHEMA_MAPS =
+            Set.of("properties", "patternProperties", "$defs", "definitions", "dependentSchemas");
 
-    private SchemaCleaner() {
-    }
+    private SchemaCleaner() {}
 
     static ObjectNode clean(JsonNode schema) {
         if (schema == null || !schema.isObject()) {

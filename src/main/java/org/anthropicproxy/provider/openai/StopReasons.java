@@ -7,8 +7,7 @@ package org.anthropicproxy.provider.openai;
  */
 final class StopReasons {
 
-    private StopReasons() {
-    }
+    private StopReasons() {}
 
     static String of(String finishReason, boolean toolEmitted, boolean refusal) {
         if (finishReason == null) {

@@ -74,6 +74,7 @@ public final class StreamTranslator {
     private ToolCall live;
     /** Text that arrived once a tool call existed: sent after the tool_use blocks. */
     private final StringBuilder heldText = new StringBuilder();
+
     private String signature;
     private boolean reasoningDropWarned;
 
@@ -83,9 +84,24 @@ public final class StreamTranslator {
     private boolean refusal;
     private Usage finalUsage;
 
-    public StreamTranslator(AnthropicEventSink sink, String clientModel, ToolNameMap names, List<String> stopSequences,
-                            OpenAiDialect d, String messageId, int estimatedInputTokens) {
-        this(sink, clientModel, names, stopSequences, d, messageId, () -> estimatedInputTokens, true, TokenCounter.shared());
+    public StreamTranslator(
+            AnthropicEventSink sink,
+            String clientModel,
+            ToolNameMap names,
+            List<String> stopSequences,
+            OpenAiDialect d,
+            String messageId,
+            int estimatedInputTokens) {
+        this(
+                sink,
+                clientModel,
+                names,
+                stopSequences,
+                d,
+                messageId,
+                () -> estimatedInputTokens,
+                true,
+                TokenCounter.shared());
     }
 
     /**
@@ -94,8 +110,16 @@ public final class StreamTranslator {
      * input_tokens 0 — only for a sink that takes the final usage from message_delta (the accumulator of a non-stream
      * client), where message_delta always carries all four figures.
      */
-    StreamTranslator(AnthropicEventSink sink, String clientModel, ToolNameMap names, List<String> stopSequences,
-                     OpenAiDialect d, String messageId, LongSupplier inputEstimate, boolean inputInStart, TokenCounter tokens) {
+    StreamTranslator(
+            AnthropicEventSink sink,
+            String clientModel,
+            ToolNameMap names,
+            List<String> stopSequences,
+            OpenAiDialect d,
+            String messageId,
+            LongSupplier inputEstimate,
+            boolean inputInStart,
+            TokenCounter tokens) {
         this(sink, clientModel, names, stopSequences, d, messageId, inputEstimate, inputEstimate, inputInStart, tokens);
     }
 
@@ -104,14 +128,23 @@ public final class StreamTranslator {
      * {@code prompt_tokens}: message_start can then carry a quick estimate, and only a stream that needs it pays for
      * the exact count.
      */
-    StreamTranslator(AnthropicEventSink sink, String clientModel, ToolNameMap names, List<String> stopSequences,
-                     OpenAiDialect d, String messageId, LongSupplier inputEstimate, LongSupplier finalInputEstimate,
-                     boolean inputInStart, TokenCounter tokens) {
+    StreamTranslator(
+            AnthropicEventSink sink,
+            String clientModel,
+            ToolNameMap names,
+            List<String> stopSequences,
+            OpenAiDialect d,
+            String messageId,
+            LongSupplier inputEstimate,
+            LongSupplier finalInputEstimate,
+            boolean inputInStart,
+            TokenCounter tokens) {
         this.messageId = messageId;
         this.stopSequences = stopSequences == null ? List.of() : List.copyOf(stopSequences);
         this.stopMatcher = new StopMatcher(this.stopSequences);
         this.usage = new StreamUsage(inputEstimate, finalInputEstimate, tokens);
-        this.events = new AnthropicEventWriter(sink, messageId, clientModel, () -> inputInStart ? usage.inputEstimate() : 0);
+        this.events =
+                new AnthropicEventWriter(sink, messageId, clientModel, () -> inputInStart ? usage.inputEstimate() : 0);
         this.calls = new ToolCallAssembler(names == null ? ToolNameMap.identity() : names);
     }
 
@@ -135,19 +168,23 @@ public final class StreamTranslator {
         }
         try {
             switch (ChunkReader.read(data, off, len)) {
-                case ChunkReader.Blank b -> {
-                }
+                case ChunkReader.Blank b -> {}
                 case ChunkReader.Done d -> {
                     sawDone = true;
                     complete();
                 }
                 case ChunkReader.Invalid bad ->
-                        events.fail("api_error", "upstream sent a stream chunk that is not a JSON object: " + abbreviate(bad.text()));
+                    events.fail(
+                            "api_error",
+                            "upstream sent a stream chunk that is not a JSON object: " + abbreviate(bad.text()));
                 case ChunkReader.Parsed chunk -> handle(chunk.root());
             }
         } catch (RuntimeException e) {
             LOG.warn("stream translation failed", e);
-            events.fail("api_error", "internal error while translating the upstream stream: " + e.getClass().getSimpleName());
+            events.fail(
+                    "api_error",
+                    "internal error while translating the upstream stream: "
+                            + e.getClass().getSimpleName());
         }
     }
 
@@ -164,7 +201,10 @@ public final class StreamTranslator {
             }
         } catch (RuntimeException e) {
             LOG.warn("stream translation failed at end", e);
-            events.fail("api_error", "internal error while translating the upstream stream: " + e.getClass().getSimpleName());
+            events.fail(
+                    "api_error",
+                    "internal error while translating the upstream stream: "
+                            + e.getClass().getSimpleName());
         }
     }
 
@@ -193,7 +233,8 @@ public final class StreamTranslator {
     private void handle(JsonNode root) {
         JsonNode err = root.get("error");
         if (err != null && !err.isNull()) {
-            AnthropicError ae = err.isObject() ? ErrorMapper.fromStreamError(err)
+            AnthropicError ae = err.isObject()
+                    ? ErrorMapper.fromStreamError(err)
                     : new AnthropicError(500, "api_error", err.asText(), Optional.empty());
             events.fail(ae.type(), ae.message());
             return;
@@ -247,10 +288,15 @@ public final class StreamTranslator {
             vllmStop = choice.get("stop_reason").asText();
         }
         if ("error".equals(finishReason)) {
-            events.fail("api_error", "upstream ended the response with finish_reason error"
-                    + (choice.path("native_finish_reason").isTextual() ? " (" + choice.get("native_finish_reason").asText() + ")" : ""));
+            events.fail(
+                    "api_error",
+                    "upstream ended the response with finish_reason error"
+                            + (choice.path("native_finish_reason").isTextual()
+                                    ? " (" + choice.get("native_finish_reason").asText() + ")"
+                                    : ""));
         } else if ("insufficient_system_resource".equals(finishReason)) {
-            events.fail("overloaded_error", "upstream ran out of capacity (finish_reason insufficient_system_resource)");
+            events.fail(
+                    "overloaded_error", "upstream ran out of capacity (finish_reason insufficient_system_resource)");
         }
     }
 
@@ -258,7 +304,8 @@ public final class StreamTranslator {
         ChunkReader.Reasoning reasoning = ChunkReader.reasoning(delta);
         String r = reasoning.text();
         String sig = reasoning.signature();
-        boolean thinkingAllowed = !events.answerStarted() && calls.isEmpty() && heldText.isEmpty() && stopMatcher.matched() == null;
+        boolean thinkingAllowed =
+                !events.answerStarted() && calls.isEmpty() && heldText.isEmpty() && stopMatcher.matched() == null;
         if (!r.isEmpty()) {
             thinking(r, thinkingAllowed);
         }
@@ -272,13 +319,17 @@ public final class StreamTranslator {
         if (!allowed) {
             if (!reasoningDropWarned) {
                 reasoningDropWarned = true;
-                LOG.warn("upstream reasoning after text/tool output dropped (thinking must come first) in {}", messageId);
+                LOG.warn(
+                        "upstream reasoning after text/tool output dropped (thinking must come first) in {}",
+                        messageId);
             }
             return;
         }
         if (events.open() != Block.THINKING) {
             closeOpen();
-            events.openBlock(Block.THINKING, F.objectNode().put("type", "thinking").put("thinking", "").put("signature", ""));
+            events.openBlock(
+                    Block.THINKING,
+                    F.objectNode().put("type", "thinking").put("thinking", "").put("signature", ""));
         }
         events.delta("thinking_delta", "thinking", r);
         usage.countOutput(r);
@@ -332,7 +383,10 @@ public final class StreamTranslator {
             c.args.append(fragment);
             usage.countOutput(fragment);
             if (wasComplete && !c.args.extra().isBlank() && c.state == State.STOPPED) {
-                LOG.warn("tool call {} ({}) got arguments after its JSON object was complete; dropped: {}", c.id, c.name,
+                LOG.warn(
+                        "tool call {} ({}) got arguments after its JSON object was complete; dropped: {}",
+                        c.id,
+                        c.name,
                         abbreviate(c.args.extra()));
             }
         } else if (args != null && args.isObject()) {
@@ -364,8 +418,13 @@ public final class StreamTranslator {
             c.id = "toolu_" + (messageId.startsWith("msg_") ? messageId.substring(4) : messageId) + "_" + c.seq;
         }
         c.id = ToolCallAssembler.safeId(c.id);
-        events.openBlock(Block.TOOL, F.objectNode().put("type", "tool_use").put("id", c.id).put("name", c.name)
-                .set("input", F.objectNode()));
+        events.openBlock(
+                Block.TOOL,
+                F.objectNode()
+                        .put("type", "tool_use")
+                        .put("id", c.id)
+                        .put("name", c.name)
+                        .set("input", F.objectNode()));
         c.state = State.OPEN;
     }
 
@@ -379,16 +438,26 @@ public final class StreamTranslator {
         if (a.complete()) {
             String obj = a.text();
             if (!isJsonObject(obj)) {
-                events.fail("api_error", "upstream sent invalid JSON arguments for tool call " + c.id + " (" + c.name + "): " + abbreviate(obj));
+                events.fail(
+                        "api_error",
+                        "upstream sent invalid JSON arguments for tool call " + c.id + " (" + c.name + "): "
+                                + abbreviate(obj));
                 return false;
             }
             events.delta("input_json_delta", "partial_json", obj);
             if (!a.extra().isBlank()) {
-                LOG.warn("tool call {} ({}) streamed more than one JSON object; kept the first, dropped: {}", c.id, c.name, abbreviate(a.extra()));
+                LOG.warn(
+                        "tool call {} ({}) streamed more than one JSON object; kept the first, dropped: {}",
+                        c.id,
+                        c.name,
+                        abbreviate(a.extra()));
             }
         } else if (atEnd && !a.blank()) {
             if (!"length".equals(finishReason)) {
-                events.fail("api_error", "upstream ended tool call " + c.id + " (" + c.name + ") with incomplete JSON arguments: " + abbreviate(a.text()));
+                events.fail(
+                        "api_error",
+                        "upstream ended tool call " + c.id + " (" + c.name + ") with incomplete JSON arguments: "
+                                + abbreviate(a.text()));
                 return false;
             }
             events.delta("input_json_delta", "partial_json", a.text());
@@ -423,9 +492,11 @@ public final class StreamTranslator {
             emitText(stopMatcher.feed(t));
         }
         closeOpen();
-        String stopSeq = stopMatcher.matched() != null ? stopMatcher.matched()
+        String stopSeq = stopMatcher.matched() != null
+                ? stopMatcher.matched()
                 : vllmStop != null && stopSequences.contains(vllmStop) ? vllmStop : null;
-        String stopReason = stopSeq != null ? "stop_sequence" : StopReasons.of(finishReason, calls.anyOpened(), refusal);
+        String stopReason =
+                stopSeq != null ? "stop_sequence" : StopReasons.of(finishReason, calls.anyOpened(), refusal);
         finalUsage = usage.now(1);
         ObjectNode md = F.objectNode().put("type", "message_delta");
         ObjectNode dl = md.putObject("delta").put("stop_reason", stopReason);
@@ -445,7 +516,10 @@ public final class StreamTranslator {
                 continue;
             }
             if (c.name.isEmpty()) {
-                LOG.warn("upstream tool call {} never got a name; dropped (arguments: {})", c.id, abbreviate(c.args.text()));
+                LOG.warn(
+                        "upstream tool call {} never got a name; dropped (arguments: {})",
+                        c.id,
+                        abbreviate(c.args.text()));
                 c.state = State.DROPPED;
                 continue;
             }
@@ -484,8 +558,7 @@ public final class StreamTranslator {
                     events.stopBlock();
                 }
             }
-            case NONE -> {
-            }
+            case NONE -> {}
         }
     }
 

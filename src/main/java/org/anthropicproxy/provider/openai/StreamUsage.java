@@ -74,7 +74,8 @@ final class StreamUsage {
             return 0;
         }
         long sampled = tokens.countText(outputSample.toString());
-        return outputChars <= outputSample.length() ? sampled
+        return outputChars <= outputSample.length()
+                ? sampled
                 : (long) Math.ceil((double) sampled * outputChars / outputSample.length());
     }
 
@@ -86,7 +87,8 @@ final class StreamUsage {
 
     /** Anthropic's usage object, all four figures. */
     static ObjectNode json(Usage u) {
-        return JsonNodeFactory.instance.objectNode()
+        return JsonNodeFactory.instance
+                .objectNode()
                 .put("input_tokens", u.inputTokens())
                 .put("cache_creation_input_tokens", u.cacheWriteTokens())
                 .put("cache_read_input_tokens", u.cacheReadTokens())

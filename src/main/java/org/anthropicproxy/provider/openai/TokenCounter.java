@@ -235,7 +235,9 @@ public final class TokenCounter {
     public long countTools(JsonNode tools) {
         long n = 0;
         for (JsonNode t : tools) {
-            n += TOOL_OVERHEAD + countMemoized(t.path("name").asText("")) + countMemoized(t.path("description").asText(""));
+            n += TOOL_OVERHEAD
+                    + countMemoized(t.path("name").asText(""))
+                    + countMemoized(t.path("description").asText(""));
             if (t.has("input_schema")) {
                 n += countJson(t.get("input_schema"));
             }
@@ -274,12 +276,13 @@ public final class TokenCounter {
 
     private long documentTokens(JsonNode b) {
         JsonNode src = b.path("source");
-        return countMemoized(b.path("title").asText("")) + switch (src.path("type").asText()) {
-            case "text" -> countMemoized(src.path("data").asText());
-            case "content" -> countContent(src.get("content"));
-            case "base64" -> src.path("data").asText().length() * 3L / 4 / 4;
-            default -> IMAGE_TOKENS_UNKNOWN;
-        };
+        return countMemoized(b.path("title").asText(""))
+                + switch (src.path("type").asText()) {
+                    case "text" -> countMemoized(src.path("data").asText());
+                    case "content" -> countContent(src.get("content"));
+                    case "base64" -> src.path("data").asText().length() * 3L / 4 / 4;
+                    default -> IMAGE_TOKENS_UNKNOWN;
+                };
     }
 
     static long imageTokens(JsonNode src) {
@@ -312,7 +315,10 @@ public final class TokenCounter {
     }
 
     private static long be32(byte[] b, int off) {
-        return ((long) (b[off] & 0xff) << 24) | (b[off + 1] & 0xff) << 16 | (b[off + 2] & 0xff) << 8 | (b[off + 3] & 0xff);
+        return ((long) (b[off] & 0xff) << 24)
+                | (b[off + 1] & 0xff) << 16
+                | (b[off + 2] & 0xff) << 8
+                | (b[off + 3] & 0xff);
     }
 
     // ------------------------------------------------------------------ hashing
@@ -332,8 +338,14 @@ public final class TokenCounter {
         long b = Long.rotateLeft(h, 32) ^ M1;
         int i = 0;
         for (; i + 8 <= n; i += 8) {
-            long w0 = s.charAt(i) | (long) s.charAt(i + 1) << 16 | (long) s.charAt(i + 2) << 32 | (long) s.charAt(i + 3) << 48;
-            long w1 = s.charAt(i + 4) | (long) s.charAt(i + 5) << 16 | (long) s.charAt(i + 6) << 32 | (long) s.charAt(i + 7) << 48;
+            long w0 = s.charAt(i)
+                    | (long) s.charAt(i + 1) << 16
+                    | (long) s.charAt(i + 2) << 32
+                    | (long) s.charAt(i + 3) << 48;
+            long w1 = s.charAt(i + 4)
+                    | (long) s.charAt(i + 5) << 16
+                    | (long) s.charAt(i + 6) << 32
+                    | (long) s.charAt(i + 7) << 48;
             a = mix(a ^ w0);
             b = mix(b ^ w1) * M2;
         }

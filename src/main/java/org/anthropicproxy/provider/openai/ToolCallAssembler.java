@@ -16,7 +16,12 @@ import java.util.regex.Pattern;
 final class ToolCallAssembler {
 
     /** Where one call is: not yet a block, an open tool_use block, stopped, or dropped (it never got a name). */
-    enum State { PENDING, OPEN, STOPPED, DROPPED }
+    enum State {
+        PENDING,
+        OPEN,
+        STOPPED,
+        DROPPED
+    }
 
     /** One call being assembled. */
     static final class ToolCall {

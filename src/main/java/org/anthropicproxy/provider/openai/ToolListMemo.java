@@ -19,8 +19,7 @@ final class ToolListMemo {
     static final int MAX_LIST_BYTES = 256 * 1024;
 
     /** A mapped list and its share of message_start's quick input estimate. */
-    record Entry(MappedTools tools, long quickTokens) {
-    }
+    record Entry(MappedTools tools, long quickTokens) {}
 
     private final Map<BytesKey, Entry> entries = new ConcurrentHashMap<>();
 

@@ -20,11 +20,10 @@ import org.anthropicproxy.json.Json;
 final class ToolMapper {
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final Set<String> DROPPED_TOOL_KEYS = Set.of("strict", "cache_control", "input_examples",
-            "eager_input_streaming", "allowed_callers");
+    private static final Set<String> DROPPED_TOOL_KEYS =
+            Set.of("strict", "cache_control", "input_examples", "eager_input_streaming", "allowed_callers");
 
-    private ToolMapper() {
-    }
+    private ToolMapper() {}
 
     static MappedTools mapToolList(JsonNode tools, OpenAiDialect dialect) {
         ArrayNode fns = F.arrayNode();
@@ -41,19 +40,23 @@ final class ToolMapper {
                 if (!"custom".equals(type) && !"function".equals(type)) {
                     serverTools.add(name + "|" + type + "|" + where);
                 } else if (t.path("defer_loading").asBoolean(false)) {
-                    notes.add(new String[] {null, where + ": deferred tool '" + name
-                            + "' dropped (defer_loading; tool search is not available upstream)"});
+                    notes.add(new String[] {
+                        null,
+                        where + ": deferred tool '" + name
+                                + "' dropped (defer_loading; tool search is not available upstream)"
+                    });
                 } else {
                     clientTools.add(name);
                     fns.add(function(t, name, where, names, dialect, notes));
                 }
             }
         }
-        return new MappedTools(fns, new SerializedString(Json.write(fns)), notes, clientTools, List.copyOf(serverTools));
+        return new MappedTools(
+                fns, new SerializedString(Json.write(fns)), notes, clientTools, List.copyOf(serverTools));
     }
 
-    private static ObjectNode function(JsonNode t, String name, String where, ToolNameMap names, OpenAiDialect dialect,
-                                       List<String[]> notes) {
+    private static ObjectNode function(
+            JsonNode t, String name, String where, ToolNameMap names, OpenAiDialect dialect, List<String[]> notes) {
         for (String k : DROPPED_TOOL_KEYS) {
             if (t.has(k) && !"cache_control".equals(k)) {
                 notes.add(new String[] {"toolkey:" + k, "tools: '" + k + "' dropped (not sent to this upstream)"});
@@ -65,8 +68,11 @@ final class ToolMapper {
         ObjectNode fn = tool.putObject("function");
         String up = names.toUpstream(name);
         if (!up.equals(name)) {
-            notes.add(new String[] {null, where + ": tool name '" + name + "' longer than " + dialect.maxToolNameLength()
-                    + " sent as '" + up + "'"});
+            notes.add(new String[] {
+                null,
+                where + ": tool name '" + name + "' longer than " + dialect.maxToolNameLength() + " sent as '" + up
+                        + "'"
+            });
         }
         fn.put("name", up);
         if (t.hasNonNull("description")) {
@@ -94,7 +100,9 @@ final class ToolMapper {
         run.replayNotes(t.notes());
         t.clientNames().forEach(run.names::toUpstream);
         ArrayNode fns = t.functions();
-        String forcedName = choice != null && "tool".equals(choice.path("type").asText()) ? choice.path("name").asText() : null;
+        String forcedName = choice != null && "tool".equals(choice.path("type").asText())
+                ? choice.path("name").asText()
+                : null;
         for (String st : t.serverTools()) {
             String[] p = st.split("\\|", 3);
             if (fns.isEmpty() || p[0].equals(forcedName)) {
@@ -117,7 +125,8 @@ final class ToolMapper {
         return t;
     }
 
-    private static void applyChoice(JsonNode choice, String forcedName, Set<String> clientTools, ObjectNode out, MappingRun run) {
+    private static void applyChoice(
+            JsonNode choice, String forcedName, Set<String> clientTools, ObjectNode out, MappingRun run) {
         String type = choice.path("type").asText();
         switch (type) {
             case "auto" -> out.put("tool_choice", "auto");
@@ -125,7 +134,8 @@ final class ToolMapper {
             case "none" -> out.put("tool_choice", "none");
             case "tool" -> {
                 if (!clientTools.contains(forcedName)) {
-                    run.note("tool_choice names '" + forcedName + "' which is not among the sent tools; sent as required");
+                    run.note("tool_choice names '" + forcedName
+                            + "' which is not among the sent tools; sent as required");
                     out.put("tool_choice", "required");
                 } else {
                     ObjectNode tc = out.putObject("tool_choice").put("type", "function");

@@ -20,6 +20,7 @@ public final class ToolNameMap {
 
     /** sha256 hex of recent names (the same long MCP tool names come with every request); bounded, see {@link #sha256Hex}. */
     private static final Map<String, String> HASHES = new ConcurrentHashMap<>();
+
     static final int HASH_MEMO_ENTRIES = 1024;
     private static final int HASH_MEMO_MAX_CHARS = 512;
 
@@ -90,7 +91,8 @@ public final class ToolNameMap {
 
     private static String digestHex(String s) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -1,7 +1,7 @@
 package org.anthropicproxy.provider.openai;
 
-import org.anthropicproxy.provider.Usage;
 import com.fasterxml.jackson.databind.JsonNode;
+import org.anthropicproxy.provider.Usage;
 
 /**
  * OpenAI {@code usage} → Anthropic usage: cache read = {@code prompt_tokens_details.cached_tokens}
@@ -12,8 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 final class UsageMapper {
 
-    private UsageMapper() {
-    }
+    private UsageMapper() {}
 
     /** The usage object of a chunk or completion ({@code usage}, else Groq's {@code x_groq.usage}); null if none. */
     static JsonNode usageNode(JsonNode root) {
@@ -40,8 +39,12 @@ final class UsageMapper {
             return new Usage(inputEstimate, outputEstimate, 0, 0);
         }
         JsonNode ptd = u.path("prompt_tokens_details");
-        long cached = first(ptd.path("cached_tokens"), u.path("prompt_cache_hit_tokens"), u.path("cache_read_input_tokens"));
-        long write = first(ptd.path("cache_write_tokens"), ptd.path("cache_creation_tokens"), u.path("cache_creation_input_tokens"));
+        long cached =
+                first(ptd.path("cached_tokens"), u.path("prompt_cache_hit_tokens"), u.path("cache_read_input_tokens"));
+        long write = first(
+                ptd.path("cache_write_tokens"),
+                ptd.path("cache_creation_tokens"),
+                u.path("cache_creation_input_tokens"));
         long input;
         if (u.path("prompt_tokens").isNumber()) {
             input = Math.max(u.path("prompt_tokens").asLong() - cached - write, 0);
@@ -51,7 +54,8 @@ final class UsageMapper {
         long output;
         if (u.path("completion_tokens").isNumber()) {
             output = u.path("completion_tokens").asLong();
-            long reasoning = u.path("completion_tokens_details").path("reasoning_tokens").asLong(0);
+            long reasoning =
+                    u.path("completion_tokens_details").path("reasoning_tokens").asLong(0);
             long total = u.path("total_tokens").asLong(0);
             long prompt = u.path("prompt_tokens").asLong(0);
             if (reasoning > 0 && total >= prompt + output + reasoning) {

@@ -82,7 +82,11 @@ class PassthroughSdkIT {
     }
 
     private static MessageCreateParams params(String model) {
-        return MessageCreateParams.builder().model(model).maxTokens(1024).addUserMessage("Hello").build();
+        return MessageCreateParams.builder()
+                .model(model)
+                .maxTokens(1024)
+                .addUserMessage("Hello")
+                .build();
     }
 
     @Test
@@ -91,7 +95,8 @@ class PassthroughSdkIT {
         JsonNode expected = MAPPER.readTree(Fixtures.text("anthropic/message-text.json"));
         assertThat(m.id()).isEqualTo(expected.get("id").asText());
         assertThat(m.content()).hasSize(1);
-        assertThat(m.content().get(0).asText().text()).isEqualTo(expected.at("/content/0/text").asText());
+        assertThat(m.content().get(0).asText().text())
+                .isEqualTo(expected.at("/content/0/text").asText());
         assertThat(m.stopReason()).contains(StopReason.END_TURN);
         assertThat(m.usage().outputTokens()).isEqualTo(29);
     }
@@ -111,8 +116,12 @@ class PassthroughSdkIT {
     void aBodyOfMegabytesIsSplicedAndSentWhole() throws Exception {
         // over ProxyHandler's I/O-thread limit the body is checked and sent from a virtual thread; nothing else differs
         String text = "z".repeat(1_200_000);
-        Message m = sdk.messages().create(MessageCreateParams.builder().model("claude-3-5-sonnet-20241022").maxTokens(1024)
-                .addUserMessage(text).build());
+        Message m = sdk.messages()
+                .create(MessageCreateParams.builder()
+                        .model("claude-3-5-sonnet-20241022")
+                        .maxTokens(1024)
+                        .addUserMessage(text)
+                        .build());
         assertThat(m.content()).isNotEmpty();
         JsonNode body = upstream.last().json();
         assertThat(body.get("model").asText()).isEqualTo("up-sonnet");
@@ -121,11 +130,14 @@ class PassthroughSdkIT {
 
     @Test
     void headersReachTheUpstreamAsSpecified() {
-        sdk.messages().create(params("claude-opus-4-1").toBuilder()
-                .putAdditionalHeader("anthropic-beta", "interleaved-thinking-2025-05-14,context-management-2025-06-27")
-                .build());
+        sdk.messages()
+                .create(params("claude-opus-4-1").toBuilder()
+                        .putAdditionalHeader(
+                                "anthropic-beta", "interleaved-thinking-2025-05-14,context-management-2025-06-27")
+                        .build());
         RecordedRequest r = upstream.last();
-        assertThat(r.header("anthropic-beta")).isEqualTo("interleaved-thinking-2025-05-14,context-management-2025-06-27");
+        assertThat(r.header("anthropic-beta"))
+                .isEqualTo("interleaved-thinking-2025-05-14,context-management-2025-06-27");
         assertThat(r.header("anthropic-version")).isNotBlank();
         assertThat(r.header("x-api-key")).isEqualTo("upstream-secret-key");
         assertThat(r.header("authorization")).isNull();
@@ -143,7 +155,8 @@ class PassthroughSdkIT {
         Message m = acc.message();
         assertThat(m.id()).isEqualTo("msg_01QC4g3HwBThD4BaNtBckFDJ");
         assertThat(m.content().get(0).asText().text())
-                .isEqualTo("Hello! I'm doing well, thank you for asking. How are you doing today? Is there anything I can help you with?");
+                .isEqualTo(
+                        "Hello! I'm doing well, thank you for asking. How are you doing today? Is there anything I can help you with?");
         assertThat(m.stopReason()).contains(StopReason.END_TURN);
         assertThat(upstream.last().json().get("stream").asBoolean()).isTrue();
     }
@@ -158,7 +171,8 @@ class PassthroughSdkIT {
         Message m = acc.message();
         List<ContentBlock> blocks = m.content();
         assertThat(blocks).anySatisfy(b -> assertThat(b.isToolUse()).isTrue());
-        ContentBlock tool = blocks.stream().filter(ContentBlock::isToolUse).findFirst().orElseThrow();
+        ContentBlock tool =
+                blocks.stream().filter(ContentBlock::isToolUse).findFirst().orElseThrow();
         assertThat(tool.asToolUse().name()).isNotBlank();
         assertThat(tool.asToolUse()._input().toString()).isNotEqualTo("{}");
         assertThat(m.stopReason()).contains(StopReason.TOOL_USE);
@@ -168,11 +182,16 @@ class PassthroughSdkIT {
     void thinkingAndSignatureArriveByteForByte() {
         String fixture = Fixtures.text("anthropic/stream-thinking-signature.sse");
         upstream.enqueue(UpstreamScript.sse(fixture));
-        HttpResponse<String> r = proxy.post("/v1/messages?beta=true",
+        HttpResponse<String> r = proxy.post(
+                "/v1/messages?beta=true",
                 "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":2048,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-                "content-type", "application/json", "anthropic-version", "2023-06-01");
+                "content-type",
+                "application/json",
+                "anthropic-version",
+                "2023-06-01");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        assertThat(r.headers().firstValue("content-type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
         assertThat(r.body()).isEqualTo(fixture.replace("\r\n", "\n"));
         assertThat(upstream.last().query()).isEqualTo("beta=true");
         assertThat(upstream.last().header("anthropic-version")).isEqualTo("2023-06-01");
@@ -181,8 +200,11 @@ class PassthroughSdkIT {
     @Test
     void countTokensPassesThrough() {
         upstream.enqueue(UpstreamScript.json(200, "{\"input_tokens\":14}"));
-        MessageTokensCount c = sdk.messages().countTokens(MessageCountTokensParams.builder()
-                .model("claude-opus-4-1").addUserMessage("Hello").build());
+        MessageTokensCount c = sdk.messages()
+                .countTokens(MessageCountTokensParams.builder()
+                        .model("claude-opus-4-1")
+                        .addUserMessage("Hello")
+                        .build());
         assertThat(c.inputTokens()).isEqualTo(14);
         assertThat(upstream.last().path()).isEqualTo("/v1/messages/count_tokens");
         assertThat(upstream.last().json().get("model").asText()).isEqualTo("up-opus");
@@ -190,7 +212,8 @@ class PassthroughSdkIT {
 
     @Test
     void modelsListShowsAliasesAndMappedNames() {
-        List<String> ids = sdk.models().list().data().stream().map(ModelInfo::id).toList();
+        List<String> ids =
+                sdk.models().list().data().stream().map(ModelInfo::id).toList();
         assertThat(ids).contains("opus", "up-opus", "up-sonnet");
     }
 
@@ -204,14 +227,19 @@ class PassthroughSdkIT {
 
         String body529 = Fixtures.text("anthropic/error-529-overloaded.json");
         upstream.enqueue(UpstreamScript.json(529, body529));
-        HttpResponse<String> raw = proxy.post("/v1/messages",
-                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}", "content-type", "application/json");
+        HttpResponse<String> raw = proxy.post(
+                "/v1/messages",
+                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}",
+                "content-type",
+                "application/json");
         assertThat(raw.statusCode()).isEqualTo(529);
         assertThat(raw.body()).isEqualTo(body529);
 
-        upstream.enqueue(UpstreamScript.json(500, "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}"));
+        upstream.enqueue(UpstreamScript.json(
+                500, "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}"));
         assertThatThrownBy(() -> sdk.messages().create(params("claude-sonnet-4-5")))
-                .isInstanceOf(InternalServerException.class).hasMessageContaining("boom");
+                .isInstanceOf(InternalServerException.class)
+                .hasMessageContaining("boom");
     }
 
     @Test
@@ -227,19 +255,26 @@ class PassthroughSdkIT {
                 + "\"content\":[{\"type\":\"success\",\"data\":{}}],\"stop_reason\":\"end_turn\","
                 + "\"usage\":{\"input_tokens\":3,\"output_tokens\":4}}";
         upstream.enqueue(UpstreamScript.json(200, plain));
-        HttpResponse<String> raw = proxy.post("/v1/messages",
-                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}", "content-type", "application/json");
+        HttpResponse<String> raw = proxy.post(
+                "/v1/messages",
+                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}",
+                "content-type",
+                "application/json");
         assertThat(raw.statusCode()).isEqualTo(200);
         assertThat(raw.body()).isEqualTo(plain);
     }
 
     @Test
     void aNonStreamBodyCutAfterItsHeadersIsA502NamingTheRead() throws Exception {
-        byte[] half = Fixtures.text("anthropic/message-text.json").substring(0, 40).getBytes(StandardCharsets.UTF_8);
-        upstream.enqueue(new UpstreamScript(200, Map.of("content-type", "application/json"), List.of(half),
-                Duration.ZERO, true, Duration.ZERO));
-        HttpResponse<String> raw = proxy.post("/v1/messages",
-                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}", "content-type", "application/json");
+        byte[] half =
+                Fixtures.text("anthropic/message-text.json").substring(0, 40).getBytes(StandardCharsets.UTF_8);
+        upstream.enqueue(new UpstreamScript(
+                200, Map.of("content-type", "application/json"), List.of(half), Duration.ZERO, true, Duration.ZERO));
+        HttpResponse<String> raw = proxy.post(
+                "/v1/messages",
+                "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[]}",
+                "content-type",
+                "application/json");
         assertThat(raw.statusCode()).isEqualTo(502);
         JsonNode err = MAPPER.readTree(raw.body());
         assertThat(err.at("/error/type").asText()).isEqualTo("api_error");
@@ -248,13 +283,16 @@ class PassthroughSdkIT {
 
     @Test
     void upstreamDyingMidStreamGivesTheSdkAnErrorNotAHang() {
-        upstream.enqueue(UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(4));
+        upstream.enqueue(
+                UpstreamScript.sse(Fixtures.text("anthropic/stream-text.sse")).dropAfter(4));
         MessageAccumulator acc = MessageAccumulator.create();
         assertThatThrownBy(() -> {
-            try (StreamResponse<RawMessageStreamEvent> s = sdk.messages().createStreaming(params("claude-sonnet-4-5"))) {
-                s.stream().forEach(acc::accumulate);
-            }
-        }).isInstanceOf(AnthropicServiceException.class);
+                    try (StreamResponse<RawMessageStreamEvent> s =
+                            sdk.messages().createStreaming(params("claude-sonnet-4-5"))) {
+                        s.stream().forEach(acc::accumulate);
+                    }
+                })
+                .isInstanceOf(AnthropicServiceException.class);
     }
 
     @Test

@@ -26,8 +26,12 @@ import org.junit.jupiter.api.Test;
  */
 class StreamRelayTest {
 
-    private static final String[] FIXTURES = {"anthropic/stream-text.sse", "anthropic/stream-thinking-then-parallel-tool-use.sse",
-        "anthropic/stream-text-then-tool-use-sdk.sse", "anthropic/stream-error-after-message-start.sse"};
+    private static final String[] FIXTURES = {
+        "anthropic/stream-text.sse",
+        "anthropic/stream-thinking-then-parallel-tool-use.sse",
+        "anthropic/stream-text-then-tool-use-sdk.sse",
+        "anthropic/stream-error-after-message-start.sse"
+    };
 
     @Provide
     Arbitrary<Tuple.Tuple3<String, int[], Boolean>> cases() {
@@ -35,8 +39,8 @@ class StreamRelayTest {
     }
 
     @Property(tries = 300)
-    void copiesTheStreamWithWhatIsAtHandInTheHeadersWrite(@ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c,
-                                                          @ForAll boolean atHand) throws Exception {
+    void copiesTheStreamWithWhatIsAtHandInTheHeadersWrite(
+            @ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c, @ForAll boolean atHand) throws Exception {
         byte[] upstream = Fixtures.bytes(c.get1());
         int[] cuts = c.get2();
         RecordingClientSink client = new RecordingClientSink(c.get3());
@@ -50,11 +54,13 @@ class StreamRelayTest {
         done.get(5, TimeUnit.SECONDS);
         assertThat(client.starts).isEqualTo(1);
         String sent = new String(upstream, StandardCharsets.UTF_8);
-        assertThat(client.text()).as("byte for byte; a last event without its blank line gets one")
+        assertThat(client.text())
+                .as("byte for byte; a last event without its blank line gets one")
                 .isEqualTo(sent.endsWith("\n\n") ? sent : sent + "\n\n");
         String firstRead = atHand ? new String(upstream, 0, first, StandardCharsets.UTF_8) : "";
         int lastEventEnd = firstRead.lastIndexOf("\n\n");
-        assertThat(client.withHeaders).as("the whole events at hand when the relay started")
+        assertThat(client.withHeaders)
+                .as("the whole events at hand when the relay started")
                 .isEqualTo(lastEventEnd < 0 ? "" : firstRead.substring(0, lastEventEnd + 2));
     }
 

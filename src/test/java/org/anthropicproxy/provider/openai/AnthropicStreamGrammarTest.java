@@ -38,21 +38,25 @@ class AnthropicStreamGrammarTest {
 
     @Test
     void strictGrammarRequiresUsage() {
-        List<Event> events = AnthropicEventRecorder.parseSse(Fixtures.bytes("anthropic/stream-thinking-docs-no-usage.sse"));
+        List<Event> events =
+                AnthropicEventRecorder.parseSse(Fixtures.bytes("anthropic/stream-thinking-docs-no-usage.sse"));
         assertThat(AnthropicStreamGrammar.strict().violations(events)).anyMatch(s -> s.contains("usage.output_tokens"));
-        assertThat(AnthropicStreamGrammar.strict().violations(
-                AnthropicEventRecorder.parseSse(Fixtures.bytes("anthropic/stream-text.sse")))).isEmpty();
+        assertThat(AnthropicStreamGrammar.strict()
+                        .violations(AnthropicEventRecorder.parseSse(Fixtures.bytes("anthropic/stream-text.sse"))))
+                .isEmpty();
     }
 
     @Test
     void handBrokenStreamsFail() {
-        List<Event> ok = AnthropicEventRecorder.parseSse(Fixtures.bytes("anthropic/stream-thinking-then-parallel-tool-use.sse"));
+        List<Event> ok =
+                AnthropicEventRecorder.parseSse(Fixtures.bytes("anthropic/stream-thinking-then-parallel-tool-use.sse"));
         AnthropicStreamGrammar g = AnthropicStreamGrammar.lenientUsage();
         assertThat(g.violations(ok)).isEmpty();
 
         // drop the stop of the first block: the next start overlaps
         List<Event> overlapping = new ArrayList<>(ok);
-        overlapping.removeIf(e -> e.type().equals("content_block_stop") && e.json().contains("\"index\":0"));
+        overlapping.removeIf(
+                e -> e.type().equals("content_block_stop") && e.json().contains("\"index\":0"));
         assertThat(g.violations(overlapping)).isNotEmpty();
 
         // a delta after message_stop / missing message_stop
@@ -87,7 +91,8 @@ class AnthropicStreamGrammarTest {
                 data: {"type":"message_stop"}
 
                 """);
-        assertThat(AnthropicStreamGrammar.strict().violations(late)).anyMatch(s -> s.contains("thinking block after"))
+        assertThat(AnthropicStreamGrammar.strict().violations(late))
+                .anyMatch(s -> s.contains("thinking block after"))
                 .anyMatch(s -> s.contains("without a signature"))
                 .anyMatch(s -> s.contains("text_delta in a thinking block"));
     }

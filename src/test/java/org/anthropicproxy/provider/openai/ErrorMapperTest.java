@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.anthropicproxy.testkit.Fixtures;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class ErrorMapperTest {
 
@@ -50,7 +50,8 @@ class ErrorMapperTest {
 
     @Test
     void retryAfterKept() {
-        AnthropicError e = ErrorMapper.map(429, Map.of("Retry-After", List.of("17")), "{\"error\":{\"message\":\"slow down\"}}", CLOCK);
+        AnthropicError e = ErrorMapper.map(
+                429, Map.of("Retry-After", List.of("17")), "{\"error\":{\"message\":\"slow down\"}}", CLOCK);
         assertThat(e.retryAfterSeconds()).contains(17L);
         e = ErrorMapper.map(429, Map.of("retry-after-ms", List.of("1500")), "{}", CLOCK);
         assertThat(e.retryAfterSeconds()).contains(2L);
@@ -59,13 +60,17 @@ class ErrorMapperTest {
     @Test
     void codebuddy6004ResetTimeBecomesRetryAfter() {
         // 13:25:47 UTC+8 = 05:25:47Z, clock at 05:00:00Z
-        AnthropicError e = ErrorMapper.map(429, Map.of(),
-                "{\"code\":6004,\"msg\":\"您的使用量已超出频率限制，将在 2026-09-15 13:25:47 UTC+8 重置\"}", CLOCK);
+        AnthropicError e = ErrorMapper.map(
+                429, Map.of(), "{\"code\":6004,\"msg\":\"您的使用量已超出频率限制，将在 2026-09-15 13:25:47 UTC+8 重置\"}", CLOCK);
         assertThat(e.status()).isEqualTo(429);
         assertThat(e.type()).isEqualTo("rate_limit_error");
         assertThat(e.retryAfterSeconds()).contains(1547L);
         assertThat(e.message()).contains("频率限制");
-        e = ErrorMapper.map(429, Map.of(), "{\"code\":6004,\"msg\":\"usage exceeds frequency limit, reset at 2026-09-15 13:25:47 UTC+8\"}", CLOCK);
+        e = ErrorMapper.map(
+                429,
+                Map.of(),
+                "{\"code\":6004,\"msg\":\"usage exceeds frequency limit, reset at 2026-09-15 13:25:47 UTC+8\"}",
+                CLOCK);
         assertThat(e.retryAfterSeconds()).contains(1547L);
     }
 
@@ -76,7 +81,10 @@ class ErrorMapperTest {
         assertThat(e.message()).startsWith("Unsupported parameter: 'max_tokens'");
         e = ErrorMapper.map(400, Map.of(), Fixtures.text("vendors/deepseek-error-400-reasoning-content-required.json"));
         assertThat(e.message()).isEqualTo("The reasoning_content in the thinking mode must be passed back to the API.");
-        e = ErrorMapper.map(400, Map.of(), "{\"error\":{\"message\":\"This model's maximum context length is 128000 tokens\",\"code\":\"context_length_exceeded\"}}");
+        e = ErrorMapper.map(
+                400,
+                Map.of(),
+                "{\"error\":{\"message\":\"This model's maximum context length is 128000 tokens\",\"code\":\"context_length_exceeded\"}}");
         assertThat(e.message()).startsWith("prompt is too long: ");
         assertThat(e.retryAfterSeconds()).isEqualTo(Optional.empty());
     }

@@ -136,7 +136,13 @@ class OpenAiSdkIT {
     /** A short text answer, streamed or whole as the request asked. */
     private static UpstreamScript defaultAnswer(RecordedRequest r, String model) {
         if (r.json().path("stream").asBoolean(false)) {
-            return OpenAiUpstreamScripts.stream(model).text("Hi").text(" there.").finish("stop").usage(usage(10, 3, 0)).done().script();
+            return OpenAiUpstreamScripts.stream(model)
+                    .text("Hi")
+                    .text(" there.")
+                    .finish("stop")
+                    .usage(usage(10, 3, 0))
+                    .done()
+                    .script();
         }
         return OpenAiUpstreamScripts.completionScript(model, "Hi there.", null, "stop", usage(10, 3, 0));
     }
@@ -176,16 +182,19 @@ class OpenAiSdkIT {
         n.put("input_tokens", m.usage().inputTokens());
         n.put("output_tokens", m.usage().outputTokens());
         n.put("cache_read_input_tokens", m.usage().cacheReadInputTokens().orElse(-1L));
-        n.put("cache_creation_input_tokens", m.usage().cacheCreationInputTokens().orElse(-1L));
+        n.put(
+                "cache_creation_input_tokens",
+                m.usage().cacheCreationInputTokens().orElse(-1L));
         return n;
     }
 
     /** Raw streamed call through java.net.http; the events are checked against the Anthropic stream grammar. */
     private static List<AnthropicEventRecorder.Event> rawStream(ProxyHarness proxy, String body) {
-        HttpResponse<String> r = proxy.post("/v1/messages?beta=true", body, "content-type", "application/json",
-                "anthropic-version", "2023-06-01");
+        HttpResponse<String> r = proxy.post(
+                "/v1/messages?beta=true", body, "content-type", "application/json", "anthropic-version", "2023-06-01");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        assertThat(r.headers().firstValue("content-type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
         List<AnthropicEventRecorder.Event> events = AnthropicEventRecorder.parseSse(r.body());
         AnthropicStreamGrammar.strict().assertValid(events);
         return events;
@@ -217,7 +226,8 @@ class OpenAiSdkIT {
                 .name("get_weather")
                 .description("Current weather for a city")
                 .inputSchema(Tool.InputSchema.builder()
-                        .properties(JsonValue.from(Map.of("city", Map.of("type", "string", "description", "City name"))))
+                        .properties(
+                                JsonValue.from(Map.of("city", Map.of("type", "string", "description", "City name"))))
                         .required(List.of("city"))
                         .build())
                 .build();
@@ -237,13 +247,18 @@ class OpenAiSdkIT {
     @Test
     void nonStreamTextIsTranslatedBothWays() {
         genericUp.enqueue(UpstreamScript.json(200, Fixtures.text("openai/chat-completion-text.json")));
-        Message m = genericSdk.messages().create(params().addUserMessage("Invent a holiday").addStopSequence("THE END")
-                .putAdditionalBodyProperty("temperature", JsonValue.from(0.5)).build());
+        Message m = genericSdk
+                .messages()
+                .create(params().addUserMessage("Invent a holiday")
+                        .addStopSequence("THE END")
+                        .putAdditionalBodyProperty("temperature", JsonValue.from(0.5))
+                        .build());
 
         JsonNode fixture = Fixtures.json("openai/chat-completion-text.json");
         assertThat(m.model().asString()).isEqualTo(MODEL);
         assertThat(m.content()).hasSize(1);
-        assertThat(m.content().get(0).asText().text()).isEqualTo(fixture.at("/choices/0/message/content").asText());
+        assertThat(m.content().get(0).asText().text())
+                .isEqualTo(fixture.at("/choices/0/message/content").asText());
         assertThat(m.stopReason()).contains(StopReason.END_TURN);
         assertThat(m.usage().inputTokens()).isEqualTo(16);
         assertThat(m.usage().outputTokens()).isEqualTo(363);
@@ -265,9 +280,15 @@ class OpenAiSdkIT {
     @Test
     void streamAndNonStreamGiveTheSameMessageOnTheGenericUpstream() {
         genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
-                .text("Hello").text(" there!").text(" How can I help?").finish("stop").usage(usage(25, 9, 5)).done().script());
-        genericUp.enqueue(OpenAiUpstreamScripts.completionScript(GENERIC_UPSTREAM_MODEL, "Hello there! How can I help?", null,
-                "stop", usage(25, 9, 5)));
+                .text("Hello")
+                .text(" there!")
+                .text(" How can I help?")
+                .finish("stop")
+                .usage(usage(25, 9, 5))
+                .done()
+                .script());
+        genericUp.enqueue(OpenAiUpstreamScripts.completionScript(
+                GENERIC_UPSTREAM_MODEL, "Hello there! How can I help?", null, "stop", usage(25, 9, 5)));
         MessageCreateParams p = params().addUserMessage("Hi").build();
 
         Message s = streamed(genericSdk, p);
@@ -281,7 +302,8 @@ class OpenAiSdkIT {
         List<RecordedRequest> got = genericUp.received();
         assertThat(got).hasSize(2);
         assertThat(got.get(0).json().path("stream").asBoolean()).isTrue();
-        assertThat(got.get(0).json().at("/stream_options/include_usage").asBoolean()).isTrue();
+        assertThat(got.get(0).json().at("/stream_options/include_usage").asBoolean())
+                .isTrue();
         assertThat(got.get(0).header("accept")).isEqualTo("text/event-stream");
         assertThat(got.get(1).json().path("stream").asBoolean(true)).isFalse();
     }
@@ -292,10 +314,19 @@ class OpenAiSdkIT {
         genericUp.reset();
         for (int i = 0; i < 10; i++) {
             genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
-                    .text("Hello").finish("stop").usage(usage(25, 9, 5)).done().script());
+                    .text("Hello")
+                    .finish("stop")
+                    .usage(usage(25, 9, 5))
+                    .done()
+                    .script());
         }
         for (int i = 0; i < 10; i++) {
-            assertThat(streamed(genericSdk, params().addUserMessage("Hi").build()).content().get(0).asText().text()).isEqualTo("Hello");
+            assertThat(streamed(genericSdk, params().addUserMessage("Hi").build())
+                            .content()
+                            .get(0)
+                            .asText()
+                            .text())
+                    .isEqualTo("Hello");
         }
         assertThat(genericUp.received()).hasSize(10);
         // one connection when each is back in the pool before the next request, a few if the next one came sooner
@@ -313,17 +344,33 @@ class OpenAiSdkIT {
         List<List<AnthropicEventRecorder.Event>> answers = new ArrayList<>();
         for (String body : List.of(first, first, changed)) {
             genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
-                    .toolCalls(toolCall(0, "call_1", shortName, "{\"owner\":\"o\"}")).finish("tool_calls")
-                    .usage(usage(40, 5, 0)).done().script());
+                    .toolCalls(toolCall(0, "call_1", shortName, "{\"owner\":\"o\"}"))
+                    .finish("tool_calls")
+                    .usage(usage(40, 5, 0))
+                    .done()
+                    .script());
             answers.add(rawStream(generic, body));
         }
         List<RecordedRequest> sent = genericUp.received();
         assertThat(sent).hasSize(3);
         assertThat(sent.get(1).bodyText()).isEqualTo(sent.get(0).bodyText());
         assertThat(sent.get(0).json().path("tools")).hasSize(3);
-        assertThat(sent.get(0).json().path("tools").get(0).path("function").path("description").asText())
+        assertThat(sent.get(0)
+                        .json()
+                        .path("tools")
+                        .get(0)
+                        .path("function")
+                        .path("description")
+                        .asText())
                 .isEqualTo("Read the contents of a file at the given path.");
-        assertThat(sent.get(2).json().path("tools").get(0).path("function").path("description").asText()).isEqualTo("Reads a file.");
+        assertThat(sent.get(2)
+                        .json()
+                        .path("tools")
+                        .get(0)
+                        .path("function")
+                        .path("description")
+                        .asText())
+                .isEqualTo("Reads a file.");
         ObjectNode withoutTools = (ObjectNode) sent.get(2).json().deepCopy();
         withoutTools.set("tools", sent.get(0).json().path("tools"));
         assertThat(withoutTools).isEqualTo(sent.get(0).json());
@@ -332,9 +379,18 @@ class OpenAiSdkIT {
             assertThat(message.path("content").get(0).path("name").asText()).isEqualTo(longName);
         }
         // message_start's input estimate counts the tool list whether it was mapped or reused
-        long start0 = json(answers.get(0).get(0).json()).path("message").path("usage").path("input_tokens").asLong();
+        long start0 = json(answers.get(0).get(0).json())
+                .path("message")
+                .path("usage")
+                .path("input_tokens")
+                .asLong();
         assertThat(start0).isPositive();
-        assertThat(json(answers.get(1).get(0).json()).path("message").path("usage").path("input_tokens").asLong()).isEqualTo(start0);
+        assertThat(json(answers.get(1).get(0).json())
+                        .path("message")
+                        .path("usage")
+                        .path("input_tokens")
+                        .asLong())
+                .isEqualTo(start0);
     }
 
     @Test
@@ -343,17 +399,34 @@ class OpenAiSdkIT {
         String small = "x".repeat(1000);
         String large = "y".repeat(OpenAiProvider.MAX_BODY_MAPPED_ON_IO_THREAD + 1000);
         for (String text : List.of(small, large)) {
-            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("ok").finish("stop").usage(usage(9, 1, 0)).done().script());
+            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                    .text("ok")
+                    .finish("stop")
+                    .usage(usage(9, 1, 0))
+                    .done()
+                    .script());
             Message m = streamed(genericSdk, params().addUserMessage(text).build());
             assertThat(m.content().get(0).asText().text()).isEqualTo("ok");
-            assertThat(genericUp.last().json().path("messages").get(0).path("content").asText()).isEqualTo(text);
+            assertThat(genericUp
+                            .last()
+                            .json()
+                            .path("messages")
+                            .get(0)
+                            .path("content")
+                            .asText())
+                    .isEqualTo(text);
         }
     }
 
     @Test
     void streamAndNonStreamGiveTheSameMessageOnCodeBuddy() {
         String sse = OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
-                .text("Hello").text(" there!").finish("stop").usage(usage(30, 4, 10)).done().sse();
+                .text("Hello")
+                .text(" there!")
+                .finish("stop")
+                .usage(usage(30, 4, 10))
+                .done()
+                .sse();
         buddyUp.enqueue(UpstreamScript.sse(sse));
         buddyUp.enqueue(UpstreamScript.sse(sse));
         MessageCreateParams p = params().addUserMessage("Hi").build();
@@ -376,7 +449,12 @@ class OpenAiSdkIT {
     @Test
     void nonStreamClientOnCodeBuddyIsServedFromAForcedStream() {
         buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
-                .text("Aggregated").text(" answer.").finish("stop").usage(usage(12, 3, 0)).done().script());
+                .text("Aggregated")
+                .text(" answer.")
+                .finish("stop")
+                .usage(usage(12, 3, 0))
+                .done()
+                .script());
         Message m = buddySdk.messages().create(params().addUserMessage("Hi").build());
 
         assertThat(m.content()).hasSize(1);
@@ -394,28 +472,39 @@ class OpenAiSdkIT {
 
     @Test
     void systemBlocksBecomeOneLeadingSystemMessage() {
-        genericSdk.messages().create(params()
-                .systemOfTextBlockParams(List.of(TextBlockParam.builder().text("You are terse.").build(),
-                        TextBlockParam.builder().text("Answer in French.").build()))
-                .addUserMessage("Hi").build());
+        genericSdk
+                .messages()
+                .create(params().systemOfTextBlockParams(List.of(
+                                TextBlockParam.builder().text("You are terse.").build(),
+                                TextBlockParam.builder()
+                                        .text("Answer in French.")
+                                        .build()))
+                        .addUserMessage("Hi")
+                        .build());
         JsonNode msgs = genericUp.last().json().path("messages");
         assertThat(msgs).hasSize(2);
-        assertThat(msgs.get(0)).isEqualTo(json("{\"role\":\"system\",\"content\":\"You are terse.\\n\\nAnswer in French.\"}"));
+        assertThat(msgs.get(0))
+                .isEqualTo(json("{\"role\":\"system\",\"content\":\"You are terse.\\n\\nAnswer in French.\"}"));
         assertThat(msgs.get(1).path("role").asText()).isEqualTo("user");
     }
 
     @Test
     void codeBuddyAlwaysGetsASystemMessageFirst() {
-        Message m = buddySdk.messages().create(params()
-                .systemOfTextBlockParams(List.of(TextBlockParam.builder().text("Be brief.").build(),
-                        TextBlockParam.builder().text("Use metric units.").build()))
-                .addUserMessage("Hi").build());
+        Message m = buddySdk.messages()
+                .create(params().systemOfTextBlockParams(List.of(
+                                TextBlockParam.builder().text("Be brief.").build(),
+                                TextBlockParam.builder()
+                                        .text("Use metric units.")
+                                        .build()))
+                        .addUserMessage("Hi")
+                        .build());
         assertThat(m.content().get(0).asText().text()).isEqualTo("Hi there.");
         JsonNode msgs = buddyUp.last().json().path("messages");
         assertThat(roles(buddyUp.last().json())).containsExactly("system", "user");
         assertThat(msgs.get(0).path("content").asText()).isEqualTo("Be brief.\n\nUse metric units.");
 
-        buddySdk.messages().create(params().addUserMessage("No system prompt here").build());
+        buddySdk.messages()
+                .create(params().addUserMessage("No system prompt here").build());
         JsonNode body = buddyUp.last().json();
         assertThat(roles(body)).containsExactly("system", "user");
         assertThat(body.at("/messages/0/content").asText()).isNotBlank();
@@ -424,12 +513,24 @@ class OpenAiSdkIT {
 
     @Test
     void imagesGoUpstreamAsDataUrlAndUrl() {
-        genericSdk.messages().create(params().addUserMessageOfContentBlockParams(List.of(
-                ContentBlockParam.ofText(TextBlockParam.builder().text("Compare these").build()),
-                ContentBlockParam.ofImage(ImageBlockParam.builder().source(Base64ImageSource.builder()
-                        .mediaType(Base64ImageSource.MediaType.IMAGE_PNG).data(PNG_1PX).build()).build()),
-                ContentBlockParam.ofImage(ImageBlockParam.builder().source(UrlImageSource.builder()
-                        .url("https://example.com/cat.jpg").build()).build()))).build());
+        genericSdk
+                .messages()
+                .create(params().addUserMessageOfContentBlockParams(List.of(
+                                ContentBlockParam.ofText(TextBlockParam.builder()
+                                        .text("Compare these")
+                                        .build()),
+                                ContentBlockParam.ofImage(ImageBlockParam.builder()
+                                        .source(Base64ImageSource.builder()
+                                                .mediaType(Base64ImageSource.MediaType.IMAGE_PNG)
+                                                .data(PNG_1PX)
+                                                .build())
+                                        .build()),
+                                ContentBlockParam.ofImage(ImageBlockParam.builder()
+                                        .source(UrlImageSource.builder()
+                                                .url("https://example.com/cat.jpg")
+                                                .build())
+                                        .build())))
+                        .build());
         JsonNode content = genericUp.last().json().at("/messages/0/content");
         assertThat(content).hasSize(3);
         assertThat(content.get(0)).isEqualTo(json("{\"type\":\"text\",\"text\":\"Compare these\"}"));
@@ -450,17 +551,26 @@ class OpenAiSdkIT {
         toolRoundTrip(buddySdk, buddyUp, BUDDY_UPSTREAM_MODEL, false, true);
     }
 
-    private static void toolRoundTrip(AnthropicClient sdk, UpstreamSimulator up, String upstreamModel, boolean streamClient,
-                                      boolean forcedStream) {
+    private static void toolRoundTrip(
+            AnthropicClient sdk,
+            UpstreamSimulator up,
+            String upstreamModel,
+            boolean streamClient,
+            boolean forcedStream) {
         up.enqueue(OpenAiUpstreamScripts.stream(upstreamModel)
                 .text("Let me check.")
                 .toolCalls(toolCall(0, "call_w1", "get_weather", ""))
                 .toolCalls(toolCall(0, null, null, "{\"ci"))
                 .toolCalls(toolCall(0, null, null, "ty\": \"Par"))
                 .toolCalls(toolCall(0, null, null, "is\"}"))
-                .finish("tool_calls").usage(usage(80, 20, 0)).done().script());
-        MessageCreateParams first = params().addTool(weatherTool()).toolChoice(ToolChoiceAuto.builder().build())
-                .addUserMessage("Weather in Paris?").build();
+                .finish("tool_calls")
+                .usage(usage(80, 20, 0))
+                .done()
+                .script());
+        MessageCreateParams first = params().addTool(weatherTool())
+                .toolChoice(ToolChoiceAuto.builder().build())
+                .addUserMessage("Weather in Paris?")
+                .build();
         Message m = streamClient ? streamed(sdk, first) : sdk.messages().create(first);
 
         assertThat(types(m)).containsExactly("text", "tool_use");
@@ -482,15 +592,23 @@ class OpenAiSdkIT {
 
         // the second leg uses the other client mode
         boolean upstreamStreams = forcedStream || !streamClient;
-        up.enqueue(upstreamStreams
-                ? OpenAiUpstreamScripts.stream(upstreamModel).text("It is 18°C and sunny in Paris.").finish("stop")
-                        .usage(usage(120, 12, 80)).done().script()
-                : OpenAiUpstreamScripts.completionScript(upstreamModel, "It is 18°C and sunny in Paris.", null, "stop",
-                        usage(120, 12, 80)));
+        up.enqueue(
+                upstreamStreams
+                        ? OpenAiUpstreamScripts.stream(upstreamModel)
+                                .text("It is 18°C and sunny in Paris.")
+                                .finish("stop")
+                                .usage(usage(120, 12, 80))
+                                .done()
+                                .script()
+                        : OpenAiUpstreamScripts.completionScript(
+                                upstreamModel, "It is 18°C and sunny in Paris.", null, "stop", usage(120, 12, 80)));
         MessageCreateParams second = first.toBuilder()
                 .addMessage(m)
-                .addUserMessageOfContentBlockParams(List.of(ContentBlockParam.ofToolResult(ToolResultBlockParam.builder()
-                        .toolUseId(m.content().get(1).asToolUse().id()).content("18°C, sunny").build())))
+                .addUserMessageOfContentBlockParams(
+                        List.of(ContentBlockParam.ofToolResult(ToolResultBlockParam.builder()
+                                .toolUseId(m.content().get(1).asToolUse().id())
+                                .content("18°C, sunny")
+                                .build())))
                 .build();
         Message answer = streamClient ? sdk.messages().create(second) : streamed(sdk, second);
         assertThat(answer.content().get(0).asText().text()).isEqualTo("It is 18°C and sunny in Paris.");
@@ -506,9 +624,11 @@ class OpenAiSdkIT {
         assertThat(assistant.at("/tool_calls/0/id").asText()).isEqualTo("call_w1");
         assertThat(assistant.at("/tool_calls/0/type").asText()).isEqualTo("function");
         assertThat(assistant.at("/tool_calls/0/function/name").asText()).isEqualTo("get_weather");
-        assertThat(json(assistant.at("/tool_calls/0/function/arguments").asText())).isEqualTo(json("{\"city\":\"Paris\"}"));
+        assertThat(json(assistant.at("/tool_calls/0/function/arguments").asText()))
+                .isEqualTo(json("{\"city\":\"Paris\"}"));
         JsonNode tool = msgs.get(msgs.size() - 1);
-        assertThat(tool).isEqualTo(json("{\"role\":\"tool\",\"tool_call_id\":\"call_w1\",\"content\":\"18°C, sunny\"}"));
+        assertThat(tool)
+                .isEqualTo(json("{\"role\":\"tool\",\"tool_call_id\":\"call_w1\",\"content\":\"18°C, sunny\"}"));
     }
 
     @Test
@@ -516,31 +636,44 @@ class OpenAiSdkIT {
         genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
                 .toolCalls(toolCall(0, "call_g1", "get_weather", "{\"city\":"))
                 .toolCalls(toolCall(0, null, null, "\"Oslo\"}"))
-                .finish("tool_calls").usage(usage(50, 10, 0)).done().script());
+                .finish("tool_calls")
+                .usage(usage(50, 10, 0))
+                .done()
+                .script());
         List<AnthropicEventRecorder.Event> events = rawStream(generic, weatherRequestJson(true));
         JsonNode m = accumulate(events);
         assertThat(m.at("/content/0/type").asText()).isEqualTo("tool_use");
         assertThat(m.at("/content/0/input")).isEqualTo(json("{\"city\":\"Oslo\"}"));
         assertThat(m.path("stop_reason").asText()).isEqualTo("tool_use");
         assertThat(events.get(events.size() - 1).type()).isEqualTo("message_stop");
-        assertThat(genericUp.last().json().at("/tools/0/function/name").asText()).isEqualTo("get_weather");
+        assertThat(genericUp.last().json().at("/tools/0/function/name").asText())
+                .isEqualTo("get_weather");
     }
 
     @Test
     void interleavedParallelToolCallsBecomeConsecutiveBlocks() {
         String fixture = Fixtures.text("synthetic/openai-stream-interleaved-parallel-tools-text-after.sse");
         genericUp.enqueue(UpstreamScript.sse(fixture));
-        Message m = streamed(genericSdk, params().addTool(weatherTool()).addUserMessage("Weather and time in Paris?").build());
+        Message m = streamed(
+                genericSdk,
+                params().addTool(weatherTool())
+                        .addUserMessage("Weather and time in Paris?")
+                        .build());
         assertInterleavedParallel(m);
 
         genericUp.enqueue(UpstreamScript.sse(fixture));
         List<AnthropicEventRecorder.Event> events = rawStream(generic, weatherRequestJson(true));
-        List<String> starts = events.stream().filter(e -> e.type().equals("content_block_start"))
-                .map(e -> json(e.json()).at("/content_block/type").asText()).toList();
+        List<String> starts = events.stream()
+                .filter(e -> e.type().equals("content_block_start"))
+                .map(e -> json(e.json()).at("/content_block/type").asText())
+                .toList();
         assertThat(starts).containsExactly("text", "tool_use", "tool_use", "text");
 
         buddyUp.enqueue(UpstreamScript.sse(fixture));
-        assertInterleavedParallel(buddySdk.messages().create(params().addTool(weatherTool()).addUserMessage("Weather and time?").build()));
+        assertInterleavedParallel(buddySdk.messages()
+                .create(params().addTool(weatherTool())
+                        .addUserMessage("Weather and time?")
+                        .build()));
         assertThat(buddyUp.last().json().path("stream").asBoolean()).isTrue();
     }
 
@@ -564,11 +697,16 @@ class OpenAiSdkIT {
     void sequentialParallelToolCallsBecomeTwoToolUseBlocks() {
         String fixture = Fixtures.text("openai/stream-tool-calls-parallel.sse");
         genericUp.enqueue(UpstreamScript.sse(fixture));
-        Message s = streamed(genericSdk, params().addTool(weatherTool()).addUserMessage("Weather and AAPL?").build());
+        Message s = streamed(
+                genericSdk,
+                params().addTool(weatherTool())
+                        .addUserMessage("Weather and AAPL?")
+                        .build());
         assertThat(types(s)).containsExactly("tool_use", "tool_use");
         assertThat(s.content().get(0).asToolUse().id()).isEqualTo("call_JMW1whyEaYG438VE1OIflxA2");
         assertThat(s.content().get(0).asToolUse().name()).isEqualTo("GetWeatherArgs");
-        assertThat(input(s.content().get(0))).isEqualTo(json("{\"city\":\"Edinburgh\",\"country\":\"GB\",\"units\":\"c\"}"));
+        assertThat(input(s.content().get(0)))
+                .isEqualTo(json("{\"city\":\"Edinburgh\",\"country\":\"GB\",\"units\":\"c\"}"));
         assertThat(s.content().get(1).asToolUse().name()).isEqualTo("get_stock_price");
         assertThat(input(s.content().get(1))).isEqualTo(json("{\"ticker\":\"AAPL\",\"exchange\":\"NASDAQ\"}"));
         assertThat(s.stopReason()).contains(StopReason.TOOL_USE);
@@ -581,12 +719,19 @@ class OpenAiSdkIT {
         assertThat(raw.at("/content/1/input")).isEqualTo(json("{\"ticker\":\"AAPL\",\"exchange\":\"NASDAQ\"}"));
 
         buddyUp.enqueue(UpstreamScript.sse(fixture));
-        Message n = buddySdk.messages().create(params().addTool(weatherTool()).addUserMessage("Weather and AAPL?").build());
+        Message n = buddySdk.messages()
+                .create(params().addTool(weatherTool())
+                        .addUserMessage("Weather and AAPL?")
+                        .build());
         assertThat(tree(n.content())).isEqualTo(tree(s.content()));
 
         // the same two calls in a whole chat.completion (generic upstream, non-stream client)
         genericUp.enqueue(UpstreamScript.json(200, Fixtures.text("openai/chat-completion-parallel-tool-calls.json")));
-        Message w = genericSdk.messages().create(params().addTool(weatherTool()).addUserMessage("Weather and AAPL?").build());
+        Message w = genericSdk
+                .messages()
+                .create(params().addTool(weatherTool())
+                        .addUserMessage("Weather and AAPL?")
+                        .build());
         assertThat(types(w)).containsExactly("tool_use", "tool_use");
         assertThat(w.content().get(0).asToolUse().id()).isEqualTo("call_fdNz3vOBKYgOIpMdWotB9MjY");
         assertThat(input(w.content().get(0))).isEqualTo(input(s.content().get(0)));
@@ -611,8 +756,11 @@ class OpenAiSdkIT {
                  "messages":[{"role":"user","content":"Weather in San Francisco?"}]}
                 """.formatted(MODEL);
         List<AnthropicEventRecorder.Event> events = rawStream(generic, body);
-        JsonNode firstStart = events.stream().filter(e -> e.type().equals("content_block_start")).map(e -> json(e.json()))
-                .findFirst().orElseThrow();
+        JsonNode firstStart = events.stream()
+                .filter(e -> e.type().equals("content_block_start"))
+                .map(e -> json(e.json()))
+                .findFirst()
+                .orElseThrow();
         assertThat(firstStart.path("index").asInt()).isZero();
         assertThat(firstStart.at("/content_block/type").asText()).isEqualTo("thinking");
         assertThat(firstStart.path("content_block").has("signature")).isTrue();
@@ -623,11 +771,20 @@ class OpenAiSdkIT {
         assertThat(req.path("reasoning_effort").asText()).isEqualTo("medium");
 
         genericUp.enqueue(UpstreamScript.sse(fixture));
-        Message m = streamed(genericSdk, params().maxTokens(16000).enabledThinking(10000).addUserMessage("Weather in San Francisco?").build());
+        Message m = streamed(
+                genericSdk,
+                params().maxTokens(16000)
+                        .enabledThinking(10000)
+                        .addUserMessage("Weather in San Francisco?")
+                        .build());
         assertDeepSeekThinking(m, expectedThinking);
 
         buddyUp.enqueue(UpstreamScript.sse(fixture));
-        Message n = buddySdk.messages().create(params().maxTokens(16000).enabledThinking(10000).addUserMessage("Weather in SF?").build());
+        Message n = buddySdk.messages()
+                .create(params().maxTokens(16000)
+                        .enabledThinking(10000)
+                        .addUserMessage("Weather in SF?")
+                        .build());
         assertDeepSeekThinking(n, expectedThinking);
         JsonNode buddyReq = buddyUp.last().json();
         assertThat(buddyReq.path("reasoning_effort").asText()).isEqualTo("medium");
@@ -669,7 +826,10 @@ class OpenAiSdkIT {
                 .toolCalls(toolCall(0, null, null, "{\"path\":"))
                 .toolCalls(toolCall(0, "tooluse_abc", "", "\"a.txt\"}{\"pa"))
                 .toolCalls(toolCall(0, null, null, "th\":\"b.txt\"}"))
-                .finish("tool_calls").usage(usage(40, 12, 0)).done().sse();
+                .finish("tool_calls")
+                .usage(usage(40, 12, 0))
+                .done()
+                .sse();
         assertConcatenatedCase(sse, "tooluse_abc");
     }
 
@@ -677,14 +837,22 @@ class OpenAiSdkIT {
     void codeBuddyConcatenatedArgumentsInsideOneDeltaKeepTheFirstObject() {
         String sse = OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
                 .toolCalls(toolCall(0, "tooluse_def", "Read", "{\"path\":\"a.txt\"}{\"path\":\"b.txt\"}"))
-                .finish("tool_calls").usage(usage(40, 12, 0)).done().sse();
+                .finish("tool_calls")
+                .usage(usage(40, 12, 0))
+                .done()
+                .sse();
         assertConcatenatedCase(sse, "tooluse_def");
     }
 
     private static void assertConcatenatedCase(String sse, String id) {
-        Tool read = Tool.builder().name("Read").inputSchema(Tool.InputSchema.builder()
-                .properties(JsonValue.from(Map.of("path", Map.of("type", "string")))).build()).build();
-        MessageCreateParams p = params().addTool(read).addUserMessage("Read a.txt").build();
+        Tool read = Tool.builder()
+                .name("Read")
+                .inputSchema(Tool.InputSchema.builder()
+                        .properties(JsonValue.from(Map.of("path", Map.of("type", "string"))))
+                        .build())
+                .build();
+        MessageCreateParams p =
+                params().addTool(read).addUserMessage("Read a.txt").build();
 
         buddyUp.enqueue(UpstreamScript.sse(sse));
         Message s = streamed(buddySdk, p);
@@ -716,10 +884,13 @@ class OpenAiSdkIT {
         genericUp.enqueue(UpstreamScript.sse(fixture));
         List<String> seen = new ArrayList<>();
         assertThatThrownBy(() -> {
-            try (StreamResponse<RawMessageStreamEvent> s = genericSdk.messages().createStreaming(params().addUserMessage("Q?").build())) {
-                s.stream().forEach(e -> seen.add(tree(e).path("type").asText()));
-            }
-        }).isInstanceOf(AnthropicServiceException.class)
+                    try (StreamResponse<RawMessageStreamEvent> s = genericSdk
+                            .messages()
+                            .createStreaming(params().addUserMessage("Q?").build())) {
+                        s.stream().forEach(e -> seen.add(tree(e).path("type").asText()));
+                    }
+                })
+                .isInstanceOf(AnthropicServiceException.class)
                 .hasMessageContaining("The server had an error while processing your request.");
         assertThat(seen).contains("message_start", "content_block_start");
         assertThat(seen).doesNotContain("message_stop");
@@ -729,16 +900,21 @@ class OpenAiSdkIT {
                 {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
         assertThat(events.get(events.size() - 1).type()).isEqualTo("error");
         assertThat(events).noneMatch(e -> e.type().equals("message_stop"));
-        String text = events.stream().filter(e -> e.type().equals("content_block_delta"))
-                .map(e -> json(e.json()).at("/delta/text").asText()).reduce("", String::concat);
+        String text = events.stream()
+                .filter(e -> e.type().equals("content_block_delta"))
+                .map(e -> json(e.json()).at("/delta/text").asText())
+                .reduce("", String::concat);
         assertThat(text).isEqualTo("The answer is");
         JsonNode err = json(events.get(events.size() - 1).json());
         assertThat(err.at("/error/type").asText()).isEqualTo("api_error");
 
         // a non-stream client of a forced-stream upstream gets an HTTP error instead of a half message
         buddyUp.enqueue(UpstreamScript.sse(fixture));
-        assertThatThrownBy(() -> buddySdk.messages().create(params().addUserMessage("Q?").build()))
-                .isInstanceOfSatisfying(AnthropicServiceException.class, e -> assertThat(e.statusCode()).isGreaterThanOrEqualTo(500))
+        assertThatThrownBy(() ->
+                        buddySdk.messages().create(params().addUserMessage("Q?").build()))
+                .isInstanceOfSatisfying(
+                        AnthropicServiceException.class,
+                        e -> assertThat(e.statusCode()).isGreaterThanOrEqualTo(500))
                 .hasMessageContaining("The server had an error while processing your request.");
     }
 
@@ -755,21 +931,28 @@ class OpenAiSdkIT {
             List<AnthropicEventRecorder.Event> events = rawStream(generic, """
                     {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
             // message ids are msg_<request id suffix>: find this request's line, not a late one of an earlier test
-            String suffix = json(events.get(0).json()).at("/message/id").asText().substring("msg_".length());
+            String suffix =
+                    json(events.get(0).json()).at("/message/id").asText().substring("msg_".length());
             // the access line is written once the response is complete, which the client may see first
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             String line = null;
             while (line == null && System.nanoTime() < deadline) {
                 synchronized (lines) {
-                    line = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
-                            .filter(l -> l.startsWith("POST /v1/messages") && l.endsWith("_" + suffix)).findFirst().orElse(null);
+                    line = lines.list.stream()
+                            .map(ILoggingEvent::getFormattedMessage)
+                            .filter(l -> l.startsWith("POST /v1/messages") && l.endsWith("_" + suffix))
+                            .findFirst()
+                            .orElse(null);
                 }
                 if (line == null) {
                     Thread.onSpinWait();
                     TimeUnit.MILLISECONDS.sleep(10);
                 }
             }
-            assertThat(line).isNotNull().contains("status=200").contains("note=")
+            assertThat(line)
+                    .isNotNull()
+                    .contains("status=200")
+                    .contains("note=")
                     .contains("The server had an error while processing your request.");
         } finally {
             access.detachAppender(lines);
@@ -780,22 +963,38 @@ class OpenAiSdkIT {
 
     @Test
     void upstreamCutOffMidStreamIsAnErrorNotAHang() {
-        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("Partial").text(" answer")
-                .finish("stop").done().script().dropAfter(2));
-        assertThatThrownBy(() -> streamed(genericSdk, params().addUserMessage("Q?").build()))
+        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                .text("Partial")
+                .text(" answer")
+                .finish("stop")
+                .done()
+                .script()
+                .dropAfter(2));
+        assertThatThrownBy(
+                        () -> streamed(genericSdk, params().addUserMessage("Q?").build()))
                 .isInstanceOf(AnthropicServiceException.class);
 
-        buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL).text("Partial").text(" answer")
-                .finish("stop").done().script().dropAfter(2));
-        assertThatThrownBy(() -> buddySdk.messages().create(params().addUserMessage("Q?").build()))
-                .isInstanceOfSatisfying(AnthropicServiceException.class, e -> assertThat(e.statusCode()).isGreaterThanOrEqualTo(500));
+        buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
+                .text("Partial")
+                .text(" answer")
+                .finish("stop")
+                .done()
+                .script()
+                .dropAfter(2));
+        assertThatThrownBy(() ->
+                        buddySdk.messages().create(params().addUserMessage("Q?").build()))
+                .isInstanceOfSatisfying(
+                        AnthropicServiceException.class,
+                        e -> assertThat(e.statusCode()).isGreaterThanOrEqualTo(500));
     }
 
     @Test
     void upstreamHttpErrorsAreMappedToAnthropicErrors() {
         String unsupported = Fixtures.text("openai/error-400-unsupported-parameter.json");
         genericUp.enqueue(UpstreamScript.json(400, unsupported));
-        assertThatThrownBy(() -> genericSdk.messages().create(params().addUserMessage("Hi").build()))
+        assertThatThrownBy(() -> genericSdk
+                        .messages()
+                        .create(params().addUserMessage("Hi").build()))
                 .isInstanceOfSatisfying(BadRequestException.class, e -> {
                     assertThat(e.statusCode()).isEqualTo(400);
                     assertThat(tree(e.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
@@ -804,39 +1003,51 @@ class OpenAiSdkIT {
 
         // streaming clients get the same HTTP error: nothing was committed before the upstream answered
         genericUp.enqueue(UpstreamScript.json(400, unsupported));
-        assertThatThrownBy(() -> streamed(genericSdk, params().addUserMessage("Hi").build()))
-                .isInstanceOf(BadRequestException.class).hasMessageContaining("Unsupported parameter");
+        assertThatThrownBy(
+                        () -> streamed(genericSdk, params().addUserMessage("Hi").build()))
+                .isInstanceOf(BadRequestException.class)
+                .hasMessageContaining("Unsupported parameter");
 
-        genericUp.enqueue(UpstreamScript.json(429,
+        genericUp.enqueue(UpstreamScript.json(
+                429,
                 "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}",
                 Map.of("retry-after", "7")));
-        assertThatThrownBy(() -> genericSdk.messages().create(params().addUserMessage("Hi").build()))
+        assertThatThrownBy(() -> genericSdk
+                        .messages()
+                        .create(params().addUserMessage("Hi").build()))
                 .isInstanceOfSatisfying(RateLimitException.class, e -> {
                     assertThat(e.headers().values("retry-after")).containsExactly("7");
                     assertThat(tree(e.body()).at("/error/type").asText()).isEqualTo("rate_limit_error");
                 })
                 .hasMessageContaining("Rate limit reached for requests");
-        genericUp.enqueue(UpstreamScript.json(429, "{\"error\":{\"message\":\"slow down\",\"type\":\"requests\"}}",
-                Map.of("retry-after", "7")));
-        HttpResponse<String> raw = generic.post("/v1/messages",
+        genericUp.enqueue(UpstreamScript.json(
+                429, "{\"error\":{\"message\":\"slow down\",\"type\":\"requests\"}}", Map.of("retry-after", "7")));
+        HttpResponse<String> raw = generic.post(
+                "/v1/messages",
                 "{\"model\":\"" + MODEL + "\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}",
-                "content-type", "application/json");
+                "content-type",
+                "application/json");
         assertThat(raw.statusCode()).isEqualTo(429);
         assertThat(raw.headers().firstValue("retry-after")).contains("7");
         assertThat(json(raw.body()).path("type").asText()).isEqualTo("error");
         assertThat(json(raw.body()).at("/error/type").asText()).isEqualTo("rate_limit_error");
 
-        genericUp.enqueue(UpstreamScript.json(500, "{\"error\":{\"message\":\"boom in the backend\",\"type\":\"server_error\"}}"));
-        assertThatThrownBy(() -> genericSdk.messages().create(params().addUserMessage("Hi").build()))
+        genericUp.enqueue(UpstreamScript.json(
+                500, "{\"error\":{\"message\":\"boom in the backend\",\"type\":\"server_error\"}}"));
+        assertThatThrownBy(() -> genericSdk
+                        .messages()
+                        .create(params().addUserMessage("Hi").build()))
                 .isInstanceOfSatisfying(InternalServerException.class, e -> {
                     assertThat(e.statusCode()).isEqualTo(500);
                     assertThat(tree(e.body()).at("/error/type").asText()).isEqualTo("api_error");
                 })
                 .hasMessageContaining("boom in the backend");
 
-        buddyUp.enqueue(UpstreamScript.json(500,
+        buddyUp.enqueue(UpstreamScript.json(
+                500,
                 "{\"code\":11134,\"msg\":\"model provider temporarily unavailable\",\"requestId\":\"req-11134\"}"));
-        assertThatThrownBy(() -> buddySdk.messages().create(params().addUserMessage("Hi").build()))
+        assertThatThrownBy(() ->
+                        buddySdk.messages().create(params().addUserMessage("Hi").build()))
                 .isInstanceOfSatisfying(AnthropicServiceException.class, e -> {
                     assertThat(e.statusCode()).isEqualTo(529);
                     assertThat(tree(e.body()).at("/error/type").asText()).isEqualTo("overloaded_error");
@@ -847,7 +1058,8 @@ class OpenAiSdkIT {
 
     @Test
     void codeBuddyFirstInAChainFailsOverInvisiblyOnlyBeforeContent() throws Exception {
-        try (ProxyHarness chain = ProxyHarness.start("""
+        try (ProxyHarness chain =
+                ProxyHarness.start("""
                 providers:
                   codebuddy:
                     base_url: %s/v2
@@ -862,16 +1074,24 @@ class OpenAiSdkIT {
                 """.formatted(buddyUp.baseUrl(), genericUp.baseUrl(), GENERIC_UPSTREAM_MODEL))) {
             AnthropicClient sdk = client(chain);
             String errorBeforeContent = OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
-                    .data("{\"error\":{\"message\":\"model provider temporarily unavailable\",\"type\":\"server_error\",\"code\":11134}}")
+                    .data(
+                            "{\"error\":{\"message\":\"model provider temporarily unavailable\",\"type\":\"server_error\",\"code\":11134}}")
                     .sse();
 
             // streaming client: the held message_start and the error never reach it; the backup answers
             buddyUp.enqueue(UpstreamScript.sse(errorBeforeContent));
-            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("From the backup.").finish("stop")
-                    .usage(usage(10, 4, 0)).done().script());
+            genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                    .text("From the backup.")
+                    .finish("stop")
+                    .usage(usage(10, 4, 0))
+                    .done()
+                    .script());
             List<AnthropicEventRecorder.Event> events = rawStream(chain, """
                     {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
-            assertThat(events.stream().filter(e -> e.type().equals("message_start")).count()).isEqualTo(1);
+            assertThat(events.stream()
+                            .filter(e -> e.type().equals("message_start"))
+                            .count())
+                    .isEqualTo(1);
             assertThat(events).noneMatch(e -> e.type().equals("error"));
             assertThat(accumulate(events).at("/content/0/text").asText()).isEqualTo("From the backup.");
             assertThat(buddyUp.received()).hasSize(1);
@@ -887,12 +1107,17 @@ class OpenAiSdkIT {
 
             // after content began there is no going back: the client sees the text, then an error
             chain.post("/v1/quota/reset", "");
-            buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL).text("Half an ans")
-                    .data("{\"error\":{\"message\":\"model provider temporarily unavailable\",\"code\":11134}}").script());
+            buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
+                    .text("Half an ans")
+                    .data("{\"error\":{\"message\":\"model provider temporarily unavailable\",\"code\":11134}}")
+                    .script());
             List<AnthropicEventRecorder.Event> broken = rawStream(chain, """
                     {"model":"%s","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Q?"}]}""".formatted(MODEL));
             assertThat(broken.get(broken.size() - 1).type()).isEqualTo("error");
-            assertThat(json(broken.get(broken.size() - 1).json()).at("/error/type").asText()).isEqualTo("overloaded_error");
+            assertThat(json(broken.get(broken.size() - 1).json())
+                            .at("/error/type")
+                            .asText())
+                    .isEqualTo("overloaded_error");
             assertThat(broken).anyMatch(e -> e.json().contains("Half an ans"));
             assertThat(buddyUp.received()).hasSize(3);
             assertThat(genericUp.received()).hasSize(2);
@@ -904,10 +1129,15 @@ class OpenAiSdkIT {
 
     @Test
     void usageSubtractsCachedTokensFromInput() {
-        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("ok").finish("stop")
-                .usage(usage(2100, 48, 1920)).done().script());
+        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                .text("ok")
+                .finish("stop")
+                .usage(usage(2100, 48, 1920))
+                .done()
+                .script());
         Message s = streamed(genericSdk, params().addUserMessage("Hi").build());
-        genericUp.enqueue(OpenAiUpstreamScripts.completionScript(GENERIC_UPSTREAM_MODEL, "ok", null, "stop", usage(2100, 48, 1920)));
+        genericUp.enqueue(OpenAiUpstreamScripts.completionScript(
+                GENERIC_UPSTREAM_MODEL, "ok", null, "stop", usage(2100, 48, 1920)));
         Message n = genericSdk.messages().create(params().addUserMessage("Hi").build());
         for (Message m : List.of(s, n)) {
             assertThat(m.usage().inputTokens()).isEqualTo(180);
@@ -916,13 +1146,25 @@ class OpenAiSdkIT {
             assertThat(m.usage().outputTokens()).isEqualTo(48);
         }
 
-        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("ok").finish("stop")
-                .usage(usage(2100, 48, 1920)).done().script());
-        List<AnthropicEventRecorder.Event> events = rawStream(generic,
-                "{\"model\":\"" + MODEL + "\",\"max_tokens\":10,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
-        JsonNode delta = events.stream().filter(e -> e.type().equals("message_delta")).map(e -> json(e.json())).findFirst().orElseThrow();
-        assertThat(delta.path("usage")).isEqualTo(json(
-                "{\"input_tokens\":180,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":1920,\"output_tokens\":48}"));
+        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                .text("ok")
+                .finish("stop")
+                .usage(usage(2100, 48, 1920))
+                .done()
+                .script());
+        List<AnthropicEventRecorder.Event> events = rawStream(
+                generic,
+                "{\"model\":\"" + MODEL
+                        + "\",\"max_tokens\":10,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+        JsonNode delta = events.stream()
+                .filter(e -> e.type().equals("message_delta"))
+                .map(e -> json(e.json()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(delta.path("usage"))
+                .isEqualTo(
+                        json(
+                                "{\"input_tokens\":180,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":1920,\"output_tokens\":48}"));
     }
 
     @Test
@@ -932,14 +1174,30 @@ class OpenAiSdkIT {
         byte[] big = Arrays.copyOf(png, 225_000);
         String data = Base64.getEncoder().encodeToString(big);
         MessageCreateParams p = params().addUserMessageOfContentBlockParams(List.of(
-                ContentBlockParam.ofText(TextBlockParam.builder().text("What is in this picture?").build()),
-                ContentBlockParam.ofImage(ImageBlockParam.builder().source(Base64ImageSource.builder()
-                        .mediaType(Base64ImageSource.MediaType.IMAGE_PNG).data(data).build()).build()))).build();
-        long counted = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
-                .messages(p.messages()).build()).inputTokens();
+                        ContentBlockParam.ofText(TextBlockParam.builder()
+                                .text("What is in this picture?")
+                                .build()),
+                        ContentBlockParam.ofImage(ImageBlockParam.builder()
+                                .source(Base64ImageSource.builder()
+                                        .mediaType(Base64ImageSource.MediaType.IMAGE_PNG)
+                                        .data(data)
+                                        .build())
+                                .build())))
+                .build();
+        long counted = genericSdk
+                .messages()
+                .countTokens(MessageCountTokensParams.builder()
+                        .model(MODEL)
+                        .messages(p.messages())
+                        .build())
+                .inputTokens();
         assertThat(counted).isBetween(1L, 2000L);
 
-        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("A dot.").finish("stop").done().script());
+        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                .text("A dot.")
+                .finish("stop")
+                .done()
+                .script());
         Message m = streamed(genericSdk, p);
         assertThat(m.content().get(0).asText().text()).isEqualTo("A dot.");
         assertThat(m.usage().inputTokens()).isBetween(1L, 2 * counted + 100);
@@ -948,10 +1206,15 @@ class OpenAiSdkIT {
     @Test
     void withoutUpstreamUsageANonStreamAnswerStillReportsInputTokens() {
         String prompt = "Summarise the plot of Hamlet in two sentences, please. ".repeat(20);
-        long counted = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
-                .addUserMessage(prompt).build()).inputTokens();
-        genericUp.enqueue(OpenAiUpstreamScripts.completionScript(GENERIC_UPSTREAM_MODEL, "A prince avenges his father.", null,
-                "stop", null));
+        long counted = genericSdk
+                .messages()
+                .countTokens(MessageCountTokensParams.builder()
+                        .model(MODEL)
+                        .addUserMessage(prompt)
+                        .build())
+                .inputTokens();
+        genericUp.enqueue(OpenAiUpstreamScripts.completionScript(
+                GENERIC_UPSTREAM_MODEL, "A prince avenges his father.", null, "stop", null));
         Message m = genericSdk.messages().create(params().addUserMessage(prompt).build());
         assertThat(m.content().get(0).asText().text()).isEqualTo("A prince avenges his father.");
         assertThat(m.usage().inputTokens()).isEqualTo(counted);
@@ -960,13 +1223,28 @@ class OpenAiSdkIT {
 
     @Test
     void countTokensIsAnsweredLocallyAndGrowsWithThePrompt() {
-        long small = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
-                .addUserMessage("Hello, how are you?").build()).inputTokens();
+        long small = genericSdk
+                .messages()
+                .countTokens(MessageCountTokensParams.builder()
+                        .model(MODEL)
+                        .addUserMessage("Hello, how are you?")
+                        .build())
+                .inputTokens();
         String longText = "The quick brown fox jumps over the lazy dog. ".repeat(200);
-        long large = genericSdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
-                .addUserMessage(longText).build()).inputTokens();
-        long withTool = buddySdk.messages().countTokens(MessageCountTokensParams.builder().model(MODEL)
-                .addUserMessage("Hello, how are you?").addTool(weatherTool()).build()).inputTokens();
+        long large = genericSdk
+                .messages()
+                .countTokens(MessageCountTokensParams.builder()
+                        .model(MODEL)
+                        .addUserMessage(longText)
+                        .build())
+                .inputTokens();
+        long withTool = buddySdk.messages()
+                .countTokens(MessageCountTokensParams.builder()
+                        .model(MODEL)
+                        .addUserMessage("Hello, how are you?")
+                        .addTool(weatherTool())
+                        .build())
+                .inputTokens();
 
         assertThat(small).isBetween(1L, 40L);
         assertThat(large).isGreaterThan(small).isBetween(1500L, 3500L);
@@ -980,20 +1258,33 @@ class OpenAiSdkIT {
     /** The synthetic Claude Code request plus what Claude Code 2.1.332 adds (claude-code-wire.md). */
     private static ObjectNode claudeCodeLikeRequest() {
         ObjectNode req = Fixtures.object("synthetic/anthropic-request-claude-code-like.json");
-        ((ArrayNode) req.path("system")).insert(0, json(
-                "{\"type\":\"text\",\"text\":\"x-anthropic-billing-header: cc_version=2.1.332.abc; cc_entrypoint=sdk-cli; cch=00000;\"}"));
-        ((ArrayNode) req.path("messages")).insert(1, json(
-                "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"<env>\\nWorking directory: /repo\\nIs git repo: yes\\n</env>\"}]}"));
-        ((ArrayNode) req.path("tools")).add(json(
-                "{\"name\":\"DeferredToolPlaceholder\",\"description\":\"\",\"input_schema\":{\"type\":\"object\",\"properties\":{}},\"defer_loading\":true}"));
-        ((ObjectNode) req.path("tools").get(1).path("input_schema")).put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        ((ArrayNode) req.path("system"))
+                .insert(
+                        0,
+                        json(
+                                "{\"type\":\"text\",\"text\":\"x-anthropic-billing-header: cc_version=2.1.332.abc; cc_entrypoint=sdk-cli; cch=00000;\"}"));
+        ((ArrayNode) req.path("messages"))
+                .insert(
+                        1,
+                        json(
+                                "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"<env>\\nWorking directory: /repo\\nIs git repo: yes\\n</env>\"}]}"));
+        ((ArrayNode) req.path("tools"))
+                .add(
+                        json(
+                                "{\"name\":\"DeferredToolPlaceholder\",\"description\":\"\",\"input_schema\":{\"type\":\"object\",\"properties\":{}},\"defer_loading\":true}"));
+        ((ObjectNode) req.path("tools").get(1).path("input_schema"))
+                .put("$schema", "https://json-schema.org/draft/2020-12/schema");
         return req;
     }
 
     @Test
     void claudeCodeLikeRequestIsAcceptedEndToEndOnCodeBuddy() {
-        buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL).text("The README describes a tiny demo project.")
-                .finish("stop").usage(usage(900, 11, 0)).done().script());
+        buddyUp.enqueue(OpenAiUpstreamScripts.stream(BUDDY_UPSTREAM_MODEL)
+                .text("The README describes a tiny demo project.")
+                .finish("stop")
+                .usage(usage(900, 11, 0))
+                .done()
+                .script());
         JsonNode m = accumulate(rawStream(buddy, claudeCodeLikeRequest().toString()));
         assertThat(m.at("/content/0/text").asText()).isEqualTo("The README describes a tiny demo project.");
         assertThat(m.path("model").asText()).isEqualTo("claude-sonnet-4-5-20250929");
@@ -1006,15 +1297,23 @@ class OpenAiSdkIT {
                 .contains("Working directory: /repo\nPlatform: linux")
                 .doesNotContain("x-anthropic-billing-header")
                 .doesNotContain("Claude Code, Anthropic's official CLI");
-        assertThat(msgs.get(2).path("content").asText()).contains("Working directory: /repo").contains("Is git repo: yes");
+        assertThat(msgs.get(2).path("content").asText())
+                .contains("Working directory: /repo")
+                .contains("Is git repo: yes");
         assertThat(msgs.get(3).path("tool_calls")).hasSize(2);
         assertThat(msgs.get(4).path("tool_call_id").asText()).isEqualTo("toolu_01A09q90qw90lq917835lq9");
         assertThat(msgs.get(5).path("content").asText()).startsWith("[tool error] ");
-        assertThat(r.bodyText()).doesNotContain("$schema").doesNotContain("DeferredToolPlaceholder")
-                .doesNotContain("synthetic-signature").doesNotContain("cache_control");
+        assertThat(r.bodyText())
+                .doesNotContain("$schema")
+                .doesNotContain("DeferredToolPlaceholder")
+                .doesNotContain("synthetic-signature")
+                .doesNotContain("cache_control");
         List<String> toolNames = new ArrayList<>();
         body.path("tools").forEach(t -> toolNames.add(t.at("/function/name").asText()));
-        assertThat(toolNames).hasSize(3).contains("Read", "Bash").doesNotContain("web_search", "DeferredToolPlaceholder");
+        assertThat(toolNames)
+                .hasSize(3)
+                .contains("Read", "Bash")
+                .doesNotContain("web_search", "DeferredToolPlaceholder");
         assertThat(toolNames).allSatisfy(n -> assertThat(n.length()).isLessThanOrEqualTo(64));
         assertThat(body.path("stop")).hasSize(4);
         assertThat(body.path("stream").asBoolean()).isTrue();
@@ -1023,8 +1322,12 @@ class OpenAiSdkIT {
 
     @Test
     void claudeCodeLikeRequestKeepsTheMidConversationSystemMessageOnTheGenericUpstream() {
-        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL).text("Done.")
-                .finish("stop").usage(usage(900, 2, 0)).done().script());
+        genericUp.enqueue(OpenAiUpstreamScripts.stream(GENERIC_UPSTREAM_MODEL)
+                .text("Done.")
+                .finish("stop")
+                .usage(usage(900, 2, 0))
+                .done()
+                .script());
         JsonNode m = accumulate(rawStream(generic, claudeCodeLikeRequest().toString()));
         assertThat(m.at("/content/0/text").asText()).isEqualTo("Done.");
 

@@ -26,13 +26,20 @@ import org.junit.jupiter.api.Test;
 class PartReuseTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String LONG = "mcp__server__a_tool_whose_name_is_much_longer_than_any_upstream_allows_for_names";
-    private static final String PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    private static final String LONG =
+            "mcp__server__a_tool_whose_name_is_much_longer_than_any_upstream_allows_for_names";
+    private static final String PNG =
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
     private static final String CC = "{'cache_control':{'type':'ephemeral'}}";
-    private static final String[] SYSTEMS = {null, "'You are Claude Code, an interactive CLI tool.'", "''",
+    private static final String[] SYSTEMS = {
+        null,
+        "'You are Claude Code, an interactive CLI tool.'",
+        "''",
         "[{'type':'text','text':'x-anthropic-billing-header: cc_version=2.1; cc_entrypoint=cli; cch=0a1b2;'},"
                 + "{'type':'text','text':'You are Claude Code, Anthropic\\u0027s official CLI for Claude.','cache_control':{'type':'ephemeral'}}]",
-        "[{'type':'image','source':{'type':'base64','media_type':'image/png','data':'" + PNG + "'}},{'type':'text','text':'  '}]"};
+        "[{'type':'image','source':{'type':'base64','media_type':'image/png','data':'" + PNG
+                + "'}},{'type':'text','text':'  '}]"
+    };
     /** User content blocks; some carry a cache_control marker that later turns move, as Claude Code does. */
     private static final String[] USER_BLOCKS = {
         "{'type':'text','text':'go on'}",
@@ -45,9 +52,11 @@ class PartReuseTest {
         "{'type':'thinking','thinking':'hm','signature':'s'}",
         "{'type':'tool_result','tool_use_id':'t1','content':'ok'}",
         "{'type':'tool_result','tool_use_id':'t2','is_error':true,'content':[{'type':'text','text':'no such file'}],'cache_control':{'type':'ephemeral'}}",
-        "{'type':'tool_result','tool_use_id':'t3','content':[{'type':'text','text':'shot'},{'type':'image','source':{'type':'base64','media_type':'image/png','data':'" + PNG + "'}},{'type':'tool_reference','tool_name':'Read'}]}",
+        "{'type':'tool_result','tool_use_id':'t3','content':[{'type':'text','text':'shot'},{'type':'image','source':{'type':'base64','media_type':'image/png','data':'"
+                + PNG + "'}},{'type':'tool_reference','tool_name':'Read'}]}",
         "{'type':'server_tool_use','id':'s1','name':'web_search','input':{}}",
     };
+
     private static final String[] ASSISTANT_BLOCKS = {
         "{'type':'text','text':'Let me check.'}",
         "{'type':'text','text':''}",
@@ -63,9 +72,23 @@ class PartReuseTest {
         "{'role':'user','content':[{'type':'image','source':{'type':'file','file_id':'f1'}}]}",
         "{'role':'tool','content':'x'}",
     };
-    private static final OpenAiDialect[] DIALECTS = {OpenAiDialect.defaults(), OpenAiDialect.codebuddy(),
-        new OpenAiDialect(false, "max_completion_tokens", Map.of(), ReasoningStyle.REASONING_EFFORT, true, true, true, true,
-                Map.of("Claude Code", "the CLI"), 16, 4)};
+
+    private static final OpenAiDialect[] DIALECTS = {
+        OpenAiDialect.defaults(),
+        OpenAiDialect.codebuddy(),
+        new OpenAiDialect(
+                false,
+                "max_completion_tokens",
+                Map.of(),
+                ReasoningStyle.REASONING_EFFORT,
+                true,
+                true,
+                true,
+                true,
+                Map.of("Claude Code", "the CLI"),
+                16,
+                4)
+    };
 
     @Property(tries = 300)
     void everyTurnOfAConversationMapsAsTheWholeRequest(@ForAll long seed) throws Exception {
@@ -102,8 +125,11 @@ class PartReuseTest {
         for (int turn = 1; turn <= 4; turn++) {
             RequestBodyMapper.Mapped mapped = m.map(body, MessagesRequestScan.scan(body, true), "up");
             assertThat(mapped.partsReused()).as("turn %d", turn).isEqualTo(turn <= 2 ? 0 : parts);
-            assertThat(mapped.request().get("system").isNull()).as("turn %d: system not parsed", turn).isEqualTo(turn > 2);
-            assertThat(shown(mapped.mapped()) + "\nestimate " + mapped.quickInputEstimate()).isEqualTo(expected);
+            assertThat(mapped.request().get("system").isNull())
+                    .as("turn %d: system not parsed", turn)
+                    .isEqualTo(turn > 2);
+            assertThat(shown(mapped.mapped()) + "\nestimate " + mapped.quickInputEstimate())
+                    .isEqualTo(expected);
         }
     }
 
@@ -151,15 +177,16 @@ class PartReuseTest {
 
     private static String outcome(RequestMapper m, ObjectNode in) {
         try {
-            return shown(m.map(in.deepCopy(), "up")) + "\nestimate " + TokenCounter.quick().countRequest(in);
+            return shown(m.map(in.deepCopy(), "up")) + "\nestimate "
+                    + TokenCounter.quick().countRequest(in);
         } catch (UnsupportedFeatureException e) {
             return "refused: " + e.getMessage();
         }
     }
 
     private static String shown(MappedRequest m) {
-        return new String(m.bytes(), StandardCharsets.UTF_8) + "\n" + m.notes() + "\n" + m.toolNames().shortened() + "\n" + m.stopSequences()
-                + "\n" + m.upstreamStreams();
+        return new String(m.bytes(), StandardCharsets.UTF_8) + "\n" + m.notes() + "\n"
+                + m.toolNames().shortened() + "\n" + m.stopSequences() + "\n" + m.upstreamStreams();
     }
 
     private static JsonNode message(Random r, String role) throws Exception {
@@ -167,8 +194,11 @@ class PartReuseTest {
             return read(REFUSED[r.nextInt(REFUSED.length)]);
         }
         if (r.nextInt(8) == 0) {
-            return r.nextBoolean() ? read("{'role':'" + role + "','content':'" + (r.nextInt(5) == 0 ? "" : "plain " + r.nextInt(3)) + "'}")
-                    : read("{'role':'system','content':" + (r.nextBoolean() ? "'env: /work'" : "[{'type':'text','text':''}]") + "}");
+            return r.nextBoolean()
+                    ? read("{'role':'" + role + "','content':'" + (r.nextInt(5) == 0 ? "" : "plain " + r.nextInt(3))
+                            + "'}")
+                    : read("{'role':'system','content':"
+                            + (r.nextBoolean() ? "'env: /work'" : "[{'type':'text','text':''}]") + "}");
         }
         String[] pool = role.equals("user") ? USER_BLOCKS : ASSISTANT_BLOCKS;
         ObjectNode m = JSON.createObjectNode().put("role", role);
@@ -189,12 +219,18 @@ class PartReuseTest {
     }
 
     private static ObjectNode request(Random r, String system, List<JsonNode> conversation) throws Exception {
-        ObjectNode in = JSON.createObjectNode().put("model", "claude-x").put("max_tokens", 100).put("stream", r.nextBoolean());
+        ObjectNode in = JSON.createObjectNode()
+                .put("model", "claude-x")
+                .put("max_tokens", 100)
+                .put("stream", r.nextBoolean());
         if (system != null) {
             in.set("system", read(system));
         }
         if (r.nextBoolean()) {
-            in.set("tools", read("[{'name':'Read','input_schema':{'type':'object'}},{'name':'" + LONG + "','input_schema':{'type':'object'}}]"));
+            in.set(
+                    "tools",
+                    read("[{'name':'Read','input_schema':{'type':'object'}},{'name':'" + LONG
+                            + "','input_schema':{'type':'object'}}]"));
         }
         if (r.nextInt(4) == 0) {
             in.set("stop_sequences", read("['END','STOP','HALT','QUIT','DONE']"));

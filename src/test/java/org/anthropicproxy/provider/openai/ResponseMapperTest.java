@@ -30,17 +30,20 @@ class ResponseMapperTest {
         assertThat(m.path("content")).hasSize(1);
         assertThat(m.path("content").get(0).path("text").asText()).startsWith("**Holiday Name:** Galaxy Day");
         assertThat(m.path("stop_reason").asText()).isEqualTo("end_turn");
-        assertThat(m.path("usage").toString()).isEqualTo(
-                "{\"input_tokens\":16,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":363}");
+        assertThat(m.path("usage").toString())
+                .isEqualTo(
+                        "{\"input_tokens\":16,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":363}");
     }
 
     @Test
     void parallelToolCalls() {
         ObjectNode m = map(Fixtures.json("openai/chat-completion-parallel-tool-calls.json"), List.of());
         assertThat(m.path("content")).hasSize(2);
-        assertThat(m.path("content").get(0).toString()).isEqualTo(
-                "{\"type\":\"tool_use\",\"id\":\"call_fdNz3vOBKYgOIpMdWotB9MjY\",\"name\":\"GetWeatherArgs\",\"input\":{\"city\":\"Edinburgh\",\"country\":\"GB\",\"units\":\"c\"}}");
-        assertThat(m.path("content").get(1).path("input").path("ticker").asText()).isEqualTo("AAPL");
+        assertThat(m.path("content").get(0).toString())
+                .isEqualTo(
+                        "{\"type\":\"tool_use\",\"id\":\"call_fdNz3vOBKYgOIpMdWotB9MjY\",\"name\":\"GetWeatherArgs\",\"input\":{\"city\":\"Edinburgh\",\"country\":\"GB\",\"units\":\"c\"}}");
+        assertThat(m.path("content").get(1).path("input").path("ticker").asText())
+                .isEqualTo("AAPL");
         assertThat(m.path("stop_reason").asText()).isEqualTo("tool_use");
     }
 
@@ -57,17 +60,29 @@ class ResponseMapperTest {
 
     @Test
     void stopSequenceLengthRefusalConcatenatedAndInvalidArguments() throws Exception {
-        ObjectNode m = map(json("{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"abc END tail\"},\"finish_reason\":\"stop\"}]}"), List.of("END"));
+        ObjectNode m = map(
+                json(
+                        "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"abc END tail\"},\"finish_reason\":\"stop\"}]}"),
+                List.of("END"));
         assertThat(m.path("content").get(0).path("text").asText()).isEqualTo("abc ");
         assertThat(m.path("stop_sequence").asText()).isEqualTo("END");
-        m = map(json("{\"id\":\"x\",\"choices\":[{\"message\":{\"refusal\":\"no\"},\"finish_reason\":\"stop\"}]}"), List.of());
+        m = map(
+                json("{\"id\":\"x\",\"choices\":[{\"message\":{\"refusal\":\"no\"},\"finish_reason\":\"stop\"}]}"),
+                List.of());
         assertThat(m.path("stop_reason").asText()).isEqualTo("refusal");
-        m = map(json("{\"id\":\"x\",\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"R\",\"arguments\":\"{\\\"a\\\":1}{\\\"a\\\":2}\"}}]},\"finish_reason\":\"tool_calls\"}]}"), List.of());
+        m = map(
+                json(
+                        "{\"id\":\"x\",\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"R\",\"arguments\":\"{\\\"a\\\":1}{\\\"a\\\":2}\"}}]},\"finish_reason\":\"tool_calls\"}]}"),
+                List.of());
         assertThat(m.path("content").get(0).path("input").toString()).isEqualTo("{\"a\":1}");
-        m = map(json("{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"t\",\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"R\",\"arguments\":\"{\\\"a\\\":\"}}]},\"finish_reason\":\"length\"}]}"), List.of());
+        m = map(
+                json(
+                        "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"t\",\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"R\",\"arguments\":\"{\\\"a\\\":\"}}]},\"finish_reason\":\"length\"}]}"),
+                List.of());
         assertThat(m.path("content")).hasSize(1);
         assertThat(m.path("stop_reason").asText()).isEqualTo("max_tokens");
-        JsonNode bad = json("{\"id\":\"x\",\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"R\",\"arguments\":\"{\\\"a\\\":\"}}]},\"finish_reason\":\"tool_calls\"}]}");
+        JsonNode bad = json(
+                "{\"id\":\"x\",\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"R\",\"arguments\":\"{\\\"a\\\":\"}}]},\"finish_reason\":\"tool_calls\"}]}");
         assertThatThrownBy(() -> map(bad, List.of())).isInstanceOf(UpstreamProtocolException.class);
     }
 }

@@ -30,12 +30,18 @@ class StreamEdgeCasesTest {
 
     static String args(String fragment) {
         ObjectNode d = JsonNodeFactory.instance.objectNode();
-        d.putArray("tool_calls").addObject().put("index", 0).putObject("function").put("arguments", fragment);
+        d.putArray("tool_calls")
+                .addObject()
+                .put("index", 0)
+                .putObject("function")
+                .put("arguments", fragment);
         return chunk(d.toString(), null);
     }
 
     static String callStart() {
-        return chunk("{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"Read\",\"arguments\":\"\"}}]}", null);
+        return chunk(
+                "{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"Read\",\"arguments\":\"\"}}]}",
+                null);
     }
 
     static StreamHarness run(List<String> stops, String... sse) {
@@ -50,10 +56,19 @@ class StreamEdgeCasesTest {
     @Test
     void concatenatedObjectsSplitAtEveryPositionAcrossTwoDeltas() {
         for (int i = 0; i <= CONCAT.length(); i++) {
-            StreamHarness h = run(List.of(), callStart(), args(CONCAT.substring(0, i)), args(CONCAT.substring(i)),
-                    chunk("{}", "tool_calls"), "data: [DONE]\n\n");
-            assertThat(h.describe()).as("split at " + i).startsWith("tool_use:call_1:Read:{\"path\":\"a.txt\"}\nstop=tool_use/");
-            long deltas = h.events().stream().filter(e -> e.json().contains("input_json_delta")).count();
+            StreamHarness h = run(
+                    List.of(),
+                    callStart(),
+                    args(CONCAT.substring(0, i)),
+                    args(CONCAT.substring(i)),
+                    chunk("{}", "tool_calls"),
+                    "data: [DONE]\n\n");
+            assertThat(h.describe())
+                    .as("split at " + i)
+                    .startsWith("tool_use:call_1:Read:{\"path\":\"a.txt\"}\nstop=tool_use/");
+            long deltas = h.events().stream()
+                    .filter(e -> e.json().contains("input_json_delta"))
+                    .count();
             assertThat(deltas).isEqualTo(1);
         }
     }
@@ -69,8 +84,13 @@ class StreamEdgeCasesTest {
 
     @Test
     void incompleteArgumentsWithLengthArePassedRaw() {
-        StreamHarness h = run(List.of(), callStart(), args("{\"path\":\"a."), chunk("{}", "length"), "data: [DONE]\n\n");
-        assertThat(h.events().stream().filter(e -> e.json().contains("input_json_delta")).findFirst().orElseThrow().json())
+        StreamHarness h =
+                run(List.of(), callStart(), args("{\"path\":\"a."), chunk("{}", "length"), "data: [DONE]\n\n");
+        assertThat(h.events().stream()
+                        .filter(e -> e.json().contains("input_json_delta"))
+                        .findFirst()
+                        .orElseThrow()
+                        .json())
                 .contains("{\\\"path\\\":\\\"a.");
         assertThat(h.acc.message().path("stop_reason").asText()).isEqualTo("max_tokens");
         assertThat(h.acc.message().path("content")).isEmpty(); // accumulator leaves out the unparseable input
@@ -79,9 +99,11 @@ class StreamEdgeCasesTest {
 
     @Test
     void incompleteArgumentsOtherwiseEndInAnError() {
-        StreamHarness h = run(List.of(), callStart(), args("{\"path\":"), chunk("{}", "tool_calls"), "data: [DONE]\n\n");
+        StreamHarness h =
+                run(List.of(), callStart(), args("{\"path\":"), chunk("{}", "tool_calls"), "data: [DONE]\n\n");
         assertThat(h.recorder.types()).endsWith("error").doesNotContain("message_stop");
-        assertThat(h.describe()).contains("error=api_error:upstream ended tool call call_1 (Read) with incomplete JSON");
+        assertThat(h.describe())
+                .contains("error=api_error:upstream ended tool call call_1 (Read) with incomplete JSON");
         h = run(List.of(), callStart(), args("{\"path\":}"), chunk("{}", "tool_calls"));
         assertThat(h.describe()).contains("error=api_error:upstream sent invalid JSON arguments");
     }
@@ -89,7 +111,8 @@ class StreamEdgeCasesTest {
     @Test
     void eofWithoutFinishIsAnErrorNotAFakeEnd() {
         StreamHarness h = run(List.of(), chunk("{\"content\":\"Hel\"}", null));
-        assertThat(h.recorder.types()).containsExactly("message_start", "content_block_start", "content_block_delta", "error");
+        assertThat(h.recorder.types())
+                .containsExactly("message_start", "content_block_start", "content_block_delta", "error");
         h = run(List.of(), chunk("{\"content\":\"Hel\"}", null), "data: not json\n\n");
         assertThat(h.describe()).contains("error=api_error:upstream sent a stream chunk that is not a JSON object");
     }
@@ -108,33 +131,52 @@ class StreamEdgeCasesTest {
 
     @Test
     void localStopSequenceCutsTextAcrossDeltas() {
-        StreamHarness h = run(List.of("STOP-5"), chunk("{\"content\":\"Hello ST\"}", null), chunk("{\"content\":\"OP-\"}", null),
-                chunk("{\"content\":\"5 and more\"}", null), chunk("{}", "stop"), "data: [DONE]\n\n");
+        StreamHarness h = run(
+                List.of("STOP-5"),
+                chunk("{\"content\":\"Hello ST\"}", null),
+                chunk("{\"content\":\"OP-\"}", null),
+                chunk("{\"content\":\"5 and more\"}", null),
+                chunk("{}", "stop"),
+                "data: [DONE]\n\n");
         assertThat(h.describe()).startsWith("text:Hello \nstop=stop_sequence/STOP-5");
         // a prefix that turns out not to be a stop string is released
-        h = run(List.of("STOP-5"), chunk("{\"content\":\"a ST\"}", null), chunk("{\"content\":\"OP-4\"}", null), chunk("{}", "stop"));
+        h = run(
+                List.of("STOP-5"),
+                chunk("{\"content\":\"a ST\"}", null),
+                chunk("{\"content\":\"OP-4\"}", null),
+                chunk("{}", "stop"));
         assertThat(h.describe()).startsWith("text:a STOP-4\nstop=end_turn/");
     }
 
     @Test
     void vllmStopReasonNamesTheSequence() {
-        String fin = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\",\"stop_reason\":\"</final>\"}]}\n\n";
+        String fin =
+                "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\",\"stop_reason\":\"</final>\"}]}\n\n";
         StreamHarness h = run(List.of("</final>"), chunk("{\"content\":\"x\"}", null), fin, "data: [DONE]\n\n");
         assertThat(h.describe()).contains("stop=stop_sequence/</final>");
     }
 
     @Test
     void reasoningAfterTextIsDroppedAndThinkingStaysFirst() {
-        StreamHarness h = run(List.of(), chunk("{\"reasoning_content\":\"think\"}", null), chunk("{\"content\":\"answer\"}", null),
-                chunk("{\"reasoning_content\":\"late\"}", null), chunk("{}", "stop"));
+        StreamHarness h = run(
+                List.of(),
+                chunk("{\"reasoning_content\":\"think\"}", null),
+                chunk("{\"content\":\"answer\"}", null),
+                chunk("{\"reasoning_content\":\"late\"}", null),
+                chunk("{}", "stop"));
         assertThat(h.describe()).startsWith("thinking:think#sig=\ntext:answer\nstop=end_turn");
     }
 
     @Test
     void codebuddyStyleDuplicateIdsAndEmptyNamesAreOneCall() {
-        String frag = "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_9\",\"type\":\"function\",\"function\":{\"name\":\"%s\",\"arguments\":\"%s\"}}]}}]}\n\n";
-        StreamHarness h = run(List.of(), frag.formatted("Bash", ""), frag.formatted("", "{\\\"command\\\":"),
-                frag.formatted("", "\\\"ls\\\"}"), chunk("{}", "tool_calls"));
+        String frag =
+                "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_9\",\"type\":\"function\",\"function\":{\"name\":\"%s\",\"arguments\":\"%s\"}}]}}]}\n\n";
+        StreamHarness h = run(
+                List.of(),
+                frag.formatted("Bash", ""),
+                frag.formatted("", "{\\\"command\\\":"),
+                frag.formatted("", "\\\"ls\\\"}"),
+                chunk("{}", "tool_calls"));
         assertThat(h.describe()).startsWith("tool_use:call_9:Bash:{\"command\":\"ls\"}\nstop=tool_use");
     }
 
@@ -145,7 +187,9 @@ class StreamEdgeCasesTest {
         String up = names.toUpstream(longName);
         AnthropicMessageAccumulator acc = new AnthropicMessageAccumulator();
         StreamTranslator t = new StreamTranslator(acc, "m", names, List.of(), OpenAiDialect.defaults(), "msg_1", 5);
-        t.onData("{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"" + up + "\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}");
+        t.onData(
+                "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\""
+                        + up + "\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}");
         t.onData("[DONE]");
         assertThat(acc.message().path("content").get(0).path("name").asText()).isEqualTo(longName);
         assertThat(t.finished()).isTrue();

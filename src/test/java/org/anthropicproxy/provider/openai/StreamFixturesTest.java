@@ -1,13 +1,13 @@
 package org.anthropicproxy.provider.openai;
 
-import java.nio.charset.StandardCharsets;
-import org.anthropicproxy.provider.Usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.anthropicproxy.provider.Usage;
 import org.anthropicproxy.testkit.AnthropicStreamGrammar;
 import org.anthropicproxy.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
@@ -150,23 +150,40 @@ class StreamFixturesTest {
         Usage u = h.translator.usage();
         assertThat(u.inputTokens()).isEqualTo(StreamHarness.INPUT_ESTIMATE);
         assertThat(u.outputTokens()).isPositive();
-        String md = h.events().stream().filter(e -> e.type().equals("message_delta")).findFirst().orElseThrow().json();
+        String md = h.events().stream()
+                .filter(e -> e.type().equals("message_delta"))
+                .findFirst()
+                .orElseThrow()
+                .json();
         assertThat(md).contains("\"input_tokens\":100").contains("\"cache_read_input_tokens\":0");
     }
 
     @Test
     void messageDeltaCarriesCacheFiguresForClaudeCodesMeter() {
-        StreamHarness h = StreamHarness.run(Fixtures.bytes("synthetic/openai-stream-interleaved-parallel-tools-text-after.sse"));
-        String md = h.events().stream().filter(e -> e.type().equals("message_delta")).findFirst().orElseThrow().json();
-        assertThat(md).contains("\"input_tokens\":180").contains("\"cache_read_input_tokens\":1920").contains("\"output_tokens\":48");
+        StreamHarness h =
+                StreamHarness.run(Fixtures.bytes("synthetic/openai-stream-interleaved-parallel-tools-text-after.sse"));
+        String md = h.events().stream()
+                .filter(e -> e.type().equals("message_delta"))
+                .findFirst()
+                .orElseThrow()
+                .json();
+        assertThat(md)
+                .contains("\"input_tokens\":180")
+                .contains("\"cache_read_input_tokens\":1920")
+                .contains("\"output_tokens\":48");
         assertThat(h.translator.usage()).isEqualTo(new Usage(180, 48, 1920, 0));
         String ms = h.events().get(0).json();
-        assertThat(ms).contains("\"input_tokens\":100").contains("\"model\":\"claude-client\"").contains("\"id\":\"msg_test\"");
+        assertThat(ms)
+                .contains("\"input_tokens\":100")
+                .contains("\"model\":\"claude-client\"")
+                .contains("\"id\":\"msg_test\"");
     }
 
     @Test
     void errorChunkBeforeContentLeavesContentNotStarted() {
-        StreamHarness h = StreamHarness.run("data: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"rate_limit_exceeded\"}}\n\n".getBytes(StandardCharsets.UTF_8));
+        StreamHarness h = StreamHarness.run(
+                "data: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"rate_limit_exceeded\"}}\n\n"
+                        .getBytes(StandardCharsets.UTF_8));
         assertThat(h.recorder.types()).containsExactly("error");
         assertThat(h.translator.contentStarted()).isFalse();
         assertThat(h.describe()).isEqualTo("error=rate_limit_error:Rate limit reached");

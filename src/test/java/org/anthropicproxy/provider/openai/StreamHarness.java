@@ -22,8 +22,14 @@ final class StreamHarness {
             recorder.event(t, j);
             acc.event(t, j);
         };
-        translator = new StreamTranslator(both, "claude-client", ToolNameMap.identity(), stops, OpenAiDialect.defaults(),
-                "msg_test", INPUT_ESTIMATE);
+        translator = new StreamTranslator(
+                both,
+                "claude-client",
+                ToolNameMap.identity(),
+                stops,
+                OpenAiDialect.defaults(),
+                "msg_test",
+                INPUT_ESTIMATE);
         parser = new SseParser(ev -> translator.onData(ev.data()));
     }
 
@@ -55,21 +61,32 @@ final class StreamHarness {
         if (recorder.types().contains("message_start")) {
             ObjectNode m = acc.message();
             for (JsonNode b : m.path("content")) {
-                parts.add(switch (b.path("type").asText()) {
-                    case "thinking" -> "thinking:" + b.path("thinking").asText() + "#sig=" + b.path("signature").asText();
-                    case "text" -> "text:" + b.path("text").asText();
-                    case "tool_use" -> "tool_use:" + b.path("id").asText() + ":" + b.path("name").asText() + ":" + b.path("input");
-                    default -> b.toString();
-                });
+                parts.add(
+                        switch (b.path("type").asText()) {
+                            case "thinking" ->
+                                "thinking:" + b.path("thinking").asText() + "#sig="
+                                        + b.path("signature").asText();
+                            case "text" -> "text:" + b.path("text").asText();
+                            case "tool_use" ->
+                                "tool_use:" + b.path("id").asText() + ":"
+                                        + b.path("name").asText() + ":" + b.path("input");
+                            default -> b.toString();
+                        });
             }
             if (acc.complete()) {
                 JsonNode u = m.path("usage");
-                parts.add("stop=" + m.path("stop_reason").asText() + "/" + m.path("stop_sequence").asText());
-                parts.add("usage=" + u.path("input_tokens").asLong() + "," + u.path("output_tokens").asLong() + ","
-                        + u.path("cache_read_input_tokens").asLong() + "," + u.path("cache_creation_input_tokens").asLong());
+                parts.add("stop=" + m.path("stop_reason").asText() + "/"
+                        + m.path("stop_sequence").asText());
+                parts.add("usage=" + u.path("input_tokens").asLong() + ","
+                        + u.path("output_tokens").asLong() + ","
+                        + u.path("cache_read_input_tokens").asLong() + ","
+                        + u.path("cache_creation_input_tokens").asLong());
             }
         }
-        acc.error().ifPresent(e -> parts.add("error=" + e.path("error").path("type").asText() + ":" + e.path("error").path("message").asText()));
+        acc.error()
+                .ifPresent(
+                        e -> parts.add("error=" + e.path("error").path("type").asText() + ":"
+                                + e.path("error").path("message").asText()));
         return String.join("\n", parts);
     }
 }

@@ -35,7 +35,11 @@ class StreamPropertiesTest {
     Arbitrary<Tuple.Tuple2<String, int[]>> rechunked() {
         return Arbitraries.of(FIXTURES).flatMap(f -> {
             int len = BYTES.get(f).length;
-            Arbitrary<int[]> splits = Arbitraries.integers().between(1, len - 1).array(int[].class).ofMinSize(0).ofMaxSize(40)
+            Arbitrary<int[]> splits = Arbitraries.integers()
+                    .between(1, len - 1)
+                    .array(int[].class)
+                    .ofMinSize(0)
+                    .ofMaxSize(40)
                     .map(a -> Arrays.stream(a).sorted().distinct().toArray());
             return splits.map(s -> Tuple.of(f, s));
         });
@@ -56,8 +60,11 @@ class StreamPropertiesTest {
         });
         Arbitrary<byte[]> mutated = Arbitraries.of(FIXTURES).flatMap(f -> {
             byte[] b = BYTES.get(f);
-            return Combinators.combine(Arbitraries.integers().between(0, b.length - 1), Arbitraries.bytes(),
-                    Arbitraries.integers().between(1, 8)).as((pos, val, n) -> {
+            return Combinators.combine(
+                            Arbitraries.integers().between(0, b.length - 1),
+                            Arbitraries.bytes(),
+                            Arbitraries.integers().between(1, 8))
+                    .as((pos, val, n) -> {
                         byte[] copy = b.clone();
                         for (int i = 0; i < n && pos + i < copy.length; i++) {
                             copy[pos + i] = (byte) (val + i * 31);
@@ -65,8 +72,10 @@ class StreamPropertiesTest {
                         return copy;
                     });
         });
-        Arbitrary<byte[]> garbage = Arbitraries.strings().withChars("data: {}[]\"\n:,DONE\\u0ab choices delta tool_calls index")
-                .ofMaxLength(400).map(s -> s.getBytes(StandardCharsets.UTF_8));
+        Arbitrary<byte[]> garbage = Arbitraries.strings()
+                .withChars("data: {}[]\"\n:,DONE\\u0ab choices delta tool_calls index")
+                .ofMaxLength(400)
+                .map(s -> s.getBytes(StandardCharsets.UTF_8));
         Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(300);
         return Arbitraries.oneOf(truncated, mutated, garbage, random);
     }
@@ -85,7 +94,10 @@ class StreamPropertiesTest {
 
     @Provide
     Arbitrary<int[]> splitsFor() {
-        return Arbitraries.integers().between(1, 500).array(int[].class).ofMaxSize(10)
+        return Arbitraries.integers()
+                .between(1, 500)
+                .array(int[].class)
+                .ofMaxSize(10)
                 .map(a -> Arrays.stream(a).sorted().distinct().toArray());
     }
 }

@@ -44,10 +44,13 @@ class TokenCounterTest {
         noTools.remove("tools");
         assertThat(all).isGreaterThan(tc.countRequest(noTools));
         // the 1x1 PNG in the fixture is read from its header: 1 token, not the 1600 fallback
-        assertThat(TokenCounter.imageTokens(r.path("messages").get(0).path("content").get(1).path("source"))).isEqualTo(1);
+        assertThat(TokenCounter.imageTokens(
+                        r.path("messages").get(0).path("content").get(1).path("source")))
+                .isEqualTo(1);
         // the URL image inside the tool_result has unknown size: the fixed estimate is part of the total
         assertThat(all).isGreaterThan(TokenCounter.IMAGE_TOKENS_UNKNOWN);
-        assertThat(TokenCounter.imageTokens(RequestMapperTest.req("{'type':'url','url':'https://x'}"))).isEqualTo(1600);
+        assertThat(TokenCounter.imageTokens(RequestMapperTest.req("{'type':'url','url':'https://x'}")))
+                .isEqualTo(1600);
         assertThat(tc.countText("hello world")).isEqualTo(2);
     }
 
@@ -56,11 +59,24 @@ class TokenCounterTest {
         ObjectNode r = Fixtures.object("synthetic/anthropic-request-claude-code-like.json");
         ArrayNode messages = (ArrayNode) r.get("messages");
         for (int i = 0; i < turns; i++) {
-            messages.addObject().put("role", "assistant").putArray("content").addObject().put("type", "tool_use")
-                    .put("id", "toolu_" + i).put("name", "Bash").putObject("input").put("command", "ls -la /tmp/dir" + i)
-                    .put("timeout", 1000 + i).put("ratio", 0.5 + i);
-            messages.addObject().put("role", "user").putArray("content").addObject().put("type", "tool_result")
-                    .put("tool_use_id", "toolu_" + i).put("content", ("total " + i + "\ndrwxr-xr-x 2 user user 4096 file" + i + ".txt\n").repeat(20));
+            messages.addObject()
+                    .put("role", "assistant")
+                    .putArray("content")
+                    .addObject()
+                    .put("type", "tool_use")
+                    .put("id", "toolu_" + i)
+                    .put("name", "Bash")
+                    .putObject("input")
+                    .put("command", "ls -la /tmp/dir" + i)
+                    .put("timeout", 1000 + i)
+                    .put("ratio", 0.5 + i);
+            messages.addObject()
+                    .put("role", "user")
+                    .putArray("content")
+                    .addObject()
+                    .put("type", "tool_result")
+                    .put("tool_use_id", "toolu_" + i)
+                    .put("content", ("total " + i + "\ndrwxr-xr-x 2 user user 4096 file" + i + ".txt\n").repeat(20));
         }
         return r;
     }
@@ -82,8 +98,18 @@ class TokenCounterTest {
         long before = memo.tokenizedChars();
         assertThat(memo.countRequest(next)).isEqualTo(uncached.countRequest(next));
         JsonNode added = next.path("messages");
-        long newChars = (long) added.get(added.size() - 2).path("content").get(0).path("input").toString().length()
-                + added.get(added.size() - 1).path("content").get(0).path("content").asText().length();
+        long newChars = (long) added.get(added.size() - 2)
+                        .path("content")
+                        .get(0)
+                        .path("input")
+                        .toString()
+                        .length()
+                + added.get(added.size() - 1)
+                        .path("content")
+                        .get(0)
+                        .path("content")
+                        .asText()
+                        .length();
         assertThat(memo.tokenizedChars() - before).isEqualTo(newChars);
         // and the shared counter agrees
         assertThat(TokenCounter.shared().countRequest(next)).isEqualTo(uncached.countRequest(next));
@@ -94,10 +120,23 @@ class TokenCounterTest {
         ObjectMapper om = new ObjectMapper();
         TokenCounter memo = new TokenCounter(TokenCounter.MEMO_SLOTS);
         String[] variants = {
-                "{\"a\":1,\"b\":\"xyz\"}", "{\"b\":\"xyz\",\"a\":1}", "{\"a\":1.0,\"b\":\"xyz\"}", "{\"a\":\"1\",\"b\":\"xyz\"}",
-                "{\"a\":[1,2],\"b\":\"xyz\"}", "{\"a\":[[1],2],\"b\":\"xyz\"}", "{\"a\":true,\"b\":null}", "{\"a\":false,\"b\":null}",
-                "{\"a\":1e400,\"b\":\"xyz\"}", "{\"a\":12345678901234567890,\"b\":\"xyz\"}", "{\"ab\":1,\"\":\"xyz\"}",
-                "{\"a\":{\"b\":{}}}", "{\"a\":{\"b\":[]}}", "{\"a\":{},\"b\":{}}", "[\"a\",\"b\"]", "[\"ab\"]"};
+            "{\"a\":1,\"b\":\"xyz\"}",
+            "{\"b\":\"xyz\",\"a\":1}",
+            "{\"a\":1.0,\"b\":\"xyz\"}",
+            "{\"a\":\"1\",\"b\":\"xyz\"}",
+            "{\"a\":[1,2],\"b\":\"xyz\"}",
+            "{\"a\":[[1],2],\"b\":\"xyz\"}",
+            "{\"a\":true,\"b\":null}",
+            "{\"a\":false,\"b\":null}",
+            "{\"a\":1e400,\"b\":\"xyz\"}",
+            "{\"a\":12345678901234567890,\"b\":\"xyz\"}",
+            "{\"ab\":1,\"\":\"xyz\"}",
+            "{\"a\":{\"b\":{}}}",
+            "{\"a\":{\"b\":[]}}",
+            "{\"a\":{},\"b\":{}}",
+            "[\"a\",\"b\"]",
+            "[\"ab\"]"
+        };
         for (int round = 0; round < 2; round++) {
             for (String v : variants) {
                 JsonNode n = om.readTree(v);

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 
 class ToolListMemoTest {
 
-    private static final ToolListMemo.Entry ENTRY = new ToolListMemo.Entry(
-            new RequestMapper(OpenAiDialect.defaults()).mapToolList(null), 0);
+    private static final ToolListMemo.Entry ENTRY =
+            new ToolListMemo.Entry(new RequestMapper(OpenAiDialect.defaults()).mapToolList(null), 0);
 
     private static BytesKey key(String body) {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
@@ -21,9 +21,12 @@ class ToolListMemoTest {
         ToolListMemo memo = new ToolListMemo();
         memo.put(key("[{\"name\":\"a\"}]"), ENTRY);
         byte[] other = "{\"tools\":[{\"name\":\"a\"}],\"x\":1}".getBytes(StandardCharsets.UTF_8);
-        assertThat(memo.get(ToolListMemo.key(other, new MessagesRequestScan.Span(9, 23)))).isSameAs(ENTRY);
+        assertThat(memo.get(ToolListMemo.key(other, new MessagesRequestScan.Span(9, 23))))
+                .isSameAs(ENTRY);
         assertThat(memo.get(key("[{\"name\":\"b\"}]"))).isNull();
-        assertThat(memo.get(key("[{\"name\": \"a\"}]"))).as("other bytes, same JSON: a miss, mapped again").isNull();
+        assertThat(memo.get(key("[{\"name\": \"a\"}]")))
+                .as("other bytes, same JSON: a miss, mapped again")
+                .isNull();
     }
 
     @Test

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 class ToolListReuseTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String LONG = "mcp__server__a_tool_whose_name_is_much_longer_than_any_upstream_allows_for_names";
+    private static final String LONG =
+            "mcp__server__a_tool_whose_name_is_much_longer_than_any_upstream_allows_for_names";
     private static final String[] TOOLS = {
         "{'name':'Read','description':'Read a file.','input_schema':{'type':'object','properties':{'p':{'type':'string','format':'uri'}},"
                 + "'$schema':'https://json-schema.org/draft/2020-12/schema','additionalProperties':false}}",
@@ -38,12 +39,32 @@ class ToolListReuseTest {
         "{'name':'BadSchema','input_schema':'x'}",
         "{'type':'custom','name':'Custom','description':null,'eager_input_streaming':true}",
     };
-    private static final String[] CHOICES = {null, "{'type':'auto'}", "{'type':'any','disable_parallel_tool_use':true}",
-        "{'type':'none'}", "{'type':'tool','name':'Read'}", "{'type':'tool','name':'" + LONG + "'}",
-        "{'type':'tool','name':'web_search'}", "{'type':'tool','name':'Unknown'}"};
-    private static final OpenAiDialect[] DIALECTS = {OpenAiDialect.defaults(), OpenAiDialect.codebuddy(),
-        new OpenAiDialect(false, "max_completion_tokens", Map.of(), ReasoningStyle.REASONING_EFFORT, false, true, true, false,
-                Map.of(), 16, 4)};
+    private static final String[] CHOICES = {
+        null,
+        "{'type':'auto'}",
+        "{'type':'any','disable_parallel_tool_use':true}",
+        "{'type':'none'}",
+        "{'type':'tool','name':'Read'}",
+        "{'type':'tool','name':'" + LONG + "'}",
+        "{'type':'tool','name':'web_search'}",
+        "{'type':'tool','name':'Unknown'}"
+    };
+    private static final OpenAiDialect[] DIALECTS = {
+        OpenAiDialect.defaults(),
+        OpenAiDialect.codebuddy(),
+        new OpenAiDialect(
+                false,
+                "max_completion_tokens",
+                Map.of(),
+                ReasoningStyle.REASONING_EFFORT,
+                false,
+                true,
+                true,
+                false,
+                Map.of(),
+                16,
+                4)
+    };
 
     @Property(tries = 2000)
     void aReusedToolListMapsAsTheWholeRequest(@ForAll long seed) throws Exception {
@@ -57,7 +78,9 @@ class ToolListReuseTest {
             if (withoutTools.has("tools")) {
                 withoutTools.putNull("tools");
             }
-            assertThat(outcome(() -> mapper.map(withoutTools, "up", tools))).as(in.toString()).isEqualTo(whole);
+            assertThat(outcome(() -> mapper.map(withoutTools, "up", tools)))
+                    .as(in.toString())
+                    .isEqualTo(whole);
         }
     }
 
@@ -68,7 +91,8 @@ class ToolListReuseTest {
         MappedRequest whole = mapper.map(in.deepCopy(), "up");
         ObjectNode withoutTools = in.deepCopy().putNull("tools");
         MappedRequest reused = mapper.map(withoutTools, "up", mapper.mapToolList(in.get("tools")));
-        assertThat(new String(reused.bytes(), StandardCharsets.UTF_8)).isEqualTo(new String(Json.bytes(whole.body()), StandardCharsets.UTF_8));
+        assertThat(new String(reused.bytes(), StandardCharsets.UTF_8))
+                .isEqualTo(new String(Json.bytes(whole.body()), StandardCharsets.UTF_8));
         assertThat(reused.bytes()).isEqualTo(whole.bytes());
         assertThat(reused.body().path("tools")).hasSize(3);
     }
@@ -83,8 +107,8 @@ class ToolListReuseTest {
         }
         String bytes = new String(m.bytes(), StandardCharsets.UTF_8);
         assertThat(bytes).isEqualTo(new String(Json.bytes(m.body()), StandardCharsets.UTF_8));
-        return bytes + "\n" + m.notes() + "\n" + m.toolNames().shortened() + "\n" + m.toolNames().toClient(
-                m.toolNames().toUpstream(LONG));
+        return bytes + "\n" + m.notes() + "\n" + m.toolNames().shortened() + "\n"
+                + m.toolNames().toClient(m.toolNames().toUpstream(LONG));
     }
 
     private static ObjectNode request(Random r) throws Exception {
@@ -92,7 +116,12 @@ class ToolListReuseTest {
         if (r.nextBoolean()) {
             in.put("stream", true);
         }
-        in.putArray("system").addObject().put("type", "text").put("text", "sys").putObject("cache_control").put("type", "ephemeral");
+        in.putArray("system")
+                .addObject()
+                .put("type", "text")
+                .put("text", "sys")
+                .putObject("cache_control")
+                .put("type", "ephemeral");
         List<String> pool = new ArrayList<>(List.of(TOOLS));
         Collections.shuffle(pool, r);
         int n = r.nextInt(7);

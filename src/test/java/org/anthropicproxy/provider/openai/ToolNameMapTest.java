@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 class ToolNameMapTest {
 
     static String sha(String s) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
@@ -30,7 +31,9 @@ class ToolNameMapTest {
         String longName = "mcp__" + "n".repeat(80);
         ToolNameMap a = new ToolNameMap(64);
         String up = a.toUpstream(longName);
-        assertThat(up).hasSize(64).isEqualTo(longName.substring(0, 55) + "_" + sha(longName).substring(0, 8));
+        assertThat(up)
+                .hasSize(64)
+                .isEqualTo(longName.substring(0, 55) + "_" + sha(longName).substring(0, 8));
         assertThat(new ToolNameMap(64).toUpstream(longName)).isEqualTo(up);
         assertThat(a.toClient(up)).isEqualTo(longName);
     }

@@ -40,8 +40,8 @@ class TranslatedStreamTest {
     }
 
     @Property(tries = 600)
-    void writesWhatTheBlockingPumpWrites(@ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c, @ForAll boolean atHand)
-            throws Exception {
+    void writesWhatTheBlockingPumpWrites(
+            @ForAll("cases") Tuple.Tuple3<String, int[], Boolean> c, @ForAll boolean atHand) throws Exception {
         byte[] upstream = Fixtures.bytes(c.get1());
         RecordingClientSink client = new RecordingClientSink(c.get3());
         HoldingEventSink events = new HoldingEventSink(client, HttpFields.EMPTY, false);
@@ -56,9 +56,14 @@ class TranslatedStreamTest {
         Chunkings.feed(source, upstream, atHand ? first : 0, cuts, client, done);
         assertThat(done.get(5, TimeUnit.SECONDS)).isTrue();
         assertThat(client.starts).isEqualTo(1);
-        assertThat(client.withHeaders).as("message_start and what was at hand go out with the headers").isEqualTo(
-                !atHand ? blockingPrefix(new byte[0]) : first == upstream.length ? blocking(upstream, null)
-                        : blockingPrefix(Arrays.copyOf(upstream, first)));
+        assertThat(client.withHeaders)
+                .as("message_start and what was at hand go out with the headers")
+                .isEqualTo(
+                        !atHand
+                                ? blockingPrefix(new byte[0])
+                                : first == upstream.length
+                                        ? blocking(upstream, null)
+                                        : blockingPrefix(Arrays.copyOf(upstream, first)));
         assertThat(client.text()).isEqualTo(blocking(upstream, null));
         AnthropicStreamGrammar.strict().assertValid(AnthropicEventRecorder.parseSse(client.bytes.toByteArray()));
     }
@@ -94,14 +99,21 @@ class TranslatedStreamTest {
     }
 
     private static StreamTranslator translator(AnthropicEventSink sink) {
-        return new StreamTranslator(sink, "claude-client", ToolNameMap.identity(), List.of(), OpenAiDialect.defaults(),
-                "msg_test", StreamHarness.INPUT_ESTIMATE);
+        return new StreamTranslator(
+                sink,
+                "claude-client",
+                ToolNameMap.identity(),
+                List.of(),
+                OpenAiDialect.defaults(),
+                "msg_test",
+                StreamHarness.INPUT_ESTIMATE);
     }
 
     /** What the blocking path has written once it has read {@code upstream}, the start of a stream. */
     private static String blockingPrefix(byte[] upstream) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        AnthropicEventSink sink = (t, j) -> out.writeBytes(("event: " + t + "\ndata: " + j + "\n\n").getBytes(StandardCharsets.UTF_8));
+        AnthropicEventSink sink =
+                (t, j) -> out.writeBytes(("event: " + t + "\ndata: " + j + "\n\n").getBytes(StandardCharsets.UTF_8));
         StreamTranslator t = translator(sink);
         t.start();
         new SseParser(e -> t.onData(e.data())).feed(upstream, 0, upstream.length);
@@ -111,7 +123,8 @@ class TranslatedStreamTest {
     /** What the blocking path writes for the same bytes: its events in order, then the ending it chose. */
     private static String blocking(byte[] upstream, String failure) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        AnthropicEventSink sink = (t, j) -> out.writeBytes(("event: " + t + "\ndata: " + j + "\n\n").getBytes(StandardCharsets.UTF_8));
+        AnthropicEventSink sink =
+                (t, j) -> out.writeBytes(("event: " + t + "\ndata: " + j + "\n\n").getBytes(StandardCharsets.UTF_8));
         StreamTranslator t = translator(sink);
         t.start();
         new SseParser(e -> t.onData(e.data())).feed(upstream, 0, upstream.length);

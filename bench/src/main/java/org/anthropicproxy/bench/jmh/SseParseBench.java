@@ -22,7 +22,9 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgs = {"-Xmx1g"})
 public class SseParseBench {
 
     @Param({"anthropic/stream-thinking-then-parallel-tool-use.sse", "openai/stream-text-include-usage.sse"})

@@ -35,7 +35,9 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgs = {"-Xmx1g"})
 public class TranslationBench {
 
     private static final String TEXT_STREAM = "openai/stream-text-include-usage.sse";
@@ -98,7 +100,10 @@ public class TranslationBench {
     @Benchmark
     public byte[] mapRequestNewTurn30k() throws IOException, InvalidRequestException {
         byte[] body = newTurns.next();
-        return bodyMapper.map(body, MessagesRequestScan.scan(body, true), "gpt-4o").mapped().bytes();
+        return bodyMapper
+                .map(body, MessagesRequestScan.scan(body, true), "gpt-4o")
+                .mapped()
+                .bytes();
     }
 
     /**
@@ -125,8 +130,14 @@ public class TranslationBench {
     @Benchmark
     @OperationsPerInvocation(TEXT_CHUNKS)
     public void translateTextStreamBytesPerChunk(Blackhole bh) {
-        StreamTranslator t = new StreamTranslator((type, json) -> bh.consume(json), "claude-sonnet-4-5",
-                ToolNameMap.identity(), List.of(), dialect, "msg_bench", 100);
+        StreamTranslator t = new StreamTranslator(
+                (type, json) -> bh.consume(json),
+                "claude-sonnet-4-5",
+                ToolNameMap.identity(),
+                List.of(),
+                dialect,
+                "msg_bench",
+                100);
         new SseParser((event, data, off, len) -> t.onData(data, off, len)).feed(textStream, 0, textStream.length);
         t.onUpstreamEnd();
         bh.consume(t.finished());
@@ -140,8 +151,14 @@ public class TranslationBench {
     }
 
     private void translate(List<String> chunks, Blackhole bh) {
-        StreamTranslator t = new StreamTranslator((type, json) -> bh.consume(json), "claude-sonnet-4-5",
-                ToolNameMap.identity(), List.of(), dialect, "msg_bench", 100);
+        StreamTranslator t = new StreamTranslator(
+                (type, json) -> bh.consume(json),
+                "claude-sonnet-4-5",
+                ToolNameMap.identity(),
+                List.of(),
+                dialect,
+                "msg_bench",
+                100);
         for (String c : chunks) {
             t.onData(c);
         }

@@ -36,15 +36,16 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgs = {"-Xmx1g"})
 public class UsageRecordBench {
 
     static final int BATCH = 20_000;
 
     private static final UsageStore NOWHERE = new UsageStore() {
         @Override
-        public void append(List<UsageRecord> batch) {
-        }
+        public void append(List<UsageRecord> batch) {}
 
         @Override
         public List<DailyRow> daily(LocalDate from, LocalDate to) {
@@ -57,8 +58,7 @@ public class UsageRecordBench {
         }
 
         @Override
-        public void deleteBefore(LocalDate firstKept) {
-        }
+        public void deleteBefore(LocalDate firstKept) {}
 
         @Override
         public String describe() {
@@ -66,18 +66,31 @@ public class UsageRecordBench {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
 
-    private final AccessLog.Entry entry = new AccessLog.Entry("req_0123456789abcdef", "POST", "/v1/messages",
-            "claude-sonnet-4-5", "native", "claude-4.5-sonnet", 200, true, 412_300, 5_120_800,
-            new Usage(12, 410, 30_000, 1_200), 0, null, "3f2a9c41d0b7");
+    private final AccessLog.Entry entry = new AccessLog.Entry(
+            "req_0123456789abcdef",
+            "POST",
+            "/v1/messages",
+            "claude-sonnet-4-5",
+            "native",
+            "claude-4.5-sonnet",
+            200,
+            true,
+            412_300,
+            5_120_800,
+            new Usage(12, 410, 30_000, 1_200),
+            0,
+            null,
+            "3f2a9c41d0b7");
     private UsageApi api;
 
     @Setup(Level.Invocation)
     public void freshQueue() {
-        api = new UsageApi(new UsageRecorder(NOWHERE, Clock.systemUTC(), Duration.ofDays(90)), Pricing.defaults(),
+        api = new UsageApi(
+                new UsageRecorder(NOWHERE, Clock.systemUTC(), Duration.ofDays(90)),
+                Pricing.defaults(),
                 Duration.ofDays(90));
     }
 
