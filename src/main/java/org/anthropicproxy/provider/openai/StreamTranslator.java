@@ -1,18 +1,14 @@
 package org.anthropicproxy.provider.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
-import org.anthropicproxy.json.Json;
 import org.anthropicproxy.provider.Usage;
 import org.anthropicproxy.provider.openai.AnthropicEventWriter.Block;
-import org.anthropicproxy.provider.openai.ToolCallAssembler.State;
-import org.anthropicproxy.provider.openai.ToolCallAssembler.ToolCall;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +57,6 @@ import org.slf4j.LoggerFactory;
 public final class StreamTranslator {
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamTranslator.class);
-    private static final ObjectMapper JSON = Json.MAPPER;
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private final String messageId;
@@ -70,8 +65,7 @@ public final class StreamTranslator {
     private final StreamUsage usage;
     private final AnthropicEventWriter events;
     private final ToolCallAssembler calls;
-    /** The call whose tool_use block is open, waiting for its arguments to complete. */
-    private ToolCall live;
+    private final ToolUseBlocks toolUses;
     /** Text that arrived once a tool call existed: sent after the tool_use blocks. */
     private final StringBuilder heldText = new StringBuilder();
 
@@ -146,6 +140,7 @@ public final class StreamTranslator {
         this.events =
                 new AnthropicEventWriter(sink, messageId, clientModel, () -> inputInStart ? usage.inputEstimate() : 0);
         this.calls = new ToolCallAssembler(names == null ? ToolNameMap.identity() : names);
+        this.toolUses = new ToolUseBlocks(events, calls, usage, messageId);
     }
 
     /** Emits {@code message_start} now if not yet done (to commit the response before the first chunk). */
@@ -176,7 +171,8 @@ public final class StreamTranslator {
                 case ChunkReader.Invalid bad ->
                     events.fail(
                             "api_error",
-                            "upstream sent a stream chunk that is not a JSON object: " + abbreviate(bad.text()));
+                            "upstream sent a stream chunk that is not a JSON object: "
+                                    + ToolUseBlocks.abbreviate(bad.text()));
                 case ChunkReader.Parsed chunk -> handle(chunk.root());
             }
         } catch (RuntimeException e) {
@@ -370,110 +366,11 @@ public final class StreamTranslator {
         for (int pos = 0; pos < tcs.size(); pos++) {
             JsonNode tc = tcs.get(pos);
             if (tc.isObject()) {
-                arguments(calls.merge(tc, pos, tcs.size()), tc.path("function").get("arguments"));
+                toolUses.arguments(
+                        calls.merge(tc, pos, tcs.size()), tc.path("function").get("arguments"));
             }
         }
-        pump();
-    }
-
-    private void arguments(ToolCall c, JsonNode args) {
-        if (args != null && args.isTextual() && !args.asText().isEmpty()) {
-            boolean wasComplete = c.args.complete();
-            String fragment = args.asText();
-            c.args.append(fragment);
-            usage.countOutput(fragment);
-            if (wasComplete && !c.args.extra().isBlank() && c.state == State.STOPPED) {
-                LOG.warn(
-                        "tool call {} ({}) got arguments after its JSON object was complete; dropped: {}",
-                        c.id,
-                        c.name,
-                        abbreviate(c.args.extra()));
-            }
-        } else if (args != null && args.isObject()) {
-            c.args.append(args.toString()); // lenient: an object instead of a JSON string
-        }
-    }
-
-    /** Starts and completes calls in order as far as their buffered arguments allow. */
-    private void pump() {
-        while (!events.ended()) {
-            if (live != null) {
-                if (!live.args.complete() || !finishCall(live, false)) {
-                    return;
-                }
-                live = null;
-            }
-            ToolCall next = calls.nextPending();
-            if (next == null || next.name.isEmpty()) {
-                return;
-            }
-            startCall(next);
-            live = next;
-        }
-    }
-
-    private void startCall(ToolCall c) {
-        closeOpen();
-        if (c.id.isEmpty()) {
-            c.id = "toolu_" + (messageId.startsWith("msg_") ? messageId.substring(4) : messageId) + "_" + c.seq;
-        }
-        c.id = ToolCallAssembler.safeId(c.id);
-        events.openBlock(
-                Block.TOOL,
-                F.objectNode()
-                        .put("type", "tool_use")
-                        .put("id", c.id)
-                        .put("name", c.name)
-                        .set("input", F.objectNode()));
-        c.state = State.OPEN;
-    }
-
-    /**
-     * Emits the call's input as ONE {@code input_json_delta} and stops its block; false when the stream failed
-     * instead. Arguments that never complete: blank → {@code {}}, cut by max_tokens → the partial text (as Anthropic
-     * does), otherwise an error: input is never invented.
-     */
-    private boolean finishCall(ToolCall c, boolean atEnd) {
-        ToolArguments a = c.args;
-        if (a.complete()) {
-            String obj = a.text();
-            if (!isJsonObject(obj)) {
-                events.fail(
-                        "api_error",
-                        "upstream sent invalid JSON arguments for tool call " + c.id + " (" + c.name + "): "
-                                + abbreviate(obj));
-                return false;
-            }
-            events.delta("input_json_delta", "partial_json", obj);
-            if (!a.extra().isBlank()) {
-                LOG.warn(
-                        "tool call {} ({}) streamed more than one JSON object; kept the first, dropped: {}",
-                        c.id,
-                        c.name,
-                        abbreviate(a.extra()));
-            }
-        } else if (atEnd && !a.blank()) {
-            if (!"length".equals(finishReason)) {
-                events.fail(
-                        "api_error",
-                        "upstream ended tool call " + c.id + " (" + c.name + ") with incomplete JSON arguments: "
-                                + abbreviate(a.text()));
-                return false;
-            }
-            events.delta("input_json_delta", "partial_json", a.text());
-        }
-        events.stopBlock();
-        c.state = State.STOPPED;
-        return true;
-    }
-
-    private static boolean isJsonObject(String s) {
-        try {
-            JsonNode n = JSON.readTree(s);
-            return n != null && n.isObject();
-        } catch (Exception e) {
-            return false;
-        }
+        toolUses.pump(this::closeOpen);
     }
 
     // ------------------------------------------------------------------ end
@@ -483,7 +380,7 @@ public final class StreamTranslator {
             return;
         }
         events.start();
-        if (!finishCalls()) {
+        if (!toolUses.finishAll(finishReason, this::closeOpen)) {
             return;
         }
         if (!heldText.isEmpty() && stopMatcher.matched() == null) {
@@ -509,31 +406,6 @@ public final class StreamTranslator {
         events.end(md);
     }
 
-    /** Sends the calls not yet stopped, in order; a call that never got a name is dropped. False when the stream failed. */
-    private boolean finishCalls() {
-        for (ToolCall c : calls.all()) {
-            if (c.done()) {
-                continue;
-            }
-            if (c.name.isEmpty()) {
-                LOG.warn(
-                        "upstream tool call {} never got a name; dropped (arguments: {})",
-                        c.id,
-                        abbreviate(c.args.text()));
-                c.state = State.DROPPED;
-                continue;
-            }
-            if (c.state == State.PENDING) {
-                startCall(c);
-            }
-            if (!finishCall(c, true)) {
-                return false;
-            }
-        }
-        live = null;
-        return true;
-    }
-
     /** Closes the open text/thinking block (flushing held-back text / the signature). Tool blocks close via finishCall. */
     private void closeOpen() {
         switch (events.open()) {
@@ -549,20 +421,8 @@ public final class StreamTranslator {
                 events.delta("signature_delta", "signature", signature == null ? "" : signature);
                 events.stopBlock();
             }
-            case TOOL -> {
-                // only reached when a tool block must give way; finishCall normally closes it
-                if (live != null) {
-                    finishCall(live, true);
-                    live = null;
-                } else {
-                    events.stopBlock();
-                }
-            }
+            case TOOL -> toolUses.closeLive(finishReason); // only when a tool block must give way
             case NONE -> {}
         }
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 200 ? s : s.substring(0, 200) + "…";
     }
 }
