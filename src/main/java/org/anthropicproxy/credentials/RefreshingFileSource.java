@@ -2,11 +2,6 @@ package org.anthropicproxy.credentials;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -16,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -60,8 +54,7 @@ final class RefreshingFileSource implements CredentialSource {
     private final Clock clock;
     private final Duration buffer;
     private final Duration jitter;
-    private final HttpClient http;
-    private final RefreshHttp outbound;
+    private final RefreshClient refresher;
     private final ScheduledExecutorService scheduler;
     private final ReentrantLock lock = new ReentrantLock();
     private final Set<Path> warnedModes = ConcurrentHashMap.newKeySet();
@@ -105,12 +98,7 @@ final class RefreshingFileSource implements CredentialSource {
         this.buffer = buffer;
         Duration halfBuffer = buffer.dividedBy(2);
         this.jitter = halfBuffer.compareTo(MAX_JITTER) < 0 ? halfBuffer : MAX_JITTER;
-        this.outbound = outbound;
-        this.http = outbound.builder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.refresher = new RefreshClient(format, clock, outbound);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofVirtual().name("credentials-" + name + "-", 0).factory());
         lock.lock();
@@ -159,7 +147,7 @@ final class RefreshingFileSource implements CredentialSource {
     public void close() {
         closed = true;
         scheduler.shutdownNow();
-        http.shutdownNow();
+        refresher.close();
     }
 
     // ---- obtaining (single-flight) ----
@@ -229,15 +217,11 @@ final class RefreshingFileSource implements CredentialSource {
 
     private Credential refreshNow(Loaded l) throws CredentialUnavailableException {
         lastRefreshAt = clock.instant();
-        HttpRequest request = format.refreshRequest(l.token());
         RefreshedToken response;
         try {
-            RefreshHttp.Answer r = outbound.send(http, request, CONNECT_TIMEOUT);
-            response = format.parseRefreshResponse(r.status(), r.body(), clock.instant());
-        } catch (RefreshException e) {
-            return failed(l, redact(e.getMessage(), l), e.rejected());
-        } catch (IOException e) {
-            return failed(l, describe(e, l), false);
+            response = refresher.refresh(l.token());
+        } catch (RefreshClient.Failure e) {
+            return failed(l, e.getMessage(), e.rejected());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CredentialUnavailableException(
@@ -493,28 +477,5 @@ final class RefreshingFileSource implements CredentialSource {
 
     private static String seconds(Duration d) {
         return Math.max(1, (d.toMillis() + 999) / 1000) + "s";
-    }
-
-    private static String redact(String message, Loaded l) {
-        return Secrets.redact(message, l.token().accessToken(), l.token().refreshToken());
-    }
-
-    private static String describe(IOException e, Loaded l) {
-        if (e instanceof HttpConnectTimeoutException) {
-            return "could not connect to the refresh endpoint within " + CONNECT_TIMEOUT.toSeconds() + "s";
-        }
-        if (e instanceof HttpTimeoutException) {
-            return "the refresh endpoint did not answer within " + TokenFileFormat.REQUEST_TIMEOUT.toSeconds() + "s";
-        }
-        if (e instanceof ConnectException) {
-            return "could not connect to the refresh endpoint";
-        }
-        Optional<String> untrusted = org.anthropicproxy.tls.TrustFailures.explain(e, "the refresh endpoint");
-        if (untrusted.isPresent()) {
-            return untrusted.get();
-        }
-        String m = e.getMessage();
-        return "refresh request failed (" + e.getClass().getSimpleName()
-                + (m == null ? "" : ": " + redact(m.length() > 160 ? m.substring(0, 160) : m, l)) + ")";
     }
 }
