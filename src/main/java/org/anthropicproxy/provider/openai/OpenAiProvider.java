@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -17,7 +14,6 @@ import org.anthropicproxy.config.ProviderSettings;
 import org.anthropicproxy.credentials.Credential;
 import org.anthropicproxy.credentials.CredentialSource;
 import org.anthropicproxy.credentials.CredentialUnavailableException;
-import org.anthropicproxy.json.ErrorBody;
 import org.anthropicproxy.json.Json;
 import org.anthropicproxy.provider.Call;
 import org.anthropicproxy.provider.ClientSink;
@@ -26,7 +22,6 @@ import org.anthropicproxy.provider.ModelMapper;
 import org.anthropicproxy.provider.Outcome;
 import org.anthropicproxy.provider.Provider;
 import org.anthropicproxy.provider.RejectedCredential;
-import org.anthropicproxy.provider.SecretRedactor;
 import org.anthropicproxy.provider.UpstreamError;
 import org.anthropicproxy.provider.UpstreamHttp;
 import org.anthropicproxy.provider.Usage;
@@ -43,8 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class OpenAiProvider implements Provider {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAiProvider.class);
-    private static final int MAX_ERROR_BODY = 1024 * 1024;
-    private static final int MAX_RESPONSE_BODY = 64 * 1024 * 1024;
+    static final int MAX_RESPONSE_BODY = 64 * 1024 * 1024;
     private static final HttpFields JSON = Failures.JSON;
     static final int MAX_BODY_MAPPED_ON_IO_THREAD = 128 * 1024;
 
@@ -54,7 +48,8 @@ public final class OpenAiProvider implements Provider {
     private final CredentialSource credentials;
     private final UpstreamHttp http;
     private final RequestBodyMapper bodyMapper;
-    private final ResponseMapper responseMapper;
+    private final UpstreamHeaders upstreamHeaders;
+    private final WholeCompletion wholeCompletion;
     private final URI chatUri;
 
     public OpenAiProvider(
@@ -65,7 +60,8 @@ public final class OpenAiProvider implements Provider {
         this.credentials = credentials;
         this.http = http;
         this.bodyMapper = new RequestBodyMapper(dialect);
-        this.responseMapper = new ResponseMapper(dialect);
+        this.upstreamHeaders = new UpstreamHeaders(settings);
+        this.wholeCompletion = new WholeCompletion(new ResponseMapper(dialect));
         this.chatUri = settings.resolve(settings.chatPath());
     }
 
@@ -201,7 +197,7 @@ public final class OpenAiProvider implements Provider {
             return CompletableFuture.completedFuture(Failures.noCredential(name(), e, p.upstreamModel()));
         }
         boolean streams = p.mapped().upstreamStreams();
-        HttpFields headers = headers(credential, streams);
+        HttpFields headers = upstreamHeaders.headers(credential, streams);
         CompletableFuture<UpstreamHttp.Exchange> sent = streams
                 ? http.postAsync(chatUri, headers, p.body())
                 : http.postForWholeAsync(chatUri, headers, p.body(), MAX_RESPONSE_BODY);
@@ -223,11 +219,13 @@ public final class OpenAiProvider implements Provider {
                     }
                     client.onClientGone(() -> ex.abort(new IOException("client disconnected")));
                     if (!streams) {
-                        return CompletableFuture.completedFuture(withoutSecret(
-                                whole(call, client, ex, p.mapped(), p.upstreamModel(), p.inputEstimate()), secret));
+                        return CompletableFuture.completedFuture(UpstreamErrors.withoutSecret(
+                                wholeCompletion.whole(
+                                        call, client, ex, p.mapped(), p.upstreamModel(), p.inputEstimate()),
+                                secret));
                     }
                     return streamAsync(call, client, ex, p, () -> quickEstimate)
-                            .thenApply(o -> withoutSecret(o, secret));
+                            .thenApply(o -> UpstreamErrors.withoutSecret(o, secret));
                 })
                 .thenCompose(o -> o);
     }
@@ -253,7 +251,7 @@ public final class OpenAiProvider implements Provider {
         client.onClientGone(() -> current.abort(new IOException("client disconnected")));
         try (UpstreamHttp.Exchange exchange = ex) {
             if (exchange.status() >= 400) {
-                return httpError(exchange, upstreamModel, secret);
+                return UpstreamErrors.httpError(exchange, upstreamModel, secret);
             }
             Outcome o;
             if (mapped.upstreamStreams()) {
@@ -268,9 +266,9 @@ public final class OpenAiProvider implements Provider {
                                 p.quickInputEstimate())
                         : aggregate(call, client, exchange, mapped, upstreamModel, p.inputEstimate());
             } else {
-                o = whole(call, client, exchange, mapped, upstreamModel, p.inputEstimate());
+                o = wholeCompletion.whole(call, client, exchange, mapped, upstreamModel, p.inputEstimate());
             }
-            return withoutSecret(o, secret);
+            return UpstreamErrors.withoutSecret(o, secret);
         }
     }
 
@@ -298,7 +296,7 @@ public final class OpenAiProvider implements Provider {
     /** A completion that does not stream is used whole: received whole, it costs the waiting thread one wake-up. */
     private UpstreamHttp.Exchange post(Credential credential, boolean upstreamStreams, byte[] body)
             throws UpstreamHttp.NoAnswerException, InterruptedException {
-        HttpFields headers = headers(credential, upstreamStreams);
+        HttpFields headers = upstreamHeaders.headers(credential, upstreamStreams);
         return upstreamStreams
                 ? http.post(chatUri, headers, body)
                 : http.postForWhole(chatUri, headers, body, MAX_RESPONSE_BODY);
@@ -334,7 +332,7 @@ public final class OpenAiProvider implements Provider {
      * count of the request, in which images weigh what they cost, not their base64 length (a 1 MB screenshot as body
      * bytes / 4 would read as ~260k tokens and look like a full context window).
      */
-    private static long estimateInput(Call call, FutureTask<Long> count) {
+    static long estimateInput(Call call, FutureTask<Long> count) {
         count.run(); // counts once: a no-op when it already ran
         try {
             return count.get();
@@ -412,7 +410,7 @@ public final class OpenAiProvider implements Provider {
         if (error.isPresent()) {
             ObjectNode e = error.get();
             String type = e.path("error").path("type").asText("api_error");
-            int status = statusFor(type);
+            int status = UpstreamErrors.statusFor(type);
             byte[] bytes = Json.bytes(e);
             String raw = lastErrorChunk[0] != null ? lastErrorChunk[0] : e.toString();
             return new Outcome.Failed(
@@ -428,132 +426,8 @@ public final class OpenAiProvider implements Provider {
         }
     }
 
-    private Outcome whole(
-            Call call,
-            ClientSink client,
-            UpstreamHttp.Exchange ex,
-            MappedRequest mapped,
-            String upstreamModel,
-            FutureTask<Long> inputEstimate) {
-        try {
-            byte[] raw = ex.readBody(MAX_RESPONSE_BODY);
-            JsonNode completion = Json.MAPPER.readTree(raw);
-            if (completion == null || !completion.isObject() || completion.has("error") && !completion.has("choices")) {
-                String body = new String(raw, StandardCharsets.UTF_8);
-                AnthropicError e = ErrorMapper.map(502, ex.headerMap(), body);
-                return new Outcome.Failed(
-                        new UpstreamError(502, ex.headerMap(), body, false),
-                        upstreamModel,
-                        c -> c.respond(e.status(), JSON, e.toJson().getBytes(StandardCharsets.UTF_8)));
-            }
-            ObjectNode message = responseMapper.toAnthropic(
-                    completion,
-                    call.clientModel(),
-                    mapped.toolNames(),
-                    mapped.stopSequences(),
-                    () -> estimateInput(call, inputEstimate));
-            client.respond(200, JSON, Json.bytes(message));
-            JsonNode u = message.path("usage");
-            return new Outcome.Served(
-                    200,
-                    upstreamModel,
-                    new Usage(
-                            u.path("input_tokens").asLong(),
-                            u.path("output_tokens").asLong(),
-                            u.path("cache_read_input_tokens").asLong(),
-                            u.path("cache_creation_input_tokens").asLong()),
-                    null);
-        } catch (IOException e) {
-            String m = "upstream sent an unreadable response: " + e.getClass().getSimpleName();
-            return new Outcome.Failed(
-                    UpstreamError.noAnswer(m),
-                    upstreamModel,
-                    c -> c.respond(502, JSON, ErrorBody.bytes("api_error", m)));
-        }
-    }
-
-    /** An in-band error's raw text (logged, classified) without the credential we sent, should the upstream echo it. */
-    private static Outcome withoutSecret(Outcome o, String secret) {
-        if (o instanceof Outcome.Failed f && f.failure() != null) {
-            UpstreamError e = f.failure();
-            return new Outcome.Failed(
-                    new UpstreamError(
-                            e.status(),
-                            e.headers(),
-                            SecretRedactor.withoutSecret(e.body(), secret),
-                            e.connectFailure()),
-                    f.upstreamModel(),
-                    f.replay());
-        }
-        return o;
-    }
-
-    private Outcome httpError(UpstreamHttp.Exchange ex, String upstreamModel, String secret) {
-        byte[] body;
-        try {
-            body = ex.readBody(MAX_ERROR_BODY);
-        } catch (IOException e) {
-            body = new byte[0];
-        }
-        // the upstream may echo the key we sent ("Incorrect API key provided: …"): neither logs nor client see it
-        String text = SecretRedactor.withoutSecret(new String(body, StandardCharsets.UTF_8), secret);
-        Map<String, List<String>> headers = ex.headerMap();
-        AnthropicError mapped = ErrorMapper.map(ex.status(), headers, text);
-        HttpFields.Mutable h = HttpFields.build().put("content-type", "application/json");
-        mapped.retryAfterSeconds().ifPresent(s -> h.put("retry-after", Long.toString(s)));
-        String shouldRetry = ex.headers().get(ErrorBody.SHOULD_RETRY);
-        if (shouldRetry != null) {
-            h.put(ErrorBody.SHOULD_RETRY, shouldRetry); // the upstream knows best whether its error is worth a retry
-        }
-        byte[] out = mapped.toJson().getBytes(StandardCharsets.UTF_8);
-        return new Outcome.Failed(
-                new UpstreamError(ex.status(), headers, text, false),
-                upstreamModel,
-                c -> c.respond(mapped.status(), h, out));
-    }
-
-    private HttpFields headers(Credential credential, boolean stream) {
-        HttpFields.Mutable h = HttpFields.build();
-        h.put("content-type", "application/json");
-        h.put("accept", stream ? "text/event-stream" : "application/json");
-        if (credential != null
-                && credential.secret() != null
-                && !credential.secret().isEmpty()) {
-            h.put("authorization", "Bearer " + credential.secret());
-        }
-        if (credential != null && credential.account() != null) {
-            Map<String, String> a = credential.account();
-            putIf(h, "X-User-Id", a.get("uid"));
-            putIf(h, "X-Enterprise-Id", a.get("enterpriseId"));
-            putIf(h, "X-Tenant-Id", a.getOrDefault("tenantId", a.get("enterpriseId")));
-            putIf(h, "X-Domain", a.get("domain"));
-        }
-        settings.headers().forEach(h::put);
-        return h;
-    }
-
-    private static void putIf(HttpFields.Mutable h, String name, String value) {
-        if (value != null && !value.isEmpty()) {
-            h.put(name, value);
-        }
-    }
-
     private static Usage usage(StreamTranslator t) {
         return t.usage();
-    }
-
-    private static int statusFor(String type) {
-        return switch (type) {
-            case "invalid_request_error" -> 400;
-            case "authentication_error" -> 401;
-            case "permission_error" -> 403;
-            case "not_found_error" -> 404;
-            case "request_too_large" -> 413;
-            case "rate_limit_error" -> 429;
-            case "overloaded_error" -> 529;
-            case "timeout_error" -> 504;
-            default -> 502;
-        };
     }
 
     @Override
