@@ -46,7 +46,7 @@ public record ClassifierSettings(List<String> quotaMarkers, Duration defaultCool
             "额度耗尽",
             "临时提额",
             "使用详情",
-            // CodeBuddy credits (idx:68385357090): plural and singular wordings, code 14018 in error.data.code
+            // CodeBuddy credits: plural and singular wordings, code 14018 in error.data.code
             "code:14018",
             "credits exhausted",
             "credit exhausted",

@@ -30,7 +30,7 @@ class FailureClassifierTest {
     static final Clock CLOCK = Clock.fixed(NOW, ZoneId.of("Europe/Berlin"));
     final FailureClassifier classifier = new FailureClassifier(ClassifierSettings.defaults(), CLOCK);
 
-    // ---- bodies from the research (codebuddy-and-claude-code.md §1.8, idx:68385357090, idx:71417899621) ----
+    // ---- bodies CodeBuddy and the internal gateway send, as users reported them ----
     static final String CODEBUDDY_14018 =
             "{\"error\":{\"data\":{\"code\":14018,\"msg\":\"Credits exhausted. Please visit the link "
                     + "below to purchase add-on packs and get more credits: https://www.codebuddy.ai/profile/usage \","
