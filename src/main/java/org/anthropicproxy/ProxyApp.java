@@ -71,7 +71,10 @@ public final class ProxyApp implements AutoCloseable {
         return start(config, env, Clock.system(ZoneId.systemDefault()));
     }
 
-    /** Builds and starts; a {@link ConfigException} for anything the user must fix. */
+    /**
+     * Builds and starts; a {@link ConfigException} for anything the user must fix. Long on purpose: the whole object
+     * graph is wired here, in the order its parts depend on each other, and closed in reverse on a failed start.
+     */
     public static ProxyApp start(ProxyConfig config, Map<String, String> env, Clock clock) throws Exception {
         UserDirs dirs = UserDirs.of(env);
         Set<String> names = new LinkedHashSet<>(config.route());

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.anthropicproxy.files.UserDirs;
@@ -94,73 +93,13 @@ public final class ConfigLoader {
     public ProxyConfig load(Path file, CliOverrides cli) {
         String where = file == null ? DEFAULTS : file.toString();
         Map<String, Object> root = file == null ? Map.of() : read(file);
-        Reader r = new Reader(where);
+        ConfigReader r = new ConfigReader(where);
         r.onlyKeys(root, TOP_KEYS, "");
 
-        ServerSettings server = server(r.map(root, "server"), r);
-        if (cli.host() != null) {
-            server = server.withHost(cli.host());
-        }
-        if (cli.port() != null) {
-            server = server.withPort(cli.port());
-        }
-        if (server.port() < 0 || server.port() > 65535) {
-            throw new ConfigException(
-                    cli.port() != null
-                            ? "--port: " + server.port() + " is not a port number (0-65535)"
-                            : "server.port: " + server.port() + " is not a port number (in " + where + ")");
-        }
-
-        Map<String, Map<String, Object>> raw = new LinkedHashMap<>(Presets.providers());
-        Map<String, Object> fileProviders = r.map(root, "providers");
-        for (Map.Entry<String, Object> e : fileProviders.entrySet()) {
-            Map<String, Object> p = r.asMap(e.getValue(), "providers." + e.getKey());
-            raw.merge(e.getKey(), p, ConfigLoader::deepMerge);
-        }
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<String, Object>> e : raw.entrySet()) {
-            providers.put(e.getKey(), provider(e.getKey(), e.getValue(), r));
-        }
-
-        List<String> route;
-        if (cli.provider() != null) {
-            route = routeFor(cli.provider(), providers, "--provider");
-        } else if (root.containsKey("route")) {
-            route = r.stringList(root.get("route"), "route");
-            if (route.isEmpty()) {
-                throw new ConfigException("route: must name at least one provider (in " + where + ")");
-            }
-            List<String> expanded = new ArrayList<>();
-            for (String name : route) {
-                expanded.addAll(routeFor(name, providers, "route (in " + where + ")"));
-            }
-            route = expanded;
-        } else {
-            route = Presets.routes().get(Presets.HYBRID);
-        }
-
-        List<ModelRoute> modelRoutes = new ArrayList<>();
-        Object routes = root.get("routes");
-        if (routes != null) {
-            List<?> list = routes instanceof List<?> l ? l : null;
-            if (list == null) {
-                throw new ConfigException("routes: must be a list of {match, chain} (in " + where + ")");
-            }
-            for (int i = 0; i < list.size(); i++) {
-                String key = "routes[" + i + "]";
-                Map<String, Object> m = r.asMap(list.get(i), key);
-                r.onlyKeys(m, Set.of("match", "chain"), key + ".");
-                String match = r.requiredString(m, "match", key);
-                List<String> chain = new ArrayList<>();
-                for (String name : r.stringList(m.get("chain"), key + ".chain")) {
-                    chain.addAll(routeFor(name, providers, key + ".chain (in " + where + ")"));
-                }
-                if (chain.isEmpty()) {
-                    throw new ConfigException(key + ".chain: must name at least one provider (in " + where + ")");
-                }
-                modelRoutes.add(new ModelRoute(match, chain));
-            }
-        }
+        ServerSettings server = serverWithOverrides(r.map(root, "server"), r, cli, where);
+        Map<String, ProviderSettings> providers = providers(root, r);
+        List<String> route = route(root, r, cli, providers, where);
+        List<ModelRoute> modelRoutes = modelRoutes(root.get("routes"), r, providers, where);
 
         Map<String, Object> log = r.map(root, "log");
         r.onlyKeys(log, LOG_KEYS, "log.");
@@ -193,7 +132,7 @@ public final class ConfigLoader {
     }
 
     /** {@code usage: {store, retention}} and {@code pricing: {model: {input, output, cache_read, cache_write}}}. */
-    private static UsageSettings usage(Map<String, Object> root, Reader r, String quotaStore) {
+    private static UsageSettings usage(Map<String, Object> root, ConfigReader r, String quotaStore) {
         Map<String, Object> u = r.map(root, "usage");
         r.onlyKeys(u, Set.of("store", "retention"), "usage.");
         Map<String, UsageSettings.Price> pricing = new LinkedHashMap<>();
@@ -215,6 +154,97 @@ public final class ConfigLoader {
         }
         return new UsageSettings(
                 r.string(u, "store", UsageSettings.defaultStore(quotaStore)), retention, Map.copyOf(pricing));
+    }
+
+    /** {@code server:} with the command line's host and port on top. */
+    private static ServerSettings serverWithOverrides(
+            Map<String, Object> m, ConfigReader r, CliOverrides cli, String where) {
+        ServerSettings server = server(m, r);
+        if (cli.host() != null) {
+            server = server.withHost(cli.host());
+        }
+        if (cli.port() != null) {
+            server = server.withPort(cli.port());
+        }
+        if (server.port() < 0 || server.port() > 65535) {
+            throw new ConfigException(
+                    cli.port() != null
+                            ? "--port: " + server.port() + " is not a port number (0-65535)"
+                            : "server.port: " + server.port() + " is not a port number (in " + where + ")");
+        }
+
+        return server;
+    }
+
+    /** The presets' providers with the file's on top, each validated. */
+    private static Map<String, ProviderSettings> providers(Map<String, Object> root, ConfigReader r) {
+        Map<String, Map<String, Object>> raw = new LinkedHashMap<>(Presets.providers());
+        Map<String, Object> fileProviders = r.map(root, "providers");
+        for (Map.Entry<String, Object> e : fileProviders.entrySet()) {
+            Map<String, Object> p = r.asMap(e.getValue(), "providers." + e.getKey());
+            raw.merge(e.getKey(), p, ConfigLoader::deepMerge);
+        }
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, Object>> e : raw.entrySet()) {
+            providers.put(e.getKey(), provider(e.getKey(), e.getValue(), r));
+        }
+
+        return providers;
+    }
+
+    /** The global chain: {@code --provider}, else {@code route}, else the hybrid preset's; presets expanded. */
+    private static List<String> route(
+            Map<String, Object> root,
+            ConfigReader r,
+            CliOverrides cli,
+            Map<String, ProviderSettings> providers,
+            String where) {
+        List<String> route;
+        if (cli.provider() != null) {
+            route = routeFor(cli.provider(), providers, "--provider");
+        } else if (root.containsKey("route")) {
+            route = r.stringList(root.get("route"), "route");
+            if (route.isEmpty()) {
+                throw new ConfigException("route: must name at least one provider (in " + where + ")");
+            }
+            List<String> expanded = new ArrayList<>();
+            for (String name : route) {
+                expanded.addAll(routeFor(name, providers, "route (in " + where + ")"));
+            }
+            route = expanded;
+        } else {
+            route = Presets.routes().get(Presets.HYBRID);
+        }
+
+        return route;
+    }
+
+    /** {@code routes:}, the per-model chains. */
+    private static List<ModelRoute> modelRoutes(
+            Object routes, ConfigReader r, Map<String, ProviderSettings> providers, String where) {
+        List<ModelRoute> modelRoutes = new ArrayList<>();
+        if (routes != null) {
+            List<?> list = routes instanceof List<?> l ? l : null;
+            if (list == null) {
+                throw new ConfigException("routes: must be a list of {match, chain} (in " + where + ")");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                String key = "routes[" + i + "]";
+                Map<String, Object> m = r.asMap(list.get(i), key);
+                r.onlyKeys(m, Set.of("match", "chain"), key + ".");
+                String match = r.requiredString(m, "match", key);
+                List<String> chain = new ArrayList<>();
+                for (String name : r.stringList(m.get("chain"), key + ".chain")) {
+                    chain.addAll(routeFor(name, providers, key + ".chain (in " + where + ")"));
+                }
+                if (chain.isEmpty()) {
+                    throw new ConfigException(key + ".chain: must name at least one provider (in " + where + ")");
+                }
+                modelRoutes.add(new ModelRoute(match, chain));
+            }
+        }
+
+        return modelRoutes;
     }
 
     private static List<String> routeFor(String name, Map<String, ProviderSettings> providers, String where) {
@@ -254,7 +284,7 @@ public final class ConfigLoader {
         return expanded;
     }
 
-    private static ServerSettings server(Map<String, Object> m, Reader r) {
+    private static ServerSettings server(Map<String, Object> m, ConfigReader r) {
         r.onlyKeys(m, SERVER_KEYS, "server.");
         ServerSettings d = ServerSettings.defaults();
         if (r.integer(m, "max_connections", d.maxConnections(), "server.max_connections") < 1) {
@@ -280,27 +310,27 @@ public final class ConfigLoader {
                 (int) r.integer(m, "max_connections", d.maxConnections(), "server.max_connections"));
     }
 
-    private static ProviderSettings provider(String name, Map<String, Object> m, Reader r) {
+    private static ProviderSettings provider(String name, Map<String, Object> m, ConfigReader r) {
         String key = "providers." + name;
         r.onlyKeys(m, PROVIDER_KEYS, key + ".");
         String kind = r.string(m, "kind", null);
         if (kind == null) {
-            throw new ConfigException(key + ".kind: missing (anthropic or openai) (in " + r.where + ")");
+            throw new ConfigException(key + ".kind: missing (anthropic or openai) (in " + r.where() + ")");
         }
         if (!kind.equals(ProviderSettings.ANTHROPIC) && !kind.equals(ProviderSettings.OPENAI)) {
-            throw new ConfigException(key + ".kind: '" + kind + "' is not anthropic or openai (in " + r.where + ")");
+            throw new ConfigException(key + ".kind: '" + kind + "' is not anthropic or openai (in " + r.where() + ")");
         }
         String base = r.requiredString(m, "base_url", key);
         URI uri;
         try {
             uri = new URI(base);
         } catch (URISyntaxException e) {
-            throw new ConfigException(key + ".base_url: '" + base + "' is not a URL (in " + r.where + ")");
+            throw new ConfigException(key + ".base_url: '" + base + "' is not a URL (in " + r.where() + ")");
         }
         if (uri.getScheme() == null
                 || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
                 || uri.getHost() == null) {
-            throw new ConfigException(key + ".base_url: '" + base + "' is not an http(s) URL (in " + r.where + ")");
+            throw new ConfigException(key + ".base_url: '" + base + "' is not an http(s) URL (in " + r.where() + ")");
         }
         boolean anthropic = kind.equals(ProviderSettings.ANTHROPIC);
         return new ProviderSettings(
@@ -337,156 +367,5 @@ public final class ConfigLoader {
             }
         }
         return out;
-    }
-
-    /** Typed access to a raw YAML map with errors that name the key and the file. */
-    private record Reader(String where) {
-
-        ConfigException error(String key, String problem) {
-            return new ConfigException(key + ": " + problem + " (in " + where + ")");
-        }
-
-        void onlyKeys(Map<String, Object> m, Set<String> allowed, String prefix) {
-            for (String k : m.keySet()) {
-                if (!allowed.contains(k)) {
-                    throw error(
-                            prefix + k,
-                            "unknown key (allowed: "
-                                    + String.join(
-                                            ", ", allowed.stream().sorted().toList()) + ")");
-                }
-            }
-        }
-
-        @SuppressWarnings("unchecked")
-        Map<String, Object> asMap(Object v, String key) {
-            if (v == null) {
-                return new LinkedHashMap<>();
-            }
-            if (!(v instanceof Map<?, ?>)) {
-                throw error(key, "must be a mapping");
-            }
-            return (Map<String, Object>) v;
-        }
-
-        Map<String, Object> map(Map<String, Object> m, String k) {
-            return asMap(m.get(k), k);
-        }
-
-        Map<String, Object> map(Map<String, Object> m, String k, String parent) {
-            return asMap(m.get(k), parent + "." + k);
-        }
-
-        Map<String, String> stringMap(Map<String, Object> m, String k, String parent) {
-            Map<String, String> out = new LinkedHashMap<>();
-            for (Map.Entry<String, Object> e : map(m, k, parent).entrySet()) {
-                if (e.getValue() == null || e.getValue() instanceof Map || e.getValue() instanceof List) {
-                    throw error(parent + "." + k + "." + e.getKey(), "must be a string");
-                }
-                out.put(e.getKey(), String.valueOf(e.getValue()));
-            }
-            return out;
-        }
-
-        String string(Map<String, Object> m, String k, String dflt) {
-            Object v = m.get(k);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Map || v instanceof List) {
-                throw error(k, "must be a string");
-            }
-            return String.valueOf(v);
-        }
-
-        String requiredString(Map<String, Object> m, String k, String parent) {
-            String v = string(m, k, null);
-            if (v == null || v.isBlank()) {
-                throw error(parent + "." + k, "missing value");
-            }
-            return v;
-        }
-
-        long integer(Map<String, Object> m, String k, long dflt, String key) {
-            Object v = m.get(k);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
-                return n.longValue();
-            }
-            try {
-                return Long.parseLong(String.valueOf(v).trim());
-            } catch (NumberFormatException e) {
-                throw error(key, "'" + v + "' is not an integer");
-            }
-        }
-
-        int integer(Map<String, Object> m, String k, int dflt, String key) {
-            return (int) integer(m, k, (long) dflt, key);
-        }
-
-        /** USD per million tokens: a number of at least 0, 0 when absent. */
-        double price(Map<String, Object> m, String k, String parent) {
-            Object v = m.get(k);
-            if (v == null) {
-                return 0;
-            }
-            try {
-                double d = v instanceof Number n
-                        ? n.doubleValue()
-                        : Double.parseDouble(String.valueOf(v).strip());
-                if (d >= 0 && Double.isFinite(d)) {
-                    return d;
-                }
-            } catch (NumberFormatException e) {
-                // the message below
-            }
-            throw error(parent + "." + k, "'" + v + "' is not a price in USD per million tokens (a number >= 0)");
-        }
-
-        boolean bool(Map<String, Object> m, String k, boolean dflt, String parent) {
-            Object v = m.get(k);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Boolean b) {
-                return b;
-            }
-            String s = String.valueOf(v).trim().toLowerCase(Locale.ROOT);
-            if (s.equals("true") || s.equals("false")) {
-                return Boolean.parseBoolean(s);
-            }
-            throw error(parent + "." + k, "'" + v + "' is not true or false");
-        }
-
-        Duration duration(Map<String, Object> m, String k, Duration dflt, String prefix) {
-            Object v = m.get(k);
-            if (v == null) {
-                return dflt;
-            }
-            try {
-                return Durations.parse(v, prefix + k);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(e.getMessage() + " (in " + where + ")");
-            }
-        }
-
-        List<String> stringList(Object v, String key) {
-            if (v instanceof String s) {
-                return List.of(s);
-            }
-            if (!(v instanceof List<?> l)) {
-                throw error(key, "must be a list of names");
-            }
-            List<String> out = new ArrayList<>();
-            for (Object o : l) {
-                if (o == null || o instanceof Map || o instanceof List) {
-                    throw error(key, "must be a list of names");
-                }
-                out.add(String.valueOf(o));
-            }
-            return out;
-        }
     }
 }
