@@ -67,6 +67,40 @@ public final class ResponseMapper {
         out.put("type", "message").put("role", "assistant").put("model", clientModel);
         ArrayNode content = out.putArray("content");
 
+        String[] thinking = thinking(msg);
+        String reasoning = thinking[0];
+        if (!reasoning.isEmpty()) {
+            content.addObject()
+                    .put("type", "thinking")
+                    .put("thinking", reasoning)
+                    .put("signature", thinking[1]);
+        }
+
+        boolean refusal = false;
+        String text = text(msg.get("content"));
+        String ref = text(msg.get("refusal"));
+        if (!ref.isEmpty()) {
+            refusal = true;
+            text = text + ref;
+        }
+        String[] cut = StopMatcher.cut(text, stops);
+        String matched = cut[1];
+        if (!cut[0].isEmpty()) {
+            content.addObject().put("type", "text").put("text", cut[0]);
+        }
+        boolean toolEmitted = matched == null && toolUses(msg, content, nm, id, finish);
+        stopReason(out, matched, choice, stops, StopReasons.of(finish, toolEmitted, refusal));
+        JsonNode usage = UsageMapper.usageNode(completion);
+        // estimates only for what the upstream did not report
+        long outEstimate = UsageMapper.hasOutput(usage) ? 0 : Math.max(1, tokens.countText(text + reasoning));
+        long in = UsageMapper.hasInput(usage) ? 0 : inputEstimate.getAsLong();
+        Usage u = UsageMapper.map(usage, in, outEstimate);
+        out.set("usage", StreamUsage.json(u));
+        return out;
+    }
+
+    /** The reasoning text ({@code reasoning_content}, {@code reasoning}, else {@code reasoning_details}) and its signature, or "". */
+    private static String[] thinking(JsonNode msg) {
         String reasoning = firstNonEmpty(text(msg.get("reasoning_content")), text(msg.get("reasoning")));
         String signature = "";
         StringBuilder details = new StringBuilder();
@@ -84,53 +118,43 @@ public final class ResponseMapper {
         if (reasoning.isEmpty()) {
             reasoning = details.toString();
         }
-        if (!reasoning.isEmpty()) {
-            content.addObject()
-                    .put("type", "thinking")
-                    .put("thinking", reasoning)
-                    .put("signature", signature);
-        }
+        return new String[] {reasoning, signature};
+    }
 
-        boolean refusal = false;
-        String text = text(msg.get("content"));
-        String ref = text(msg.get("refusal"));
-        if (!ref.isEmpty()) {
-            refusal = true;
-            text = text + ref;
-        }
-        String[] cut = StopMatcher.cut(text, stops);
-        String matched = cut[1];
-        if (!cut[0].isEmpty()) {
-            content.addObject().put("type", "text").put("text", cut[0]);
-        }
+    /** One tool_use block per named tool call, in order; true when at least one was added. */
+    private boolean toolUses(JsonNode msg, ArrayNode content, ToolNameMap nm, String id, String finish) {
         boolean toolEmitted = false;
-        if (matched == null) {
-            int n = 0;
-            for (JsonNode tc : msg.path("tool_calls")) {
-                JsonNode fn = tc.path("function");
-                String name = nm.toClient(fn.path("name").asText(""));
-                String callId = tc.path("id").asText("");
-                if (callId.isEmpty()) {
-                    callId = "toolu_" + (id.isEmpty() ? "unknown" : id) + "_" + n;
-                }
-                callId = ToolCallAssembler.safeId(callId);
-                n++;
-                if (name.isEmpty()) {
-                    LOG.warn("upstream tool call {} without a name dropped", callId);
-                    continue;
-                }
-                JsonNode input = input(fn.get("arguments"), callId, name, finish);
-                if (input == null) {
-                    continue;
-                }
-                ObjectNode b = content.addObject()
-                        .put("type", "tool_use")
-                        .put("id", callId)
-                        .put("name", name);
-                b.set("input", input);
-                toolEmitted = true;
+        int n = 0;
+        for (JsonNode tc : msg.path("tool_calls")) {
+            JsonNode fn = tc.path("function");
+            String name = nm.toClient(fn.path("name").asText(""));
+            String callId = tc.path("id").asText("");
+            if (callId.isEmpty()) {
+                callId = "toolu_" + (id.isEmpty() ? "unknown" : id) + "_" + n;
             }
+            callId = ToolCallAssembler.safeId(callId);
+            n++;
+            if (name.isEmpty()) {
+                LOG.warn("upstream tool call {} without a name dropped", callId);
+                continue;
+            }
+            JsonNode input = input(fn.get("arguments"), callId, name, finish);
+            if (input == null) {
+                continue;
+            }
+            ObjectNode b = content.addObject()
+                    .put("type", "tool_use")
+                    .put("id", callId)
+                    .put("name", name);
+            b.set("input", input);
+            toolEmitted = true;
         }
+        return toolEmitted;
+    }
+
+    /** A client stop string matched here or named by a vLLM {@code stop_reason} wins over the finish reason. */
+    private static void stopReason(
+            ObjectNode out, String matched, JsonNode choice, List<String> stops, String byFinish) {
         if (matched != null) {
             out.put("stop_reason", "stop_sequence").put("stop_sequence", matched);
         } else if (choice.path("stop_reason").isTextual()
@@ -138,15 +162,8 @@ public final class ResponseMapper {
             out.put("stop_reason", "stop_sequence")
                     .put("stop_sequence", choice.get("stop_reason").asText());
         } else {
-            out.put("stop_reason", StopReasons.of(finish, toolEmitted, refusal)).putNull("stop_sequence");
+            out.put("stop_reason", byFinish).putNull("stop_sequence");
         }
-        JsonNode usage = UsageMapper.usageNode(completion);
-        // estimates only for what the upstream did not report
-        long outEstimate = UsageMapper.hasOutput(usage) ? 0 : Math.max(1, tokens.countText(text + reasoning));
-        long in = UsageMapper.hasInput(usage) ? 0 : inputEstimate.getAsLong();
-        Usage u = UsageMapper.map(usage, in, outEstimate);
-        out.set("usage", StreamUsage.json(u));
-        return out;
     }
 
     private static JsonNode input(JsonNode args, String id, String name, String finish) {
