@@ -78,28 +78,16 @@ public record ServerSettings(
     }
 
     public ServerSettings withHost(String h) {
-        return new ServerSettings(
-                h,
-                port,
-                maxBodyBytes,
-                maxHeaderBytes,
-                maxConcurrentRequests,
-                pingInterval,
-                connectTimeout,
-                headersTimeout,
-                idleTimeout,
-                requestTimeout,
-                upstreamIdleConnection,
-                shutdownGrace,
-                clientHeaderTimeout,
-                keepAliveTimeout,
-                clientBodyTimeout,
-                maxConnections);
+        return withAddress(h, port);
     }
 
     public ServerSettings withPort(int p) {
+        return withAddress(host, p);
+    }
+
+    private ServerSettings withAddress(String h, int p) {
         return new ServerSettings(
-                host,
+                h,
                 p,
                 maxBodyBytes,
                 maxHeaderBytes,

@@ -22,6 +22,7 @@ import org.anthropicproxy.config.CliOverrides;
 import org.anthropicproxy.testkit.Fixtures;
 import org.anthropicproxy.testkit.OpenAiUpstreamScripts;
 import org.anthropicproxy.testkit.ProxyHarness;
+import org.anthropicproxy.testkit.ThreadCensus;
 import org.anthropicproxy.testkit.UpstreamScript;
 import org.anthropicproxy.testkit.UpstreamSimulator;
 import org.junit.jupiter.api.AfterEach;
@@ -254,14 +255,13 @@ class StatusPageBrowserIT {
     }
 
     private static void waitFor(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met in time").isLessThan(deadline);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
+        try {
+            assertThat(ThreadCensus.await(Duration.ofSeconds(20), condition))
+                    .as("condition not met in time")
+                    .isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -14,6 +14,7 @@ import java.util.function.BooleanSupplier;
 import org.anthropicproxy.provider.Usage;
 import org.anthropicproxy.server.AccessLog;
 import org.anthropicproxy.testkit.MutableClock;
+import org.anthropicproxy.testkit.ThreadCensus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -158,14 +159,13 @@ class UsageAggregatesTest {
     }
 
     static void waitFor(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met in time").isLessThan(deadline);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
+        try {
+            assertThat(ThreadCensus.await(Duration.ofSeconds(20), condition))
+                    .as("condition not met in time")
+                    .isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 }
